@@ -1,0 +1,1 @@
+//! AFIP/ARCA protocol crate (issue 5).

@@ -1,0 +1,1 @@
+//! Webhook relay (issue 4).
