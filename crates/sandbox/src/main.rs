@@ -12,15 +12,17 @@ async fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let addr: SocketAddr = std::env::var("MOSTRADOR_SANDBOX_ADDR")
+    let sandbox_addr: SocketAddr = std::env::var("MOSTRADOR_SANDBOX_ADDR")
         .unwrap_or_else(|_| "127.0.0.1:8787".into())
         .parse()
         .context("MOSTRADOR_SANDBOX_ADDR must be host:port, e.g. 127.0.0.1:8787")?;
+    let addr = sandbox_addr;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!(%addr, "sandbox listening");
-    axum::serve(listener, mostrador_sandbox::router())
+    let (wa, afip) = Default::default();
+    axum::serve(listener, mostrador_sandbox::router(&wa, &afip))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -2,6 +2,12 @@
 
 use axum::Router;
 
-pub fn router() -> Router {
-    Router::new()
+/// Handle to the AFIP simulator's state (cheap to clone).
+#[derive(Clone, Default)]
+pub struct AfipSim {}
+
+impl AfipSim {
+    pub fn router(&self) -> Router {
+        Router::new()
+    }
 }

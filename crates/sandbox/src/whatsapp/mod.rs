@@ -2,6 +2,12 @@
 
 use axum::Router;
 
-pub fn router() -> Router {
-    Router::new()
+/// Handle to the Graph API simulator's state (cheap to clone).
+#[derive(Clone, Default)]
+pub struct WhatsAppSim {}
+
+impl WhatsAppSim {
+    pub fn router(&self) -> Router {
+        Router::new()
+    }
 }
