@@ -1,1 +1,11 @@
-//! core
+//! Mostrador's core: the domain (organizations, settings, ...), the SQLite store, the OS keychain
+//! and logging. It knows no HTTP routes and no Tauri; `src-tauri` only translates to and from it.
+
+pub mod error;
+pub mod logging;
+pub mod org;
+pub mod secrets;
+pub mod settings;
+pub mod store;
+
+pub use error::{AppError, ErrorCode};

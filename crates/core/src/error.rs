@@ -1,0 +1,176 @@
+//! The error shape that crosses to the UI (design §7): a closed code, a message for people
+//! (Spanish, es-AR), and optional structured details the UI can use (which field, what value).
+
+use serde::Serialize;
+
+use crate::org::OrgError;
+use crate::secrets::SecretError;
+use crate::settings::SettingsError;
+use crate::store::StoreError;
+
+/// Every code the UI may receive. Closed and documented: adding one is a UI change too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    /// The business name is empty or too long.
+    InvalidName,
+    /// The CUIT is malformed or its check digit is wrong.
+    InvalidCuit,
+    /// The IVA condition cannot be a business's own.
+    InvalidIvaCondition,
+    /// A business with that CUIT and name already exists.
+    DuplicateOrganization,
+    /// No business with that id.
+    OrganizationNotFound,
+    /// The database file is damaged or is not ours.
+    DatabaseCorrupt,
+    /// The database file or its folder cannot be written.
+    DatabaseReadOnly,
+    /// The database was written by a newer app version.
+    DatabaseTooNew,
+    /// Any other database failure.
+    DatabaseError,
+    /// There is no usable OS keychain (Secret Service, Keychain, Credential Manager).
+    KeychainUnavailable,
+    /// The keychain answered with an error.
+    KeychainError,
+    /// A settings value is not what was expected.
+    InvalidSetting,
+    /// The app is still starting or failed to start.
+    NotReady,
+    /// A bug: something that should not happen.
+    Internal,
+}
+
+/// An error as the UI sees it: `{code, message, details}`.
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[error("{code:?}: {message}")]
+pub struct AppError {
+    pub code: ErrorCode,
+    /// For people, in Spanish (es-AR). The UI may localize by `code` + `details`.
+    pub message: String,
+    #[cfg_attr(feature = "ts", ts(type = "Record<string, unknown> | null"))]
+    pub details: Option<serde_json::Value>,
+}
+
+impl AppError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        AppError {
+            code,
+            message: message.into(),
+            details: None,
+        }
+    }
+
+    pub fn with_details(mut self, details: serde_json::Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        let (code, message) = match &e {
+            StoreError::Corrupt { path } => (
+                ErrorCode::DatabaseCorrupt,
+                format!(
+                    "La base de datos ({}) está dañada o no es de Mostrador. No la modificamos: hacé una copia y contactá a soporte.",
+                    path.display()
+                ),
+            ),
+            StoreError::ReadOnly { path } | StoreError::CreateDir { path, .. } => (
+                ErrorCode::DatabaseReadOnly,
+                format!(
+                    "No se puede escribir la base de datos ({}). Revisá los permisos de la carpeta o si el disco está lleno o protegido.",
+                    path.display()
+                ),
+            ),
+            StoreError::NewerSchema { .. } => (
+                ErrorCode::DatabaseTooNew,
+                "Esta base de datos es de una versión más nueva de Mostrador. Actualizá la aplicación.".to_string(),
+            ),
+            StoreError::Migration { .. } | StoreError::Sqlx(_) => (
+                ErrorCode::DatabaseError,
+                "Ocurrió un error con la base de datos. Tus datos no se modificaron; probá de nuevo.".to_string(),
+            ),
+        };
+        tracing::error!(error = %e, code = ?code, "store error");
+        AppError::new(code, message)
+    }
+}
+
+impl From<SecretError> for AppError {
+    fn from(e: SecretError) -> Self {
+        match &e {
+            SecretError::Unavailable { .. } => AppError::new(
+                ErrorCode::KeychainUnavailable,
+                format!(
+                    "No hay un llavero del sistema disponible para guardar claves de forma segura. {}",
+                    crate::secrets::how_to_get_a_keychain_es()
+                ),
+            ),
+            SecretError::Keychain { .. } | SecretError::Join => {
+                tracing::error!(error = %e, "keychain error");
+                AppError::new(
+                    ErrorCode::KeychainError,
+                    "El llavero del sistema devolvió un error. Probá de nuevo.",
+                )
+            }
+        }
+    }
+}
+
+impl From<SettingsError> for AppError {
+    fn from(e: SettingsError) -> Self {
+        match e {
+            SettingsError::Store(s) => s.into(),
+            SettingsError::Invalid { key, .. } => AppError::new(
+                ErrorCode::InvalidSetting,
+                format!("El ajuste «{key}» tiene un valor inválido."),
+            )
+            .with_details(serde_json::json!({ "key": key })),
+        }
+    }
+}
+
+impl From<OrgError> for AppError {
+    fn from(e: OrgError) -> Self {
+        match e {
+            OrgError::Store(s) => s.into(),
+            OrgError::EmptyName => AppError::new(
+                ErrorCode::InvalidName,
+                "Ingresá el nombre del negocio.",
+            )
+            .with_details(serde_json::json!({ "field": "name" })),
+            OrgError::NameTooLong { max } => AppError::new(
+                ErrorCode::InvalidName,
+                format!("El nombre puede tener hasta {max} caracteres."),
+            )
+            .with_details(serde_json::json!({ "field": "name", "max": max })),
+            OrgError::InvalidCuit(c) => {
+                let mut details = serde_json::json!({ "field": "cuit" });
+                if let mostrador_types::CuitError::WrongCheckDigit { expected, found, .. } = &c {
+                    details["expected_check_digit"] = (*expected).into();
+                    details["found_check_digit"] = (*found).into();
+                }
+                AppError::new(ErrorCode::InvalidCuit, c.message_es()).with_details(details)
+            }
+            OrgError::IvaConditionNotForIssuer(c) => AppError::new(
+                ErrorCode::InvalidIvaCondition,
+                "Un negocio no puede tener esa condición frente al IVA: elegí responsable inscripto, monotributo o exento.",
+            )
+            .with_details(serde_json::json!({ "field": "iva_condition", "value": c.as_str() })),
+            OrgError::Duplicate => AppError::new(
+                ErrorCode::DuplicateOrganization,
+                "Ya existe un negocio con ese nombre y CUIT.",
+            )
+            .with_details(serde_json::json!({ "field": "name" })),
+            OrgError::NotFound => AppError::new(
+                ErrorCode::OrganizationNotFound,
+                "Ese negocio no existe.",
+            ),
+        }
+    }
+}

@@ -1,0 +1,268 @@
+//! The store on a real SQLite file: pragmas, persistence, and files a user can break.
+
+use mostrador_core::org::{self, NewOrganization};
+use mostrador_core::store::{Store, StoreError, DB_FILE_NAME};
+use mostrador_core::{settings, AppError, ErrorCode};
+use mostrador_types::IvaCondition;
+
+fn kiosco() -> NewOrganization {
+    NewOrganization {
+        name: "Kiosco Don Pepe".into(),
+        cuit: "20-12345678-6".into(),
+        iva_condition: IvaCondition::Monotributo,
+    }
+}
+
+#[tokio::test]
+async fn pragmas_are_as_designed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join(DB_FILE_NAME)).await.unwrap();
+    let w = store.writer();
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(w)
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+        .fetch_one(w)
+        .await
+        .unwrap();
+    assert_eq!(sync, 2, "synchronous=FULL");
+    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+        .fetch_one(w)
+        .await
+        .unwrap();
+    assert_eq!(fk, 1);
+    let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
+        .fetch_one(w)
+        .await
+        .unwrap();
+    assert_eq!(busy, 5000);
+    // Readers are read-only: a write through them fails instead of racing the writer.
+    let err = sqlx::query(
+        "INSERT INTO settings (org_id, key, value, updated_at) VALUES (NULL, 'k', 'v', 'now')",
+    )
+    .execute(store.reader())
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("readonly"), "{err}");
+}
+
+#[tokio::test]
+async fn data_survives_reopen_and_migrations_are_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested/dir").join(DB_FILE_NAME);
+    let store = Store::open(&path).await.unwrap();
+    let created = org::create(&store, kiosco()).await.unwrap();
+    settings::set(&store, None, settings::CURRENT_ORG, &created.id.to_string())
+        .await
+        .unwrap();
+    settings::set(
+        &store,
+        Some(created.id),
+        "relay_url",
+        "https://relay.example",
+    )
+    .await
+    .unwrap();
+    // Overwrite: upsert keeps one row per scope + key.
+    settings::set(
+        &store,
+        Some(created.id),
+        "relay_url",
+        "https://relay2.example",
+    )
+    .await
+    .unwrap();
+    store.close().await;
+
+    let store = Store::open(&path).await.unwrap();
+    let orgs = org::list(&store).await.unwrap();
+    assert_eq!(orgs, vec![created.clone()]);
+    assert_eq!(
+        settings::get(&store, None, settings::CURRENT_ORG)
+            .await
+            .unwrap(),
+        Some(created.id.to_string())
+    );
+    assert_eq!(
+        settings::get(&store, Some(created.id), "relay_url")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("https://relay2.example")
+    );
+    assert_eq!(
+        settings::get(&store, None, "relay_url").await.unwrap(),
+        None
+    );
+    assert_eq!(
+        org::get(&store, created.id).await.unwrap().name,
+        "Kiosco Don Pepe"
+    );
+}
+
+#[tokio::test]
+async fn duplicate_business_is_refused_and_nothing_doubles() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join(DB_FILE_NAME)).await.unwrap();
+    org::create(&store, kiosco()).await.unwrap();
+    let mut same = kiosco();
+    same.name = "kiosco don pepe".into(); // same name, other case
+    let err: AppError = org::create(&store, same).await.unwrap_err().into();
+    assert_eq!(err.code, ErrorCode::DuplicateOrganization);
+    assert_eq!(org::list(&store).await.unwrap().len(), 1);
+    // Another business under the same CUIT is fine (a second branch).
+    let mut branch = kiosco();
+    branch.name = "Kiosco Don Pepe — Sucursal Centro".into();
+    org::create(&store, branch).await.unwrap();
+    assert_eq!(org::list(&store).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn invalid_input_is_named_and_not_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join(DB_FILE_NAME)).await.unwrap();
+    let mut bad = kiosco();
+    bad.cuit = "20-12345678-9".into();
+    let err: AppError = org::create(&store, bad).await.unwrap_err().into();
+    assert_eq!(err.code, ErrorCode::InvalidCuit);
+    assert!(
+        err.message.contains("dígito verificador"),
+        "{}",
+        err.message
+    );
+    let details = err.details.unwrap();
+    assert_eq!(details["field"], "cuit");
+    assert_eq!(details["expected_check_digit"], 6);
+
+    let mut empty = kiosco();
+    empty.name = "   ".into();
+    let err: AppError = org::create(&store, empty).await.unwrap_err().into();
+    assert_eq!(err.code, ErrorCode::InvalidName);
+    assert!(org::list(&store).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn corrupt_file_is_reported_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(DB_FILE_NAME);
+    let garbage: Vec<u8> = (0..8192u32).map(|i| (i * 31 % 251) as u8).collect();
+    std::fs::write(&path, &garbage).unwrap();
+
+    let err = Store::open(&path).await.unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
+    let app: AppError = err.into();
+    assert_eq!(app.code, ErrorCode::DatabaseCorrupt);
+    assert!(app.message.contains("dañada"), "{}", app.message);
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        garbage,
+        "the file must not be modified"
+    );
+}
+
+#[tokio::test]
+async fn damaged_database_page_is_reported() {
+    // A real database whose header survives but whose schema page is overwritten.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(DB_FILE_NAME);
+    let store = Store::open(&path).await.unwrap();
+    org::create(&store, kiosco()).await.unwrap();
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(store.writer())
+        .await
+        .unwrap();
+    store.close().await;
+    let mut bytes = std::fs::read(&path).unwrap();
+    for b in &mut bytes[100..4096] {
+        *b = 0xEE;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    let err = Store::open(&path).await.unwrap_err();
+    let app: AppError = err.into();
+    assert_eq!(app.code, ErrorCode::DatabaseCorrupt, "{}", app.message);
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+}
+
+#[tokio::test]
+async fn read_only_database_is_reported_and_data_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(DB_FILE_NAME);
+    let store = Store::open(&path).await.unwrap();
+    let created = org::create(&store, kiosco()).await.unwrap();
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(store.writer())
+        .await
+        .unwrap();
+    store.close().await;
+
+    // Root ignores permission bits, so make the file immutable instead when running as root.
+    let guard = ReadOnly::apply(&path);
+    let err = Store::open(&path).await.unwrap_err();
+    let app: AppError = err.into();
+    assert_eq!(app.code, ErrorCode::DatabaseReadOnly, "{}", app.message);
+    assert!(app.message.contains("No se puede escribir"));
+    drop(guard);
+
+    let store = Store::open(&path).await.unwrap();
+    assert_eq!(org::list(&store).await.unwrap(), vec![created]);
+}
+
+/// Makes a file unwritable for the current user, root included, until dropped.
+struct ReadOnly {
+    path: std::path::PathBuf,
+    immutable: bool,
+}
+
+impl ReadOnly {
+    fn apply(path: &std::path::Path) -> ReadOnly {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = path.parent().unwrap();
+        let is_root = unsafe_geteuid() == 0;
+        if is_root {
+            // chattr +i on the directory too, so SQLite cannot create the -wal/-shm files.
+            let ok = std::process::Command::new("chattr")
+                .arg("+i")
+                .arg(path)
+                .status()
+                .map(|s| s.success())
+                .unwrap_or(false);
+            assert!(ok, "chattr +i failed: this test needs a filesystem with immutable files when run as root");
+            ReadOnly {
+                path: path.to_owned(),
+                immutable: true,
+            }
+        } else {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o444)).unwrap();
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+            ReadOnly {
+                path: path.to_owned(),
+                immutable: false,
+            }
+        }
+    }
+}
+
+impl Drop for ReadOnly {
+    fn drop(&mut self) {
+        use std::os::unix::fs::PermissionsExt;
+        if self.immutable {
+            let _ = std::process::Command::new("chattr")
+                .arg("-i")
+                .arg(&self.path)
+                .status();
+        } else {
+            let dir = self.path.parent().unwrap();
+            let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755));
+            let _ = std::fs::set_permissions(&self.path, std::fs::Permissions::from_mode(0o644));
+        }
+    }
+}
+
+fn unsafe_geteuid() -> u32 {
+    // The owner of a file we just created is our effective uid; avoids a libc dependency.
+    use std::os::unix::fs::MetadataExt;
+    let probe = tempfile::NamedTempFile::new().unwrap();
+    probe.as_file().metadata().unwrap().uid()
+}
