@@ -1,1 +1,16 @@
-//! AFIP/ARCA protocol crate (issue 5).
+//! AFIP/ARCA electronic invoicing protocol: WSAA login (TRA signed as CMS), WSFEv1 operations,
+//! the invoice model with AFIP's validation rules, and the RG 4892 QR.
+//!
+//! A pure client: no database. Callers persist the access ticket, the raw request/response XML
+//! and the invoices themselves.
+
+pub mod invoice;
+pub mod qr;
+pub mod xml;
+
+pub use mostrador_types::{Cuit, IvaCondition, Secret};
+
+/// Argentina's civil time (UTC−03:00, no daylight saving since 2009).
+pub fn argentina_offset() -> chrono::FixedOffset {
+    chrono::FixedOffset::west_opt(3 * 3600).expect("valid offset")
+}

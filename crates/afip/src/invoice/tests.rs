@@ -1,0 +1,91 @@
+use super::*;
+use mostrador_types::{Cuit, IvaCondition};
+
+fn day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2025, 7, 10).unwrap()
+}
+
+fn factura_b() -> InvoiceDraft {
+    InvoiceDraft {
+        voucher_type: VoucherType::FACTURA_B,
+        point_of_sale: 3,
+        date: day(),
+        concept: Concept::Products,
+        receiver: Receiver::consumidor_final(),
+        amounts: Amounts::compute(
+            &[(IvaRate::TwentyOne, Money::units(100))],
+            Money::ZERO,
+            Money::ZERO,
+            vec![],
+        ),
+        currency: Currency::pesos(),
+        associated: vec![],
+    }
+}
+
+#[test]
+fn a_computed_factura_b_is_valid() {
+    let inv = factura_b().validate(&InvoiceSettings::default()).unwrap();
+    assert_eq!(inv.amounts.total, Money::units(121));
+}
+
+#[test]
+fn threshold_is_a_setting() {
+    let settings = InvoiceSettings {
+        identification_threshold: Money::units(100),
+    };
+    let err = factura_b().validate(&settings).unwrap_err();
+    assert_eq!(err.rule(), "RECEIVER_IDENTIFICATION_THRESHOLD");
+    let mut d = factura_b();
+    d.receiver.doc = ReceiverDoc::Dni(30_123_456);
+    assert!(d.validate(&settings).is_ok());
+}
+
+#[test]
+fn notes_need_associated_vouchers_of_their_class() {
+    let mut d = factura_b();
+    d.voucher_type = VoucherType::new(VoucherClass::B, VoucherKind::NotaCredito);
+    assert_eq!(
+        d.validate(&InvoiceSettings::default()).unwrap_err().rule(),
+        "NOTE_REQUIRES_ASSOCIATED"
+    );
+    d.associated.push(AssociatedVoucher {
+        voucher_type: 1,
+        point_of_sale: 3,
+        number: 7,
+        cuit: None,
+        date: None,
+    });
+    assert_eq!(
+        d.validate(&InvoiceSettings::default()).unwrap_err().rule(),
+        "ASSOCIATED_VOUCHER_CLASS"
+    );
+    d.associated[0].voucher_type = 6;
+    assert!(d.validate(&InvoiceSettings::default()).is_ok());
+}
+
+#[test]
+fn class_a_needs_a_cuit_receiver() {
+    let mut d = factura_b();
+    d.voucher_type = VoucherType::FACTURA_A;
+    d.receiver = Receiver {
+        doc: ReceiverDoc::Dni(30_123_456),
+        condition: IvaCondition::ResponsableInscripto,
+    };
+    assert_eq!(
+        d.validate(&InvoiceSettings::default()).unwrap_err().rule(),
+        "CLASS_A_REQUIRES_CUIT"
+    );
+    d.receiver.doc = ReceiverDoc::Cuit(Cuit::parse("30-00000000-7").unwrap());
+    assert!(d.validate(&InvoiceSettings::default()).is_ok());
+}
+
+#[test]
+fn pesos_rate_must_be_one() {
+    let mut d = factura_b();
+    d.currency.rate = Rate::units(2);
+    assert_eq!(
+        d.validate(&InvoiceSettings::default()).unwrap_err().rule(),
+        "PES_RATE_IS_ONE"
+    );
+}
