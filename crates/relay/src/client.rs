@@ -1,0 +1,160 @@
+//! The desktop side of polling: a thin HTTP client for `GET /v1/events`, `POST /v1/ack` and
+//! `GET /v1/status`. It holds no state beyond the relay's base URL and the device token; the durable
+//! loop (commit, cursor, ack, backoff) lives in `mostrador-core`'s inbox.
+
+use crate::protocol::{AckRequest, AckResponse, EventsResponse, StatusResponse};
+use mostrador_types::Secret;
+use std::time::Duration;
+
+/// Added to the long-poll `wait` to get the request timeout: the relay may answer a little after
+/// `wait` seconds.
+const LONG_POLL_GRACE: Duration = Duration::from_secs(10);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const SHORT_TIMEOUT: Duration = Duration::from_secs(15);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("the relay URL is invalid: {0}")]
+    InvalidUrl(String),
+    /// 401: the device token is wrong or was rotated. Retrying will not help.
+    #[error("the relay rejected the device token")]
+    Unauthorized,
+    #[error("the relay answered HTTP {status}")]
+    Status { status: u16 },
+    #[error("the relay request timed out")]
+    Timeout,
+    #[error("could not reach the relay: {0}")]
+    Transport(String),
+    #[error("the relay sent an invalid response: {0}")]
+    Decode(String),
+}
+
+impl ClientError {
+    fn from_reqwest(e: reqwest::Error) -> ClientError {
+        if e.is_timeout() {
+            ClientError::Timeout
+        } else if e.is_decode() {
+            ClientError::Decode(e.to_string())
+        } else {
+            // reqwest's messages contain the URL but never headers, so no token can leak here.
+            ClientError::Transport(without_url(e).to_string())
+        }
+    }
+}
+
+fn without_url(e: reqwest::Error) -> reqwest::Error {
+    e.without_url()
+}
+
+/// Client of one relay tenant (one organization's device token).
+#[derive(Clone)]
+pub struct RelayClient {
+    base: url::Url,
+    token: std::sync::Arc<Secret>,
+    http: reqwest::Client,
+}
+
+impl std::fmt::Debug for RelayClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RelayClient")
+            .field("base", &self.base.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RelayClient {
+    /// `base_url` is the relay's public base, e.g. `https://relay.example.com`.
+    pub fn new(base_url: &str, device_token: Secret) -> Result<RelayClient, ClientError> {
+        let mut base =
+            url::Url::parse(base_url).map_err(|e| ClientError::InvalidUrl(e.to_string()))?;
+        if !matches!(base.scheme(), "http" | "https") {
+            return Err(ClientError::InvalidUrl(
+                "the scheme must be http or https".into(),
+            ));
+        }
+        if !base.path().ends_with('/') {
+            let path = format!("{}/", base.path());
+            base.set_path(&path);
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| ClientError::Transport(e.to_string()))?;
+        Ok(RelayClient {
+            base,
+            token: std::sync::Arc::new(device_token),
+            http,
+        })
+    }
+
+    fn url(&self, path: &str) -> Result<url::Url, ClientError> {
+        self.base
+            .join(path)
+            .map_err(|e| ClientError::InvalidUrl(e.to_string()))
+    }
+
+    /// Long poll: events with `seq > after`, at most `limit`; the relay answers as soon as one
+    /// exists, or after `wait` with an empty list.
+    pub async fn events(
+        &self,
+        after: i64,
+        limit: u32,
+        wait: Duration,
+    ) -> Result<EventsResponse, ClientError> {
+        let mut url = self.url("v1/events")?;
+        url.query_pairs_mut()
+            .append_pair("after", &after.to_string())
+            .append_pair("limit", &limit.to_string())
+            .append_pair("wait", &wait.as_secs().to_string());
+        let resp = self
+            .http
+            .get(url)
+            .bearer_auth(self.token.expose())
+            .timeout(wait + LONG_POLL_GRACE)
+            .send()
+            .await
+            .map_err(ClientError::from_reqwest)?;
+        decode(resp).await
+    }
+
+    /// Cumulative, idempotent acknowledgement of every event with `seq <= up_to_seq`.
+    pub async fn ack(&self, up_to_seq: i64) -> Result<AckResponse, ClientError> {
+        let resp = self
+            .http
+            .post(self.url("v1/ack")?)
+            .bearer_auth(self.token.expose())
+            .timeout(SHORT_TIMEOUT)
+            .json(&AckRequest { up_to_seq })
+            .send()
+            .await
+            .map_err(ClientError::from_reqwest)?;
+        decode(resp).await
+    }
+
+    pub async fn status(&self) -> Result<StatusResponse, ClientError> {
+        let resp = self
+            .http
+            .get(self.url("v1/status")?)
+            .bearer_auth(self.token.expose())
+            .timeout(SHORT_TIMEOUT)
+            .send()
+            .await
+            .map_err(ClientError::from_reqwest)?;
+        decode(resp).await
+    }
+}
+
+async fn decode<T: serde::de::DeserializeOwned>(resp: reqwest::Response) -> Result<T, ClientError> {
+    let status = resp.status();
+    if status == reqwest::StatusCode::UNAUTHORIZED {
+        return Err(ClientError::Unauthorized);
+    }
+    if !status.is_success() {
+        return Err(ClientError::Status {
+            status: status.as_u16(),
+        });
+    }
+    let bytes = resp.bytes().await.map_err(ClientError::from_reqwest)?;
+    serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode(e.to_string()))
+}

@@ -1,0 +1,588 @@
+//! Durable storage of tenants and events, on SQLite (one file, one process) or PostgreSQL (several
+//! relay instances on one database). The SQL is shared: both accept `$n` placeholders, `RETURNING`
+//! and `ON CONFLICT`; only the schema files and the wake-up notification differ.
+//!
+//! Ordering: each tenant row holds a `last_seq` counter, bumped in the same transaction that inserts
+//! the events. On PostgreSQL the row lock makes a second instance wait until the first commits, so
+//! a reader can never see seq n+1 committed while seq n is still in flight (the client's cursor
+//! would skip it).
+
+use crate::protocol::{Header, Provider};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, Row, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// PostgreSQL channel on which committed batches announce their tenants.
+pub const PG_NOTIFY_CHANNEL: &str = "mostrador_relay_events";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported DATABASE_URL (expected sqlite:… or postgres://…)")]
+    UnsupportedUrl,
+    #[error("no tenant named {0:?}")]
+    NoSuchTenant(String),
+    #[error("a tenant named {0:?} already exists")]
+    TenantExists(String),
+    #[error("stored headers are corrupt: {0}")]
+    CorruptHeaders(#[from] serde_json::Error),
+    #[error("stored provider is unknown")]
+    CorruptProvider,
+}
+
+#[derive(Clone, Debug)]
+pub enum Storage {
+    Sqlite {
+        writer: SqlitePool,
+        reader: SqlitePool,
+    },
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the pool of either backend (for reads).
+macro_rules! read_pool {
+    ($self:expr, $pool:ident => $body:expr) => {
+        match $self {
+            Storage::Sqlite { reader: $pool, .. } => $body,
+            Storage::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Same for writes (SQLite: the single writer connection).
+macro_rules! write_pool {
+    ($self:expr, $pool:ident => $body:expr) => {
+        match $self {
+            Storage::Sqlite { writer: $pool, .. } => $body,
+            Storage::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// A tenant as the server needs it in memory (hashes only, never tokens).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantRow {
+    pub id: String,
+    pub name: String,
+    pub ingress_hash: String,
+    pub device_hash: String,
+    pub verify_hash: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantSummary {
+    pub id: String,
+    pub name: String,
+    pub last_seq: i64,
+    pub acked_seq: i64,
+    pub dropped_total: i64,
+    pub created_at_ms: i64,
+}
+
+/// An event about to be stored (the seq is assigned at commit).
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub tenant_id: String,
+    pub event_id: String,
+    pub provider: Provider,
+    pub received_at_ms: i64,
+    pub method: String,
+    pub public_url: String,
+    pub headers: Vec<Header>,
+    pub body: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    pub seq: i64,
+    pub event_id: String,
+    pub provider: Provider,
+    pub received_at_ms: i64,
+    pub method: String,
+    pub public_url: String,
+    pub headers: Vec<Header>,
+    pub body: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TenantStatus {
+    pub last_seq: i64,
+    pub acked_seq: i64,
+    pub backlog: i64,
+    pub oldest_unacked_ms: Option<i64>,
+    pub dropped_total: i64,
+}
+
+/// What a batch commit changed, for notifications and metrics.
+#[derive(Debug, Default)]
+pub struct BatchOutcome {
+    /// The seq of each event, in input order.
+    pub seqs: Vec<i64>,
+    /// (tenant id, its new last_seq).
+    pub tenants: Vec<(String, i64)>,
+    /// Unacknowledged events dropped because a tenant reached its cap.
+    pub dropped: u64,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PruneOutcome {
+    pub acked_pruned: u64,
+    pub unacked_expired: u64,
+}
+
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+impl Storage {
+    /// Opens (creating if needed) and migrates the database.
+    pub async fn open(url: &str) -> Result<Storage, StorageError> {
+        if is_postgres_url(url) {
+            let opts = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await?;
+            sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+            Ok(Storage::Postgres(pool))
+        } else if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(5));
+            let writer = SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(opts.clone())
+                .await?;
+            sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
+            let reader = SqlitePoolOptions::new()
+                .max_connections(4)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts.read_only(true))
+                .await?;
+            Ok(Storage::Sqlite { writer, reader })
+        } else {
+            Err(StorageError::UnsupportedUrl)
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Storage::Postgres(_))
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Storage::Sqlite { writer, reader } => {
+                reader.close().await;
+                writer.close().await;
+            }
+            Storage::Postgres(pool) => pool.close().await,
+        }
+    }
+
+    pub async fn ping(&self) -> Result<(), StorageError> {
+        read_pool!(self, pool => { sqlx::query("SELECT 1").execute(pool).await?; });
+        Ok(())
+    }
+
+    // ---- tenants ----
+
+    pub async fn create_tenant(&self, t: &TenantRow, now_ms: i64) -> Result<(), StorageError> {
+        let res = write_pool!(self, pool => sqlx::query(
+            "INSERT INTO tenants (id, name, ingress_hash, device_hash, verify_hash, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(&t.id)
+        .bind(&t.name)
+        .bind(&t.ingress_hash)
+        .bind(&t.device_hash)
+        .bind(&t.verify_hash)
+        .bind(now_ms)
+        .execute(pool)
+        .await?
+        .rows_affected());
+        if res == 0 {
+            return Err(StorageError::TenantExists(t.name.clone()));
+        }
+        Ok(())
+    }
+
+    pub async fn tenants(&self) -> Result<Vec<TenantRow>, StorageError> {
+        let rows = read_pool!(self, pool => sqlx::query(
+            "SELECT id, name, ingress_hash, device_hash, verify_hash FROM tenants ORDER BY name",
+        )
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|r| -> Result<TenantRow, sqlx::Error> {
+            Ok(TenantRow {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                ingress_hash: r.try_get("ingress_hash")?,
+                device_hash: r.try_get("device_hash")?,
+                verify_hash: r.try_get("verify_hash")?,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?);
+        Ok(rows)
+    }
+
+    pub async fn tenant_summaries(&self) -> Result<Vec<TenantSummary>, StorageError> {
+        let rows = read_pool!(self, pool => sqlx::query(
+            "SELECT id, name, last_seq, acked_seq, dropped_total, created_at FROM tenants ORDER BY name",
+        )
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|r| -> Result<TenantSummary, sqlx::Error> {
+            Ok(TenantSummary {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                last_seq: r.try_get("last_seq")?,
+                acked_seq: r.try_get("acked_seq")?,
+                dropped_total: r.try_get("dropped_total")?,
+                created_at_ms: r.try_get("created_at")?,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?);
+        Ok(rows)
+    }
+
+    /// Replaces one token hash (`column` is one of the three hash columns).
+    pub async fn set_tenant_hash(
+        &self,
+        name: &str,
+        column: HashColumn,
+        hash: &str,
+    ) -> Result<(), StorageError> {
+        let sql = format!(
+            "UPDATE tenants SET {} = $1 WHERE name = $2",
+            column.as_str()
+        );
+        let n = write_pool!(self, pool => sqlx::query(&sql).bind(hash).bind(name).execute(pool).await?.rows_affected());
+        if n == 0 {
+            return Err(StorageError::NoSuchTenant(name.to_owned()));
+        }
+        Ok(())
+    }
+
+    /// Deletes a tenant and all its events.
+    pub async fn delete_tenant(&self, name: &str) -> Result<(), StorageError> {
+        let n = write_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("DELETE FROM events WHERE tenant_id IN (SELECT id FROM tenants WHERE name = $1)")
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
+            let n = sqlx::query("DELETE FROM tenants WHERE name = $1")
+                .bind(name)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            tx.commit().await?;
+            n
+        });
+        if n == 0 {
+            return Err(StorageError::NoSuchTenant(name.to_owned()));
+        }
+        Ok(())
+    }
+
+    // ---- events ----
+
+    /// Stores a batch of events in ONE transaction (group commit): one durable commit for all.
+    /// Tenants are locked in id order so two relay instances cannot deadlock. Enforces the
+    /// per-tenant cap by dropping the oldest events.
+    pub async fn insert_batch(
+        &self,
+        events: &[NewEvent],
+        max_events_per_tenant: i64,
+    ) -> Result<BatchOutcome, StorageError> {
+        // Group by tenant, keeping input order within each tenant.
+        let mut order: Vec<usize> = (0..events.len()).collect();
+        order.sort_by(|&a, &b| {
+            events[a]
+                .tenant_id
+                .cmp(&events[b].tenant_id)
+                .then(a.cmp(&b))
+        });
+        let headers_json: Vec<String> = events
+            .iter()
+            .map(|e| serde_json::to_string(&e.headers))
+            .collect::<Result<_, _>>()?;
+        let is_pg = self.is_postgres();
+        let mut outcome = BatchOutcome {
+            seqs: vec![0; events.len()],
+            ..Default::default()
+        };
+        write_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let mut i = 0;
+            while i < order.len() {
+                let tenant = &events[order[i]].tenant_id;
+                let mut j = i;
+                while j < order.len() && &events[order[j]].tenant_id == tenant {
+                    j += 1;
+                }
+                let n = (j - i) as i64;
+                let last: i64 = sqlx::query_scalar(
+                    "UPDATE tenants SET last_seq = last_seq + $1 WHERE id = $2 RETURNING last_seq",
+                )
+                .bind(n)
+                .bind(tenant)
+                .fetch_one(&mut *tx)
+                .await?;
+                let first = last - n + 1;
+                for (k, chunk) in order[i..j].chunks(100).enumerate() {
+                    let mut qb = sqlx::QueryBuilder::new(
+                        "INSERT INTO events (tenant_id, seq, event_id, provider, received_at, method, public_url, headers, body) ",
+                    );
+                    qb.push_values(chunk.iter().enumerate(), |mut row, (m, &idx)| {
+                        let e = &events[idx];
+                        let seq = first + (k * 100 + m) as i64;
+                        row.push_bind(&e.tenant_id)
+                            .push_bind(seq)
+                            .push_bind(&e.event_id)
+                            .push_bind(e.provider.as_str())
+                            .push_bind(e.received_at_ms)
+                            .push_bind(&e.method)
+                            .push_bind(&e.public_url)
+                            .push_bind(&headers_json[idx])
+                            .push_bind(&e.body);
+                    });
+                    qb.build().execute(&mut *tx).await?;
+                }
+                for (m, &idx) in order[i..j].iter().enumerate() {
+                    outcome.seqs[idx] = first + m as i64;
+                }
+                // Per-tenant cap: seqs are contiguous and only prefixes are ever deleted, so the
+                // stored count is last - min + 1.
+                let min: Option<i64> = sqlx::query_scalar("SELECT MIN(seq) FROM events WHERE tenant_id = $1")
+                    .bind(tenant)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if let Some(min) = min {
+                    if last - min + 1 > max_events_per_tenant {
+                        let cut = last - max_events_per_tenant;
+                        let dropped = sqlx::query(
+                            "DELETE FROM events WHERE tenant_id = $1 AND seq <= $2 AND acked_at IS NULL",
+                        )
+                        .bind(tenant)
+                        .bind(cut)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                        sqlx::query("DELETE FROM events WHERE tenant_id = $1 AND seq <= $2")
+                            .bind(tenant)
+                            .bind(cut)
+                            .execute(&mut *tx)
+                            .await?;
+                        if dropped > 0 {
+                            sqlx::query("UPDATE tenants SET dropped_total = dropped_total + $1 WHERE id = $2")
+                                .bind(dropped as i64)
+                                .bind(tenant)
+                                .execute(&mut *tx)
+                                .await?;
+                            outcome.dropped += dropped;
+                        }
+                    }
+                }
+                if is_pg {
+                    sqlx::query("SELECT pg_notify($1, $2)")
+                        .bind(PG_NOTIFY_CHANNEL)
+                        .bind(tenant)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                outcome.tenants.push((tenant.clone(), last));
+                i = j;
+            }
+            tx.commit().await?;
+        });
+        Ok(outcome)
+    }
+
+    /// Events with `seq > after`, oldest first, and the tenant's last_seq.
+    pub async fn fetch(
+        &self,
+        tenant_id: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<(Vec<StoredEvent>, i64), StorageError> {
+        let (rows, last_seq) = read_pool!(self, pool => {
+            let rows = sqlx::query(
+                "SELECT seq, event_id, provider, received_at, method, public_url, headers, body
+                 FROM events WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+            )
+            .bind(tenant_id)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                let provider: String = r.try_get("provider")?;
+                let headers: String = r.try_get("headers")?;
+                out.push(StoredEvent {
+                    seq: r.try_get("seq")?,
+                    event_id: r.try_get("event_id")?,
+                    provider: provider.parse().map_err(|_| StorageError::CorruptProvider)?,
+                    received_at_ms: r.try_get("received_at")?,
+                    method: r.try_get("method")?,
+                    public_url: r.try_get("public_url")?,
+                    headers: serde_json::from_str(&headers)?,
+                    body: r.try_get("body")?,
+                });
+            }
+            let last: Option<i64> = sqlx::query_scalar("SELECT last_seq FROM tenants WHERE id = $1")
+                .bind(tenant_id)
+                .fetch_optional(pool)
+                .await?;
+            (out, last.unwrap_or(0))
+        });
+        Ok((rows, last_seq))
+    }
+
+    /// Cumulative ack. Returns (the new acked_seq, how many events it newly acknowledged).
+    pub async fn ack(
+        &self,
+        tenant_id: &str,
+        up_to_seq: i64,
+        now_ms: i64,
+    ) -> Result<(i64, u64), StorageError> {
+        let out = write_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let acked: Option<i64> = sqlx::query_scalar(
+                "UPDATE tenants SET acked_seq = CASE
+                     WHEN $2 > acked_seq AND $2 <= last_seq THEN $2
+                     WHEN $2 > last_seq AND last_seq > acked_seq THEN last_seq
+                     ELSE acked_seq END
+                 WHERE id = $1 RETURNING acked_seq",
+            )
+            .bind(tenant_id)
+            .bind(up_to_seq)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let acked = acked.unwrap_or(0);
+            let n = sqlx::query(
+                "UPDATE events SET acked_at = $3 WHERE tenant_id = $1 AND seq <= $2 AND acked_at IS NULL",
+            )
+            .bind(tenant_id)
+            .bind(acked)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            tx.commit().await?;
+            (acked, n)
+        });
+        Ok(out)
+    }
+
+    pub async fn status(&self, tenant_id: &str) -> Result<TenantStatus, StorageError> {
+        let st = read_pool!(self, pool => {
+            let row = sqlx::query("SELECT last_seq, acked_seq, dropped_total FROM tenants WHERE id = $1")
+                .bind(tenant_id)
+                .fetch_optional(pool)
+                .await?;
+            let Some(row) = row else {
+                return Ok(TenantStatus { last_seq: 0, acked_seq: 0, backlog: 0, oldest_unacked_ms: None, dropped_total: 0 });
+            };
+            let last_seq: i64 = row.try_get("last_seq")?;
+            let acked_seq: i64 = row.try_get("acked_seq")?;
+            let dropped_total: i64 = row.try_get("dropped_total")?;
+            let oldest = sqlx::query(
+                "SELECT seq, received_at FROM events WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT 1",
+            )
+            .bind(tenant_id)
+            .bind(acked_seq)
+            .fetch_optional(pool)
+            .await?;
+            let (backlog, oldest_unacked_ms) = match oldest {
+                Some(r) => {
+                    let first: i64 = r.try_get("seq")?;
+                    (last_seq - first + 1, Some(r.try_get::<i64, _>("received_at")?))
+                }
+                None => (0, None),
+            };
+            TenantStatus { last_seq, acked_seq, backlog, oldest_unacked_ms, dropped_total }
+        });
+        Ok(st)
+    }
+
+    /// Total backlog over all tenants (for /metrics).
+    pub async fn total_backlog(&self) -> Result<i64, StorageError> {
+        let v: Option<i64> = read_pool!(self, pool => sqlx::query_scalar(
+            "SELECT CAST(SUM(last_seq - acked_seq) AS BIGINT) FROM tenants",
+        )
+        .fetch_one(pool)
+        .await?);
+        Ok(v.unwrap_or(0))
+    }
+
+    /// Retention: acknowledged events older than `acked_cutoff_ms` (by ack time) are deleted;
+    /// unacknowledged events received before `unacked_cutoff_ms` are dropped and counted.
+    pub async fn prune(
+        &self,
+        acked_cutoff_ms: i64,
+        unacked_cutoff_ms: i64,
+    ) -> Result<PruneOutcome, StorageError> {
+        let out = write_pool!(self, pool => {
+            let acked_pruned = sqlx::query("DELETE FROM events WHERE acked_at IS NOT NULL AND acked_at < $1")
+                .bind(acked_cutoff_ms)
+                .execute(pool)
+                .await?
+                .rows_affected();
+            let mut tx = pool.begin().await?;
+            let expired: Vec<(String, i64)> = sqlx::query_as(
+                "SELECT tenant_id, CAST(COUNT(*) AS BIGINT) FROM events
+                 WHERE received_at < $1 AND acked_at IS NULL GROUP BY tenant_id",
+            )
+            .bind(unacked_cutoff_ms)
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut unacked_expired = 0;
+            for (tenant, n) in expired {
+                sqlx::query("UPDATE tenants SET dropped_total = dropped_total + $1 WHERE id = $2")
+                    .bind(n)
+                    .bind(&tenant)
+                    .execute(&mut *tx)
+                    .await?;
+                unacked_expired += n as u64;
+            }
+            sqlx::query("DELETE FROM events WHERE received_at < $1")
+                .bind(unacked_cutoff_ms)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            PruneOutcome { acked_pruned, unacked_expired }
+        });
+        Ok(out)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HashColumn {
+    Ingress,
+    Device,
+    Verify,
+}
+
+impl HashColumn {
+    fn as_str(self) -> &'static str {
+        match self {
+            HashColumn::Ingress => "ingress_hash",
+            HashColumn::Device => "device_hash",
+            HashColumn::Verify => "verify_hash",
+        }
+    }
+}

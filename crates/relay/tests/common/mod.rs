@@ -1,0 +1,210 @@
+//! Shared test helpers: storage backends (SQLite temp file or a fresh database on the test
+//! PostgreSQL server), an in-process relay, the real binary, and the providers' signature checks.
+#![allow(dead_code)]
+
+pub mod signatures;
+
+use mostrador_relay::server::{self, tenant_admin, ServeConfig, Storage};
+use std::time::Duration;
+
+pub const PUBLIC_URL: &str = "https://relay.example.com";
+
+/// The PostgreSQL server URL from `scripts/test-postgres.sh`. `None` (test skipped) only when
+/// `MOSTRADOR_SKIP_POSTGRES=1`; otherwise a missing URL fails the test.
+pub fn postgres_admin_url() -> Option<String> {
+    match std::env::var("MOSTRADOR_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("MOSTRADOR_SKIP_POSTGRES").as_deref() == Ok("1") => {
+            eprintln!("SKIPPED: PostgreSQL test (MOSTRADOR_SKIP_POSTGRES=1)");
+            None
+        }
+        _ => panic!(
+            "MOSTRADOR_TEST_POSTGRES_URL is not set. Run the tests through `scripts/test` (which \
+             sources scripts/test-postgres.sh), or `. scripts/test-postgres.sh` first, or set \
+             MOSTRADOR_SKIP_POSTGRES=1 to skip the PostgreSQL tests."
+        ),
+    }
+}
+
+/// Where a test's relay stores its data. Dropping it removes the SQLite dir; PostgreSQL databases
+/// are dropped by [`Backend::cleanup`].
+pub enum Backend {
+    Sqlite {
+        dir: tempfile::TempDir,
+        url: String,
+    },
+    Postgres {
+        admin: String,
+        db: String,
+        url: String,
+    },
+}
+
+impl Backend {
+    pub fn sqlite() -> Backend {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}", dir.path().join("relay.db").display());
+        Backend::Sqlite { dir, url }
+    }
+
+    /// A fresh database on the test server, or `None` when PostgreSQL tests are skipped.
+    pub async fn postgres() -> Option<Backend> {
+        let admin = postgres_admin_url()?;
+        let db = format!("relay_test_{}", uuid::Uuid::new_v4().simple());
+        use sqlx::Connection as _;
+        let mut conn = sqlx::PgConnection::connect(&admin)
+            .await
+            .expect("connect to the test PostgreSQL server");
+        sqlx::query(&format!("CREATE DATABASE {db}"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.ok();
+        let mut url = url::Url::parse(&admin).unwrap();
+        url.set_path(&format!("/{db}"));
+        Some(Backend::Postgres {
+            admin,
+            db,
+            url: url.to_string(),
+        })
+    }
+
+    pub fn url(&self) -> &str {
+        match self {
+            Backend::Sqlite { url, .. } | Backend::Postgres { url, .. } => url,
+        }
+    }
+
+    pub async fn cleanup(self) {
+        if let Backend::Postgres { admin, db, .. } = self {
+            use sqlx::Connection as _;
+            if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await;
+            }
+        }
+    }
+}
+
+pub struct TenantTokens {
+    pub ingress_urls: std::collections::BTreeMap<String, String>,
+    pub verify_token: String,
+    pub device_token: String,
+}
+
+impl TenantTokens {
+    pub fn url(&self, provider: &str) -> &str {
+        &self.ingress_urls[provider]
+    }
+
+    /// The provider URL re-targeted at a local relay: same path, local scheme/host/port.
+    pub fn local(&self, addr: std::net::SocketAddr, provider: &str) -> String {
+        self.url(provider)
+            .replacen(PUBLIC_URL, &format!("http://{addr}"), 1)
+    }
+}
+
+pub async fn create_tenant(database_url: &str, name: &str) -> TenantTokens {
+    let storage = Storage::open(database_url).await.unwrap();
+    let t = tenant_admin::create(&storage, PUBLIC_URL, name, 0)
+        .await
+        .unwrap();
+    storage.close().await;
+    TenantTokens {
+        ingress_urls: t.ingress_urls,
+        verify_token: t.meta_verify_token,
+        device_token: t.device_token,
+    }
+}
+
+pub fn test_config(database_url: &str) -> ServeConfig {
+    let mut cfg = ServeConfig::new(database_url, PUBLIC_URL);
+    cfg.rate_limit = 0.0;
+    cfg.max_wait_secs = 5;
+    cfg
+}
+
+pub async fn start(cfg: &ServeConfig) -> server::Running {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    server::start(cfg, listener).await.unwrap()
+}
+
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+/// Polls `GET /healthz` until it answers 200 (bounded).
+pub async fn wait_healthy(base: &str) {
+    let client = http();
+    for _ in 0..300 {
+        if let Ok(r) = client
+            .get(format!("{base}/healthz"))
+            .timeout(Duration::from_secs(1))
+            .send()
+            .await
+        {
+            if r.status().is_success() {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("relay at {base} did not become healthy within 15 s");
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The real `mostrador-relay` binary, serving on a fixed port.
+pub struct RelayProcess {
+    pub child: std::process::Child,
+    pub base: String,
+}
+
+impl RelayProcess {
+    pub async fn spawn(database_url: &str, port: u16) -> RelayProcess {
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_mostrador-relay"))
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["--database-url", database_url, "--public-url", PUBLIC_URL])
+            .args(["--rate-limit", "0", "--max-wait-secs", "5"])
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn mostrador-relay");
+        let base = format!("http://127.0.0.1:{port}");
+        wait_healthy(&base).await;
+        RelayProcess { child, base }
+    }
+
+    /// SIGKILL: no graceful shutdown, no chance to flush anything.
+    pub fn kill9(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// SIGTERM and wait for a clean exit.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        self.child.wait().unwrap()
+    }
+}
+
+impl Drop for RelayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
