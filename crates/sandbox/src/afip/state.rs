@@ -1,0 +1,163 @@
+//! Everything the simulator remembers.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use mostrador_afip::xml::Element;
+use openssl::x509::X509;
+use serde::Serialize;
+
+use super::clock::SimClock;
+use super::faults::FaultRule;
+
+/// A ticket WSAA issued (kept to answer `coe.alreadyAuthenticated` and to check WSFE's Auth).
+#[derive(Debug, Clone)]
+pub struct IssuedTicket {
+    pub service: String,
+    pub sign: String,
+    pub generation: DateTime<FixedOffset>,
+    pub expiration: DateTime<FixedOffset>,
+    /// CUITs the ticket may represent (frozen at issue time, like AFIP's token relations).
+    pub relations: Vec<u64>,
+}
+
+/// An invoice WSFE authorized (or that a "foreign" system issued on the same point of sale).
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredInvoice {
+    pub cuit: u64,
+    pub point_of_sale: u32,
+    pub voucher_type: u16,
+    pub number: u64,
+    pub date: NaiveDate,
+    pub concept: u8,
+    pub doc_tipo: u8,
+    pub doc_nro: u64,
+    pub total_cents: i64,
+    pub cae: String,
+    pub cae_due: NaiveDate,
+    /// `yyyymmddhhmiss`.
+    pub processed_at: String,
+    /// Issued by another system (fault injection), not through this request path.
+    pub foreign: bool,
+    /// The `FECAEDetRequest` as received, echoed by FECompConsultar.
+    #[serde(skip)]
+    pub detail: Element,
+}
+
+/// Key of the numbering sequences and the invoice store: (CUIT, PtoVta, CbteTipo).
+pub type SeqKey = (u64, u32, u16);
+
+pub struct State {
+    pub clock: SimClock,
+    pub trusted_cas: Vec<X509>,
+    /// Services certificates may log in to.
+    pub authorized_services: BTreeSet<String>,
+    /// Latest ticket per (CUIT, service).
+    pub issued: HashMap<(u64, String), IssuedTicket>,
+    /// Ticket by token.
+    pub tokens: HashMap<String, IssuedTicket>,
+    pub invoices: BTreeMap<(SeqKey, u64), StoredInvoice>,
+    pub faults: Vec<FaultRule>,
+    /// Registered web-service points of sale; `None` = every valid number is registered.
+    pub points_of_sale: Option<BTreeSet<u32>>,
+    /// CUITs missing from the padrón (10015).
+    pub unregistered_cuits: BTreeSet<u64>,
+    /// Final consumers at or above this total (ARS cents) must be identified (10015).
+    pub identification_threshold_cents: i64,
+    /// `FECompTotXRequest`.
+    pub max_records: u32,
+    pub cae_counter: u64,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            clock: SimClock::default(),
+            trusted_cas: Vec::new(),
+            authorized_services: ["wsfe".to_owned()].into_iter().collect(),
+            issued: HashMap::new(),
+            tokens: HashMap::new(),
+            invoices: BTreeMap::new(),
+            faults: Vec::new(),
+            points_of_sale: None,
+            unregistered_cuits: BTreeSet::new(),
+            identification_threshold_cents: 1_000_000_000,
+            max_records: 250,
+            cae_counter: 0,
+        }
+    }
+}
+
+impl State {
+    /// Last authorized number (0 when none) and its date.
+    pub fn last(&self, key: SeqKey) -> Option<&StoredInvoice> {
+        self.invoices
+            .range((key, 0)..=(key, u64::MAX))
+            .next_back()
+            .map(|(_, v)| v)
+    }
+
+    /// A fresh 14-digit CAE.
+    pub fn next_cae(&mut self) -> String {
+        self.cae_counter += 1;
+        format!("{}", 75_000_000_000_000u64 + self.cae_counter * 7919)
+    }
+
+    /// Another system takes the next number of `key` (shared point of sale).
+    pub fn insert_foreign(&mut self, key: SeqKey) -> u64 {
+        let now = self
+            .clock
+            .now()
+            .with_timezone(&mostrador_afip::argentina_offset());
+        let number = self.last(key).map_or(0, |l| l.number) + 1;
+        let date = now.date_naive();
+        let cae = self.next_cae();
+        let stored = StoredInvoice {
+            cuit: key.0,
+            point_of_sale: key.1,
+            voucher_type: key.2,
+            number,
+            date,
+            concept: 1,
+            doc_tipo: 99,
+            doc_nro: 0,
+            total_cents: 1_00,
+            cae,
+            cae_due: date + chrono::Duration::days(10),
+            processed_at: now.format("%Y%m%d%H%M%S").to_string(),
+            foreign: true,
+            detail: foreign_detail(number, date),
+        };
+        self.invoices.insert((key, number), stored);
+        number
+    }
+}
+
+fn foreign_detail(number: u64, date: NaiveDate) -> Element {
+    let leaf = |name: &str, text: String| Element {
+        name: name.to_owned(),
+        text,
+        ..Element::default()
+    };
+    Element {
+        name: "FECAEDetRequest".into(),
+        children: vec![
+            leaf("Concepto", "1".into()),
+            leaf("DocTipo", "99".into()),
+            leaf("DocNro", "0".into()),
+            leaf("CbteDesde", number.to_string()),
+            leaf("CbteHasta", number.to_string()),
+            leaf("CbteFch", date.format("%Y%m%d").to_string()),
+            leaf("ImpTotal", "1".into()),
+            leaf("ImpTotConc", "0".into()),
+            leaf("ImpNeto", "1".into()),
+            leaf("ImpOpEx", "0".into()),
+            leaf("ImpTrib", "0".into()),
+            leaf("ImpIVA", "0".into()),
+            leaf("MonId", "PES".into()),
+            leaf("MonCotiz", "1".into()),
+            leaf("CondicionIVAReceptorId", "5".into()),
+        ],
+        ..Element::default()
+    }
+}
