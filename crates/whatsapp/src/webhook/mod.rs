@@ -1,0 +1,316 @@
+//! The webhook model: the whole envelope, iterating **every** entry, change, message and status.
+//!
+//! Parsing is lenient below the envelope: an item we cannot read (a malformed message, an unknown
+//! change field) is kept raw and never fails the rest of the payload. Verify the signature on the
+//! raw bytes ([`crate::signature::verify`]) before trusting anything parsed here.
+
+mod contact;
+mod error;
+mod message;
+mod raw;
+mod scalar;
+mod status;
+mod template_event;
+
+pub use contact::{Contact, Profile};
+pub use error::WebhookError;
+pub use message::{
+    Context, InboundLocation, InboundMedia, InboundMessage, MessageKind, OrderItem, Referral,
+    ReferredProduct, SharedContact, SharedEmail, SharedName, SharedOrg, SharedPhone,
+};
+pub use raw::RawJson;
+pub use status::{Conversation, Origin, Pricing, Status, StatusKind};
+pub use template_event::{TemplateCategoryUpdate, TemplateQualityUpdate, TemplateStatusUpdate};
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// The `object` of a WhatsApp Business Account webhook.
+pub const OBJECT: &str = "whatsapp_business_account";
+
+/// The body is not a WhatsApp webhook at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("the webhook body is not a JSON envelope with `entry`: {0}")]
+    NotAnEnvelope(String),
+    #[error("the webhook is for {0:?}, not {OBJECT:?}: check where the relay routes it")]
+    WrongObject(String),
+}
+
+/// A parsed webhook delivery.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notification {
+    pub entries: Vec<Entry>,
+    /// Items that could not be read, kept raw with the reason.
+    pub unparsed: Vec<Unparsed>,
+}
+
+/// One `entry[]`: the WABA it concerns and its changes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// The WABA id.
+    pub id: Option<String>,
+    /// Unix seconds (template updates carry their time here).
+    pub time: Option<i64>,
+    pub changes: Vec<Change>,
+}
+
+/// One `changes[]` item, by `field`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// `messages`: inbound messages, statuses and errors for one phone number.
+    Messages(MessagesValue),
+    /// `message_template_status_update`.
+    TemplateStatus(TemplateStatusUpdate),
+    /// `template_category_update`.
+    TemplateCategory(TemplateCategoryUpdate),
+    /// `message_template_quality_update`.
+    TemplateQuality(TemplateQualityUpdate),
+    /// Any other field (`account_update`, `phone_number_quality_update`…), kept raw.
+    Other { field: String, value: RawJson },
+}
+
+/// The `value` of a `messages` change.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MessagesValue {
+    pub metadata: Metadata,
+    pub contacts: Vec<Contact>,
+    pub messages: Vec<InboundMessage>,
+    pub statuses: Vec<Status>,
+    /// System-level errors.
+    pub errors: Vec<WebhookError>,
+}
+
+/// Which of the shop's numbers the change is for: route by `phone_number_id`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+pub struct Metadata {
+    pub display_phone_number: Option<String>,
+    pub phone_number_id: Option<String>,
+}
+
+/// Something that could not be read, with where it was and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unparsed {
+    /// `entry[0].changes[1].value.messages[2]`.
+    pub path: String,
+    pub reason: String,
+    pub raw: RawJson,
+}
+
+/// An inbound message with what routes it.
+#[derive(Debug, Clone, Copy)]
+pub struct MessageEvent<'a> {
+    pub phone_number_id: Option<&'a str>,
+    /// The sender's profile, when the change carries it.
+    pub contact: Option<&'a Contact>,
+    pub message: &'a InboundMessage,
+}
+
+/// A status with what routes it.
+#[derive(Debug, Clone, Copy)]
+pub struct StatusEvent<'a> {
+    pub phone_number_id: Option<&'a str>,
+    pub status: &'a Status,
+}
+
+impl Notification {
+    fn messages_values(&self) -> impl Iterator<Item = &MessagesValue> {
+        self.entries.iter().flat_map(|e| {
+            e.changes.iter().filter_map(|c| match c {
+                Change::Messages(v) => Some(v),
+                _ => None,
+            })
+        })
+    }
+
+    /// Every inbound message of every entry and change.
+    pub fn messages(&self) -> impl Iterator<Item = MessageEvent<'_>> {
+        self.messages_values().flat_map(|v| {
+            v.messages.iter().map(move |m| MessageEvent {
+                phone_number_id: v.metadata.phone_number_id.as_deref(),
+                contact: find_contact(&v.contacts, m),
+                message: m,
+            })
+        })
+    }
+
+    /// Every status of every entry and change.
+    pub fn statuses(&self) -> impl Iterator<Item = StatusEvent<'_>> {
+        self.messages_values().flat_map(|v| {
+            v.statuses.iter().map(move |s| StatusEvent {
+                phone_number_id: v.metadata.phone_number_id.as_deref(),
+                status: s,
+            })
+        })
+    }
+
+    /// Every change of every entry.
+    pub fn changes(&self) -> impl Iterator<Item = (&Entry, &Change)> {
+        self.entries
+            .iter()
+            .flat_map(|e| e.changes.iter().map(move |c| (e, c)))
+    }
+}
+
+fn find_contact<'a>(contacts: &'a [Contact], m: &InboundMessage) -> Option<&'a Contact> {
+    contacts
+        .iter()
+        .find(|c| {
+            (m.from_user_id.is_some() && c.user_id == m.from_user_id)
+                || (m.from.is_some() && c.wa_id == m.from)
+        })
+        .or(if contacts.len() == 1 {
+            contacts.first()
+        } else {
+            None
+        })
+}
+
+#[derive(Deserialize)]
+struct EnvelopeWire<'a> {
+    #[serde(default)]
+    object: Option<String>,
+    #[serde(borrow)]
+    entry: Vec<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct EntryWire<'a> {
+    #[serde(default, deserialize_with = "scalar::opt_string")]
+    id: Option<String>,
+    #[serde(default, deserialize_with = "scalar::opt_i64")]
+    time: Option<i64>,
+    #[serde(borrow, default)]
+    changes: Vec<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct ChangeWire<'a> {
+    field: String,
+    #[serde(borrow)]
+    value: &'a RawValue,
+}
+
+#[derive(Deserialize)]
+struct MessagesValueWire<'a> {
+    #[serde(default)]
+    metadata: Option<Metadata>,
+    #[serde(borrow, default)]
+    contacts: Vec<&'a RawValue>,
+    #[serde(borrow, default)]
+    messages: Vec<&'a RawValue>,
+    #[serde(borrow, default)]
+    statuses: Vec<&'a RawValue>,
+    #[serde(borrow, default)]
+    errors: Vec<&'a RawValue>,
+}
+
+/// Parses a webhook body. Fails only when the body is not a WhatsApp envelope at all.
+pub fn parse(body: &[u8]) -> Result<Notification, ParseError> {
+    let env: EnvelopeWire<'_> =
+        serde_json::from_slice(body).map_err(|e| ParseError::NotAnEnvelope(e.to_string()))?;
+    if let Some(o) = &env.object {
+        if o != OBJECT {
+            return Err(ParseError::WrongObject(o.clone()));
+        }
+    }
+    let mut n = Notification {
+        entries: Vec::with_capacity(env.entry.len()),
+        unparsed: Vec::new(),
+    };
+    for (i, raw) in env.entry.iter().enumerate() {
+        let path = || format!("entry[{i}]");
+        let e: EntryWire<'_> = match serde_json::from_str(raw.get()) {
+            Ok(e) => e,
+            Err(err) => {
+                n.unparsed.push(unparsed(path(), err.to_string(), raw));
+                continue;
+            }
+        };
+        let mut entry = Entry {
+            id: e.id,
+            time: e.time,
+            changes: Vec::with_capacity(e.changes.len()),
+        };
+        for (j, raw) in e.changes.iter().enumerate() {
+            let path = format!("entry[{i}].changes[{j}]");
+            match parse_change(raw, &path, &mut n.unparsed) {
+                Ok(c) => entry.changes.push(c),
+                Err(reason) => n.unparsed.push(unparsed(path, reason, raw)),
+            }
+        }
+        n.entries.push(entry);
+    }
+    Ok(n)
+}
+
+fn unparsed(path: String, reason: String, raw: &RawValue) -> Unparsed {
+    Unparsed {
+        path,
+        reason,
+        raw: RawJson::new(raw),
+    }
+}
+
+fn parse_change(raw: &RawValue, path: &str, bad: &mut Vec<Unparsed>) -> Result<Change, String> {
+    let c: ChangeWire<'_> = serde_json::from_str(raw.get()).map_err(|e| e.to_string())?;
+    let typed = |r: Result<Change, serde_json::Error>| r.map_err(|e| e.to_string());
+    match c.field.as_str() {
+        "messages" => {
+            parse_messages_value(c.value, &format!("{path}.value"), bad).map(Change::Messages)
+        }
+        "message_template_status_update" => {
+            typed(serde_json::from_str(c.value.get()).map(Change::TemplateStatus))
+        }
+        "template_category_update" => {
+            typed(serde_json::from_str(c.value.get()).map(Change::TemplateCategory))
+        }
+        "message_template_quality_update" => {
+            typed(serde_json::from_str(c.value.get()).map(Change::TemplateQuality))
+        }
+        _ => Ok(Change::Other {
+            field: c.field,
+            value: RawJson::new(c.value),
+        }),
+    }
+}
+
+fn parse_messages_value(
+    raw: &RawValue,
+    path: &str,
+    bad: &mut Vec<Unparsed>,
+) -> Result<MessagesValue, String> {
+    let w: MessagesValueWire<'_> = serde_json::from_str(raw.get()).map_err(|e| e.to_string())?;
+    let mut v = MessagesValue {
+        metadata: w.metadata.unwrap_or_default(),
+        contacts: Vec::with_capacity(w.contacts.len()),
+        messages: Vec::with_capacity(w.messages.len()),
+        statuses: Vec::with_capacity(w.statuses.len()),
+        errors: Vec::new(),
+    };
+    for (k, c) in w.contacts.iter().enumerate() {
+        match serde_json::from_str::<Contact>(c.get()) {
+            Ok(c) => v.contacts.push(c),
+            Err(e) => bad.push(unparsed(format!("{path}.contacts[{k}]"), e.to_string(), c)),
+        }
+    }
+    for (k, m) in w.messages.iter().enumerate() {
+        match message::parse(m) {
+            Ok(m) => v.messages.push(m),
+            Err(e) => bad.push(unparsed(format!("{path}.messages[{k}]"), e, m)),
+        }
+    }
+    for (k, s) in w.statuses.iter().enumerate() {
+        match status::parse(s) {
+            Ok(s) => v.statuses.push(s),
+            Err(e) => bad.push(unparsed(format!("{path}.statuses[{k}]"), e, s)),
+        }
+    }
+    for (k, e) in w.errors.iter().enumerate() {
+        match serde_json::from_str::<WebhookError>(e.get()) {
+            Ok(err) => v.errors.push(err),
+            Err(x) => bad.push(unparsed(format!("{path}.errors[{k}]"), x.to_string(), e)),
+        }
+    }
+    Ok(v)
+}
