@@ -27,7 +27,7 @@ pub fn login_cms_response(ticket_xml: &str) -> String {
 pub fn wsfe_response(operation: &str, now: DateTime<Utc>, result_inner: &str) -> String {
     let fecha = now
         .with_timezone(&mostrador_afip::argentina_offset())
-        .format("%Y-%m-%dT%H:%M:%S%.7f%:z");
+        .format("%Y-%m-%dT%H:%M:%S%.6f%:z");
     format!(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?><soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\"><soap:Header><FEHeaderInfo xmlns=\"{FEV1_NS}\"><ambiente>HomologacionExterno - sandbox</ambiente><fecha>{fecha}</fecha><id>4.3.0.0</id></FEHeaderInfo></soap:Header><soap:Body><{operation}Response xmlns=\"{FEV1_NS}\"><{operation}Result>{result_inner}</{operation}Result></{operation}Response></soap:Body></soap:Envelope>"
     )
