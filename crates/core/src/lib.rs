@@ -2,6 +2,7 @@
 //! and logging. It knows no HTTP routes and no Tauri; `src-tauri` only translates to and from it.
 
 pub mod error;
+pub mod inbox;
 pub mod logging;
 pub mod org;
 pub mod secrets;

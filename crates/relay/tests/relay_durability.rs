@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Backend, RelayProcess};
+use common::Backend;
 use mostrador_relay::RelayClient;
 use reqwest::StatusCode;
 use std::collections::HashSet;
@@ -120,4 +120,54 @@ async fn concurrent_posts_get_contiguous_unique_seqs(backend: Backend) {
     assert_eq!(seen_bodies.len(), N);
     relay.shutdown().await.unwrap();
     backend.cleanup().await;
+}
+
+/// The real `mostrador-relay` binary, serving on a fixed port.
+pub struct RelayProcess {
+    pub child: std::process::Child,
+    pub base: String,
+}
+
+impl RelayProcess {
+    pub async fn spawn(database_url: &str, port: u16) -> RelayProcess {
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_mostrador-relay"))
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args([
+                "--database-url",
+                database_url,
+                "--public-url",
+                common::PUBLIC_URL,
+            ])
+            .args(["--rate-limit", "0", "--max-wait-secs", "5"])
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn mostrador-relay");
+        let base = format!("http://127.0.0.1:{port}");
+        common::wait_healthy(&base).await;
+        RelayProcess { child, base }
+    }
+
+    /// SIGKILL: no graceful shutdown, no chance to flush anything.
+    pub fn kill9(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// SIGTERM and wait for a clean exit.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        self.child.wait().unwrap()
+    }
+}
+
+impl Drop for RelayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -1,0 +1,27 @@
+use super::InboxError;
+use crate::org::OrgId;
+use crate::secrets::SecretStore;
+use crate::settings;
+use crate::store::Store;
+use mostrador_relay::RelayClient;
+
+/// Organization setting: the relay's public base URL, e.g. `https://relay.example.com`.
+pub const RELAY_URL: &str = "relay_url";
+/// Keychain entry name of the organization's relay device token.
+pub const RELAY_DEVICE_TOKEN: &str = "relay_device_token";
+
+/// The relay client of an organization, from its `relay_url` setting and its keychain token.
+pub async fn relay_client(
+    store: &Store,
+    secrets: &SecretStore,
+    org: OrgId,
+) -> Result<RelayClient, InboxError> {
+    let url = settings::get(store, Some(org), RELAY_URL)
+        .await?
+        .ok_or(InboxError::NotConfigured(RELAY_URL))?;
+    let token = secrets
+        .get(org, RELAY_DEVICE_TOKEN)
+        .await?
+        .ok_or(InboxError::NotConfigured(RELAY_DEVICE_TOKEN))?;
+    Ok(RelayClient::new(&url, token)?)
+}
