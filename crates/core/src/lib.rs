@@ -6,6 +6,7 @@ pub mod inbox;
 pub mod logging;
 pub mod org;
 pub mod secrets;
+pub mod session;
 pub mod settings;
 pub mod store;
 

@@ -1,0 +1,60 @@
+//! Tauri commands: each translates one UI call into one core call.
+
+use mostrador_core::org::{NewOrganization, OrgId, Organization};
+use mostrador_core::session::{self, Language, Snapshot};
+use mostrador_core::AppError;
+use serde::Serialize;
+use tauri::State;
+
+use crate::boot::Boot;
+
+/// What the window needs to draw its first screen.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct StartupState {
+    /// Where the database and logs live, shown in Ajustes and in error screens.
+    pub data_dir: String,
+    pub logs_dir: String,
+    pub version: String,
+    /// `None` when the store could not open; `error` then says why.
+    pub snapshot: Option<Snapshot>,
+    pub error: Option<AppError>,
+}
+
+#[tauri::command]
+pub async fn startup_state(boot: State<'_, Boot>) -> Result<StartupState, AppError> {
+    let (snapshot, error) = match boot.inner() {
+        Boot::Ready { store, .. } => (Some(session::snapshot(store).await?), None),
+        Boot::Failed { error, .. } => (None, Some(error.clone())),
+    };
+    let dirs = boot.dirs();
+    Ok(StartupState {
+        data_dir: dirs.data.display().to_string(),
+        logs_dir: dirs.logs.display().to_string(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        snapshot,
+        error,
+    })
+}
+
+#[tauri::command]
+pub fn check_cuit(cuit: String) -> Result<(), AppError> {
+    session::check_cuit(&cuit)
+}
+
+#[tauri::command]
+pub async fn create_organization(
+    boot: State<'_, Boot>,
+    input: NewOrganization,
+) -> Result<Organization, AppError> {
+    session::create_organization(boot.store()?, input).await
+}
+
+#[tauri::command]
+pub async fn select_organization(boot: State<'_, Boot>, id: OrgId) -> Result<(), AppError> {
+    session::select_organization(boot.store()?, id).await
+}
+
+#[tauri::command]
+pub async fn set_language(boot: State<'_, Boot>, language: Language) -> Result<(), AppError> {
+    session::set_language(boot.store()?, language).await
+}

@@ -1,0 +1,50 @@
+//! The desktop shell: wires plugins, opens the store, and exposes thin commands over core.
+
+pub mod bindings;
+mod boot;
+mod commands;
+mod paths;
+
+use tauri::{Emitter, Manager};
+
+/// Event sent to the running window when the user launches Mostrador a second time.
+pub const EVENT_SECOND_INSTANCE: &str = "second-instance";
+
+pub fn run() {
+    tauri::Builder::default()
+        // Must be the first plugin: a second launch hands over to the running window and exits.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.unminimize();
+                let _ = window.set_focus();
+            }
+            let _ = app.emit(EVENT_SECOND_INSTANCE, ());
+        }))
+        .setup(|app| {
+            let dirs = paths::AppDirs::resolve(app.handle())?;
+            match mostrador_core::logging::init(&dirs.logs) {
+                Ok(guard) => {
+                    app.manage(guard);
+                }
+                Err(e) => eprintln!("Mostrador: file logging disabled: {e}"),
+            }
+            tracing::info!(
+                version = env!("CARGO_PKG_VERSION"),
+                data = %dirs.data.display(),
+                logs = %dirs.logs.display(),
+                "starting"
+            );
+            let boot = tauri::async_runtime::block_on(boot::Boot::open(dirs));
+            app.manage(boot);
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::startup_state,
+            commands::check_cuit,
+            commands::create_organization,
+            commands::select_organization,
+            commands::set_language,
+        ])
+        .run(tauri::generate_context!())
+        .expect("Mostrador could not start its window");
+}

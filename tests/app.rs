@@ -1,0 +1,61 @@
+//! The real app, as a shop owner uses it: first run, an invalid CUIT, the fix, a restart.
+
+mod support;
+
+use anyhow::Result;
+use fantoccini::key::Key;
+use fantoccini::Locator;
+use support::{screenshot, wait_for, wait_for_text, Driver};
+
+const NAME: &str = "Almacén La Esquina";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn create_business_with_cuit_check_and_persist_across_restart() -> Result<()> {
+    let data = tempfile::tempdir()?;
+    let driver = Driver::start(data.path())?;
+
+    // First run: the "Creá tu negocio" form.
+    let app = driver.launch().await?;
+    wait_for_text(&app, "h1", "Creá tu negocio").await?;
+    wait_for(&app, "#org-name").await?.send_keys(NAME).await?;
+
+    // An invalid CUIT: leaving the field shows an inline error naming the check digit.
+    let cuit = wait_for(&app, "#org-cuit").await?;
+    cuit.send_keys("20-12345678-9").await?;
+    app.find(Locator::Css("#org-name")).await?.click().await?;
+    let error = wait_for_text(&app, "#org-cuit-error", "dígito verificador").await?;
+    assert!(error.contains("debería ser 6"), "error text: {error}");
+    screenshot(&app, "01-invalid-cuit").await?;
+
+    // Submitting anyway is refused by the core with the same error; nothing is created.
+    app.find(Locator::Css("#org-submit")).await?.click().await?;
+    wait_for_text(&app, "#org-cuit-error", "debería ser 6").await?;
+    assert!(app.find(Locator::Css("#current-org")).await.is_err());
+
+    // Fix the last digit and create the business.
+    let cuit = app.find(Locator::Css("#org-cuit")).await?;
+    cuit.send_keys(&Key::Backspace.to_string()).await?;
+    cuit.send_keys("6").await?;
+    app.find(Locator::Css("#org-submit")).await?.click().await?;
+    wait_for_text(&app, "#current-org h1", NAME).await?;
+    wait_for_text(&app, "#current-org", "20-12345678-6").await?;
+    screenshot(&app, "02-business-created").await?;
+    app.close().await?;
+
+    // Restart: the business is still there and the setup form is not shown again.
+    let app = driver.launch().await?;
+    wait_for_text(&app, "#current-org h1", NAME).await?;
+    assert!(app.find(Locator::Css("#org-name")).await.is_err());
+    let switcher = wait_for_text(&app, "#org-switcher", NAME).await?;
+    assert!(switcher.contains(NAME));
+    // Settings show the stored profile.
+    app.find(Locator::Css("#nav-settings"))
+        .await?
+        .click()
+        .await?;
+    let business = wait_for_text(&app, "#settings-business", "Monotributo").await?;
+    assert!(business.contains("20-12345678-6"), "{business}");
+    screenshot(&app, "03-after-restart").await?;
+    app.close().await?;
+    Ok(())
+}

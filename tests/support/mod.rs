@@ -1,0 +1,178 @@
+//! Starting the real app under tauri-driver and talking WebDriver to it.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+
+/// How long a UI step may take before the test fails (a cold WebKit start is slow on 2 cores).
+pub const STEP_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|p| {
+            if p.is_absolute() {
+                p
+            } else {
+                workspace_root().join(p)
+            }
+        })
+        .unwrap_or_else(|| workspace_root().join("target"))
+}
+
+/// The debug app binary built with the UI embedded (`scripts/test` builds it).
+pub fn app_binary() -> Result<PathBuf> {
+    let path = std::env::var_os("MOSTRADOR_APP_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target_dir().join("debug/mostrador"));
+    if !path.exists() {
+        bail!(
+            "the app binary {} does not exist: build it with `cargo build -p mostrador --features tauri/custom-protocol` after `npm --prefix ui run build` (scripts/test does both)",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+fn tauri_driver() -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os("TAURI_DRIVER") {
+        return Ok(PathBuf::from(p));
+    }
+    let local = workspace_root().join(".ci/tools/bin/tauri-driver");
+    if local.exists() {
+        return Ok(local);
+    }
+    bail!("tauri-driver not found: run scripts/test, or `cargo install tauri-driver --locked --version 2.1.0 --root .ci/tools`")
+}
+
+/// Where screenshots go: `target/e2e/`.
+pub fn screenshot_dir() -> PathBuf {
+    let dir = target_dir().join("e2e");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A running tauri-driver; stopped with SIGTERM on drop so WebKitWebDriver stops too.
+pub struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    /// Starts tauri-driver; the app it launches inherits `MOSTRADOR_DATA_DIR = data_dir`.
+    pub fn start(data_dir: &Path) -> Result<Driver> {
+        if std::env::var_os("DISPLAY").is_none() {
+            bail!("no DISPLAY: run the e2e tests under Xvfb (scripts/test does)");
+        }
+        let port = free_port();
+        let native = free_port();
+        let child = Command::new(tauri_driver()?)
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native.to_string(),
+            ])
+            .env("MOSTRADOR_DATA_DIR", data_dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("starting tauri-driver")?;
+        let driver = Driver { child, port };
+        let deadline = Instant::now() + STEP_TIMEOUT;
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                bail!("tauri-driver did not listen on {port}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(driver)
+    }
+
+    /// Launches the app and opens a WebDriver session to its window.
+    pub async fn launch(&self) -> Result<Client> {
+        let caps = serde_json::json!({
+            "browserName": "wry",
+            "tauri:options": { "application": app_binary()? },
+        });
+        let caps = caps.as_object().unwrap().clone();
+        ClientBuilder::native()
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .context("opening a WebDriver session to the app")
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+pub async fn wait_for(client: &Client, css: &str) -> Result<Element> {
+    client
+        .wait()
+        .at_most(STEP_TIMEOUT)
+        .for_element(Locator::Css(css))
+        .await
+        .with_context(|| format!("waiting for {css}"))
+}
+
+/// Waits until the element's text contains `needle`; returns the text.
+pub async fn wait_for_text(client: &Client, css: &str, needle: &str) -> Result<String> {
+    let deadline = Instant::now() + STEP_TIMEOUT;
+    loop {
+        if let Ok(el) = client.find(Locator::Css(css)).await {
+            if let Ok(text) = el.text().await {
+                if text.contains(needle) {
+                    return Ok(text);
+                }
+            }
+        }
+        if Instant::now() > deadline {
+            let body = client.source().await.unwrap_or_default();
+            bail!(
+                "{css} never contained {needle:?}; page: {}",
+                &body[..body.len().min(2000)]
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+pub async fn screenshot(client: &Client, name: &str) -> Result<()> {
+    // WebKit captures the last painted frame: let two frames render first.
+    client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(null)));",
+            vec![],
+        )
+        .await?;
+    let png = client.screenshot().await?;
+    std::fs::write(screenshot_dir().join(format!("{name}.png")), png)?;
+    Ok(())
+}

@@ -1,0 +1,145 @@
+import { useEffect, useState } from "react";
+import { listen } from "@tauri-apps/api/event";
+import { asAppError } from "./api";
+import { commands, events, type AppError, type Language, type Organization, type StartupState } from "./bindings";
+import { EmptyState } from "./components/EmptyState";
+import { OrgSetup } from "./components/OrgSetup";
+import { Settings } from "./components/Settings";
+import { translate } from "./i18n";
+import { LanguageContext } from "./i18n/context";
+import { errorText } from "./i18n/errors";
+
+type Page = "conversations" | "templates" | "invoices" | "settings";
+const PAGES: Page[] = ["conversations", "templates", "invoices", "settings"];
+const ADD = "__add__";
+
+export function App() {
+  const [startup, setStartup] = useState<StartupState | null>(null);
+  const [loadError, setLoadError] = useState<AppError | null>(null);
+  const [orgs, setOrgs] = useState<Organization[]>([]);
+  const [currentId, setCurrentId] = useState<string | null>(null);
+  const [language, setLanguage] = useState<Language>("es");
+  const [page, setPage] = useState<Page>("conversations");
+  const [adding, setAdding] = useState(false);
+  const [secondInstance, setSecondInstance] = useState(false);
+  const [actionError, setActionError] = useState<AppError | null>(null);
+
+  useEffect(() => {
+    commands
+      .startupState()
+      .then((s) => {
+        setStartup(s);
+        if (s.snapshot) {
+          setOrgs(s.snapshot.organizations);
+          setCurrentId(s.snapshot.current_org_id);
+          setLanguage(s.snapshot.language);
+        }
+      })
+      .catch((raw) => setLoadError(asAppError(raw)));
+    const unlisten = listen(events.secondInstance, () => setSecondInstance(true));
+    return () => {
+      unlisten.then((f) => f());
+    };
+  }, []);
+
+  useEffect(() => {
+    document.documentElement.lang = language === "es" ? "es-AR" : "en";
+  }, [language]);
+
+  const t = (k: Parameters<typeof translate>[1]) => translate(language, k);
+  const fatal = loadError ?? startup?.error ?? null;
+
+  if (fatal) {
+    return (
+      <main className="fatal" id="fatal">
+        <h1>{t("fatal.title")}</h1>
+        <p id="fatal-message">{errorText(fatal, language)}</p>
+        {startup && (
+          <p className="muted">
+            {t("fatal.where")} <code>{startup.data_dir}</code>
+            <br />
+            {t("fatal.logs")} <code>{startup.logs_dir}</code>
+          </p>
+        )}
+      </main>
+    );
+  }
+  if (!startup) return <p className="loading">{t("loading")}</p>;
+
+  const current = orgs.find((o) => o.id === currentId);
+
+  function created(o: Organization) {
+    setOrgs((list) => [...list, o]);
+    setCurrentId(o.id);
+    setAdding(false);
+  }
+
+  async function switchTo(id: string) {
+    if (id === ADD) return setAdding(true);
+    try {
+      await commands.selectOrganization(id);
+      setCurrentId(id);
+      setActionError(null);
+    } catch (raw) {
+      setActionError(asAppError(raw));
+    }
+  }
+
+  async function changeLanguage(l: Language) {
+    try {
+      await commands.setLanguage(l);
+      setLanguage(l);
+    } catch (raw) {
+      setActionError(asAppError(raw));
+    }
+  }
+
+  return (
+    <LanguageContext.Provider value={language}>
+      {secondInstance && (
+        <div className="banner" role="status" id="second-instance-banner">
+          {t("banner.secondInstance")}
+          <button className="link" onClick={() => setSecondInstance(false)}>{t("banner.dismiss")}</button>
+        </div>
+      )}
+      {orgs.length === 0 || adding ? (
+        <main className="centered">
+          <OrgSetup adding={orgs.length > 0} onCreated={created} onCancel={orgs.length > 0 ? () => setAdding(false) : undefined} />
+        </main>
+      ) : (
+        <div className="frame">
+          <aside className="sidebar">
+            <div className="brand">{t("app.name")}</div>
+            <label htmlFor="org-switcher" className="muted small">{t("switcher.label")}</label>
+            <select id="org-switcher" value={currentId ?? ""} onChange={(e) => switchTo(e.target.value)}>
+              {orgs.map((o) => (
+                <option key={o.id} value={o.id}>{o.name}</option>
+              ))}
+              <option value={ADD}>{t("switcher.add")}</option>
+            </select>
+            <nav>
+              {PAGES.map((p) => (
+                <button key={p} id={`nav-${p}`} className={p === page ? "active" : ""} onClick={() => setPage(p)}>
+                  {t(`nav.${p}`)}
+                </button>
+              ))}
+            </nav>
+          </aside>
+          <main className="content">
+            <header id="current-org">
+              <h1>{current?.name}</h1>
+              <span className="muted">CUIT {current?.cuit}</span>
+            </header>
+            {actionError && <p className="field-error" role="alert">{errorText(actionError, language)}</p>}
+            {page === "conversations" && <EmptyState title="empty.conversations.title" body="empty.conversations.body" />}
+            {page === "templates" && <EmptyState title="empty.templates.title" body="empty.templates.body" />}
+            {page === "invoices" && <EmptyState title="empty.invoices.title" body="empty.invoices.body" />}
+            {page === "settings" && (
+              <Settings org={current} startup={startup} language={language} onLanguage={changeLanguage} />
+            )}
+          </main>
+        </div>
+      )}
+    </LanguageContext.Provider>
+  );
+}

@@ -1,0 +1,41 @@
+import type { AppError, ErrorCode, Language } from "../bindings";
+import { translate } from "./index";
+
+// English texts for error codes. Spanish comes from the core's own message.
+const enByCode: Record<ErrorCode, string> = {
+  INVALID_NAME: "Enter the business name (up to 120 characters).",
+  INVALID_CUIT: "The CUIT is not valid: it has 11 digits and its last one is a check digit.",
+  INVALID_IVA_CONDITION: "A business can be a registered taxpayer, monotributo or exempt.",
+  DUPLICATE_ORGANIZATION: "A business with that name and CUIT already exists.",
+  ORGANIZATION_NOT_FOUND: "That business does not exist.",
+  DATABASE_CORRUPT:
+    "The database is damaged or is not a Mostrador database. It was not modified: make a copy and contact support.",
+  DATABASE_READ_ONLY:
+    "The database cannot be written. Check the folder's permissions, or whether the disk is full or write-protected.",
+  DATABASE_TOO_NEW: "This database is from a newer version of Mostrador. Update the app.",
+  DATABASE_ERROR: "A database error occurred. Your data was not changed; try again.",
+  KEYCHAIN_UNAVAILABLE:
+    "No system keychain is available to store secrets safely. On Linux install and unlock gnome-keyring or KDE Wallet.",
+  KEYCHAIN_ERROR: "The system keychain returned an error. Try again.",
+  INVALID_SETTING: "A setting has an invalid value.",
+  NOT_READY: "Mostrador could not open your data.",
+  INTERNAL: "Something went wrong. Try again.",
+};
+
+/** The text to show for an error in the current language. */
+export function errorText(err: AppError, lang: Language): string {
+  if (err.code === "INVALID_CUIT" && err.details && "expected_check_digit" in err.details) {
+    return translate(lang, "errors.INVALID_CUIT.checkDigit", {
+      expected: String(err.details.expected_check_digit),
+      found: String(err.details.found_check_digit),
+    });
+  }
+  if (lang === "es") return err.message;
+  return enByCode[err.code] ?? err.message;
+}
+
+/** Which form field an error belongs to, when the core says so. */
+export function errorField(err: AppError): string | null {
+  const field = err.details?.field;
+  return typeof field === "string" ? field : null;
+}
