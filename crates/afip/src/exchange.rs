@@ -9,6 +9,8 @@ pub struct Exchange {
     /// `None` when no response arrived (timeout, connection lost).
     pub response_xml: Option<String>,
     pub http_status: Option<u16>,
+    /// The server's clock (HTTP `Date`), to show the local clock's skew.
+    pub server_date: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl std::fmt::Debug for Exchange {
@@ -21,6 +23,7 @@ impl std::fmt::Debug for Exchange {
                 &self.response_xml.as_ref().map(String::len),
             )
             .field("http_status", &self.http_status)
+            .field("server_date", &self.server_date)
             .finish()
     }
 }

@@ -89,3 +89,28 @@ fn pesos_rate_must_be_one() {
         "PES_RATE_IS_ONE"
     );
 }
+
+mod computed_amounts_always_validate {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn rate() -> impl Strategy<Value = IvaRate> {
+        prop::sample::select(IvaRate::ALL.to_vec())
+    }
+
+    proptest! {
+        #[test]
+        fn class_a_b(lines in prop::collection::vec((rate(), 0i64..100_000_000), 1..8),
+                     not_taxed in 0i64..1_000_000, exempt in 0i64..1_000_000) {
+            let bases: Vec<(IvaRate, Money)> =
+                lines.iter().map(|(r, c)| (*r, Money::from_cents(*c))).collect();
+            let mut d = factura_b();
+            d.receiver.doc = ReceiverDoc::Dni(30_123_456);
+            d.amounts = Amounts::compute(&bases, Money::from_cents(not_taxed), Money::from_cents(exempt), vec![]);
+            prop_assert!(d.validate(&InvoiceSettings::default()).is_ok());
+            // One cent off the total is always caught.
+            d.amounts.total = Money::from_cents(d.amounts.total.cents() + 1);
+            prop_assert_eq!(d.validate(&InvoiceSettings::default()).unwrap_err().rule(), "TOTAL_MATCHES_PARTS");
+        }
+    }
+}

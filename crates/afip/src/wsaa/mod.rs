@@ -118,6 +118,7 @@ impl WsaaClient {
                 request_xml,
                 response_xml: Some(resp.body.clone()),
                 http_status: Some(resp.status),
+                server_date: resp.date,
             };
             let unexpected = |detail: String| WsaaError::Unexpected {
                 status: resp.status,

@@ -139,6 +139,7 @@ impl WsfeClient {
             request_xml,
             response_xml: None,
             http_status: None,
+            server_date: None,
         };
         match self
             .http
@@ -154,6 +155,7 @@ impl WsfeClient {
                 tracing::debug!(status = resp.status, bytes = resp.body.len(), "answered");
                 exchange.response_xml = Some(resp.body.clone());
                 exchange.http_status = Some(resp.status);
+                exchange.server_date = resp.date;
                 Ok((resp, exchange))
             }
             Err(e) => {
@@ -250,6 +252,19 @@ impl WsfeClient {
                 Err((e, _)) => return Err(WsfeError::Transport(e)),
             };
             if resp.status >= 500 && !resp.body.contains("FECAESolicitarResult") {
+                // A client-side SOAP fault (unreadable request) was never processed: definitive,
+                // so a bug does not loop through consult-and-resend. Anything else is unknown.
+                if let Ok(Body::Fault { code, message }) =
+                    response::parse_body(&resp.body, "FECAESolicitar")
+                {
+                    if code.ends_with("Client") {
+                        return Err(WsfeError::Fault {
+                            code,
+                            message,
+                            exchange: Box::new(exchange),
+                        });
+                    }
+                }
                 return Err(may_have(format!("HTTP {}", resp.status), exchange));
             }
             let (r, events) = interpret("FECAESolicitar", &resp, &exchange)?;
