@@ -199,9 +199,13 @@ impl Client {
         let bytes = self
             .execute("download media", Effect::Safe, self.cfg.media_timeout, req)
             .await?;
-        let sha256 = hex::encode(Sha256::digest(&bytes));
+        let digest = Sha256::digest(&bytes);
+        let sha256 = hex::encode(digest);
         if let Some(expected) = &info.sha256 {
-            if !expected.eq_ignore_ascii_case(&sha256) {
+            // Meta documents a hex digest for media but sends base64 in webhooks: accept both.
+            use base64::Engine as _;
+            let b64 = base64::engine::general_purpose::STANDARD.encode(digest);
+            if !expected.eq_ignore_ascii_case(&sha256) && *expected != b64 {
                 return Err(Error::UnexpectedResponse {
                     operation: "download media",
                     cause: "the file does not match Meta's sha256 (truncated or corrupted)".into(),

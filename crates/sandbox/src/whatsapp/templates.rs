@@ -1,0 +1,300 @@
+//! `/{waba-id}/message_templates`: list (paginated), create (then reviewed, with a status
+//! webhook), delete.
+
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::graph_error::GraphErr;
+use super::state::{SimTemplate, TemplateReview};
+use super::template_rules::variables;
+use super::{authorize, success, unknown_object, webhooks, Shared};
+
+#[derive(serde::Deserialize)]
+pub(crate) struct ListQuery {
+    limit: Option<usize>,
+    after: Option<String>,
+    name: Option<String>,
+    status: Option<String>,
+}
+
+pub(crate) async fn list(
+    State(shared): State<Shared>,
+    Path((version, id)): Path<(String, String)>,
+    Query(q): Query<ListQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let mut st = shared.state.lock().unwrap();
+    if let Err(e) = authorize(&st, &headers, &version) {
+        return e.into_response();
+    }
+    if id != st.account.waba_id {
+        return unknown_object(&id).into_response();
+    }
+    let all: Vec<&SimTemplate> = st
+        .templates
+        .iter()
+        .filter(|t| q.name.as_deref().is_none_or(|n| t.name.contains(n)))
+        .filter(|t| q.status.as_deref().is_none_or(|s| t.status == s))
+        .collect();
+    let limit = q.limit.unwrap_or(25).clamp(1, 100);
+    let start: usize = match &q.after {
+        None => 0,
+        Some(c) => match c.strip_prefix("cursor-").and_then(|n| n.parse().ok()) {
+            Some(n) => n,
+            None => return GraphErr::invalid("Invalid pagination cursor.").into_response(),
+        },
+    };
+    let page: Vec<Value> = all
+        .iter()
+        .skip(start)
+        .take(limit)
+        .map(|t| t.to_json())
+        .collect();
+    let end = start + page.len();
+    let mut answer = json!({ "data": page });
+    if !page.is_empty() {
+        let mut paging = json!({ "cursors": { "before": format!("cursor-{start}"), "after": format!("cursor-{end}") } });
+        if end < all.len() {
+            let host = headers
+                .get("host")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("127.0.0.1");
+            paging["next"] = json!(format!(
+                "http://{host}{}/{version}/{id}/message_templates?limit={limit}&after=cursor-{end}",
+                crate::GRAPH_PREFIX
+            ));
+        }
+        answer["paging"] = paging;
+    }
+    let path = format!("/{version}/{id}/message_templates");
+    st.log(
+        "list_templates",
+        "GET",
+        &path,
+        json!({ "after": q.after, "limit": limit }),
+        json!({ "count": end - start }),
+    );
+    Json(answer).into_response()
+}
+
+fn validate_new(body: &Value) -> Result<(String, String, String, String, Vec<Value>), GraphErr> {
+    let s = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_owned);
+    let name = s("name").ok_or_else(|| GraphErr::invalid("The parameter name is required."))?;
+    if name.is_empty()
+        || name.len() > 512
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return Err(GraphErr::invalid(
+            "name must be lowercase letters, digits and underscores.",
+        ));
+    }
+    let language =
+        s("language").ok_or_else(|| GraphErr::invalid("The parameter language is required."))?;
+    let category =
+        s("category").ok_or_else(|| GraphErr::invalid("The parameter category is required."))?;
+    if !matches!(
+        category.as_str(),
+        "MARKETING" | "UTILITY" | "AUTHENTICATION"
+    ) {
+        return Err(GraphErr::invalid(
+            "category must be MARKETING, UTILITY or AUTHENTICATION.",
+        ));
+    }
+    let format = s("parameter_format").unwrap_or_else(|| "POSITIONAL".into());
+    if !matches!(format.as_str(), "POSITIONAL" | "NAMED") {
+        return Err(GraphErr::invalid(
+            "parameter_format must be POSITIONAL or NAMED.",
+        ));
+    }
+    let components = body
+        .get("components")
+        .and_then(Value::as_array)
+        .cloned()
+        .ok_or_else(|| GraphErr::invalid("The parameter components is required."))?;
+    let body_c = components
+        .iter()
+        .find(|c| c.get("type").and_then(Value::as_str) == Some("BODY"))
+        .ok_or_else(|| GraphErr::invalid("A template needs a BODY component."))?;
+    let text = body_c
+        .get("text")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if text.is_empty() || text.chars().count() > 1024 {
+        return Err(GraphErr::invalid("BODY text must be 1 to 1024 characters."));
+    }
+    let vars = variables(text);
+    if !vars.is_empty() {
+        let examples = if format == "NAMED" {
+            body_c
+                .pointer("/example/body_text_named_params")
+                .and_then(Value::as_array)
+                .map(Vec::len)
+        } else {
+            body_c
+                .pointer("/example/body_text/0")
+                .and_then(Value::as_array)
+                .map(Vec::len)
+        };
+        if examples != Some(vars.len()) {
+            return Err(GraphErr::invalid(format!(
+                "The BODY has {} variables; give an example for each.",
+                vars.len()
+            ))
+            .subcode(2388043));
+        }
+    }
+    if format == "POSITIONAL" && vars.iter().any(|v| v.parse::<u32>().is_err()) {
+        return Err(GraphErr::invalid(
+            "Positional templates use {{1}}, {{2}}…; set parameter_format NAMED.",
+        ));
+    }
+    Ok((name, language, category, format, components))
+}
+
+pub(crate) async fn create(
+    State(shared): State<Shared>,
+    Path((version, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = {
+        let mut st = shared.state.lock().unwrap();
+        (|| {
+            authorize(&st, &headers, &version)?;
+            if id != st.account.waba_id {
+                return Err(unknown_object(&id));
+            }
+            let req: Value = serde_json::from_slice(&body)
+                .map_err(|_| GraphErr::invalid("The request body is not valid JSON."))?;
+            let (name, language, category, format, components) = validate_new(&req)?;
+            if st
+                .templates
+                .iter()
+                .any(|t| t.name == name && t.language == language)
+            {
+                return Err(GraphErr::invalid(format!(
+                    "Content in this language already exists: {name} ({language})."
+                ))
+                .subcode(2388024));
+            }
+            let tid = st.id();
+            st.templates.push(SimTemplate {
+                id: tid.clone(),
+                name: name.clone(),
+                language: language.clone(),
+                status: "PENDING".into(),
+                category: category.clone(),
+                parameter_format: format,
+                components,
+            });
+            let answer = json!({ "id": tid, "status": "PENDING", "category": category });
+            st.log(
+                "create_template",
+                "POST",
+                &format!("/{version}/{id}/message_templates"),
+                req,
+                answer.clone(),
+            );
+            Ok((answer, name, language, st.account.template_review.clone()))
+        })()
+    };
+    match result {
+        Err(e) => e.into_response(),
+        Ok((answer, name, language, review)) => {
+            let (delay, status, reason) = match review {
+                TemplateReview::Approve { delay_ms } => (Some(delay_ms), "APPROVED", None),
+                TemplateReview::Reject { delay_ms, reason } => {
+                    (Some(delay_ms), "REJECTED", Some(reason))
+                }
+                TemplateReview::Manual => (None, "", None),
+            };
+            if let Some(ms) = delay {
+                let shared = shared.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(ms)).await;
+                    set_status(&shared, &name, &language, status, reason.as_deref());
+                });
+            }
+            Json(answer).into_response()
+        }
+    }
+}
+
+/// Changes a template's status and emits `message_template_status_update`.
+pub(crate) fn set_status(
+    shared: &Shared,
+    name: &str,
+    language: &str,
+    status: &str,
+    reason: Option<&str>,
+) -> bool {
+    let value = {
+        let mut st = shared.state.lock().unwrap();
+        let Some(t) = st
+            .templates
+            .iter_mut()
+            .find(|t| t.name == name && t.language == language)
+        else {
+            return false;
+        };
+        t.status = status.to_owned();
+        json!({
+            "event": status,
+            "message_template_id": t.id.parse::<u64>().map(Value::from).unwrap_or_else(|_| json!(t.id)),
+            "message_template_name": t.name,
+            "message_template_language": t.language,
+            "message_template_category": t.category,
+            "reason": reason.unwrap_or("NONE"),
+        })
+    };
+    webhooks::emit(shared, "message_template_status_update", value);
+    true
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct DeleteQuery {
+    name: Option<String>,
+    hsm_id: Option<String>,
+}
+
+pub(crate) async fn delete(
+    State(shared): State<Shared>,
+    Path((version, id)): Path<(String, String)>,
+    Query(q): Query<DeleteQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let mut st = shared.state.lock().unwrap();
+    if let Err(e) = authorize(&st, &headers, &version) {
+        return e.into_response();
+    }
+    if id != st.account.waba_id {
+        return unknown_object(&id).into_response();
+    }
+    let Some(name) = q.name.clone() else {
+        return GraphErr::invalid("The parameter name is required.").into_response();
+    };
+    let before = st.templates.len();
+    st.templates
+        .retain(|t| !(t.name == name && q.hsm_id.as_deref().is_none_or(|h| t.id == h)));
+    if st.templates.len() == before {
+        return GraphErr::invalid(format!("Message template {name} not found."))
+            .subcode(2593002)
+            .into_response();
+    }
+    st.log(
+        "delete_template",
+        "DELETE",
+        &format!("/{version}/{id}/message_templates"),
+        json!({ "name": name, "hsm_id": q.hsm_id }),
+        success(),
+    );
+    Json(success()).into_response()
+}
