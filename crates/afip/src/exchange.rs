@@ -1,7 +1,8 @@
 //! The raw SOAP request and response of one call, kept for the caller's audit trail.
 
-/// One SOAP exchange. It may hold the token, sign and CMS, so `Debug` prints sizes only; store it
-/// where invoices are stored, never in logs.
+/// One SOAP exchange, as sent and received except that credentials are replaced by `***` (the
+/// WSFE token and sign, the WSAA CMS and the ticket it returns), so it can be stored for audit
+/// without storing secrets. `Debug` prints sizes only; bodies never go to logs.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Exchange {
     pub operation: &'static str,
@@ -25,5 +26,21 @@ impl std::fmt::Debug for Exchange {
             .field("http_status", &self.http_status)
             .field("server_date", &self.server_date)
             .finish()
+    }
+}
+
+/// What replaces a credential in a stored exchange.
+pub const REDACTED: &str = "***";
+
+impl Exchange {
+    /// Replaces every occurrence of each secret (in request and response) with [`REDACTED`].
+    pub fn redact(mut self, secrets: &[&str]) -> Self {
+        for secret in secrets.iter().filter(|s| !s.is_empty()) {
+            self.request_xml = self.request_xml.replace(secret, REDACTED);
+            if let Some(r) = self.response_xml.as_mut() {
+                *r = r.replace(secret, REDACTED);
+            }
+        }
+        self
     }
 }

@@ -74,6 +74,13 @@ async fn login_issues_a_12h_ticket_and_refuses_a_second_one() {
         .as_deref()
         .unwrap()
         .contains("&lt;loginTicketResponse"));
+    // The stored exchange carries neither the CMS nor the credentials.
+    let stored = login.exchange.response_xml.as_deref().unwrap();
+    assert!(!stored.contains(ta.token.expose()) && !stored.contains(ta.sign.expose()));
+    assert!(login
+        .exchange
+        .request_xml
+        .contains("<wsaa:in0>***</wsaa:in0>"));
     // Debug never shows secrets or bodies.
     let dbg = format!("{login:?}");
     assert!(

@@ -34,7 +34,12 @@ async fn log_in_number_authorize_consult_and_read_every_table() {
     let cae = a.cae.clone().unwrap();
     assert_eq!(cae.len(), 14);
     assert_eq!(a.cae_due, Some(today + ChronoDuration::days(10)));
-    // The raw XML is kept for audit.
+    // The raw XML is kept for audit, without the credentials.
+    assert!(answer
+        .exchange
+        .request_xml
+        .contains("<Token>***</Token><Sign>***</Sign>"));
+    assert!(!answer.exchange.request_xml.contains(ta.token.expose()));
     assert!(answer
         .exchange
         .request_xml
@@ -425,4 +430,53 @@ async fn credentials_are_checked() {
             .value,
         0
     );
+}
+
+#[tokio::test]
+async fn routing_without_soapaction_and_unregistered_point_of_sale() {
+    let env = Env::start().await;
+    let url = format!("{}/wsfev1/service.asmx", env.sandbox.afip_url());
+    // No SOAPAction: routed by the body element.
+    let resp = reqwest::Client::new()
+        .post(&url)
+        .header("content-type", "text/xml")
+        .body(mostrador_afip::wsfe::envelope::fe_dummy())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let body = resp.text().await.unwrap();
+    assert!(
+        body.contains("<AppServer>OK</AppServer>") && body.contains("FEHeaderInfo"),
+        "{body}"
+    );
+    // SOAPAction with an empty Body (what pyafipws sends for FEDummy) works too.
+    let resp = reqwest::Client::new()
+        .post(&url)
+        .header("SOAPAction", "\"http://ar.gov.afip.dif.FEV1/FEDummy\"")
+        .body("<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body/></soap:Envelope>")
+        .send()
+        .await
+        .unwrap();
+    assert!(resp
+        .text()
+        .await
+        .unwrap()
+        .contains("<DbServer>OK</DbServer>"));
+
+    // Only point of sale 3 is registered for web services: 10005 on another one.
+    env.sim()
+        .set_points_of_sale(Some([3].into_iter().collect()));
+    let ta = env.login().await;
+    let auth = auth(&ta);
+    let r = env
+        .wsfe
+        .authorize(&auth, &factura_c(sim_today(env.sim())), 1)
+        .await
+        .unwrap()
+        .value;
+    assert_eq!(r.outcome, Outcome::Rejected);
+    assert!(r.errors.iter().any(|e| e.code == 10005), "{r:?}");
+    let ptos = env.wsfe.points_of_sale(&auth).await.unwrap().value;
+    assert_eq!(ptos.iter().map(|p| p.number).collect::<Vec<_>>(), [3]);
 }

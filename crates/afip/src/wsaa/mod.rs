@@ -115,7 +115,7 @@ impl WsaaClient {
             );
             let exchange = Exchange {
                 operation: "loginCms",
-                request_xml,
+                request_xml: request_xml.replace(&cms, crate::exchange::REDACTED),
                 response_xml: Some(resp.body.clone()),
                 http_status: Some(resp.status),
                 server_date: resp.date,
@@ -129,6 +129,7 @@ impl WsaaClient {
                     let ticket = AccessTicket::parse(service, &doc)
                         .map_err(|e| unexpected(e.to_string()))?;
                     tracing::info!(expires = %ticket.expiration_time, "logged in");
+                    let exchange = exchange.redact(&[ticket.token.expose(), ticket.sign.expose()]);
                     Ok(Login { ticket, exchange })
                 }
                 LoginResponse::Fault { code, message } => {

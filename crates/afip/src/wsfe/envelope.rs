@@ -39,6 +39,20 @@ fn auth_xml(auth: &Auth<'_>) -> String {
     )
 }
 
+/// The request as stored for audit: `Token` and `Sign` replaced by `***`.
+pub fn redact_auth(request_xml: &str) -> String {
+    let mut out = request_xml.to_owned();
+    for tag in ["Token", "Sign"] {
+        let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+        if let (Some(a), Some(b)) = (out.find(&open), out.find(&close)) {
+            if a < b {
+                out.replace_range(a + open.len()..b, crate::exchange::REDACTED);
+            }
+        }
+    }
+    out
+}
+
 pub fn fe_dummy() -> String {
     envelope("FEDummy", "")
 }

@@ -136,21 +136,22 @@ impl WsfeClient {
     ) -> Result<(HttpResponse, Exchange), (TransportError, Exchange)> {
         let mut exchange = Exchange {
             operation,
-            request_xml,
+            request_xml: String::new(),
             response_xml: None,
             http_status: None,
             server_date: None,
         };
-        match self
+        let result = self
             .http
             .post_soap(
                 &self.url,
                 &envelope::soap_action(operation),
-                exchange.request_xml.clone(),
+                request_xml.clone(),
                 self.timeout,
             )
-            .await
-        {
+            .await;
+        exchange.request_xml = envelope::redact_auth(&request_xml);
+        match result {
             Ok(resp) => {
                 tracing::debug!(status = resp.status, bytes = resp.body.len(), "answered");
                 exchange.response_xml = Some(resp.body.clone());
