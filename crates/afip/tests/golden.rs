@@ -127,7 +127,10 @@ fn nota_credito_a_services_dollars() -> Invoice {
                 amount: Money::from_cents(1_800),
             }],
         ),
-        currency: Currency::foreign("DOL", Rate::parse("1234.5").unwrap()),
+        currency: Currency {
+            paid_in_same_currency: Some(false),
+            ..Currency::foreign("DOL", Rate::parse("1234.5").unwrap())
+        },
         associated: vec![AssociatedVoucher {
             voucher_type: 1,
             point_of_sale: 3,

@@ -132,6 +132,18 @@ async fn log_in_number_authorize_consult_and_read_every_table() {
         env.wsfe.max_records_per_request(&auth).await.unwrap().value,
         250
     );
+    // Empty dates come back as the literal string NULL.
+    let raw = env.wsfe.voucher_types(&auth).await.unwrap().exchange;
+    assert!(raw
+        .response_xml
+        .unwrap()
+        .contains("<FchHasta>NULL</FchHasta>"));
+    // Events are surfaced on every answer.
+    env.sim()
+        .set_events(vec![(1, "Mantenimiento programado el domingo".into())]);
+    let answer = env.wsfe.last_authorized(&auth, 3, 6).await.unwrap();
+    assert_eq!(answer.events[0].code, 1);
+    assert!(answer.events[0].msg.contains("Mantenimiento"));
 }
 
 #[tokio::test]

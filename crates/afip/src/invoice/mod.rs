@@ -55,6 +55,10 @@ impl Concept {
 pub struct Currency {
     pub code: String,
     pub rate: Rate,
+    /// `CanMisMonExt` (foreign currency only): whether the invoice is paid in that same currency.
+    /// `None` omits the element.
+    #[serde(default)]
+    pub paid_in_same_currency: Option<bool>,
 }
 
 impl Currency {
@@ -62,6 +66,7 @@ impl Currency {
         Currency {
             code: "PES".into(),
             rate: Rate::ONE,
+            paid_in_same_currency: None,
         }
     }
 
@@ -69,6 +74,7 @@ impl Currency {
         Currency {
             code: code.into(),
             rate,
+            paid_in_same_currency: None,
         }
     }
 
@@ -183,6 +189,9 @@ impl InvoiceDraft {
         }
         if self.currency.rate.millionths() <= 0 {
             return Err(E::ForeignRateMissing);
+        }
+        if self.currency.is_pesos() && self.currency.paid_in_same_currency.is_some() {
+            return Err(E::SameCurrencyOnPesos);
         }
 
         // Tributes (all classes).

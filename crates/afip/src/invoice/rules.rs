@@ -62,6 +62,8 @@ pub enum InvoiceError {
     PesosRateNotOne(String),
     #[error("FOREIGN_RATE_POSITIVE: a foreign-currency invoice needs an exchange rate > 0")]
     ForeignRateMissing,
+    #[error("SAME_CURRENCY_PAYMENT_FOREIGN_ONLY: CanMisMonExt only applies to foreign-currency invoices")]
+    SameCurrencyOnPesos,
     #[error("NOTE_REQUIRES_ASSOCIATED (AFIP 10197): a {0} needs at least one associated voucher (CbtesAsoc)")]
     NoteWithoutAssociated(VoucherType),
     #[error("ASSOCIATED_VOUCHER_CLASS (AFIP 10040): a {voucher} cannot refer to voucher type {associated}")]
@@ -101,6 +103,7 @@ impl InvoiceError {
             CurrencyCode(_) => "CURRENCY_CODE",
             PesosRateNotOne(_) => "PES_RATE_IS_ONE",
             ForeignRateMissing => "FOREIGN_RATE_POSITIVE",
+            SameCurrencyOnPesos => "SAME_CURRENCY_PAYMENT_FOREIGN_ONLY",
             NoteWithoutAssociated(_) => "NOTE_REQUIRES_ASSOCIATED",
             AssociatedClass { .. } => "ASSOCIATED_VOUCHER_CLASS",
             ServiceDatesOrder { .. } => "SERVICE_DATES_ORDER",
@@ -129,9 +132,11 @@ impl InvoiceError {
             NoteWithoutAssociated(_) => 10197,
             AssociatedClass { .. } => 10040,
             ServiceDatesOrder { .. } => 10049,
-            NegativeAmount { .. } | CurrencyCode(_) | PesosRateNotOne(_) | ForeignRateMissing => {
-                return None
-            }
+            NegativeAmount { .. }
+            | CurrencyCode(_)
+            | PesosRateNotOne(_)
+            | ForeignRateMissing
+            | SameCurrencyOnPesos => return None,
         })
     }
 }

@@ -150,9 +150,20 @@ pub fn fe_det_request(inv: &Invoice, number: u64) -> String {
     }
     let _ = write!(
         s,
-        "<MonId>{}</MonId><MonCotiz>{}</MonCotiz><CondicionIVAReceptorId>{}</CondicionIVAReceptorId>",
+        "<MonId>{}</MonId><MonCotiz>{}</MonCotiz>",
         escape(&inv.currency.code),
         inv.currency.rate.to_wire(),
+    );
+    if let Some(same) = inv.currency.paid_in_same_currency {
+        let _ = write!(
+            s,
+            "<CanMisMonExt>{}</CanMisMonExt>",
+            if same { "S" } else { "N" }
+        );
+    }
+    let _ = write!(
+        s,
+        "<CondicionIVAReceptorId>{}</CondicionIVAReceptorId>",
         inv.receiver.condition.afip_id(),
     );
     if !inv.associated.is_empty() {

@@ -135,6 +135,11 @@ impl AfipSim {
         self.lock().identification_threshold_cents = cents;
     }
 
+    /// Adds `Events/Evt` to every WSFE answer (empty list: none).
+    pub fn set_events(&self, events: Vec<(i64, String)>) {
+        self.lock().events = events;
+    }
+
     fn take_fault(&self, operation: &str) -> Option<Fault> {
         faults::take(&mut self.lock().faults, operation)
     }

@@ -67,6 +67,8 @@ pub struct State {
     /// `FECompTotXRequest`.
     pub max_records: u32,
     pub cae_counter: u64,
+    /// `Events/Evt` added to every WSFE answer (AFIP announces maintenance this way).
+    pub events: Vec<(i64, String)>,
 }
 
 impl Default for State {
@@ -84,6 +86,7 @@ impl Default for State {
             identification_threshold_cents: 1_000_000_000,
             max_records: 250,
             cae_counter: 0,
+            events: Vec::new(),
         }
     }
 }

@@ -65,6 +65,9 @@ pub fn process(state: &mut State, op: &str, body: &str, fault: Option<&Fault>) -
         })
         .unwrap_or(&empty);
     let result = match run(state, op, req, fault) {
+        Ok(inner) if op != "FEDummy" => {
+            format!("{inner}{}", soap::messages("Events", "Evt", &state.events))
+        }
         Ok(inner) => inner,
         Err(Unreadable(msg)) => {
             return (
@@ -424,6 +427,7 @@ fn consulted(inv: &StoredInvoice) -> String {
         "FchVtoPago",
         "MonId",
         "MonCotiz",
+        "CanMisMonExt",
         "CondicionIVAReceptorId",
     ];
     let mut s = String::from("<ResultGet>");
