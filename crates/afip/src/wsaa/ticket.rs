@@ -59,9 +59,11 @@ impl AccessTicket {
         })
     }
 
-    /// Usable at `now`: issued, and not expiring within `margin`.
+    /// Usable at `now`: not expiring within `margin`. (`generationTime` is not compared: it is
+    /// AFIP's clock, and a local clock a few minutes behind must not discard a fresh ticket that
+    /// WSAA would refuse to issue again.)
     pub fn is_valid_at(&self, now: DateTime<Utc>, margin: Duration) -> bool {
-        self.generation_time <= now + Duration::minutes(5) && now + margin < self.expiration_time
+        now + margin < self.expiration_time
     }
 
     /// With [`DEFAULT_TA_MARGIN`].
