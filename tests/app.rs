@@ -56,6 +56,14 @@ async fn create_business_with_cuit_check_and_persist_across_restart() -> Result<
     let business = wait_for_text(&app, "#settings-business", "Monotributo").await?;
     assert!(business.contains("20-12345678-6"), "{business}");
     screenshot(&app, "03-after-restart").await?;
+
+    // Launching Mostrador again tells the open window, in Spanish, instead of opening a second one.
+    let status = std::process::Command::new(support::app_binary()?)
+        .env("MOSTRADOR_DATA_DIR", data.path())
+        .status()?;
+    assert!(status.success());
+    wait_for_text(&app, "#second-instance-banner", "Mostrador ya está abierto").await?;
+    screenshot(&app, "04-second-instance").await?;
     app.close().await?;
     Ok(())
 }

@@ -14,6 +14,7 @@ pub fn run() {
     tauri::Builder::default()
         // Must be the first plugin: a second launch hands over to the running window and exits.
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            tracing::info!("second launch handed over to the running window");
             if let Some(window) = app.get_webview_window("main") {
                 let _ = window.unminimize();
                 let _ = window.set_focus();
