@@ -37,6 +37,13 @@ fn batch() -> Vec<u8> {
     serde_json::to_vec(&body).unwrap()
 }
 
+/// This thread's CPU time (Linux), so that other processes on a busy machine do not count.
+fn thread_cpu() -> Option<Duration> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = s.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
+}
+
 fn main() {
     let secret = Secret::new("0123456789abcdef0123456789abcdef");
     let body = batch();
@@ -70,8 +77,10 @@ fn main() {
     });
     println!("verify only: {verify_only:.0}/s; parse only: {parse_only:.0}/s");
     let mut best = 0.0f64;
+    let mut best_cpu = 0.0f64;
     for round in 1..=5 {
         let start = Instant::now();
+        let cpu_start = thread_cpu();
         let mut n = 0u64;
         while start.elapsed() < Duration::from_millis(600) {
             for _ in 0..100 {
@@ -81,10 +90,19 @@ fn main() {
         }
         let rate = n as f64 / start.elapsed().as_secs_f64();
         best = best.max(rate);
-        println!("round {round}: {rate:.0} batches/s");
+        match (cpu_start, thread_cpu()) {
+            (Some(a), Some(b)) if b > a => {
+                let cpu_rate = n as f64 / (b - a).as_secs_f64();
+                best_cpu = best_cpu.max(cpu_rate);
+                println!(
+                    "round {round}: {rate:.0} batches/s wall, {cpu_rate:.0} batches/s of CPU time"
+                );
+            }
+            _ => println!("round {round}: {rate:.0} batches/s wall"),
+        }
     }
     println!(
-        "webhook_batch: parse + verify of a 10-message batch ({} bytes): best {best:.0} batches/s on one core (target ≥ 50000)",
+        "webhook_batch: verify + parse of a 10-message batch ({} bytes) on one core: best {best:.0} batches/s wall clock, {best_cpu:.0} batches/s per CPU-second (target ≥ 50000)",
         body.len()
     );
 }

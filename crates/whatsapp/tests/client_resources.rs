@@ -293,3 +293,19 @@ async fn subscribe_then_override_with_handshake() {
     let logged = serde_json::to_string(&h.sandbox.whatsapp.log()).unwrap();
     assert!(!logged.contains(VERIFY_TOKEN));
 }
+
+#[tokio::test]
+async fn large_document_round_trip() {
+    let h = start().await;
+    let data = Bytes::from(
+        (0..6 * 1024 * 1024)
+            .map(|i| (i % 251) as u8)
+            .collect::<Vec<u8>>(),
+    );
+    let (id, _) = h
+        .client
+        .upload_media(data.clone(), "application/pdf", "catalogo.pdf")
+        .await
+        .unwrap();
+    assert_eq!(h.client.download_media(&id).await.unwrap().bytes, data);
+}

@@ -173,7 +173,11 @@ impl WhatsAppSim {
             .merge(control::routes())
             .route("/_media/{token}", get(media::download))
             .route("/{version}/{id}/messages", post(messages::send))
-            .route("/{version}/{id}/media", post(media::upload))
+            .route(
+                "/{version}/{id}/media",
+                // Documents may be 100 MB; axum's default limit is 2 MB.
+                post(media::upload).layer(axum::extract::DefaultBodyLimit::max(110 * 1024 * 1024)),
+            )
             .route(
                 "/{version}/{id}/message_templates",
                 get(templates::list)

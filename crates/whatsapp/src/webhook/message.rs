@@ -284,7 +284,7 @@ struct SystemWire {
 
 /// Every field of every type, all optional: one pass over the bytes.
 #[derive(Deserialize)]
-struct MessageWire {
+pub(crate) struct MessageWire {
     id: MessageId,
     #[serde(default, deserialize_with = "lenient_wa_id")]
     from: Option<WaId>,
@@ -332,7 +332,7 @@ struct MinimalWire {
 /// Parses one message; `Err` only when even its id is unreadable.
 pub(crate) fn parse(raw: &RawValue) -> Result<InboundMessage, String> {
     match serde_json::from_str::<MessageWire>(raw.get()) {
-        Ok(w) => Ok(convert(w, raw)),
+        Ok(w) => convert(w, Some(raw)).ok_or_else(|| "unconvertible message".to_owned()),
         Err(typed_err) => {
             let m: MinimalWire = serde_json::from_str(raw.get())
                 .map_err(|_| format!("message without a readable id: {typed_err}"))?;
@@ -354,11 +354,9 @@ pub(crate) fn parse(raw: &RawValue) -> Result<InboundMessage, String> {
     }
 }
 
-fn convert(w: MessageWire, raw: &RawValue) -> InboundMessage {
-    let unknown = |type_name: &str| MessageKind::Unknown {
-        type_name: type_name.to_owned(),
-        raw: RawJson::new(raw),
-    };
+/// Converts a typed message. A type we do not model needs the raw JSON to be kept: without it
+/// (the fast path) this returns `None` and the caller parses the item again with its raw text.
+pub(crate) fn convert(w: MessageWire, raw: Option<&RawValue>) -> Option<InboundMessage> {
     let kind = match w.kind.as_str() {
         "text" => w.text.map(|t| MessageKind::Text { body: t.body }),
         "image" => w.image.map(MessageKind::Image),
@@ -407,8 +405,13 @@ fn convert(w: MessageWire, raw: &RawValue) -> InboundMessage {
         "unsupported" | "unknown" => Some(MessageKind::Unsupported),
         _ => None,
     }
-    .unwrap_or_else(|| unknown(&w.kind));
-    InboundMessage {
+    .or_else(|| {
+        raw.map(|raw| MessageKind::Unknown {
+            type_name: w.kind.clone(),
+            raw: RawJson::new(raw),
+        })
+    })?;
+    Some(InboundMessage {
         id: w.id,
         from: w.from,
         from_user_id: w.from_user_id,
@@ -418,5 +421,5 @@ fn convert(w: MessageWire, raw: &RawValue) -> InboundMessage {
         referral: w.referral,
         kind,
         errors: w.errors,
-    }
+    })
 }

@@ -205,8 +205,83 @@ struct MessagesValueWire<'a> {
     errors: Vec<&'a RawValue>,
 }
 
+/// The common case in one pass: every level typed down to each change's value.
+#[derive(Deserialize)]
+struct FastEnvelope<'a> {
+    #[serde(default)]
+    object: Option<String>,
+    #[serde(borrow)]
+    entry: Vec<FastEntry<'a>>,
+}
+
+#[derive(Deserialize)]
+struct FastEntry<'a> {
+    #[serde(default, deserialize_with = "scalar::opt_string")]
+    id: Option<String>,
+    #[serde(default, deserialize_with = "scalar::opt_i64")]
+    time: Option<i64>,
+    #[serde(borrow, default)]
+    changes: Vec<ChangeWire<'a>>,
+}
+
+#[derive(Deserialize)]
+struct FastMessagesValue {
+    #[serde(default)]
+    metadata: Option<Metadata>,
+    #[serde(default)]
+    contacts: Vec<Contact>,
+    #[serde(default)]
+    messages: Vec<message::MessageWire>,
+    #[serde(default)]
+    statuses: Vec<status::StatusWire>,
+    #[serde(default)]
+    errors: Vec<WebhookError>,
+}
+
 /// Parses a webhook body. Fails only when the body is not a WhatsApp envelope at all.
+///
+/// Well-formed payloads take a typed fast path; anything unusual at any level (a malformed item,
+/// an unknown message type) is parsed again item by item so that it can be kept raw.
 pub fn parse(body: &[u8]) -> Result<Notification, ParseError> {
+    if let Ok(env) = serde_json::from_slice::<FastEnvelope<'_>>(body) {
+        if let Some(o) = &env.object {
+            if o != OBJECT {
+                return Err(ParseError::WrongObject(o.clone()));
+            }
+        }
+        let mut n = Notification {
+            entries: Vec::with_capacity(env.entry.len()),
+            unparsed: Vec::new(),
+        };
+        for (i, e) in env.entry.into_iter().enumerate() {
+            let mut entry = Entry {
+                id: e.id,
+                time: e.time,
+                changes: Vec::with_capacity(e.changes.len()),
+            };
+            for (j, c) in e.changes.into_iter().enumerate() {
+                let value = c.value;
+                match change_from(
+                    c.field,
+                    value,
+                    || format!("entry[{i}].changes[{j}]"),
+                    &mut n.unparsed,
+                ) {
+                    Ok(change) => entry.changes.push(change),
+                    Err(reason) => {
+                        n.unparsed
+                            .push(unparsed(format!("entry[{i}].changes[{j}]"), reason, value))
+                    }
+                }
+            }
+            n.entries.push(entry);
+        }
+        return Ok(n);
+    }
+    parse_item_by_item(body)
+}
+
+fn parse_item_by_item(body: &[u8]) -> Result<Notification, ParseError> {
     let env: EnvelopeWire<'_> =
         serde_json::from_slice(body).map_err(|e| ParseError::NotAnEnvelope(e.to_string()))?;
     if let Some(o) = &env.object {
@@ -234,9 +309,17 @@ pub fn parse(body: &[u8]) -> Result<Notification, ParseError> {
         };
         for (j, raw) in e.changes.iter().enumerate() {
             let path = format!("entry[{i}].changes[{j}]");
-            match parse_change(raw, &path, &mut n.unparsed) {
+            let c = match serde_json::from_str::<ChangeWire<'_>>(raw.get()) {
+                Ok(c) => c,
+                Err(e) => {
+                    n.unparsed.push(unparsed(path, e.to_string(), raw));
+                    continue;
+                }
+            };
+            let value = c.value;
+            match change_from(c.field, value, || path.clone(), &mut n.unparsed) {
                 Ok(c) => entry.changes.push(c),
-                Err(reason) => n.unparsed.push(unparsed(path, reason, raw)),
+                Err(reason) => n.unparsed.push(unparsed(path, reason, value)),
             }
         }
         n.entries.push(entry);
@@ -252,12 +335,20 @@ fn unparsed(path: String, reason: String, raw: &RawValue) -> Unparsed {
     }
 }
 
-fn parse_change(raw: &RawValue, path: &str, bad: &mut Vec<Unparsed>) -> Result<Change, String> {
-    let c: ChangeWire<'_> = serde_json::from_str(raw.get()).map_err(|e| e.to_string())?;
+fn change_from(
+    field: String,
+    value: &RawValue,
+    path: impl Fn() -> String,
+    bad: &mut Vec<Unparsed>,
+) -> Result<Change, String> {
+    let c = ChangeWire { field, value };
     let typed = |r: Result<Change, serde_json::Error>| r.map_err(|e| e.to_string());
     match c.field.as_str() {
         "messages" => {
-            parse_messages_value(c.value, &format!("{path}.value"), bad).map(Change::Messages)
+            if let Some(v) = fast_messages_value(c.value) {
+                return Ok(Change::Messages(v));
+            }
+            parse_messages_value(c.value, &format!("{}.value", path()), bad).map(Change::Messages)
         }
         "message_template_status_update" => {
             typed(serde_json::from_str(c.value.get()).map(Change::TemplateStatus))
@@ -273,6 +364,22 @@ fn parse_change(raw: &RawValue, path: &str, bad: &mut Vec<Unparsed>) -> Result<C
             value: RawJson::new(c.value),
         }),
     }
+}
+
+/// `None` when anything in the value needs the item-by-item path.
+fn fast_messages_value(raw: &RawValue) -> Option<MessagesValue> {
+    let w: FastMessagesValue = serde_json::from_str(raw.get()).ok()?;
+    let mut messages = Vec::with_capacity(w.messages.len());
+    for m in w.messages {
+        messages.push(message::convert(m, None)?);
+    }
+    Some(MessagesValue {
+        metadata: w.metadata.unwrap_or_default(),
+        contacts: w.contacts,
+        messages,
+        statuses: w.statuses.into_iter().map(status::convert).collect(),
+        errors: w.errors,
+    })
 }
 
 fn parse_messages_value(
@@ -313,4 +420,25 @@ fn parse_messages_value(
         }
     }
     Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast path and the item-by-item path give the same model for every fixture.
+    #[test]
+    fn fast_path_agrees_with_item_by_item() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/webhooks");
+        let mut n = 0;
+        for f in std::fs::read_dir(dir).unwrap() {
+            let path = f.unwrap().path();
+            let body = std::fs::read(&path).unwrap();
+            let fast = parse(&body).unwrap();
+            let slow = parse_item_by_item(&body).unwrap();
+            assert_eq!(fast, slow, "{}", path.display());
+            n += 1;
+        }
+        assert!(n > 30);
+    }
 }

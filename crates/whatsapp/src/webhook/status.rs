@@ -109,7 +109,7 @@ impl Status {
 }
 
 #[derive(Deserialize)]
-struct StatusWire {
+pub(crate) struct StatusWire {
     id: MessageId,
     status: String,
     #[serde(default, deserialize_with = "scalar::opt_i64")]
@@ -134,21 +134,26 @@ struct MinimalStatus {
     biz_opaque_callback_data: Option<String>,
 }
 
+/// Converts a typed status.
+pub(crate) fn convert(w: StatusWire) -> Status {
+    Status {
+        id: w.id,
+        status: StatusKind::from_wire(&w.status),
+        timestamp: w.timestamp,
+        recipient_id: w.recipient_id,
+        recipient_user_id: w.recipient_user_id,
+        callback_data: w.biz_opaque_callback_data,
+        conversation: w.conversation,
+        pricing: w.pricing,
+        errors: w.errors,
+    }
+}
+
 /// Parses one status; a malformed optional part (pricing, conversation, errors) is dropped
 /// rather than losing the status itself.
 pub(crate) fn parse(raw: &RawValue) -> Result<Status, String> {
     match serde_json::from_str::<StatusWire>(raw.get()) {
-        Ok(w) => Ok(Status {
-            id: w.id,
-            status: StatusKind::from_wire(&w.status),
-            timestamp: w.timestamp,
-            recipient_id: w.recipient_id,
-            recipient_user_id: w.recipient_user_id,
-            callback_data: w.biz_opaque_callback_data,
-            conversation: w.conversation,
-            pricing: w.pricing,
-            errors: w.errors,
-        }),
+        Ok(w) => Ok(convert(w)),
         Err(e) => {
             let m: MinimalStatus = serde_json::from_str(raw.get())
                 .map_err(|_| format!("status without a readable id and status: {e}"))?;
