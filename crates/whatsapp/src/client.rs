@@ -37,7 +37,8 @@ impl Client {
         let http = reqwest::Client::builder()
             .connect_timeout(cfg.connect_timeout)
             .user_agent(concat!("mostrador-whatsapp/", env!("CARGO_PKG_VERSION")))
-            .redirect(reqwest::redirect::Policy::none())
+            // reqwest drops the Authorization header when a redirect leaves the host.
+            .redirect(reqwest::redirect::Policy::limited(5))
             .build()
             .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
         Ok(Client {
