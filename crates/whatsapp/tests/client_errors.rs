@@ -209,7 +209,7 @@ async fn pair_rate_and_throughput() {
     assert_eq!(ErrorClass::PairRateLimit.scope(), RetryScope::Recipient);
 
     h.sandbox.whatsapp.set_rate_limits(RateLimits {
-        throughput_per_sec: 2.0,
+        throughput_per_sec: 1.0,
         pair_burst: 100.0,
         pair_refill_secs: 0.1,
     });
@@ -355,7 +355,7 @@ async fn send_timeout_after_accept_is_maybe_sent_and_the_status_proves_it() {
     let (h, mut rx) = start_with_receiver().await;
     open_window(&h);
     let _inbound_webhook = rx.next().await;
-    let quick = client_for(&h.sandbox, Duration::from_millis(300));
+    let quick = client_for(&h.sandbox, Duration::from_millis(1000));
     h.sandbox
         .whatsapp
         .inject(Fault::new(FaultKind::Timeout { accept: true }).on_path("/messages"));
@@ -377,7 +377,7 @@ async fn send_timeout_after_accept_is_maybe_sent_and_the_status_proves_it() {
 async fn send_timeout_without_accept_is_also_maybe_sent() {
     let h = start().await;
     open_window(&h);
-    let quick = client_for(&h.sandbox, Duration::from_millis(300));
+    let quick = client_for(&h.sandbox, Duration::from_millis(1000));
     h.sandbox
         .whatsapp
         .inject(Fault::new(FaultKind::Timeout { accept: false }).on_path("/messages"));
@@ -404,7 +404,7 @@ async fn dropped_connection_after_accept_is_maybe_sent() {
 #[tokio::test]
 async fn read_timeouts_and_drops_are_plain_transient_errors() {
     let h = start().await;
-    let quick = client_for(&h.sandbox, Duration::from_millis(300));
+    let quick = client_for(&h.sandbox, Duration::from_millis(1000));
     h.sandbox
         .whatsapp
         .inject(Fault::new(FaultKind::Timeout { accept: false }));
@@ -420,7 +420,7 @@ async fn read_timeouts_and_drops_are_plain_transient_errors() {
     // Latency under the timeout is fine.
     h.sandbox
         .whatsapp
-        .inject(Fault::new(FaultKind::Latency { ms: 50 }));
+        .inject(Fault::new(FaultKind::Latency { ms: 20 }));
     quick.phone_number_info().await.unwrap();
 }
 
