@@ -18,6 +18,7 @@
 
 pub mod client;
 pub mod config;
+pub mod connection;
 pub mod error;
 pub mod ids;
 pub mod media;

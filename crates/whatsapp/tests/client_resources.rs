@@ -309,3 +309,31 @@ async fn large_document_round_trip() {
         .unwrap();
     assert_eq!(h.client.download_media(&id).await.unwrap().bytes, data);
 }
+
+#[tokio::test]
+async fn test_connection_checks_number_waba_and_subscription() {
+    let h = start().await;
+    let c = h.client.test_connection().await.unwrap();
+    assert!(!c.app_subscribed);
+    h.client.subscribe_app(None).await.unwrap();
+    let c = h.client.test_connection().await.unwrap();
+    assert!(c.app_subscribed && c.callback_override.is_none());
+    assert_eq!(
+        c.phone.id.as_str(),
+        h.sandbox.whatsapp.account().phone_number_id
+    );
+    // A wrong WABA id fails on the second check.
+    let a = h.sandbox.whatsapp.account();
+    let wrong = mostrador_whatsapp::Client::new(
+        mostrador_whatsapp::Config::new(
+            mostrador_whatsapp::ids::PhoneNumberId::new(a.phone_number_id).unwrap(),
+            mostrador_whatsapp::ids::WabaId::new("123").unwrap(),
+            Secret::new(a.access_token),
+        )
+        .with_base_url(&h.sandbox.graph_url())
+        .unwrap(),
+    )
+    .unwrap();
+    let e = wrong.test_connection().await.unwrap_err();
+    assert_eq!(e.class(), Some(ErrorClass::InvalidParameter));
+}
