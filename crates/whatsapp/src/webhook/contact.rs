@@ -25,9 +25,9 @@ pub struct Profile {
 }
 
 pub(crate) fn lenient_wa_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<WaId>, D::Error> {
-    Ok(super::scalar::opt_string(d)?.and_then(|s| WaId::new(s).ok()))
+    super::scalar::opt_str_map(d, |s| WaId::new(s).ok())
 }
 
 pub(crate) fn lenient_bsuid<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Bsuid>, D::Error> {
-    Ok(super::scalar::opt_string(d)?.and_then(|s| Bsuid::new(s).ok()))
+    super::scalar::opt_str_map(d, |s| Bsuid::new(s).ok())
 }

@@ -6,7 +6,9 @@ use std::fmt;
 
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-enum Scalar {
+enum Scalar<'de> {
+    /// A string without escapes, borrowed from the input (no allocation).
+    Borrowed(&'de str),
     Str(String),
     Int(i64),
     Float(f64),
@@ -18,49 +20,52 @@ enum Scalar {
 struct ScalarVisitor;
 
 impl<'de> Visitor<'de> for ScalarVisitor {
-    type Value = Scalar;
+    type Value = Scalar<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any JSON value")
     }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Borrowed(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar<'de>, E> {
         Ok(Scalar::Str(v.to_owned()))
     }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Scalar, E> {
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Scalar<'de>, E> {
         Ok(Scalar::Str(v))
     }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar<'de>, E> {
         Ok(Scalar::Int(v))
     }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar<'de>, E> {
         Ok(i64::try_from(v).map_or(Scalar::Str(v.to_string()), Scalar::Int))
     }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar<'de>, E> {
         Ok(Scalar::Float(v))
     }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar<'de>, E> {
         Ok(Scalar::Bool(v))
     }
-    fn visit_unit<E: de::Error>(self) -> Result<Scalar, E> {
+    fn visit_unit<E: de::Error>(self) -> Result<Scalar<'de>, E> {
         Ok(Scalar::None)
     }
-    fn visit_none<E: de::Error>(self) -> Result<Scalar, E> {
+    fn visit_none<E: de::Error>(self) -> Result<Scalar<'de>, E> {
         Ok(Scalar::None)
     }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Scalar, D::Error> {
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Scalar<'de>, D::Error> {
         d.deserialize_any(ScalarVisitor)
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar<'de>, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(Scalar::None)
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar<'de>, A::Error> {
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
         Ok(Scalar::None)
     }
 }
 
-fn scalar<'de, D: Deserializer<'de>>(d: D) -> Result<Scalar, D::Error> {
+fn scalar<'de, D: Deserializer<'de>>(d: D) -> Result<Scalar<'de>, D::Error> {
     d.deserialize_any(ScalarVisitor)
 }
 
@@ -68,6 +73,7 @@ fn scalar<'de, D: Deserializer<'de>>(d: D) -> Result<Scalar, D::Error> {
 pub(crate) fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     Ok(match scalar(d)? {
         Scalar::Int(i) => Some(i),
+        Scalar::Borrowed(s) => s.trim().parse().ok(),
         Scalar::Str(s) => s.trim().parse().ok(),
         _ => None,
     })
@@ -76,6 +82,7 @@ pub(crate) fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D:
 /// A string, or a number rendered as a string (ids, prices).
 pub(crate) fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Ok(match scalar(d)? {
+        Scalar::Borrowed(s) => Some(s.to_owned()),
         Scalar::Str(s) => Some(s),
         Scalar::Int(i) => Some(i.to_string()),
         Scalar::Float(f) => Some(f.to_string()),
@@ -84,10 +91,24 @@ pub(crate) fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Strin
     })
 }
 
+/// Applies `f` to a string value without copying it first; other shapes give `None`.
+pub(crate) fn opt_str_map<'de, D: Deserializer<'de>, T>(
+    d: D,
+    f: impl FnOnce(&str) -> Option<T>,
+) -> Result<Option<T>, D::Error> {
+    Ok(match scalar(d)? {
+        Scalar::Borrowed(s) => f(s),
+        Scalar::Str(s) => f(&s),
+        Scalar::Int(i) => f(&i.to_string()),
+        _ => None,
+    })
+}
+
 /// `true`, `"true"` ⇒ `Some(true)`.
 pub(crate) fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
     Ok(match scalar(d)? {
         Scalar::Bool(b) => Some(b),
+        Scalar::Borrowed(s) => s.parse().ok(),
         Scalar::Str(s) => s.parse().ok(),
         _ => None,
     })
@@ -133,6 +154,11 @@ mod tests {
         assert_eq!(
             t(r#"{"s":18446744073709551615}"#).1.as_deref(),
             Some("18446744073709551615")
+        );
+        // Escaped strings cannot be borrowed: the owned path gives the same results.
+        assert_eq!(
+            t(r#"{"n":"\u0031\u0037","s":"Jos\u00e9","b":"tru\u0065"}"#),
+            (Some(17), Some("José".into()), Some(true))
         );
     }
 }
