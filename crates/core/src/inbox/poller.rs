@@ -161,6 +161,11 @@ async fn run(
         }
     };
     tracing::info!(after, "inbox poller started");
+    let (to_ack, to_ack_rx) = watch::channel(after);
+    tokio::spawn(
+        acker(store.clone(), org, client.clone(), to_ack_rx, opts.clone())
+            .instrument(tracing::info_span!("inbox_ack", %org)),
+    );
     loop {
         let step = tokio::select! {
             r = fetch_and_commit(&store, org, &client, after, &opts) => r,
@@ -189,20 +194,8 @@ async fn run(
                         tracing::debug!(next_cursor, fetched, inserted, "batch committed");
                         after = next_cursor;
                         committed.send_replace(next_cursor);
-                        // Ack after the commit. A failed ack is harmless: acks are cumulative and
-                        // the next one covers it.
-                        match client.ack(next_cursor).await {
-                            Ok(a) => {
-                                if let Err(e) =
-                                    record_ack(&store, org, a.acked_seq.min(next_cursor)).await
-                                {
-                                    tracing::warn!(error = %e, "could not record the ack");
-                                }
-                            }
-                            Err(e) => {
-                                tracing::warn!(error = %e, "ack failed; the next ack covers it")
-                            }
-                        }
+                        // Ack after the commit, off the polling path (the acker task).
+                        to_ack.send_replace(next_cursor);
                     }
                 }
             }
@@ -216,6 +209,47 @@ async fn run(
     }
     state.send_replace(ConnectionState::Stopped);
     tracing::info!("inbox poller stopped");
+}
+
+/// Acknowledges the latest committed seq, coalescing: acks are cumulative, so when several batches
+/// commit during one ack only the newest is sent next. A failed ack is retried with backoff until
+/// it succeeds or a newer seq replaces it. Ends when the poll loop drops its sender.
+async fn acker(
+    store: Store,
+    org: OrgId,
+    client: RelayClient,
+    mut to_ack: watch::Receiver<i64>,
+    opts: PollerOptions,
+) {
+    let mut pending = false;
+    let mut delays = backoff(&opts);
+    loop {
+        if !pending && to_ack.changed().await.is_err() {
+            return;
+        }
+        let seq = *to_ack.borrow_and_update();
+        match client.ack(seq).await {
+            Ok(a) => {
+                pending = false;
+                delays = backoff(&opts);
+                if let Err(e) = record_ack(&store, org, a.acked_seq.min(seq)).await {
+                    tracing::warn!(error = %e, "could not record the ack");
+                }
+            }
+            Err(e) => {
+                pending = true;
+                let delay = delays
+                    .next()
+                    .unwrap_or(opts.max_backoff)
+                    .min(opts.max_backoff);
+                tracing::warn!(error = %e, seq, "ack failed; retrying (re-deliveries are deduplicated)");
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    r = to_ack.changed() => if r.is_err() { return },
+                }
+            }
+        }
+    }
 }
 
 /// Publishes the error state and sleeps the next backoff delay. Returns false on stop.

@@ -12,6 +12,7 @@ pub struct StorageArgs {
     #[arg(
         long,
         env = "DATABASE_URL",
+        hide_env_values = true,
         default_value = "sqlite:mostrador-relay.db"
     )]
     pub database_url: String,

@@ -135,6 +135,11 @@ pub async fn start(
     let addr = listener.local_addr()?;
     let app = routes::router(state);
     let mut stop = shutdown_rx;
+    // No Nagle: a response written in two segments would otherwise wait for the peer's delayed
+    // ACK (~40 ms), which shows up directly in long-poll delivery latency.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let server = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
