@@ -396,3 +396,18 @@ async fn async_failures_mode_reports_the_window_by_webhook() {
     assert_eq!(st["status"], "failed");
     assert_eq!(st["errors"][0]["code"], 131047);
 }
+
+#[tokio::test]
+async fn unknown_paths_get_a_graph_error() {
+    let env = Env::start().await;
+    let r = env
+        .http
+        .get(env.url("/v25.0/a/b/c/d"))
+        .bearer_auth(&env.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(code(&v), 2500);
+}

@@ -27,6 +27,7 @@ pub enum FaultKind {
         accept: bool,
     },
     /// Handle the call (a message is sent), then close the connection without answering.
+    /// (Done by unwinding the connection task: it needs the default `panic = "unwind"`.)
     DropConnection,
     /// Answer with this Meta error.
     GraphError {

@@ -192,6 +192,9 @@ impl WhatsAppSim {
                 "/{version}/{id}",
                 get(account::get_object).delete(media::delete),
             )
+            .fallback(|uri: axum::http::Uri| async move {
+                GraphErr::new(2500, format!("Unknown path components: {}", uri.path()))
+            })
             .layer(axum::middleware::from_fn_with_state(
                 shared.clone(),
                 faults::middleware,
