@@ -430,3 +430,80 @@ async fn connection_state_follows_the_relay() {
     assert_eq!(*state.borrow(), ConnectionState::Stopped);
     relay.shutdown().await.unwrap();
 }
+
+/// The relay's storage is wiped (a new database behind the same tenant): its sequence restarts
+/// below our cursor. The inbox notices, starts again from 0, and keeps what it already had.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relay_storage_reset_restarts_the_cursor() {
+    let backend = Backend::sqlite();
+    let t = common::create_tenant(backend.url(), "kiosco").await;
+    let port = common::free_port();
+    let mut cfg = common::test_config(backend.url());
+    cfg.listen = format!("127.0.0.1:{port}").parse().unwrap();
+    let start = |cfg: mostrador_relay::server::ServeConfig| async move {
+        let listener = tokio::net::TcpListener::bind(cfg.listen).await.unwrap();
+        mostrador_relay::server::start(&cfg, listener)
+            .await
+            .unwrap()
+    };
+    let relay = start(cfg.clone()).await;
+    let d = desktop().await;
+    let client = RelayClient::new(
+        &format!("http://127.0.0.1:{port}"),
+        t.device_token.clone().into(),
+    )
+    .unwrap();
+    let handle = inbox::spawn(d.store.clone(), d.org, client.clone(), fast());
+    let http = common::http();
+    for i in 0..3 {
+        http.post(t.local(relay.addr, "whatsapp"))
+            .body(format!("{{\"old\":{i}}}"))
+            .send()
+            .await
+            .unwrap();
+    }
+    committed_reaches(&handle, 3).await;
+    relay_acked(&client, 3).await;
+    relay.shutdown().await.unwrap();
+
+    // Wipe the relay's events and counters, keep the tenant (same tokens).
+    {
+        use sqlx::Connection as _;
+        let mut conn = sqlx::SqliteConnection::connect(backend.url())
+            .await
+            .unwrap();
+        sqlx::raw_sql("DELETE FROM events; UPDATE tenants SET last_seq = 0, acked_seq = 0;")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+    }
+    let relay = start(cfg).await;
+    for i in 0..2 {
+        http.post(t.local(relay.addr, "whatsapp"))
+            .body(format!("{{\"new\":{i}}}"))
+            .send()
+            .await
+            .unwrap();
+    }
+    relay_acked(&client, 2).await;
+    handle.stop().await;
+    let rows = rows(&d.store).await;
+    let bodies: Vec<String> = rows
+        .iter()
+        .map(|r| String::from_utf8(r.body.clone()).unwrap())
+        .collect();
+    assert_eq!(
+        bodies,
+        [
+            "{\"old\":0}",
+            "{\"old\":1}",
+            "{\"old\":2}",
+            "{\"new\":0}",
+            "{\"new\":1}"
+        ]
+    );
+    let cursor = inbox::load_cursor(&d.store, d.org).await.unwrap();
+    assert_eq!((cursor.committed_seq, cursor.acked_seq), (2, 2));
+    relay.shutdown().await.unwrap();
+}

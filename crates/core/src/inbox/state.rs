@@ -3,21 +3,29 @@ use serde::Serialize;
 
 /// What the UI shows about an organization's relay connection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum ConnectionState {
     /// Started, no answer from the relay yet.
     Connecting,
     /// The last poll succeeded.
-    Connected { since: DateTime<Utc> },
+    Connected {
+        #[cfg_attr(feature = "ts", ts(type = "string"))]
+        since: DateTime<Utc>,
+    },
     /// Polls fail since `since`; retrying with backoff. `last_error` never contains a token.
     Reconnecting {
+        #[cfg_attr(feature = "ts", ts(type = "string"))]
         since: DateTime<Utc>,
         last_error: String,
         attempts: u32,
     },
     /// The relay answered 401: the device token is wrong or was rotated. Retried slowly; the user
     /// must paste the new token.
-    RejectedToken { since: DateTime<Utc> },
+    RejectedToken {
+        #[cfg_attr(feature = "ts", ts(type = "string"))]
+        since: DateTime<Utc>,
+    },
     /// The loop ended (shutdown).
     Stopped,
 }
