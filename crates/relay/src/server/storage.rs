@@ -453,35 +453,50 @@ impl Storage {
     }
 
     /// Cumulative ack. Returns (the new acked_seq, how many events it newly acknowledged).
+    /// A repeated ack writes nothing; a new one marks only the events between the old and the new
+    /// position, so its cost does not grow with the events kept for retention.
     pub async fn ack(
         &self,
         tenant_id: &str,
         up_to_seq: i64,
         now_ms: i64,
     ) -> Result<(i64, u64), StorageError> {
+        let current: Option<(i64, i64)> = write_pool!(self, pool => sqlx::query_as(
+            "SELECT acked_seq, last_seq FROM tenants WHERE id = $1",
+        )
+        .bind(tenant_id)
+        .fetch_optional(pool)
+        .await?);
+        let Some((old, last)) = current else {
+            return Ok((0, 0));
+        };
+        let new = up_to_seq.min(last);
+        if new <= old {
+            return Ok((old, 0));
+        }
         let out = write_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let acked: Option<i64> = sqlx::query_scalar(
-                "UPDATE tenants SET acked_seq = CASE
-                     WHEN $2 > acked_seq AND $2 <= last_seq THEN $2
-                     WHEN $2 > last_seq AND last_seq > acked_seq THEN last_seq
-                     ELSE acked_seq END
-                 WHERE id = $1 RETURNING acked_seq",
-            )
-            .bind(tenant_id)
-            .bind(up_to_seq)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let acked = acked.unwrap_or(0);
+            // Never backwards, even when another relay instance acked further meanwhile.
+            sqlx::query("UPDATE tenants SET acked_seq = $2 WHERE id = $1 AND acked_seq < $2")
+                .bind(tenant_id)
+                .bind(new)
+                .execute(&mut *tx)
+                .await?;
             let n = sqlx::query(
-                "UPDATE events SET acked_at = $3 WHERE tenant_id = $1 AND seq <= $2 AND acked_at IS NULL",
+                "UPDATE events SET acked_at = $4
+                 WHERE tenant_id = $1 AND seq > $2 AND seq <= $3 AND acked_at IS NULL",
             )
             .bind(tenant_id)
-            .bind(acked)
+            .bind(old)
+            .bind(new)
             .bind(now_ms)
             .execute(&mut *tx)
             .await?
             .rows_affected();
+            let acked: i64 = sqlx::query_scalar("SELECT acked_seq FROM tenants WHERE id = $1")
+                .bind(tenant_id)
+                .fetch_one(&mut *tx)
+                .await?;
             tx.commit().await?;
             (acked, n)
         });
