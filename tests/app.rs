@@ -67,3 +67,25 @@ async fn create_business_with_cuit_check_and_persist_across_restart() -> Result<
     app.close().await?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn damaged_database_is_explained_and_left_untouched() -> Result<()> {
+    let data = tempfile::tempdir()?;
+    let db = data.path().join("mostrador.sqlite3");
+    let garbage: Vec<u8> = (0..16_384u32).map(|i| (i * 7 % 253) as u8).collect();
+    std::fs::write(&db, &garbage)?;
+
+    let driver = Driver::start(data.path())?;
+    let app = driver.launch().await?;
+    let message = wait_for_text(&app, "#fatal-message", "dañada").await?;
+    assert!(message.contains("No la modificamos"), "{message}");
+    wait_for_text(&app, "#fatal", data.path().to_str().unwrap()).await?;
+    screenshot(&app, "05-damaged-database").await?;
+    app.close().await?;
+    assert_eq!(
+        std::fs::read(&db)?,
+        garbage,
+        "the damaged file must not be modified"
+    );
+    Ok(())
+}
