@@ -4,6 +4,7 @@
 //! its arguments and result listed in [`commands`]; the e2e test exercises every command, so a
 //! wrong name here fails there. Regenerate with `UPDATE_BINDINGS=1 cargo test -p mostrador bindings`.
 
+use mostrador_core::activity::InFlight;
 use mostrador_core::org::{NewOrganization, OrgId, Organization};
 use mostrador_core::session::{Language, Snapshot};
 use mostrador_core::{AppError, ErrorCode};
@@ -11,6 +12,8 @@ use mostrador_types::IvaCondition;
 use ts_rs::{Config, TS};
 
 use crate::commands::StartupState;
+use crate::updater::commands::UpdaterStatus;
+use crate::updater::{UpdateChannel, UpdateInfo, UpdateProgress};
 
 /// Path of the generated file, relative to the workspace root.
 pub const BINDINGS_PATH: &str = "ui/src/bindings.ts";
@@ -44,6 +47,20 @@ fn commands(cfg: &Config) -> Vec<Command> {
         ),
         command::<()>(cfg, "select_organization", vec![("id", OrgId::name(cfg))]),
         command::<()>(cfg, "set_language", vec![("language", Language::name(cfg))]),
+        command::<UpdaterStatus>(cfg, "update_status", vec![]),
+        command::<Option<UpdateInfo>>(cfg, "check_for_update", vec![]),
+        command::<UpdateInfo>(cfg, "download_update", vec![]),
+        command::<()>(cfg, "restart_to_update", vec![]),
+        command::<()>(
+            cfg,
+            "set_update_channel",
+            vec![("channel", UpdateChannel::name(cfg))],
+        ),
+        command::<()>(
+            cfg,
+            "set_update_check_on_startup",
+            vec![("enabled", bool::name(cfg))],
+        ),
     ]
 }
 
@@ -76,6 +93,11 @@ pub fn typescript() -> String {
         NewOrganization::decl(&cfg),
         Snapshot::decl(&cfg),
         StartupState::decl(&cfg),
+        InFlight::decl(&cfg),
+        UpdateChannel::decl(&cfg),
+        UpdateInfo::decl(&cfg),
+        UpdateProgress::decl(&cfg),
+        UpdaterStatus::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by src-tauri/src/bindings.rs. Do not edit by hand:\n\
@@ -116,6 +138,14 @@ pub fn typescript() -> String {
     out.push_str(&format!(
         "  secondInstance: \"{}\",\n",
         crate::EVENT_SECOND_INSTANCE
+    ));
+    out.push_str(&format!(
+        "  /** Payload: `UpdateInfo`. */\n  updateAvailable: \"{}\",\n",
+        crate::updater::EVENT_UPDATE_AVAILABLE
+    ));
+    out.push_str(&format!(
+        "  /** Payload: `UpdateProgress`. */\n  updateProgress: \"{}\",\n",
+        crate::updater::EVENT_UPDATE_PROGRESS
     ));
     out.push_str("} as const;\n");
     out

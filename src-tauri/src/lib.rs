@@ -4,6 +4,7 @@ pub mod bindings;
 mod boot;
 mod commands;
 mod paths;
+pub mod updater;
 
 use tauri::{Emitter, Manager};
 
@@ -21,6 +22,10 @@ pub fn run() {
             }
             let _ = app.emit(EVENT_SECOND_INSTANCE, ());
         }))
+        .plugin(updater::plugin())
+        // Held by sends and invoice submissions in flight; the updater waits for them.
+        .manage(mostrador_core::activity::ActivityGate::new())
+        .manage(updater::Updates::new())
         .setup(|app| {
             let dirs = paths::AppDirs::resolve(app.handle())?;
             match mostrador_core::logging::init(&dirs.logs) {
@@ -37,6 +42,7 @@ pub fn run() {
             );
             let boot = tauri::async_runtime::block_on(boot::Boot::open(dirs));
             app.manage(boot);
+            updater::spawn_startup_check(app.handle().clone());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -45,6 +51,12 @@ pub fn run() {
             commands::create_organization,
             commands::select_organization,
             commands::set_language,
+            updater::commands::update_status,
+            updater::commands::check_for_update,
+            updater::commands::download_update,
+            updater::commands::restart_to_update,
+            updater::commands::set_update_channel,
+            updater::commands::set_update_check_on_startup,
         ])
         .run(tauri::generate_context!())
         .expect("Mostrador could not start its window");

@@ -37,6 +37,22 @@ pub enum ErrorCode {
     KeychainError,
     /// A settings value is not what was expected.
     InvalidSetting,
+    /// The update server could not be reached (offline, DNS, timeout, HTTP error).
+    UpdateServerUnreachable,
+    /// The update server answered, but not with a usable release manifest (`latest.json`).
+    UpdateManifestInvalid,
+    /// The downloaded update does not match its signature: it was rejected, nothing installed.
+    UpdateSignatureInvalid,
+    /// The update download broke off; nothing was installed.
+    UpdateDownloadFailed,
+    /// The verified update could not be installed (permission prompt dismissed, package error).
+    UpdateInstallFailed,
+    /// "Restart to update" without a downloaded, verified update.
+    UpdateNotDownloaded,
+    /// Another update check or download is already running.
+    UpdateBusy,
+    /// The updater configuration (endpoints, public key) is unusable: a packaging bug.
+    UpdateMisconfigured,
     /// The app is still starting or failed to start.
     NotReady,
     /// A bug: something that should not happen.

@@ -1,6 +1,7 @@
 //! Mostrador's core: the domain (organizations, settings, ...), the SQLite store, the OS keychain
 //! and logging. It knows no HTTP routes and no Tauri; `src-tauri` only translates to and from it.
 
+pub mod activity;
 pub mod error;
 pub mod inbox;
 pub mod logging;

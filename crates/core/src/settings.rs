@@ -9,6 +9,11 @@ use crate::store::{Store, StoreError};
 pub const CURRENT_ORG: &str = "current_org_id";
 /// Global: the UI language (`es` or `en`).
 pub const LANGUAGE: &str = "language";
+/// Global: whether the app looks for an update in the background at start-up (`true`/`false`;
+/// absent means `true`).
+pub const UPDATE_CHECK_ON_STARTUP: &str = "update_check_on_startup";
+/// Global: the release channel updates come from (`stable` or `beta`; absent means `stable`).
+pub const UPDATE_CHANNEL: &str = "update_channel";
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {

@@ -18,6 +18,18 @@ const enByCode: Record<ErrorCode, string> = {
     "No system keychain is available to store secrets safely. On Linux install and unlock gnome-keyring or KDE Wallet.",
   KEYCHAIN_ERROR: "The system keychain returned an error. Try again.",
   INVALID_SETTING: "A setting has an invalid value.",
+  UPDATE_SERVER_UNREACHABLE:
+    "Could not reach the update server. Check the internet connection and try again later.",
+  UPDATE_MANIFEST_INVALID:
+    "The update server answered with invalid data. Nothing was downloaded; try again later.",
+  UPDATE_SIGNATURE_INVALID:
+    "The download was rejected because its signature does not match; nothing was installed. Your current version keeps working.",
+  UPDATE_DOWNLOAD_FAILED: "The update download was interrupted; nothing was installed. Try again.",
+  UPDATE_INSTALL_FAILED:
+    "The update could not be installed (was the permission prompt cancelled?). Your current version keeps working; try again.",
+  UPDATE_NOT_DOWNLOADED: "No update is downloaded yet: check for updates and download it first.",
+  UPDATE_BUSY: "An update check or download is already running: wait for it to finish.",
+  UPDATE_MISCONFIGURED: "This installation of Mostrador has a broken update configuration. Contact support.",
   NOT_READY: "Mostrador could not open your data.",
   INTERNAL: "Something went wrong. Try again.",
 };
