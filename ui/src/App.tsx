@@ -5,9 +5,11 @@ import { commands, events, type AppError, type Language, type Organization, type
 import { EmptyState } from "./components/EmptyState";
 import { OrgSetup } from "./components/OrgSetup";
 import { Settings } from "./components/Settings";
+import { UpdateBanner } from "./components/UpdateBanner";
 import { translate } from "./i18n";
 import { LanguageContext } from "./i18n/context";
 import { errorText } from "./i18n/errors";
+import { useUpdates } from "./updates/useUpdates";
 
 type Page = "conversations" | "templates" | "invoices" | "settings";
 const PAGES: Page[] = ["conversations", "templates", "invoices", "settings"];
@@ -23,6 +25,7 @@ export function App() {
   const [adding, setAdding] = useState(false);
   const [secondInstance, setSecondInstance] = useState(false);
   const [actionError, setActionError] = useState<AppError | null>(null);
+  const updates = useUpdates();
 
   useEffect(() => {
     commands
@@ -96,6 +99,13 @@ export function App() {
 
   return (
     <LanguageContext.Provider value={language}>
+      <UpdateBanner
+        updates={updates}
+        onOpen={() => {
+          setPage("settings");
+          requestAnimationFrame(() => document.getElementById("settings-about")?.scrollIntoView());
+        }}
+      />
       {secondInstance && (
         <div className="banner" role="status" id="second-instance-banner">
           {t("banner.secondInstance")}
@@ -135,7 +145,13 @@ export function App() {
             {page === "templates" && <EmptyState title="empty.templates.title" body="empty.templates.body" />}
             {page === "invoices" && <EmptyState title="empty.invoices.title" body="empty.invoices.body" />}
             {page === "settings" && (
-              <Settings org={current} startup={startup} language={language} onLanguage={changeLanguage} />
+              <Settings
+                org={current}
+                startup={startup}
+                language={language}
+                onLanguage={changeLanguage}
+                updates={updates}
+              />
             )}
           </main>
         </div>

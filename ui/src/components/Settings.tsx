@@ -1,11 +1,14 @@
 import type { Language, Organization, StartupState } from "../bindings";
 import { useT } from "../i18n/context";
+import type { Updates } from "../updates/useUpdates";
+import { About } from "./About";
 
 export function Settings(props: {
   org: Organization | undefined;
   startup: StartupState;
   language: Language;
   onLanguage: (l: Language) => void;
+  updates: Updates;
 }) {
   const t = useT();
   const { org, startup } = props;
@@ -37,6 +40,7 @@ export function Settings(props: {
         <dd>{startup.version}</dd>
       </dl>
       <p className="muted">{t("settings.keychain")}</p>
+      <About updates={props.updates} />
     </section>
   );
 }
