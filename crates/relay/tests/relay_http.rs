@@ -392,7 +392,7 @@ async fn ack_status_and_metrics(backend: Backend) {
         let client = client.clone();
         async move { client.events(0, 10, Duration::from_secs(5)).await.unwrap() }
     });
-    tokio::time::sleep(Duration::from_millis(200)).await; // let the poll start waiting (not awaited)
+    common::polls_waiting(&base, 1).await;
     let started = std::time::Instant::now();
     http.post(t.local(relay.addr, "whatsapp"))
         .body("{}")

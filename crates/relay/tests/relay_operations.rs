@@ -194,8 +194,7 @@ async fn shutdown_ends_long_polls(backend: Backend) {
     )
     .unwrap();
     let poll = tokio::spawn(async move { client.events(0, 10, Duration::from_secs(30)).await });
-    // Let the poll reach the server (not an event we can await from outside).
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    common::polls_waiting(&format!("http://{}", relay.addr), 1).await;
     let started = Instant::now();
     relay.shutdown().await.unwrap();
     assert!(
@@ -226,7 +225,7 @@ async fn two_instances_on_one_postgres() {
         let on_b = on_b.clone();
         async move { on_b.events(0, 10, Duration::from_secs(5)).await.unwrap() }
     });
-    tokio::time::sleep(Duration::from_millis(300)).await; // let the poll start waiting on B
+    common::polls_waiting(&format!("http://{}", b.addr), 1).await;
     let started = Instant::now();
     let http = common::http();
     assert_eq!(

@@ -2,7 +2,7 @@
 
 use crate::protocol::Provider;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 /// Why a request was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +50,7 @@ pub struct Metrics {
     rejections: [AtomicU64; 7],
     commit_batches: AtomicU64,
     handshakes: AtomicU64,
+    polls_waiting: AtomicI64,
 }
 
 fn provider_index(p: Provider) -> usize {
@@ -82,6 +83,9 @@ impl Metrics {
     }
     pub fn commit_batch(&self) {
         self.commit_batches.fetch_add(1, Ordering::Relaxed);
+    }
+    pub fn poll_waiting(&self, delta: i64) {
+        self.polls_waiting.fetch_add(delta, Ordering::Relaxed);
     }
     pub fn handshake(&self) {
         self.handshakes.fetch_add(1, Ordering::Relaxed);
@@ -151,6 +155,11 @@ impl Metrics {
                 get(&self.rejections[i])
             );
         }
+        let _ = writeln!(
+            s,
+            "# HELP relay_long_polls_waiting Desktop long polls currently waiting for events.\n# TYPE relay_long_polls_waiting gauge\nrelay_long_polls_waiting {}",
+            self.polls_waiting.load(Ordering::Relaxed)
+        );
         if let Some(b) = backlog {
             let _ = writeln!(
                 s,

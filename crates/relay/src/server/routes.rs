@@ -339,6 +339,7 @@ async fn events(
     let deadline = tokio::time::Instant::now() + Duration::from_secs(q.wait).min(app.max_wait);
     let mut changes = app.notifier.subscribe(&tenant.id);
     let mut shutdown = app.shutdown.clone();
+    let mut waiting: Option<WaitingPoll> = None;
     loop {
         changes.borrow_and_update();
         let (found, last_seq) = match app.storage.fetch(&tenant.id, q.after, limit).await {
@@ -358,11 +359,28 @@ async fn events(
             .into_response();
         }
         let recheck = deadline.min(now + POLL_RECHECK);
+        waiting.get_or_insert_with(|| WaitingPoll::new(&app.metrics));
         tokio::select! {
             _ = changes.changed() => {}
             _ = tokio::time::sleep_until(recheck) => {}
             _ = shutdown.changed() => {}
         }
+    }
+}
+
+/// Counts a long poll as waiting while it lives (also when the client goes away mid-wait).
+struct WaitingPoll(Arc<Metrics>);
+
+impl WaitingPoll {
+    fn new(metrics: &Arc<Metrics>) -> WaitingPoll {
+        metrics.poll_waiting(1);
+        WaitingPoll(metrics.clone())
+    }
+}
+
+impl Drop for WaitingPoll {
+    fn drop(&mut self) {
+        self.0.poll_waiting(-1);
     }
 }
 

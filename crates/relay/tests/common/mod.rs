@@ -163,3 +163,27 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// Waits (bounded) until `n` long polls are waiting on the relay at `base` (`/metrics` gauge).
+pub async fn polls_waiting(base: &str, n: u64) {
+    let client = http();
+    for _ in 0..400 {
+        let text = client
+            .get(format!("{base}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let v = text
+            .lines()
+            .find_map(|l| l.strip_prefix("relay_long_polls_waiting "))
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if v == Some(n) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("{n} long poll(s) never waited on {base}");
+}
