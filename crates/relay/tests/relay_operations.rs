@@ -30,6 +30,7 @@ macro_rules! both_backends {
 both_backends!(tenant_cli);
 both_backends!(retention_prunes_acked_and_expires_unacked);
 both_backends!(shutdown_ends_long_polls);
+both_backends!(deleted_tenant_is_refused_before_the_index_refresh);
 
 fn relay_cli(database_url: &str, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_mostrador-relay"))
@@ -270,5 +271,39 @@ async fn two_instances_on_one_postgres() {
     }
     a.shutdown().await.unwrap();
     b.shutdown().await.unwrap();
+    backend.cleanup().await;
+}
+
+async fn deleted_tenant_is_refused_before_the_index_refresh(backend: Backend) {
+    let gone = common::create_tenant(backend.url(), "gone").await;
+    let kept = common::create_tenant(backend.url(), "kept").await;
+    let mut cfg = common::test_config(backend.url());
+    cfg.tenant_refresh_secs = 3600; // the server's index still lists the deleted tenant
+    let relay = common::start(&cfg).await;
+    let storage = Storage::open(backend.url()).await.unwrap();
+    storage.delete_tenant("gone").await.unwrap();
+    storage.close().await;
+    let http = common::http();
+    let (a, b) = tokio::join!(
+        http.post(gone.local(relay.addr, "whatsapp"))
+            .body("{}")
+            .send(),
+        http.post(kept.local(relay.addr, "whatsapp"))
+            .body("{}")
+            .send(),
+    );
+    assert_eq!(a.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        b.unwrap().status(),
+        StatusCode::OK,
+        "other tenants in the same batch are stored"
+    );
+    let client = RelayClient::new(
+        &format!("http://{}", relay.addr),
+        kept.device_token.clone().into(),
+    )
+    .unwrap();
+    assert_eq!(client.status().await.unwrap().last_seq, 1);
+    relay.shutdown().await.unwrap();
     backend.cleanup().await;
 }

@@ -12,7 +12,7 @@ use tracing::Instrument as _;
 
 pub struct Job {
     pub event: NewEvent,
-    pub done: oneshot::Sender<Result<i64, Arc<StorageError>>>,
+    pub done: oneshot::Sender<Result<Option<i64>, Arc<StorageError>>>,
 }
 
 #[derive(Clone)]
@@ -53,7 +53,9 @@ impl GroupCommit {
                                 tracing::warn!(dropped = outcome.dropped, "tenant cap reached, oldest events dropped");
                             }
                             for ((event, done), seq) in events.iter().zip(waiters).zip(outcome.seqs) {
-                                metrics.received(event.provider);
+                                if seq.is_some() {
+                                    metrics.received(event.provider);
+                                }
                                 let _ = done.send(Ok(seq));
                             }
                             for (tenant, _) in &outcome.tenants {
@@ -76,8 +78,9 @@ impl GroupCommit {
         (GroupCommit { tx }, handle)
     }
 
-    /// Queues the event and waits until it is durably committed; returns its seq.
-    pub async fn store(&self, event: NewEvent) -> Result<i64, CommitError> {
+    /// Queues the event and waits until it is durably committed; returns its seq (`None`: the
+    /// tenant was deleted meanwhile and nothing was stored).
+    pub async fn store(&self, event: NewEvent) -> Result<Option<i64>, CommitError> {
         let (done, wait) = oneshot::channel();
         self.tx
             .send(Job { event, done })

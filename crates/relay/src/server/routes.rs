@@ -242,7 +242,11 @@ async fn ingest(
         body: bytes,
     };
     match app.commit.store(event).await {
-        Ok(seq) => {
+        Ok(None) => {
+            app.metrics.rejected(Rejection::UnknownIngress);
+            text(StatusCode::NOT_FOUND, "not found\n")
+        }
+        Ok(Some(seq)) => {
             tracing::debug!(seq, %provider, "stored");
             if provider == Provider::Twilio {
                 (

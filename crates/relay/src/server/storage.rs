@@ -121,8 +121,9 @@ pub struct TenantStatus {
 /// What a batch commit changed, for notifications and metrics.
 #[derive(Debug, Default)]
 pub struct BatchOutcome {
-    /// The seq of each event, in input order.
-    pub seqs: Vec<i64>,
+    /// The seq of each event, in input order; `None` when its tenant no longer exists (deleted
+    /// since the server's tenant index was refreshed): that event was not stored.
+    pub seqs: Vec<Option<i64>>,
     /// (tenant id, its new last_seq).
     pub tenants: Vec<(String, i64)>,
     /// Unacknowledged events dropped because a tenant reached its cap.
@@ -321,7 +322,7 @@ impl Storage {
             .collect::<Result<_, _>>()?;
         let is_pg = self.is_postgres();
         let mut outcome = BatchOutcome {
-            seqs: vec![0; events.len()],
+            seqs: vec![None; events.len()],
             ..Default::default()
         };
         write_pool!(self, pool => {
@@ -334,13 +335,18 @@ impl Storage {
                     j += 1;
                 }
                 let n = (j - i) as i64;
-                let last: i64 = sqlx::query_scalar(
+                let last: Option<i64> = sqlx::query_scalar(
                     "UPDATE tenants SET last_seq = last_seq + $1 WHERE id = $2 RETURNING last_seq",
                 )
                 .bind(n)
                 .bind(tenant)
-                .fetch_one(&mut *tx)
+                .fetch_optional(&mut *tx)
                 .await?;
+                let Some(last) = last else {
+                    // Deleted tenant: skip its events, store the others.
+                    i = j;
+                    continue;
+                };
                 let first = last - n + 1;
                 for (k, chunk) in order[i..j].chunks(100).enumerate() {
                     let mut qb = sqlx::QueryBuilder::new(
@@ -362,7 +368,7 @@ impl Storage {
                     qb.build().execute(&mut *tx).await?;
                 }
                 for (m, &idx) in order[i..j].iter().enumerate() {
-                    outcome.seqs[idx] = first + m as i64;
+                    outcome.seqs[idx] = Some(first + m as i64);
                 }
                 // Per-tenant cap: seqs are contiguous and only prefixes are ever deleted, so the
                 // stored count is last - min + 1.
@@ -558,15 +564,20 @@ impl Storage {
                 .await?
                 .rows_affected();
             let mut tx = pool.begin().await?;
-            let expired: Vec<(String, i64)> = sqlx::query_as(
-                "SELECT tenant_id, CAST(COUNT(*) AS BIGINT) FROM events
-                 WHERE received_at < $1 AND acked_at IS NULL GROUP BY tenant_id",
+            // Count what this DELETE removed (not a prior SELECT), so two relay instances pruning
+            // at once never count an event twice.
+            let expired: Vec<String> = sqlx::query_scalar(
+                "DELETE FROM events WHERE received_at < $1 AND acked_at IS NULL RETURNING tenant_id",
             )
             .bind(unacked_cutoff_ms)
             .fetch_all(&mut *tx)
             .await?;
+            let mut per_tenant: std::collections::BTreeMap<String, i64> = Default::default();
+            for tenant in expired {
+                *per_tenant.entry(tenant).or_default() += 1;
+            }
             let mut unacked_expired = 0;
-            for (tenant, n) in expired {
+            for (tenant, n) in per_tenant {
                 sqlx::query("UPDATE tenants SET dropped_total = dropped_total + $1 WHERE id = $2")
                     .bind(n)
                     .bind(&tenant)
