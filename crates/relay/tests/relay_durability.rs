@@ -30,6 +30,94 @@ macro_rules! both_backends {
 both_backends!(sigkill_after_200_keeps_the_event);
 both_backends!(concurrent_posts_get_contiguous_unique_seqs);
 
+/// At debug level, with JSON logs, the relay's log carries no token and no body.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_carry_no_tokens_or_bodies() {
+    let backend = Backend::sqlite();
+    let t = common::create_tenant(backend.url(), "shop").await;
+    let port = common::free_port();
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_mostrador-relay"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--log-format",
+            "json",
+        ])
+        .args([
+            "--database-url",
+            backend.url(),
+            "--public-url",
+            common::PUBLIC_URL,
+        ])
+        .env("RUST_LOG", "debug")
+        .stderr(log.reopen().unwrap())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let relay = RelayProcess {
+        child,
+        base: base.clone(),
+    };
+    common::wait_healthy(&base).await;
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let http = common::http();
+    let secret_body = "{\"text\":\"secreto-del-cliente-4242\"}";
+    http.post(t.local(addr, "whatsapp"))
+        .body(secret_body)
+        .send()
+        .await
+        .unwrap();
+    http.get(t.local(addr, "whatsapp"))
+        .query(&[
+            ("hub.mode", "subscribe"),
+            ("hub.verify_token", t.verify_token.as_str()),
+            ("hub.challenge", "7"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    http.get(t.local(addr, "whatsapp"))
+        .query(&[
+            ("hub.mode", "subscribe"),
+            ("hub.verify_token", "wrong-verify-token-value"),
+            ("hub.challenge", "7"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let client = RelayClient::new(&base, t.device_token.clone().into()).unwrap();
+    client.events(0, 10, Duration::ZERO).await.unwrap();
+    client.ack(1).await.unwrap();
+    let _ = RelayClient::new(&base, "wrong-device-token-value".into())
+        .unwrap()
+        .status()
+        .await;
+    assert!(relay.terminate().success());
+
+    let text = std::fs::read_to_string(log.path()).unwrap();
+    assert!(
+        text.contains("\"route\":\"/in/{token}/{provider}\""),
+        "requests are logged:\n{text}"
+    );
+    let ingress = t.url("whatsapp").rsplit('/').nth(1).unwrap();
+    for secret in [
+        ingress,
+        t.device_token.as_str(),
+        t.verify_token.as_str(),
+        "secreto-del-cliente-4242",
+        "wrong-verify-token-value",
+        "wrong-device-token-value",
+    ] {
+        assert!(
+            !text.contains(secret),
+            "the log contains {secret:?}:\n{text}"
+        );
+    }
+    backend.cleanup().await;
+}
+
 async fn sigkill_after_200_keeps_the_event(backend: Backend) {
     let t = common::create_tenant(backend.url(), "shop").await;
     let port = common::free_port();
