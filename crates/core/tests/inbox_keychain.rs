@@ -69,15 +69,18 @@ async fn relay_client_from_settings_and_keychain() {
     );
     assert_eq!(client.status().await.unwrap().last_seq, 0);
 
-    let handle = inbox::spawn(
-        store.clone(),
+    drop(client);
+    let handle = inbox::spawn_for_org(
+        &store,
+        &secrets,
         org,
-        client,
         PollerOptions {
             wait: Duration::from_secs(1),
             ..Default::default()
         },
-    );
+    )
+    .await
+    .unwrap();
     common::http()
         .post(t.local(relay.addr, "whatsapp"))
         .body("{}")

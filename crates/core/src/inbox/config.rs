@@ -1,4 +1,5 @@
 use super::InboxError;
+use super::{InboxHandle, PollerOptions};
 use crate::org::OrgId;
 use crate::secrets::SecretStore;
 use crate::settings;
@@ -24,4 +25,15 @@ pub async fn relay_client(
         .await?
         .ok_or(InboxError::NotConfigured(RELAY_DEVICE_TOKEN))?;
     Ok(RelayClient::new(&url, token)?)
+}
+
+/// Starts the organization's loop from its configuration (`relay_url` setting, keychain token).
+pub async fn spawn_for_org(
+    store: &Store,
+    secrets: &SecretStore,
+    org: OrgId,
+    opts: PollerOptions,
+) -> Result<InboxHandle, InboxError> {
+    let client = relay_client(store, secrets, org).await?;
+    Ok(super::spawn(store.clone(), org, client, opts))
 }

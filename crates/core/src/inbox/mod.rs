@@ -17,7 +17,7 @@ mod poller;
 mod state;
 
 pub use batch::{commit_batch, load_cursor, record_ack, Cursor};
-pub use config::{relay_client, RELAY_DEVICE_TOKEN, RELAY_URL};
+pub use config::{relay_client, spawn_for_org, RELAY_DEVICE_TOKEN, RELAY_URL};
 pub use error::InboxError;
 pub use poller::{fetch_and_commit, spawn, FetchOutcome, InboxHandle, PollerOptions};
 pub use state::ConnectionState;
