@@ -2,6 +2,7 @@
 //! survives a SIGKILL right after the answer; a graceful SIGTERM exits cleanly; concurrent posts get
 //! contiguous, unique sequence numbers.
 
+#[macro_use]
 mod common;
 
 use common::Backend;
@@ -9,23 +10,6 @@ use mostrador_relay::RelayClient;
 use reqwest::StatusCode;
 use std::collections::HashSet;
 use std::time::Duration;
-
-macro_rules! both_backends {
-    ($name:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(super::Backend::sqlite()).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(b) = super::Backend::postgres().await {
-                    super::$name(b).await;
-                }
-            }
-        }
-    };
-}
 
 both_backends!(sigkill_after_200_keeps_the_event);
 both_backends!(concurrent_posts_get_contiguous_unique_seqs);

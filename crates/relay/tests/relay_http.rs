@@ -1,6 +1,7 @@
 //! The relay over real HTTP, on SQLite and on PostgreSQL: fidelity of what comes back (provider
 //! signatures still verify), the Meta handshake, and the 401 / 404 / 413 / 429 paths.
 
+#[macro_use]
 mod common;
 
 use common::signatures::*;
@@ -8,23 +9,6 @@ use common::{Backend, TenantTokens};
 use mostrador_relay::{Provider, RelayClient};
 use reqwest::StatusCode;
 use std::time::Duration;
-
-macro_rules! both_backends {
-    ($name:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(super::Backend::sqlite()).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(b) = super::Backend::postgres().await {
-                    super::$name(b).await;
-                }
-            }
-        }
-    };
-}
 
 both_backends!(provider_requests_come_back_byte_identical);
 both_backends!(meta_handshake);

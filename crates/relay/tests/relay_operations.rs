@@ -1,6 +1,7 @@
 //! Operating the relay: the tenant CLI of the real binary, retention and expiry, several relay
 //! instances on one PostgreSQL database, and a graceful shutdown during a long poll.
 
+#[macro_use]
 mod common;
 
 use common::Backend;
@@ -9,23 +10,6 @@ use mostrador_relay::RelayClient;
 use reqwest::StatusCode;
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-macro_rules! both_backends {
-    ($name:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(super::Backend::sqlite()).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(b) = super::Backend::postgres().await {
-                    super::$name(b).await;
-                }
-            }
-        }
-    };
-}
 
 both_backends!(tenant_cli);
 both_backends!(retention_prunes_acked_and_expires_unacked);

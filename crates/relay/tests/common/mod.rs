@@ -187,3 +187,22 @@ pub async fn polls_waiting(base: &str, n: u64) {
     }
     panic!("{n} long poll(s) never waited on {base}");
 }
+
+/// Declares a test module running `$name(backend)` once on SQLite and once on PostgreSQL (the
+/// PostgreSQL run needs MOSTRADOR_TEST_POSTGRES_URL, see scripts/test-postgres.sh).
+macro_rules! both_backends {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name(super::Backend::sqlite()).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(b) = super::Backend::postgres().await {
+                    super::$name(b).await;
+                }
+            }
+        }
+    };
+}
