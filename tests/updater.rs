@@ -1,6 +1,7 @@
 //! Updates, as a shop owner sees them: the start-up check finds a newer release on the update
 //! server (a local one, through the MOSTRADOR_UPDATE_ENDPOINT testing override) and says so in a
-//! banner; Ajustes → Acerca de checks again on request and offers that version.
+//! banner; Ajustes → Acerca de checks again on request and offers that version; a download that
+//! fails says nothing was installed; channel and start-up check are kept across a restart.
 
 mod support;
 
@@ -95,6 +96,38 @@ async fn about_checks_the_update_server_and_offers_the_newer_version() -> Result
         "the button asked again"
     );
     screenshot(&app, "updater-02-about").await?;
+
+    // The package is not on the server: a clear Spanish error, nothing installed.
+    app.find(Locator::Css("#update-download"))
+        .await?
+        .click()
+        .await?;
+    let error = wait_for_text(&app, "#update-error", "no se instaló nada").await?;
+    assert!(error.contains("descarga"), "{error}");
+    wait_for(&app, "#update-download").await?;
+
+    // Channel and the start-up check are settings that survive a restart.
+    app.find(Locator::Css("#update-channel"))
+        .await?
+        .select_by_value("beta")
+        .await?;
+    wait_for(&app, "#update-channel option[value=beta]:checked").await?;
+    app.find(Locator::Css("#update-on-startup"))
+        .await?
+        .click()
+        .await?;
+    wait_for(&app, "#update-on-startup:not(:checked)").await?;
+    app.close().await?;
+
+    let app = driver.launch().await?;
+    wait_for_text(&app, "#current-org h1", "Kiosco Actualizado").await?;
+    app.find(Locator::Css("#nav-settings"))
+        .await?
+        .click()
+        .await?;
+    wait_for(&app, "#update-on-startup:not(:checked)").await?;
+    wait_for(&app, "#update-channel option[value=beta]:checked").await?;
+    screenshot(&app, "updater-03-settings-kept").await?;
     app.close().await?;
     Ok(())
 }
