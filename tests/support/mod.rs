@@ -3,6 +3,7 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -72,10 +73,15 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// One app at a time per test binary: the single-instance plugin would make a second app (same
+/// identifier, same session bus) hand over to the first and exit.
+static ONE_APP_AT_A_TIME: Mutex<()> = Mutex::new(());
+
 /// A running tauri-driver; stopped with SIGTERM on drop so WebKitWebDriver stops too.
 pub struct Driver {
     child: Child,
     port: u16,
+    _exclusive: MutexGuard<'static, ()>,
 }
 
 impl Driver {
@@ -84,6 +90,10 @@ impl Driver {
         if std::env::var_os("DISPLAY").is_none() {
             bail!("no DISPLAY: run the e2e tests under Xvfb (scripts/test does)");
         }
+        // A test that panicked while holding the lock leaves nothing running: its Driver was dropped.
+        let exclusive = ONE_APP_AT_A_TIME
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let port = free_port();
         let native = free_port();
         let child = Command::new(tauri_driver()?)
@@ -98,7 +108,11 @@ impl Driver {
             .stderr(Stdio::inherit())
             .spawn()
             .context("starting tauri-driver")?;
-        let driver = Driver { child, port };
+        let driver = Driver {
+            child,
+            port,
+            _exclusive: exclusive,
+        };
         let deadline = Instant::now() + STEP_TIMEOUT;
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             if Instant::now() > deadline {
@@ -116,10 +130,13 @@ impl Driver {
             "tauri:options": { "application": app_binary()? },
         });
         let caps = caps.as_object().unwrap().clone();
-        ClientBuilder::native()
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{}", self.port))
+        let url = format!("http://127.0.0.1:{}", self.port);
+        let mut builder = ClientBuilder::native();
+        builder.capabilities(caps);
+        let connect = builder.connect(&url);
+        tokio::time::timeout(2 * STEP_TIMEOUT, connect)
             .await
+            .context("the app did not open a WebDriver session in time")?
             .context("opening a WebDriver session to the app")
     }
 }
