@@ -190,6 +190,8 @@ pub async fn polls_waiting(base: &str, n: u64) {
 
 /// Declares a test module running `$name(backend)` once on SQLite and once on PostgreSQL (the
 /// PostgreSQL run needs MOSTRADOR_TEST_POSTGRES_URL, see scripts/test-postgres.sh).
+// Not every test binary that includes this module declares tests with it.
+#[allow(unused_macros)]
 macro_rules! both_backends {
     ($name:ident) => {
         mod $name {
