@@ -8,6 +8,13 @@ use fantoccini::Locator;
 use support::{screenshot, wait_for, wait_for_text, Driver};
 
 const NAME: &str = "Almacén La Esquina";
+const SECOND: &str = "Almacén La Esquina — Sucursal Centro";
+
+/// The value (org id) of the switcher's first option: the first business created.
+async fn first_id(app: &fantoccini::Client) -> Result<String> {
+    let option = app.find(Locator::Css("#org-switcher option")).await?;
+    Ok(option.attr("value").await?.unwrap_or_default())
+}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn create_business_with_cuit_check_and_persist_across_restart() -> Result<()> {
@@ -56,6 +63,30 @@ async fn create_business_with_cuit_check_and_persist_across_restart() -> Result<
     let business = wait_for_text(&app, "#settings-business", "Monotributo").await?;
     assert!(business.contains("20-12345678-6"), "{business}");
     screenshot(&app, "03-after-restart").await?;
+
+    // A second business from the switcher; both are listed and the user can switch back.
+    app.find(Locator::Css("#org-switcher option[value='__add__']"))
+        .await?
+        .click()
+        .await?;
+    wait_for_text(&app, "h1", "Agregá otro negocio").await?;
+    wait_for(&app, "#org-name").await?.send_keys(SECOND).await?;
+    wait_for(&app, "#org-cuit")
+        .await?
+        .send_keys("30-71234567-1")
+        .await?;
+    app.find(Locator::Css("#org-submit")).await?.click().await?;
+    wait_for_text(&app, "#current-org h1", SECOND).await?;
+    let listed = wait_for_text(&app, "#org-switcher", SECOND).await?;
+    assert!(listed.contains(NAME), "switcher lists both: {listed}");
+    app.find(Locator::Css(&format!(
+        "#org-switcher option[value='{}']",
+        first_id(&app).await?
+    )))
+    .await?
+    .click()
+    .await?;
+    wait_for_text(&app, "#current-org h1", NAME).await?;
 
     // Launching Mostrador again tells the open window, in Spanish, instead of opening a second one.
     let status = std::process::Command::new(support::app_binary()?)
