@@ -93,7 +93,7 @@ fn one(signer: &Signer, ticket: &AccessTicket, with_login: bool) {
         panic!("fault")
     };
     let a = Authorization::from_result(&r).unwrap();
-    let cae: u64 = a.cae.as_deref().unwrap().parse().unwrap();
+    let cae: u64 = a.cae.unwrap().as_u64();
     let qr = QrData::for_invoice(issuer, &invoice, a.number, AuthorizationKind::Cae, cae);
     black_box(qr.url(DEFAULT_QR_URL));
 }

@@ -6,7 +6,7 @@ mod afip_support;
 use std::time::Duration;
 
 use afip_support::*;
-use mostrador_afip::wsfe::{Outcome, WsfeError};
+use mostrador_afip::wsfe::{Comparison, Outcome, WsfeError};
 use mostrador_sandbox::afip::{Fault, FaultRule};
 
 #[tokio::test]
@@ -40,7 +40,7 @@ async fn authorized_then_dropped_is_may_have_been_authorized_and_consult_recover
         .unwrap()
         .value
         .unwrap();
-    assert!(found.matches(&invoice, 1));
+    assert!(matches!(found.compare(&invoice, 1), Comparison::Same(_)));
     assert_eq!(found.authorization_code, env.sim().invoices()[0].cae);
 }
 
@@ -148,7 +148,10 @@ async fn a_foreign_invoice_takes_the_next_number() {
         .unwrap()
         .value
         .unwrap();
-    assert!(!found.matches(&invoice, 1));
+    assert!(matches!(
+        found.compare(&invoice, 1),
+        Comparison::Different(_)
+    ));
     // The next number works.
     assert!(env
         .wsfe
@@ -250,4 +253,112 @@ async fn control_api_over_http() {
     let resp = http.delete(format!("{base}/faults")).send().await.unwrap();
     assert_eq!(resp.status().as_u16(), 204);
     assert!(env.wsfe.dummy().await.unwrap().value.all_ok());
+}
+
+#[tokio::test]
+async fn unreadable_answers_after_processing_are_may_have_been_authorized() {
+    let env = Env::start().await;
+    let ta = env.login().await;
+    let auth = auth(&ta);
+    let today = sim_today(env.sim());
+    let cases = [
+        (200, "<html><body>502 Bad Gateway (proxy)</body></html>".to_owned()),
+        (200, "<?xml version=\"1.0\" encoding=\"utf-8\"?><soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body><FECAESolicitarResponse xmlns=\"http://ar.gov.afip.dif.FEV1/\"><FECAESolicitarResult><FeCabResp><Cuit>2026".to_owned()),
+        (200, "<?xml version=\"1.0\" encoding=\"utf-8\"?><soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body><FECAESolicitarResponse xmlns=\"http://ar.gov.afip.dif.FEV1/\"><FECAESolicitarResult><FeCabResp><Cuit>20267565393</Cuit><PtoVta>3</PtoVta><CbteTipo>6</CbteTipo><FchProceso>20250710120000</FchProceso><CantReg>1</CantReg><Resultado>A</Resultado><Reproceso>N</Reproceso></FeCabResp></FECAESolicitarResult></FECAESolicitarResponse></soap:Body></soap:Envelope>".to_owned()),
+        (200, "<?xml version=\"1.0\" encoding=\"utf-8\"?><soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body><FECAESolicitarResponse xmlns=\"http://ar.gov.afip.dif.FEV1/\"><FECAESolicitarResult></FECAESolicitarResult></FECAESolicitarResponse></soap:Body></soap:Envelope>".to_owned()),
+    ];
+    for (n, (status, body)) in cases.into_iter().enumerate() {
+        env.sim()
+            .inject_once("FECAESolicitar", Fault::ProcessThenReplace { status, body });
+        let number = n as u64 + 1;
+        let err = env
+            .wsfe
+            .authorize(&auth, &factura_b(today), number)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, WsfeError::MayHaveBeenAuthorized { .. }),
+            "case {n}: {err:?}"
+        );
+    }
+    // Known pre-processing answers stay definite: credentials (no FeCabResp, Err 600) and a
+    // client-side SOAP fault.
+    let envelope = |inner: &str| {
+        format!("<?xml version=\"1.0\" encoding=\"utf-8\"?><soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body>{inner}</soap:Body></soap:Envelope>")
+    };
+    env.sim().inject_once(
+        "FECAESolicitar",
+        Fault::ProcessThenReplace {
+            status: 200,
+            body: envelope("<FECAESolicitarResponse xmlns=\"http://ar.gov.afip.dif.FEV1/\"><FECAESolicitarResult><Errors><Err><Code>600</Code><Msg>ValidacionDeToken: No valido token.</Msg></Err></Errors></FECAESolicitarResult></FECAESolicitarResponse>"),
+        },
+    );
+    let err = env
+        .wsfe
+        .authorize(&auth, &factura_b(today), 5)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, WsfeError::Auth { .. }), "{err:?}");
+    env.sim().inject_once(
+        "FECAESolicitar",
+        Fault::ProcessThenReplace {
+            status: 500,
+            body: envelope("<soap:Fault><faultcode>soap:Client</faultcode><faultstring>Server was unable to read request.</faultstring></soap:Fault>"),
+        },
+    );
+    let err = env
+        .wsfe
+        .authorize(&auth, &factura_b(today), 6)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, WsfeError::Fault { .. }), "{err:?}");
+    // A server-side fault is not known to be pre-processing.
+    env.sim().inject_once(
+        "FECAESolicitar",
+        Fault::ProcessThenReplace {
+            status: 500,
+            body: envelope("<soap:Fault><faultcode>soap:Server</faultcode><faultstring>Server was unable to process request.</faultstring></soap:Fault>"),
+        },
+    );
+    let err = env
+        .wsfe
+        .authorize(&auth, &factura_b(today), 7)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, WsfeError::MayHaveBeenAuthorized { .. }),
+        "{err:?}"
+    );
+    // The answer approves another number than the one asked for: unknown, consult.
+    let approved_other = envelope("<FECAESolicitarResponse xmlns=\"http://ar.gov.afip.dif.FEV1/\"><FECAESolicitarResult><FeCabResp><Cuit>20267565393</Cuit><PtoVta>3</PtoVta><CbteTipo>6</CbteTipo><FchProceso>20250710120000</FchProceso><CantReg>1</CantReg><Resultado>A</Resultado><Reproceso>N</Reproceso></FeCabResp><FeDetResp><FECAEDetResponse><CbteDesde>99</CbteDesde><CbteHasta>99</CbteHasta><Resultado>A</Resultado><CAE>71263951827464</CAE><CAEFchVto>20250720</CAEFchVto></FECAEDetResponse></FeDetResp></FECAESolicitarResult></FECAESolicitarResponse>");
+    env.sim().inject_once(
+        "FECAESolicitar",
+        Fault::ProcessThenReplace {
+            status: 200,
+            body: approved_other,
+        },
+    );
+    let err = env
+        .wsfe
+        .authorize(&auth, &factura_b(today), 8)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, WsfeError::MayHaveBeenAuthorized { .. }),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn read_timeouts_are_safe_to_retry() {
+    let env = Env::start().await;
+    let ta = env.login().await;
+    let auth = auth(&ta);
+    let wsfe = env.wsfe.clone().with_timeout(Duration::from_millis(500));
+    env.sim().inject_once("FECompUltimoAutorizado", Fault::Hang);
+    let err = wsfe.last_authorized(&auth, 3, 6).await.unwrap_err();
+    assert!(
+        err.is_transient(),
+        "a read that timed out can be retried: {err:?}"
+    );
 }

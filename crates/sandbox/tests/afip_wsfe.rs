@@ -9,7 +9,7 @@ use chrono::Duration as ChronoDuration;
 use mostrador_afip::invoice::*;
 use mostrador_afip::transport::HttpClient;
 use mostrador_afip::wsfe::envelope::{fe_cae_solicitar, soap_action};
-use mostrador_afip::wsfe::{Outcome, WsfeError};
+use mostrador_afip::wsfe::{Comparison, Outcome, WsfeError};
 use mostrador_afip::{Cuit, Endpoints, IvaCondition};
 
 #[tokio::test]
@@ -31,8 +31,8 @@ async fn log_in_number_authorize_consult_and_read_every_table() {
     assert!(a.is_approved(), "{a:?}");
     assert_eq!(a.outcome, Outcome::Approved);
     assert_eq!(a.number, 1);
-    let cae = a.cae.clone().unwrap();
-    assert_eq!(cae.len(), 14);
+    let cae = a.cae.unwrap();
+    assert_eq!(cae.to_string().len(), 14);
     assert_eq!(a.cae_due, Some(today + ChronoDuration::days(10)));
     // The raw XML is kept for audit, without the credentials.
     assert!(answer
@@ -49,7 +49,7 @@ async fn log_in_number_authorize_consult_and_read_every_table() {
         .response_xml
         .as_deref()
         .unwrap()
-        .contains(&cae));
+        .contains(&cae.to_string()));
 
     assert_eq!(
         env.wsfe.last_authorized(&auth, 3, 6).await.unwrap().value,
@@ -63,10 +63,10 @@ async fn log_in_number_authorize_consult_and_read_every_table() {
         .unwrap()
         .value
         .unwrap();
-    assert_eq!(consulted.authorization_code, cae);
+    assert_eq!(consulted.authorization_code, cae.to_string());
     assert_eq!(consulted.emission_type, "CAE");
     assert_eq!(consulted.total, Money::units(121));
-    assert!(consulted.matches(&invoice, 1));
+    assert_eq!(consulted.compare(&invoice, 1), Comparison::Same(cae));
     // Numbers come back normalized (121, not 121.00) and compare as amounts.
     let raw = env.wsfe.consult(&auth, 6, 3, 1).await.unwrap().exchange;
     assert!(raw
@@ -163,7 +163,7 @@ async fn class_c_and_class_a_and_services_are_authorized() {
         .unwrap()
         .value
         .unwrap();
-    assert!(got.iva.is_empty() && got.matches(&c, 1));
+    assert!(got.iva.is_empty() && matches!(got.compare(&c, 1), Comparison::Same(_)));
 
     // Class A to a monotributista, services with their period: approved with Obs 10217.
     let fa = InvoiceDraft {
@@ -209,7 +209,10 @@ async fn class_c_and_class_a_and_services_are_authorized() {
         .unwrap()
         .value
         .unwrap();
-    assert!(got.matches(&fa, 1), "{got:?}");
+    assert!(
+        matches!(got.compare(&fa, 1), Comparison::Same(_)),
+        "{got:?}"
+    );
 
     // A credit note referring to it.
     let mut nc = fa.draft().clone();
@@ -339,6 +342,8 @@ async fn simulator_enforces_numbering_and_date_windows() {
             .any(|o| o.code == 10016 && o.msg.contains("N-5")),
         "{r:?}"
     );
+    // A date rejection, not a numbering conflict: consulting number 1 would find nothing.
+    assert!(r.is_date_rejection() && !r.is_numbering_conflict(), "{r:?}");
 
     // N+2 is fine; afterwards, an earlier date is out of order (Err 10016).
     let r = env

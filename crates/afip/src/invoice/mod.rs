@@ -147,7 +147,47 @@ impl std::ops::Deref for Invoice {
     }
 }
 
+/// `CbteFch` may be this many days before or after the day the invoice is sent (AFIP 10016):
+/// 5 for products, 10 for services or both.
+pub fn date_window_days(concept: Concept) -> i64 {
+    match concept {
+        Concept::Products => 5,
+        Concept::Services(_) | Concept::ProductsAndServices(_) => 10,
+    }
+}
+
 impl InvoiceDraft {
+    /// The `CbteFch` rules that depend on when the invoice is sent and on what was issued before
+    /// it (AFIP 10016): within N±5 days of `today` (Argentina's date of sending) for products,
+    /// N±10 for services, and not earlier than the last authorized invoice of the same type and
+    /// point of sale (`last_authorized_date`, `None` when there is none). Check right before each
+    /// send: a queued invoice can age out of its window. AFIP answers a date earlier than the
+    /// last one with the same Err 10016 as a numbering conflict, so sending it would make the
+    /// recovery recipe look for a number problem that is not there.
+    pub fn check_date(
+        &self,
+        today: NaiveDate,
+        last_authorized_date: Option<NaiveDate>,
+    ) -> Result<(), InvoiceError> {
+        let days = date_window_days(self.concept);
+        let from = today.checked_sub_signed(chrono::Duration::days(days));
+        let to = today.checked_add_signed(chrono::Duration::days(days));
+        if from.is_none_or(|f| self.date < f) || to.is_none_or(|t| self.date > t) {
+            return Err(InvoiceError::DateOutsideWindow {
+                date: self.date,
+                today,
+                days,
+            });
+        }
+        if let Some(last) = last_authorized_date.filter(|l| self.date < *l) {
+            return Err(InvoiceError::DateBeforeLast {
+                date: self.date,
+                last,
+            });
+        }
+        Ok(())
+    }
+
     /// Checks every local rule and returns the sendable invoice, or the first broken rule.
     pub fn validate(&self, settings: &InvoiceSettings) -> Result<Invoice, InvoiceError> {
         use InvoiceError as E;

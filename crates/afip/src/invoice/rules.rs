@@ -71,6 +71,19 @@ pub enum InvoiceError {
         voucher: VoucherType,
         associated: u16,
     },
+    #[error("DATE_WINDOW (AFIP 10016): the invoice date {date} must be within {days} days of the day it is sent ({today}) for this concept; it cannot be sent now with that date")]
+    DateOutsideWindow {
+        date: chrono::NaiveDate,
+        today: chrono::NaiveDate,
+        days: i64,
+    },
+    #[error("DATE_NOT_BEFORE_LAST (AFIP 10016): the invoice date {date} is earlier than the last authorized invoice of this type and point of sale ({last})")]
+    DateBeforeLast {
+        date: chrono::NaiveDate,
+        last: chrono::NaiveDate,
+    },
+    #[error("AMOUNT_OVERFLOW: the amounts are too large to add up ({0})")]
+    AmountOverflow(&'static str),
     #[error("SERVICE_DATES_ORDER (AFIP 10049): service period from {from} is after {to}")]
     ServiceDatesOrder {
         from: chrono::NaiveDate,
@@ -107,6 +120,9 @@ impl InvoiceError {
             NoteWithoutAssociated(_) => "NOTE_REQUIRES_ASSOCIATED",
             AssociatedClass { .. } => "ASSOCIATED_VOUCHER_CLASS",
             ServiceDatesOrder { .. } => "SERVICE_DATES_ORDER",
+            DateOutsideWindow { .. } => "DATE_WINDOW",
+            DateBeforeLast { .. } => "DATE_NOT_BEFORE_LAST",
+            AmountOverflow(_) => "AMOUNT_OVERFLOW",
         }
     }
 
@@ -132,7 +148,9 @@ impl InvoiceError {
             NoteWithoutAssociated(_) => 10197,
             AssociatedClass { .. } => 10040,
             ServiceDatesOrder { .. } => 10049,
-            NegativeAmount { .. }
+            DateOutsideWindow { .. } | DateBeforeLast { .. } => 10016,
+            AmountOverflow(_)
+            | NegativeAmount { .. }
             | CurrencyCode(_)
             | PesosRateNotOne(_)
             | ForeignRateMissing

@@ -90,6 +90,52 @@ fn pesos_rate_must_be_one() {
     );
 }
 
+#[test]
+fn the_date_is_checked_against_the_window_and_the_last_invoice() {
+    let d = factura_b(); // products, dated day()
+    let today = day();
+    assert!(d.check_date(today, None).is_ok());
+    assert!(d
+        .check_date(today + chrono::Duration::days(5), None)
+        .is_ok());
+    let err = d
+        .check_date(today + chrono::Duration::days(6), None)
+        .unwrap_err();
+    assert_eq!(err.rule(), "DATE_WINDOW");
+    assert_eq!(err.afip_code(), Some(10016));
+    assert!(d
+        .check_date(today - chrono::Duration::days(5), None)
+        .is_ok());
+    assert_eq!(
+        d.check_date(today - chrono::Duration::days(6), None)
+            .unwrap_err()
+            .rule(),
+        "DATE_WINDOW"
+    );
+    // Services: ±10.
+    let mut s = factura_b();
+    s.concept = Concept::Services(ServicePeriod {
+        from: day(),
+        to: day(),
+        payment_due: day(),
+    });
+    assert!(s
+        .check_date(today + chrono::Duration::days(10), None)
+        .is_ok());
+    assert!(s
+        .check_date(today - chrono::Duration::days(10), None)
+        .is_ok());
+    assert!(s
+        .check_date(today - chrono::Duration::days(11), None)
+        .is_err());
+    // Never earlier than the last authorized invoice of the type and point of sale.
+    let later = day() + chrono::Duration::days(1);
+    let err = d.check_date(today, Some(later)).unwrap_err();
+    assert_eq!(err.rule(), "DATE_NOT_BEFORE_LAST");
+    assert_eq!(err.afip_code(), Some(10016));
+    assert!(d.check_date(today, Some(day())).is_ok());
+}
+
 mod computed_amounts_always_validate {
     use super::*;
     use proptest::prelude::*;

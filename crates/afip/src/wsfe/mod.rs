@@ -4,7 +4,9 @@
 //! 5xx) the call fails with [`WsfeError::MayHaveBeenAuthorized`]: resolve it with
 //! [`WsfeClient::consult`] (same number, same amounts ⇒ adopt the CAE; absent ⇒ resend as is).
 
+pub mod cae;
 pub mod envelope;
+pub mod recovery;
 pub mod response;
 
 use std::time::Duration;
@@ -13,10 +15,13 @@ use mostrador_types::Cuit;
 use tracing::Instrument;
 use url::Url;
 
+pub use cae::{Cae, InvalidCae};
 pub use envelope::{Auth, FEV1_NS};
+pub use recovery::{resolve_numbering_conflict, ConflictResolution};
 pub use response::{
-    Authorization, ConsultedInvoice, ConsultedIva, DummyStatus, Message, Outcome, ParamItem,
-    PointOfSale, ReceiverConditionItem,
+    Authorization, Comparison, ConsultedAssociated, ConsultedInvoice, ConsultedIva,
+    ConsultedTribute, DummyStatus, Message, Outcome, ParamItem, PointOfSale, ReceiverConditionItem,
+    Rejection, UnreadableAnswer,
 };
 
 use crate::exchange::Exchange;
@@ -78,17 +83,32 @@ impl WsfeError {
         }
     }
 
-    /// Transient on AFIP's side (500/501/502, "Transacción Activa"): consult before retrying.
+    /// Safe to retry as is: AFIP's transient errors (500/501/502, "Transacción Activa"), 5xx, and
+    /// transport failures. Every `Transport` error comes from a read (numbering, consult, tables:
+    /// repeating them changes nothing, even when the timed-out request did arrive) or from an
+    /// `FECAESolicitar` that was never sent; one that may have been processed is
+    /// [`WsfeError::MayHaveBeenAuthorized`] instead, which is never transient.
     pub fn is_transient(&self) -> bool {
         match self {
             WsfeError::Service { errors, .. } => {
                 errors.iter().any(|e| (500..=502).contains(&e.code))
             }
-            WsfeError::Transport(t) => !t.may_have_arrived(),
+            WsfeError::Transport(t) => matches!(
+                t,
+                TransportError::Connect { .. }
+                    | TransportError::Timeout { .. }
+                    | TransportError::ConnectionLost { .. }
+            ),
             WsfeError::Unexpected { status, .. } => *status >= 500,
             _ => false,
         }
     }
+}
+
+/// Errors FECAESolicitar answers before processing anything: credentials (600/601, 500 "Campo
+/// Auth …") and the issuer's registration (10000).
+fn is_pre_processing(e: &Message) -> bool {
+    matches!(e.code, 600 | 601 | 10000) || (e.code == 500 && e.msg.contains("Auth"))
 }
 
 fn join(errors: &[Message]) -> String {
@@ -224,6 +244,41 @@ impl WsfeClient {
         })
     }
 
+    /// The last authorized invoice of (point of sale, type) as AFIP stored it (`None` when none
+    /// was issued yet): `FECompUltimoAutorizado`, then `FECompConsultar` of that number. Its `date`
+    /// is what [`crate::invoice::InvoiceDraft::check_date`] needs before each send.
+    pub async fn last_authorized_invoice(
+        &self,
+        auth: &Auth<'_>,
+        point_of_sale: u32,
+        voucher_type: u16,
+    ) -> Result<Answer<Option<ConsultedInvoice>>, WsfeError> {
+        let last = self
+            .last_authorized(auth, point_of_sale, voucher_type)
+            .await?;
+        if last.value == 0 {
+            return Ok(Answer {
+                value: None,
+                events: last.events,
+                exchange: last.exchange,
+            });
+        }
+        let found = self
+            .consult(auth, voucher_type, point_of_sale, last.value)
+            .await?;
+        if found.value.is_none() {
+            return Err(WsfeError::Unexpected {
+                status: found.exchange.http_status.unwrap_or(0),
+                detail: format!(
+                    "FECompConsultar has no invoice {} although FECompUltimoAutorizado reports it",
+                    last.value
+                ),
+                exchange: Box::new(found.exchange),
+            });
+        }
+        Ok(found)
+    }
+
     /// `FECAESolicitar` for one invoice with `number`. A rejection (`Resultado R`, e.g. 10016)
     /// is an `Ok` answer the caller inspects; a lost answer is
     /// [`WsfeError::MayHaveBeenAuthorized`]. Never retried.
@@ -252,25 +307,32 @@ impl WsfeClient {
                 }
                 Err((e, _)) => return Err(WsfeError::Transport(e)),
             };
-            if resp.status >= 500 && !resp.body.contains("FECAESolicitarResult") {
+            let r = match response::parse_body(&resp.body, "FECAESolicitar") {
+                Ok(Body::Result(r)) => r,
                 // A client-side SOAP fault (unreadable request) was never processed: definitive,
-                // so a bug does not loop through consult-and-resend. Anything else is unknown.
-                if let Ok(Body::Fault { code, message }) =
-                    response::parse_body(&resp.body, "FECAESolicitar")
-                {
-                    if code.ends_with("Client") {
-                        return Err(WsfeError::Fault {
-                            code,
-                            message,
-                            exchange: Box::new(exchange),
-                        });
-                    }
+                // so a bug does not loop through consult-and-resend. Any other fault is unknown.
+                Ok(Body::Fault { code, message }) if code.ends_with("Client") => {
+                    return Err(WsfeError::Fault {
+                        code,
+                        message,
+                        exchange: Box::new(exchange),
+                    })
                 }
-                return Err(may_have(format!("HTTP {}", resp.status), exchange));
-            }
-            let (r, events) = interpret("FECAESolicitar", &resp, &exchange)?;
+                Ok(Body::Fault { code, .. }) => {
+                    return Err(may_have(format!("SOAP fault {code}"), exchange))
+                }
+                // A cut body, a proxy's page: the request may have been processed.
+                Err(detail) => {
+                    return Err(may_have(format!("HTTP {}: {detail}", resp.status), exchange))
+                }
+            };
+            let events = response::messages(&r, "Events", "Evt");
             match Authorization::from_result(&r) {
-                Some(value) => {
+                Ok(value) if value.is_approved() && value.number != number => Err(may_have(
+                    format!("the answer approved number {}, not {number}", value.number),
+                    exchange,
+                )),
+                Ok(value) => {
                     tracing::info!(outcome = ?value.outcome, cae_present = value.cae.is_some(), "authorization answered");
                     Ok(Answer {
                         value,
@@ -278,11 +340,21 @@ impl WsfeClient {
                         exchange,
                     })
                 }
-                None => {
-                    let errors = response::messages(&r, "Errors", "Err");
-                    if errors.iter().any(|e| (500..=502).contains(&e.code)) {
-                        // "Transacción activa" / internal errors: the outcome is unknown.
-                        return Err(may_have(join(&errors), exchange));
+                Err(unreadable) => {
+                    // Without FeCabResp, only the checks that run before processing (credentials,
+                    // the issuer's registration) are known not to have authorized anything.
+                    let errors = response::strict_messages(&r, "Errors", "Err").unwrap_or_default();
+                    let pre = r.child("FeCabResp").is_none()
+                        && !errors.is_empty()
+                        && errors.iter().all(is_pre_processing);
+                    if !pre {
+                        return Err(may_have(unreadable.0, exchange));
+                    }
+                    if errors.iter().any(|e| e.code == 600 || e.code == 601) {
+                        return Err(WsfeError::Auth {
+                            errors,
+                            exchange: Box::new(exchange),
+                        });
                     }
                     Err(WsfeError::Service {
                         errors,
@@ -311,20 +383,27 @@ impl WsfeClient {
             )
             .instrument(span)
             .await?;
-        let value = match r.child("ResultGet") {
-            Some(g) => Some(ConsultedInvoice::from_result_get(g)),
-            None => {
-                let errors = response::messages(&r, "Errors", "Err");
-                if errors.iter().any(|e| e.code == 602) {
-                    None
-                } else {
-                    return Err(WsfeError::Service {
-                        errors,
-                        exchange: Box::new(exchange),
-                    });
+        let value =
+            match r.child("ResultGet") {
+                Some(g) => Some(ConsultedInvoice::from_result_get(g).map_err(|e| {
+                    WsfeError::Unexpected {
+                        status: exchange.http_status.unwrap_or(0),
+                        detail: format!("{e}; the invoice stays in doubt"),
+                        exchange: Box::new(exchange.clone()),
+                    }
+                })?),
+                None => {
+                    let errors = response::messages(&r, "Errors", "Err");
+                    if errors.iter().any(|e| e.code == 602) {
+                        None
+                    } else {
+                        return Err(WsfeError::Service {
+                            errors,
+                            exchange: Box::new(exchange),
+                        });
+                    }
                 }
-            }
-        };
+            };
         Ok(Answer {
             value,
             events,

@@ -18,6 +18,9 @@ pub enum Fault {
     ProcessThenHang,
     /// Process the request, then drop the connection mid-response.
     ProcessThenDrop,
+    /// Process the request, then answer `body` with `status` instead of the real answer (a
+    /// proxy's HTML page, a body cut short, a result with pieces missing).
+    ProcessThenReplace { status: u16, body: String },
     /// Before processing, another system (RCEL, another terminal) takes the next number of the
     /// request's (CUIT, point of sale, voucher type).
     ForeignInvoiceFirst,

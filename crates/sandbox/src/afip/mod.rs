@@ -200,6 +200,20 @@ async fn after(fault: &Option<Fault>, resp: Response) -> Response {
                 .body(Body::from_stream(futures::stream::iter(chunks)))
                 .expect("valid response")
         }
+        Some(Fault::ProcessThenReplace { status, body }) => {
+            let now = resp
+                .headers()
+                .get(header::DATE)
+                .and_then(|d| d.to_str().ok())
+                .map(str::to_owned);
+            let mut r = Response::builder()
+                .status(StatusCode::from_u16(*status).unwrap_or(StatusCode::OK))
+                .header(header::CONTENT_TYPE, "text/html; charset=utf-8");
+            if let Some(d) = now {
+                r = r.header(header::DATE, d);
+            }
+            r.body(Body::from(body.clone())).expect("valid response")
+        }
         _ => resp,
     }
 }
