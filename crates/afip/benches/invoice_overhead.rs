@@ -60,20 +60,24 @@ fn draft() -> InvoiceDraft {
             Money::ZERO,
             Money::ZERO,
             vec![],
-        ),
+        )
+        .unwrap(),
         currency: Currency::pesos(),
         associated: vec![],
     }
 }
 
 fn ticket() -> AccessTicket {
-    serde_json::from_value(serde_json::json!({
-        "service": "wsfe", "unique_id": 1, "source": "", "destination": "",
-        "generation_time": "2025-07-10T09:00:00-03:00",
-        "expiration_time": "2025-07-10T21:00:00-03:00",
-        "token": "PD94bWwgdmVyc2lvbj0iMS4wIiBlbmNvZGluZz0iVVRGLTgiIHN0YW5kYWxvbmU9InllcyI/Pgo=",
-        "sign": "Jdnq3wqgQ6wVxGmFq7m8bXk9F1c=",
-    }))
+    AccessTicket::restore(
+        &serde_json::json!({
+            "v": 1, "service": "wsfe", "unique_id": 1, "source": "", "destination": "",
+            "generation_time": "2025-07-10T09:00:00-03:00",
+            "expiration_time": "2025-07-10T21:00:00-03:00",
+            "token": "PD94bWwgdmVyc2lvbj0iMS4wIiBlbmNvZGluZz0iVVRGLTgiIHN0YW5kYWxvbmU9InllcyI/Pgo=",
+            "sign": "Jdnq3wqgQ6wVxGmFq7m8bXk9F1c=",
+        })
+        .to_string(),
+    )
     .unwrap()
 }
 

@@ -1,8 +1,8 @@
 //! AFIP/ARCA electronic invoicing protocol: WSAA login (TRA signed as CMS), WSFEv1 operations,
 //! the invoice model with AFIP's validation rules, and the RG 4892 QR.
 //!
-//! A pure client: no database. Callers persist the access ticket ([`wsaa::AccessTicket`] is
-//! serializable), the raw request/response XML ([`Exchange`]) and the invoices themselves.
+//! A pure client: no database. Callers persist the access ticket ([`wsaa::AccessTicket::persist`]
+//! and `restore`), the raw request/response XML ([`Exchange`]) and the invoices themselves.
 //! Every call has a timeout, and `FECAESolicitar` is never retried at the HTTP layer.
 
 pub mod endpoints;

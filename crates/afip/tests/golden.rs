@@ -39,16 +39,20 @@ fn assert_all_in_fev1(e: &xml::Element) {
 }
 
 fn ticket() -> AccessTicket {
-    serde_json::from_value(serde_json::json!({
-        "service": "wsfe",
-        "unique_id": 1,
-        "source": "",
-        "destination": "",
-        "generation_time": "2025-07-10T09:00:00-03:00",
-        "expiration_time": "2025-07-10T21:00:00-03:00",
-        "token": "VE9LRU4=",
-        "sign": "U0lHTg==",
-    }))
+    AccessTicket::restore(
+        &serde_json::json!({
+            "v": 1,
+            "service": "wsfe",
+            "unique_id": 1,
+            "source": "",
+            "destination": "",
+            "generation_time": "2025-07-10T09:00:00-03:00",
+            "expiration_time": "2025-07-10T21:00:00-03:00",
+            "token": "VE9LRU4=",
+            "sign": "U0lHTg==",
+        })
+        .to_string(),
+    )
     .unwrap()
 }
 
@@ -72,7 +76,8 @@ fn factura_b() -> Invoice {
             Money::ZERO,
             Money::ZERO,
             vec![],
-        ),
+        )
+        .unwrap(),
         currency: Currency::pesos(),
         associated: vec![],
     }
@@ -90,7 +95,7 @@ fn factura_c() -> Invoice {
             doc: ReceiverDoc::Dni(30_123_456),
             condition: IvaCondition::ConsumidorFinal,
         },
-        amounts: Amounts::class_c(Money::from_cents(15_050), vec![]),
+        amounts: Amounts::class_c(Money::from_cents(15_050), vec![]).unwrap(),
         currency: Currency::pesos(),
         associated: vec![],
     }
@@ -123,10 +128,11 @@ fn nota_credito_a_services_dollars() -> Invoice {
                 id: 99,
                 description: "Tasa & contribución".into(),
                 base: Money::from_cents(120_000),
-                rate_bp: 150,
+                rate: BasisPoints(150),
                 amount: Money::from_cents(1_800),
             }],
-        ),
+        )
+        .unwrap(),
         currency: Currency {
             paid_in_same_currency: Some(false),
             ..Currency::foreign("DOL", Rate::parse("1234.5").unwrap())

@@ -15,7 +15,7 @@ fn factura_c() -> InvoiceDraft {
         date: date(),
         concept: Concept::Products,
         receiver: Receiver::consumidor_final(),
-        amounts: Amounts::class_c(Money::from_cents(15000), vec![]),
+        amounts: Amounts::class_c(Money::from_cents(15000), vec![]).unwrap(),
         currency: Currency::pesos(),
         associated: vec![],
     }
@@ -39,7 +39,8 @@ fn factura_a() -> InvoiceDraft {
             Money::ZERO,
             Money::ZERO,
             vec![],
-        ),
+        )
+        .unwrap(),
         currency: Currency::pesos(),
         associated: vec![],
     }
@@ -64,7 +65,8 @@ fn class_c_with_iva_lines_is_refused() {
         Money::ZERO,
         Money::ZERO,
         vec![],
-    );
+    )
+    .unwrap();
     d.amounts = b;
     let err = d.validate(&InvoiceSettings::default()).unwrap_err();
     assert_eq!(err.rule(), "CLASS_C_NO_IVA");
@@ -122,9 +124,9 @@ fn repeated_rate_is_refused() {
     let mut d = factura_a();
     let line = d.amounts.iva[1];
     d.amounts.iva.push(line);
-    d.amounts.net = d.amounts.net + line.base;
-    d.amounts.iva_total = d.amounts.iva_total + line.amount;
-    d.amounts.total = d.amounts.total + line.base + line.amount;
+    d.amounts.net = d.amounts.net.checked_add(line.base).unwrap();
+    d.amounts.iva_total = d.amounts.iva_total.checked_add(line.amount).unwrap();
+    d.amounts.total = Money::checked_sum([d.amounts.total, line.base, line.amount]).unwrap();
     assert_eq!(rule_of(&d), "IVA_RATE_REPEATED");
 }
 
@@ -149,13 +151,13 @@ fn receiver_condition_not_allowed_for_the_class() {
 #[test]
 fn anonymous_consumer_over_the_threshold_is_refused() {
     let mut d = factura_c();
-    d.amounts = Amounts::class_c(Money::units(10_000_000), vec![]);
+    d.amounts = Amounts::class_c(Money::units(10_000_000), vec![]).unwrap();
     assert_eq!(rule_of(&d), "RECEIVER_IDENTIFICATION_THRESHOLD");
-    d.amounts = Amounts::class_c(Money::from_cents(999_999_999), vec![]);
+    d.amounts = Amounts::class_c(Money::from_cents(999_999_999), vec![]).unwrap();
     d.validate(&InvoiceSettings::default()).unwrap();
     // Foreign currency is converted to ARS before comparing.
     d.currency = Currency::foreign("DOL", Rate::units(1000));
-    d.amounts = Amounts::class_c(Money::units(10_000), vec![]);
+    d.amounts = Amounts::class_c(Money::units(10_000), vec![]).unwrap();
     assert_eq!(rule_of(&d), "RECEIVER_IDENTIFICATION_THRESHOLD");
 }
 
@@ -166,10 +168,10 @@ fn tributes_must_add_up_and_99_needs_a_description() {
         id: 99,
         description: String::new(),
         base: Money::units(150),
-        rate_bp: 300,
+        rate: BasisPoints(300),
         amount: Money::from_cents(450),
     };
-    d.amounts = Amounts::class_c(Money::units(150), vec![t.clone()]);
+    d.amounts = Amounts::class_c(Money::units(150), vec![t.clone()]).unwrap();
     assert_eq!(rule_of(&d), "TRIBUTE_DESCRIPTION");
     d.amounts.tributes[0].description = "Tasa municipal".into();
     d.validate(&InvoiceSettings::default()).unwrap();
@@ -189,4 +191,52 @@ fn point_of_sale_and_service_dates() {
         payment_due: date(),
     });
     assert_eq!(rule_of(&d), "SERVICE_DATES_ORDER");
+}
+
+/// Issue 15 point 11: amounts too large to add up are a rule violation, not a panic (debug) or a
+/// wrapped sum that happens to validate (release).
+#[test]
+fn amounts_that_overflow_are_refused_not_panicked_on() {
+    let big = Money::from_cents(i64::MAX);
+    let mut d = factura_a();
+    d.amounts.not_taxed = big;
+    assert_eq!(
+        d.validate(&InvoiceSettings::default()).unwrap_err().rule(),
+        "AMOUNT_OVERFLOW"
+    );
+    assert_eq!(
+        Amounts::compute(
+            &[(IvaRate::TwentyOne, big)],
+            Money::ZERO,
+            Money::ZERO,
+            vec![]
+        )
+        .unwrap_err()
+        .rule(),
+        "AMOUNT_OVERFLOW"
+    );
+    assert_eq!(
+        Amounts::class_c(
+            big,
+            vec![Tribute {
+                id: 7,
+                description: "IIBB".into(),
+                base: big,
+                rate: BasisPoints(300),
+                amount: Money::from_cents(1),
+            }]
+        )
+        .unwrap_err()
+        .rule(),
+        "AMOUNT_OVERFLOW"
+    );
+    // A foreign total that overflows once converted to pesos.
+    let mut d = factura_c();
+    d.receiver = Receiver::consumidor_final();
+    d.currency = Currency::foreign("DOL", Rate::units(1_000_000));
+    d.amounts = Amounts::class_c(Money::from_cents(i64::MAX / 2), vec![]).unwrap();
+    assert_eq!(
+        d.validate(&InvoiceSettings::default()).unwrap_err().rule(),
+        "AMOUNT_OVERFLOW"
+    );
 }

@@ -23,7 +23,8 @@ fn documented_invoice() -> Invoice {
             Money::ZERO,
             Money::ZERO,
             vec![],
-        ),
+        )
+        .unwrap(),
         currency: Currency::foreign("DOL", Rate::units(65)),
         associated: vec![],
     }

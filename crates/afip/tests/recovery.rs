@@ -27,7 +27,8 @@ fn factura_b() -> Invoice {
             Money::ZERO,
             Money::ZERO,
             vec![],
-        ),
+        )
+        .unwrap(),
         currency: Currency::pesos(),
         associated: vec![],
     }

@@ -5,8 +5,13 @@
 
 mod cuit;
 mod iva;
+mod money;
 mod secret;
 
 pub use cuit::{Cuit, CuitError};
 pub use iva::{IvaCondition, UnknownIvaCondition};
+pub use money::{
+    round_half_even_div, BasisPoints, CurrencyCode, InvalidCurrencyCode, Money, ParseAmountError,
+    Priced, Rate,
+};
 pub use secret::Secret;

@@ -2,7 +2,6 @@
 //! network call. Build an [`InvoiceDraft`], call [`InvoiceDraft::validate`], and send the resulting
 //! [`Invoice`]; the number is chosen at submission time (FECompUltimoAutorizado + 1).
 
-mod money;
 mod receiver;
 mod rules;
 mod totals;
@@ -11,7 +10,7 @@ mod voucher;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-pub use money::{Money, ParseAmountError, Rate};
+pub use mostrador_types::{BasisPoints, CurrencyCode, Money, ParseAmountError, Rate};
 pub use receiver::{condition_allowed, Receiver, ReceiverDoc};
 pub use rules::InvoiceError;
 pub use totals::{AlicIva, Amounts, IvaRate, Tribute};
@@ -241,7 +240,9 @@ impl InvoiceDraft {
         {
             return Err(E::TributeDescription);
         }
-        let trib_sum: Money = a.tributes.iter().map(|t| t.amount).sum();
+        let overflow = || E::AmountOverflow("the sums of the invoice amounts");
+        let trib_sum =
+            Money::checked_sum(a.tributes.iter().map(|t| t.amount)).ok_or_else(overflow)?;
         if trib_sum != a.tributes_total {
             return Err(E::TributesMismatch {
                 total: a.tributes_total,
@@ -262,7 +263,7 @@ impl InvoiceDraft {
             if !a.exempt.is_zero() {
                 return Err(E::ClassCExempt(a.exempt));
             }
-            let expected = a.net + a.tributes_total;
+            let expected = a.net.checked_add(a.tributes_total).ok_or_else(overflow)?;
             if a.total != expected {
                 return Err(E::TotalMismatch {
                     total: a.total,
@@ -281,8 +282,8 @@ impl InvoiceDraft {
                     return Err(E::IvaRateRepeated(id));
                 }
                 seen.push(id);
-                let expected = l.rate.tax_on(l.base);
-                if (l.amount.cents() - expected.cents()).abs() > 1 {
+                let expected = l.rate.tax_on(l.base).ok_or_else(overflow)?;
+                if l.amount.abs_diff(expected).is_none_or(|d| d.cents() > 1) {
                     return Err(E::IvaLineAmount {
                         id,
                         base: l.base,
@@ -291,21 +292,24 @@ impl InvoiceDraft {
                     });
                 }
             }
-            let base_sum: Money = a.iva.iter().map(|l| l.base).sum();
+            let base_sum = Money::checked_sum(a.iva.iter().map(|l| l.base)).ok_or_else(overflow)?;
             if base_sum != a.net {
                 return Err(E::NetMismatch {
                     net: a.net,
                     sum: base_sum,
                 });
             }
-            let iva_sum: Money = a.iva.iter().map(|l| l.amount).sum();
+            let iva_sum =
+                Money::checked_sum(a.iva.iter().map(|l| l.amount)).ok_or_else(overflow)?;
             if iva_sum != a.iva_total {
                 return Err(E::IvaTotalMismatch {
                     iva_total: a.iva_total,
                     sum: iva_sum,
                 });
             }
-            let expected = a.not_taxed + a.net + a.exempt + a.iva_total + a.tributes_total;
+            let expected =
+                Money::checked_sum([a.not_taxed, a.net, a.exempt, a.iva_total, a.tributes_total])
+                    .ok_or_else(overflow)?;
             if a.total != expected {
                 return Err(E::TotalMismatch {
                     total: a.total,
@@ -328,7 +332,11 @@ impl InvoiceDraft {
             return Err(E::ClassARequiresCuit(self.receiver.doc.doc_tipo()));
         }
         if self.receiver.doc == ReceiverDoc::Anonymous {
-            let total_ars = self.currency.rate.convert(a.total);
+            let total_ars = self
+                .currency
+                .rate
+                .convert(a.total)
+                .ok_or(E::AmountOverflow("ImpTotal × MonCotiz"))?;
             if total_ars >= settings.identification_threshold {
                 return Err(E::ReceiverMustBeIdentified {
                     total_ars,

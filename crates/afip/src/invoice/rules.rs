@@ -1,8 +1,8 @@
 //! The local validation rules. Each violation names the rule (a stable SCREAMING_SNAKE id) and the
 //! AFIP code the service would answer with, so a bug is caught before any network call.
 
-use super::money::Money;
 use super::voucher::VoucherType;
+use mostrador_types::Money;
 
 /// Why an invoice cannot be sent. `rule()` is stable and meant for tests, logs and the UI.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::money::{round_half_even_div, Money};
+use mostrador_types::{BasisPoints, Money};
+
+use super::rules::InvoiceError;
 
 /// An IVA aliquot (`AlicIva/Id`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -47,23 +49,20 @@ impl IvaRate {
     }
 
     /// The rate in basis points (21 % = 2100).
-    pub fn basis_points(self) -> i64 {
-        match self {
+    pub fn basis_points(self) -> BasisPoints {
+        BasisPoints(match self {
             IvaRate::Zero => 0,
             IvaRate::TwoPointFive => 250,
             IvaRate::Five => 500,
             IvaRate::TenPointFive => 1050,
             IvaRate::TwentyOne => 2100,
             IvaRate::TwentySeven => 2700,
-        }
+        })
     }
 
-    /// The IVA of `base`, rounded half-even to the cent.
-    pub fn tax_on(self, base: Money) -> Money {
-        Money::from_cents(round_half_even_div(
-            base.cents() as i128 * self.basis_points() as i128,
-            10_000,
-        ))
+    /// The IVA of `base`, rounded half-even to the cent (`None` if it does not fit).
+    pub fn tax_on(self, base: Money) -> Option<Money> {
+        self.basis_points().of(base)
     }
 }
 
@@ -82,8 +81,8 @@ pub struct Tribute {
     pub id: u16,
     pub description: String,
     pub base: Money,
-    /// Aliquot in hundredths of a percent (3 % = 300); informative.
-    pub rate_bp: i64,
+    /// Aliquot (3 % = `BasisPoints(300)`); informative.
+    pub rate: BasisPoints,
     pub amount: Money,
 }
 
@@ -112,33 +111,39 @@ impl Amounts {
     /// Class A/B amounts from taxed bases (any number of lines; lines with the same aliquot are
     /// totalized into one `AlicIva`, as 10022 requires), computing each aliquot's IVA once on the
     /// totalized base and deriving every total from the rounded parts, so all sums are exact.
+    /// Amounts too large to add up are [`InvoiceError::AmountOverflow`].
     pub fn compute(
         bases: &[(IvaRate, Money)],
         not_taxed: Money,
         exempt: Money,
         tributes: Vec<Tribute>,
-    ) -> Amounts {
+    ) -> Result<Amounts, InvoiceError> {
+        let overflow = || InvoiceError::AmountOverflow("the invoice totals");
         let mut per_rate: Vec<(IvaRate, Money)> = Vec::new();
         for (rate, base) in bases {
             match per_rate.iter_mut().find(|(r, _)| r == rate) {
-                Some((_, b)) => *b = *b + *base,
+                Some((_, b)) => *b = b.checked_add(*base).ok_or_else(overflow)?,
                 None => per_rate.push((*rate, *base)),
             }
         }
         per_rate.sort_by_key(|(r, _)| r.afip_id());
         let iva: Vec<AlicIva> = per_rate
             .into_iter()
-            .map(|(rate, base)| AlicIva {
-                rate,
-                base,
-                amount: rate.tax_on(base),
+            .map(|(rate, base)| {
+                Ok(AlicIva {
+                    rate,
+                    base,
+                    amount: rate.tax_on(base).ok_or_else(overflow)?,
+                })
             })
-            .collect();
-        let net = iva.iter().map(|l| l.base).sum();
-        let iva_total = iva.iter().map(|l| l.amount).sum();
-        let tributes_total = tributes.iter().map(|t| t.amount).sum();
-        let total = not_taxed + net + exempt + iva_total + tributes_total;
-        Amounts {
+            .collect::<Result<_, InvoiceError>>()?;
+        let net = Money::checked_sum(iva.iter().map(|l| l.base)).ok_or_else(overflow)?;
+        let iva_total = Money::checked_sum(iva.iter().map(|l| l.amount)).ok_or_else(overflow)?;
+        let tributes_total =
+            Money::checked_sum(tributes.iter().map(|t| t.amount)).ok_or_else(overflow)?;
+        let total = Money::checked_sum([not_taxed, net, exempt, iva_total, tributes_total])
+            .ok_or_else(overflow)?;
+        Ok(Amounts {
             not_taxed,
             net,
             exempt,
@@ -147,19 +152,21 @@ impl Amounts {
             tributes,
             tributes_total,
             total,
-        }
+        })
     }
 
     /// Class C amounts: the subtotal goes in `ImpNeto`, no IVA, total = subtotal + tributes.
-    pub fn class_c(subtotal: Money, tributes: Vec<Tribute>) -> Amounts {
-        let tributes_total = tributes.iter().map(|t| t.amount).sum();
-        Amounts {
+    pub fn class_c(subtotal: Money, tributes: Vec<Tribute>) -> Result<Amounts, InvoiceError> {
+        let overflow = || InvoiceError::AmountOverflow("the invoice totals");
+        let tributes_total =
+            Money::checked_sum(tributes.iter().map(|t| t.amount)).ok_or_else(overflow)?;
+        Ok(Amounts {
             net: subtotal,
-            total: subtotal + tributes_total,
+            total: subtotal.checked_add(tributes_total).ok_or_else(overflow)?,
             tributes,
             tributes_total,
             ..Amounts::default()
-        }
+        })
     }
 }
 
@@ -178,7 +185,8 @@ mod tests {
             Money::ZERO,
             Money::ZERO,
             vec![],
-        );
+        )
+        .unwrap();
         assert_eq!(a.iva.len(), 2);
         assert_eq!(a.iva[0].rate, IvaRate::TenPointFive);
         assert_eq!(a.iva[1].base, Money::from_cents(303));
@@ -193,11 +201,11 @@ mod tests {
         // 0.50 × 5 % = 0.025 → 0.02 (half to even); 1.50 × 5 % = 0.075 → 0.08
         assert_eq!(
             IvaRate::Five.tax_on(Money::from_cents(50)),
-            Money::from_cents(2)
+            Some(Money::from_cents(2))
         );
         assert_eq!(
             IvaRate::Five.tax_on(Money::from_cents(150)),
-            Money::from_cents(8)
+            Some(Money::from_cents(8))
         );
     }
 }

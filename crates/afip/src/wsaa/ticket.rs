@@ -1,9 +1,11 @@
-//! The access ticket (TA) WSAA returns: token + sign, valid 12 h. Serializable so the caller can
-//! persist it (WSAA will not hand out another one while it is valid).
+//! The access ticket (TA) WSAA returns: token + sign, valid 12 h. The caller must keep it (WSAA
+//! will not hand out another one while it is valid): [`AccessTicket::persist`] gives the one
+//! string to store in the keychain and [`AccessTicket::restore`] reads it back. It is not
+//! `Serialize`, so it cannot end up in a log line, an IPC payload or a database row by accident.
 
 use chrono::{DateTime, Duration, FixedOffset, Utc};
 use mostrador_types::Secret;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 use crate::xml;
 
@@ -72,8 +74,10 @@ impl AccessTicket {
     }
 }
 
+/// The persisted form (versioned JSON).
 #[derive(Serialize, Deserialize)]
 struct Stored {
+    v: u32,
     service: String,
     unique_id: u64,
     source: String,
@@ -84,11 +88,14 @@ struct Stored {
     sign: String,
 }
 
-/// Serialization exposes the token and sign on purpose (the caller persists the ticket in its
-/// store); never serialize it into logs.
-impl Serialize for AccessTicket {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        Stored {
+const STORED_VERSION: u32 = 1;
+
+impl AccessTicket {
+    /// The ticket as one string for the keychain. It holds the token and sign, so it is a
+    /// [`Secret`]: store it, never log it.
+    pub fn persist(&self) -> Secret {
+        let stored = Stored {
+            v: STORED_VERSION,
             service: self.service.clone(),
             unique_id: self.unique_id,
             source: self.source.clone(),
@@ -97,14 +104,31 @@ impl Serialize for AccessTicket {
             expiration_time: self.expiration_time,
             token: self.token.expose().to_owned(),
             sign: self.sign.expose().to_owned(),
-        }
-        .serialize(s)
+        };
+        Secret::new(serde_json::to_string(&stored).expect("a plain struct serializes"))
     }
-}
 
-impl<'de> Deserialize<'de> for AccessTicket {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = Stored::deserialize(d)?;
+    /// Reads what [`AccessTicket::persist`] wrote. The error never quotes the stored text.
+    pub fn restore(stored: &str) -> Result<AccessTicket, TicketParseError> {
+        let s: Stored = serde_json::from_str(stored).map_err(|e| {
+            TicketParseError(format!(
+                "stored ticket unreadable at line {} column {} ({:?})",
+                e.line(),
+                e.column(),
+                e.classify()
+            ))
+        })?;
+        if s.v != STORED_VERSION {
+            return Err(TicketParseError(format!(
+                "stored ticket has version {}, expected {STORED_VERSION}",
+                s.v
+            )));
+        }
+        if s.token.is_empty() || s.sign.is_empty() {
+            return Err(TicketParseError(
+                "stored ticket without token or sign".into(),
+            ));
+        }
         Ok(AccessTicket {
             service: s.service,
             unique_id: s.unique_id,
@@ -147,7 +171,44 @@ mod tests {
         assert!(ta.is_valid(now));
         let late: DateTime<Utc> = "2021-07-27T00:15:00Z".parse().unwrap();
         assert!(!ta.is_valid(late), "inside the margin before 00:22 UTC");
-        let json = serde_json::to_string(&ta).unwrap();
-        assert_eq!(serde_json::from_str::<AccessTicket>(&json).unwrap(), ta);
+        let stored = ta.persist();
+        assert_eq!(AccessTicket::restore(stored.expose()).unwrap(), ta);
+        assert!(!format!("{stored:?}").contains("PD94bWwg"));
+    }
+
+    /// Issue 15 point 17: persisting is an explicit call, not a derive that any `serde_json::to_string`
+    /// or IPC payload could reach.
+    #[test]
+    // The explicit `&` is what selects between the two traits (autoref specialization).
+    #[allow(clippy::needless_borrow)]
+    fn the_ticket_is_not_serialize() {
+        use std::marker::PhantomData;
+        struct Probe<T>(PhantomData<T>);
+        trait Serializable {
+            fn serializable(&self) -> bool {
+                true
+            }
+        }
+        impl<T: serde::Serialize> Serializable for Probe<T> {}
+        trait NotSerializable {
+            fn serializable(&self) -> bool {
+                false
+            }
+        }
+        impl<T> NotSerializable for &Probe<T> {}
+        assert!(
+            (&Probe::<String>(PhantomData)).serializable(),
+            "the probe works"
+        );
+        assert!(!(&Probe::<AccessTicket>(PhantomData)).serializable());
+    }
+
+    #[test]
+    fn restore_refuses_garbage_without_quoting_it() {
+        let err = AccessTicket::restore("{\"v\":1,\"token\":\"s3cr3t\"").unwrap_err();
+        assert!(!err.to_string().contains("s3cr3t"), "{err}");
+        let ta = AccessTicket::parse("wsfe", TA).unwrap();
+        let v2 = ta.persist().expose().replace("\"v\":1", "\"v\":2");
+        assert!(AccessTicket::restore(&v2).is_err());
     }
 }

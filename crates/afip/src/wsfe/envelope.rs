@@ -194,7 +194,7 @@ pub fn fe_det_request(inv: &Invoice, number: u64) -> String {
                 t.id,
                 escape(&t.description),
                 t.base.to_wire(),
-                crate::invoice::Money::from_cents(t.rate_bp).to_wire(),
+                t.rate.to_percent_wire(),
                 t.amount.to_wire()
             );
         }

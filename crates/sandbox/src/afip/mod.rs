@@ -4,16 +4,25 @@
 //!
 //! Served under `/afip`: `POST /ws/services/LoginCms`, `POST /wsfev1/service.asmx`, and the control
 //! API under `/_sandbox/` (see [`control`]). Every control action is also a method on [`AfipSim`].
+//!
+//! The simulator shares no parsing with the AFIP client (`crates/afip`): it has its own
+//! namespace-strict XML reader ([`xml`]), .NET-like number reading ([`decimal`]), voucher-type
+//! table ([`vouchers`]) and certificate reading ([`cert`]), so a client bug fails against it
+//! instead of being mirrored.
 
+mod cert;
 pub mod clock;
 mod control;
+mod decimal;
 pub mod faults;
 mod rules;
 mod soap;
 mod state;
 mod tables;
+mod vouchers;
 mod wsaa;
 mod wsfe;
+mod xml;
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -145,6 +154,11 @@ impl AfipSim {
     }
 }
 
+/// Argentina's civil time (UTC−03:00), AFIP's clock for dates and `FEHeaderInfo`.
+fn argentina() -> chrono::FixedOffset {
+    chrono::FixedOffset::west_opt(3 * 3600).expect("a valid offset")
+}
+
 fn http_date(t: DateTime<Utc>) -> String {
     t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }
@@ -236,9 +250,13 @@ async fn login_cms(AxState(sim): AxState<AfipSim>, headers: HeaderMap, body: Str
         wsaa::login(&mut state, &body)
     };
     let resp = match result {
-        Ok(ticket) => {
+        Ok(issued) => {
             tracing::info!("sandbox wsaa: ticket issued");
-            xml_response(200, soap::login_cms_response(&ticket), now)
+            xml_response(
+                200,
+                soap::login_cms_response(&issued.namespace, &issued.ticket_xml),
+                now,
+            )
         }
         Err(wsaa::LoginFault(code, msg)) => {
             tracing::info!(fault = code, "sandbox wsaa: fault");

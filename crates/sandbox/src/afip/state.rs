@@ -3,12 +3,13 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
-use mostrador_afip::xml::Element;
 use openssl::x509::X509;
 use serde::Serialize;
 
 use super::clock::SimClock;
 use super::faults::FaultRule;
+use super::soap::FEV1_NS;
+use super::xml::Element;
 
 /// A ticket WSAA issued (kept to answer `coe.alreadyAuthenticated` and to check WSFE's Auth).
 #[derive(Debug, Clone)]
@@ -32,13 +33,16 @@ pub struct StoredInvoice {
     pub concept: u8,
     pub doc_tipo: u8,
     pub doc_nro: u64,
-    pub total_cents: i64,
+    /// `ImpTotal` as AFIP keeps it (a double).
+    pub total: f64,
     pub cae: String,
     pub cae_due: NaiveDate,
     /// `yyyymmddhhmiss`.
     pub processed_at: String,
     /// Issued by another system (fault injection), not through this request path.
     pub foreign: bool,
+    /// The authorization's `Observaciones` (FECompConsultar repeats them).
+    pub observations: Vec<(i64, String)>,
     /// The `FECAEDetRequest` as received, echoed by FECompConsultar.
     #[serde(skip)]
     pub detail: Element,
@@ -108,10 +112,7 @@ impl State {
 
     /// Another system takes the next number of `key` (shared point of sale).
     pub fn insert_foreign(&mut self, key: SeqKey) -> u64 {
-        let now = self
-            .clock
-            .now()
-            .with_timezone(&mostrador_afip::argentina_offset());
+        let now = self.clock.now().with_timezone(&super::argentina());
         let number = self.last(key).map_or(0, |l| l.number) + 1;
         let date = now.date_naive();
         let cae = self.next_cae();
@@ -124,11 +125,12 @@ impl State {
             concept: 1,
             doc_tipo: 99,
             doc_nro: 0,
-            total_cents: 1_00,
+            total: 1.0,
             cae,
             cae_due: date + chrono::Duration::days(10),
             processed_at: now.format("%Y%m%d%H%M%S").to_string(),
             foreign: true,
+            observations: Vec::new(),
             detail: foreign_detail(number, date),
         };
         self.invoices.insert((key, number), stored);
@@ -137,13 +139,11 @@ impl State {
 }
 
 fn foreign_detail(number: u64, date: NaiveDate) -> Element {
-    let leaf = |name: &str, text: String| Element {
-        name: name.to_owned(),
-        text,
-        ..Element::default()
-    };
+    let leaf = |name: &str, text: String| Element::leaf(FEV1_NS, name, text);
     Element {
+        ns: Some(FEV1_NS.into()),
         name: "FECAEDetRequest".into(),
+        text: String::new(),
         children: vec![
             leaf("Concepto", "1".into()),
             leaf("DocTipo", "99".into()),
@@ -161,6 +161,5 @@ fn foreign_detail(number: u64, date: NaiveDate) -> Element {
             leaf("MonCotiz", "1".into()),
             leaf("CondicionIVAReceptorId", "5".into()),
         ],
-        ..Element::default()
     }
 }

@@ -1,18 +1,7 @@
 //! Parameter tables (snapshots of homologation's), with the literal `NULL` for empty dates.
 
-use mostrador_afip::xml::escape;
-
-const TIPOS_CBTE: &[(&str, &str)] = &[
-    ("1", "Factura A"),
-    ("2", "Nota de Débito A"),
-    ("3", "Nota de Crédito A"),
-    ("6", "Factura B"),
-    ("7", "Nota de Débito B"),
-    ("8", "Nota de Crédito B"),
-    ("11", "Factura C"),
-    ("12", "Nota de Débito C"),
-    ("13", "Nota de Crédito C"),
-];
+use super::vouchers::{self, Class};
+use super::xml::escape;
 
 const TIPOS_DOC: &[(&str, &str)] = &[
     ("80", "CUIT"),
@@ -58,15 +47,15 @@ pub const CONDICIONES_IVA: &[(u8, &str, &str)] = &[
     ),
 ];
 
-/// Whether condition `id` is valid for voucher class `class` ('A', 'B' or 'C').
-pub fn condition_allowed(id: u8, class: char) -> Option<bool> {
+/// Whether condition `id` is valid for voucher class `class` (`None`: no such condition).
+pub fn condition_allowed(id: u8, class: Class) -> Option<bool> {
     CONDICIONES_IVA
         .iter()
         .find(|(i, _, _)| *i == id)
-        .map(|(_, _, classes)| classes.split('/').any(|c| c.starts_with(class)))
+        .map(|(_, _, classes)| classes.split('/').any(|c| c == class.letter()))
 }
 
-fn items(item: &str, rows: &[(&str, &str)]) -> String {
+fn items<'a>(item: &str, rows: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     let mut s = String::from("<ResultGet>");
     for (id, desc) in rows {
         s.push_str(&format!(
@@ -81,10 +70,16 @@ fn items(item: &str, rows: &[(&str, &str)]) -> String {
 /// The `…Result` content of a no-argument parameter operation, if `operation` is one.
 pub fn table(operation: &str) -> Option<String> {
     Some(match operation {
-        "FEParamGetTiposCbte" => items("CbteTipo", TIPOS_CBTE),
-        "FEParamGetTiposDoc" => items("DocTipo", TIPOS_DOC),
-        "FEParamGetTiposIva" => items("IvaTipo", TIPOS_IVA),
-        "FEParamGetTiposMonedas" => items("Moneda", MONEDAS),
+        "FEParamGetTiposCbte" => {
+            let ids: Vec<(String, &str)> = vouchers::TYPES
+                .iter()
+                .map(|t| (t.id.to_string(), t.desc))
+                .collect();
+            items("CbteTipo", ids.iter().map(|(i, d)| (i.as_str(), *d)))
+        }
+        "FEParamGetTiposDoc" => items("DocTipo", TIPOS_DOC.iter().copied()),
+        "FEParamGetTiposIva" => items("IvaTipo", TIPOS_IVA.iter().copied()),
+        "FEParamGetTiposMonedas" => items("Moneda", MONEDAS.iter().copied()),
         _ => return None,
     })
 }

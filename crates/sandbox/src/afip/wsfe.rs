@@ -2,13 +2,15 @@
 //! (CUIT, point of sale, voucher type), FECAESolicitar rules, FECompConsultar (602), tables.
 
 use chrono::Utc;
-use mostrador_afip::xml::{self, Element};
 
+use super::decimal::parse_double;
 use super::faults::Fault;
-use super::rules::{self, int, q, q_text, Msgs, Unreadable, Verdict};
+use super::rules::{self, int, q, q_items, q_text, Msgs, Unreadable, Verdict};
 use super::soap::{self, FEV1_NS};
 use super::state::{SeqKey, State, StoredInvoice};
 use super::tables;
+use super::vouchers;
+use super::xml::{self, Element};
 
 /// Operations this simulator serves.
 pub const OPERATIONS: &[&str] = &[
@@ -35,7 +37,10 @@ pub fn operation(soap_action: Option<&str>, body: &str) -> Option<String> {
         }
     }
     let doc = xml::parse(body).ok()?;
-    doc.find("Body")?.children.first().map(|e| e.name.clone())
+    doc.find_local("Body")?
+        .children
+        .first()
+        .map(|e| e.name.clone())
 }
 
 /// Processes a request for `op`; returns (HTTP status, body).
@@ -57,12 +62,8 @@ pub fn process(state: &mut State, op: &str, body: &str, fault: Option<&Fault>) -
     // The operation element; an empty Body (FEDummy from pyafipws) is fine.
     let empty = Element::default();
     let req = doc
-        .find("Body")
-        .and_then(|b| {
-            b.children
-                .iter()
-                .find(|c| c.name == op && c.ns.as_deref() == Some(FEV1_NS))
-        })
+        .find_local("Body")
+        .and_then(|b| b.q(FEV1_NS, op))
         .unwrap_or(&empty);
     let result = match run(state, op, req, fault) {
         Ok(inner) if op != "FEDummy" => {
@@ -191,10 +192,25 @@ fn run(
                     "<PtoVta>0</PtoVta><CbteTipo>0</CbteTipo><CbteNro>0</CbteNro>{}",
                     soap::errors(&[(11000, "Campo PtoVta invalido.".into())])
                 )
-            } else if mostrador_afip::invoice::VoucherType::from_code(tipo).is_none() {
+            } else if vouchers::get(tipo).is_none() {
                 format!(
                     "<PtoVta>0</PtoVta><CbteTipo>0</CbteTipo><CbteNro>0</CbteNro>{}",
-                    soap::errors(&[(11002, "Campo CbteTipo invalido.".into())])
+                    soap::errors(&[(
+                        11001,
+                        "El CbteTipo debe ser alguno de los habilitados en este WS. Consultar metodo FEParamGetTiposCbte.".into()
+                    )])
+                )
+            } else if state
+                .points_of_sale
+                .as_ref()
+                .is_some_and(|s| !s.contains(&pto))
+            {
+                format!(
+                    "<PtoVta>0</PtoVta><CbteTipo>0</CbteTipo><CbteNro>0</CbteNro>{}",
+                    soap::errors(&[(
+                        11002,
+                        "El punto de venta debe estar habilitado en este WS. Consultar metodo FEParamGetPtosVenta.".into()
+                    )])
                 )
             } else {
                 let last = state.last((cuit, pto, tipo)).map_or(0, |l| l.number);
@@ -245,10 +261,7 @@ fn cae_solicitar(
     req: &Element,
     fault: Option<&Fault>,
 ) -> Result<String, Unreadable> {
-    let now = state
-        .clock
-        .now()
-        .with_timezone(&mostrador_afip::argentina_offset());
+    let now = state.clock.now().with_timezone(&super::argentina());
     let fch_proceso = now.format("%Y%m%d%H%M%S").to_string();
     let empty = Element::default();
     let cae_req = q(req, "FeCAEReq").unwrap_or(&empty);
@@ -257,12 +270,7 @@ fn cae_solicitar(
     let pto: u32 = int(cab, "PtoVta")?;
     let tipo: u16 = int(cab, "CbteTipo")?;
     let dets: Vec<&Element> = q(cae_req, "FeDetReq")
-        .map(|d| {
-            d.children
-                .iter()
-                .filter(|c| c.name == "FECAEDetRequest" && c.ns.as_deref() == Some(FEV1_NS))
-                .collect()
-        })
+        .map(|d| q_items(d, "FECAEDetRequest").collect())
         .unwrap_or_default();
     let cab_resp = |resultado: &str| {
         format!("<FeCabResp><Cuit>{cuit}</Cuit><PtoVta>{pto}</PtoVta><CbteTipo>{tipo}</CbteTipo><FchProceso>{fch_proceso}</FchProceso><CantReg>{cant}</CantReg><Resultado>{resultado}</Resultado><Reproceso>N</Reproceso></FeCabResp>")
@@ -274,8 +282,25 @@ fn cae_solicitar(
             soap::errors(&[(code, msg.to_owned())])
         )
     };
-    if mostrador_afip::invoice::VoucherType::from_code(tipo).is_none() {
-        return Ok(header_error(10006, "Campo CbteTipo invalido."));
+    // Header checks in the manual's order: CantReg (10001–10003), PtoVta (10004, 10005), CbteTipo
+    // (10006: not a positive number; 10007: not one of the real types).
+    if !(1..=9998).contains(&cant) {
+        return Ok(header_error(
+            10001,
+            "Campo CantReg invalido: debe estar entre 1 y 9998.",
+        ));
+    }
+    if cant as usize != dets.len() {
+        return Ok(header_error(
+            10002,
+            "Campo CantReg no coincide con la cantidad de comprobantes informados.",
+        ));
+    }
+    if cant > state.max_records {
+        return Ok(header_error(
+            10003,
+            "CantReg supera el maximo permitido (FECompTotXRequest).",
+        ));
     }
     if !(1..=99_998).contains(&pto) {
         return Ok(header_error(
@@ -293,22 +318,16 @@ fn cae_solicitar(
             "El punto de venta no se encuentra habilitado para usar el presente WS.",
         ));
     }
-    if !(1..=9998).contains(&cant) {
+    if tipo == 0 {
         return Ok(header_error(
-            10001,
-            "Campo CantReg invalido: debe estar entre 1 y 9998.",
+            10006,
+            "Campo CbteTipo debe ser un valor numerico mayor a 0.",
         ));
     }
-    if cant as usize != dets.len() {
+    if vouchers::get(tipo).is_none() {
         return Ok(header_error(
-            10002,
-            "Campo CantReg no coincide con la cantidad de comprobantes informados.",
-        ));
-    }
-    if cant > state.max_records {
-        return Ok(header_error(
-            10003,
-            "CantReg supera el maximo permitido (FECompTotXRequest).",
+            10007,
+            "Campo CbteTipo invalido. Consultar metodo FEParamGetTiposCbte.",
         ));
     }
     let key: SeqKey = (cuit, pto, tipo);
@@ -345,12 +364,11 @@ fn cae_solicitar(
                 // Store the date actually used when CbteFch was omitted.
                 if q_text(&detail, "CbteFch").is_none_or(str::is_empty) {
                     detail.children.retain(|c| c.name != "CbteFch");
-                    detail.children.push(Element {
-                        name: "CbteFch".into(),
-                        ns: Some(FEV1_NS.into()),
-                        text: date.format("%Y%m%d").to_string(),
-                        ..Element::default()
-                    });
+                    detail.children.push(Element::leaf(
+                        FEV1_NS,
+                        "CbteFch",
+                        date.format("%Y%m%d").to_string(),
+                    ));
                 }
                 state.invoices.insert(
                     (key, desde),
@@ -363,15 +381,12 @@ fn cae_solicitar(
                         concept: int(det, "Concepto")?,
                         doc_tipo: int(det, "DocTipo")?,
                         doc_nro: int(det, "DocNro")?,
-                        total_cents: mostrador_afip::invoice::Money::parse(
-                            q_text(det, "ImpTotal").unwrap_or("0"),
-                        )
-                        .map(|m| m.cents())
-                        .unwrap_or(0),
+                        total: parse_double(q_text(det, "ImpTotal").unwrap_or("0")).unwrap_or(0.0),
                         cae: cae.clone(),
                         cae_due: due,
                         processed_at: fch_proceso.clone(),
                         foreign: false,
+                        observations: obs.clone(),
                         detail,
                     },
                 );
@@ -432,21 +447,22 @@ fn consulted(inv: &StoredInvoice) -> String {
     ];
     let mut s = String::from("<ResultGet>");
     for name in SCALARS {
-        match inv.detail.child(name) {
+        match inv.detail.q(FEV1_NS, name) {
             Some(e) => soap::write_normalized(e, &mut s),
             None => s.push_str(&format!("<{name} />")),
         }
     }
     for list in ["CbtesAsoc", "Tributos", "Iva"] {
-        if let Some(e) = inv.detail.child(list) {
+        if let Some(e) = inv.detail.q(FEV1_NS, list) {
             soap::write_normalized(e, &mut s);
         }
     }
     s.push_str(&format!(
-        "<Resultado>A</Resultado><CodAutorizacion>{}</CodAutorizacion><EmisionTipo>CAE</EmisionTipo><FchVto>{}</FchVto><FchProceso>{}</FchProceso><PtoVta>{}</PtoVta><CbteTipo>{}</CbteTipo></ResultGet>",
+        "<Resultado>A</Resultado><CodAutorizacion>{}</CodAutorizacion><EmisionTipo>CAE</EmisionTipo><FchVto>{}</FchVto><FchProceso>{}</FchProceso>{}<PtoVta>{}</PtoVta><CbteTipo>{}</CbteTipo></ResultGet>",
         inv.cae,
         inv.cae_due.format("%Y%m%d"),
         inv.processed_at,
+        soap::messages("Observaciones", "Obs", &inv.observations),
         inv.point_of_sale,
         inv.voucher_type
     ));

@@ -1,16 +1,16 @@
 //! WSFEv1 against the simulator over real HTTP: every operation, and the simulator's rules.
 
-mod afip_support;
+mod sandbox_support;
 
 use std::time::Duration;
 
-use afip_support::*;
 use chrono::Duration as ChronoDuration;
 use mostrador_afip::invoice::*;
 use mostrador_afip::transport::HttpClient;
 use mostrador_afip::wsfe::envelope::{fe_cae_solicitar, soap_action};
 use mostrador_afip::wsfe::{Comparison, Outcome, WsfeError};
 use mostrador_afip::{Cuit, Endpoints, IvaCondition};
+use sandbox_support::*;
 
 #[tokio::test]
 async fn log_in_number_authorize_consult_and_read_every_table() {
@@ -190,10 +190,11 @@ async fn class_c_and_class_a_and_services_are_authorized() {
                 id: 7,
                 description: "Percepción IIBB".into(),
                 base: Money::from_cents(133455),
-                rate_bp: 300,
+                rate: BasisPoints(300),
                 amount: Money::from_cents(4004),
             }],
-        ),
+        )
+        .unwrap(),
         currency: Currency::pesos(),
         associated: vec![],
     }
@@ -258,7 +259,7 @@ async fn simulator_enforces_sums_class_c_and_rg5616() {
     let good_b = fe_cae_solicitar(&auth, &factura_b(today), 1);
     let good_c = fe_cae_solicitar(&auth, &factura_c(today), 1);
 
-    let total_off = good_b.replace("<ImpTotal>121.00</ImpTotal>", "<ImpTotal>121.01</ImpTotal>");
+    let total_off = good_b.replace("<ImpTotal>121.00</ImpTotal>", "<ImpTotal>121.03</ImpTotal>");
     let body = raw_cae(&env, total_off).await;
     assert!(
         body.contains("<Code>10048</Code>") && body.contains("<Resultado>R</Resultado>"),

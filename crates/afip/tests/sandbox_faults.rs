@@ -1,13 +1,13 @@
 //! Fault injection over real HTTP: lost answers after authorization, timeouts, 5xx, a foreign
 //! invoice on a shared point of sale, and the HTTP control API.
 
-mod afip_support;
+mod sandbox_support;
 
 use std::time::Duration;
 
-use afip_support::*;
 use mostrador_afip::wsfe::{Comparison, Outcome, WsfeError};
 use mostrador_sandbox::afip::{Fault, FaultRule};
+use sandbox_support::*;
 
 #[tokio::test]
 async fn authorized_then_dropped_is_may_have_been_authorized_and_consult_recovers_it() {

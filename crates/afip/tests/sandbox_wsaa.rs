@@ -1,11 +1,10 @@
 //! WSAA against the simulator over real HTTP: login, ticket shape, reuse refusal, CMS checks,
 //! time window and classified faults.
 
-mod afip_support;
+mod sandbox_support;
 
 use std::time::Duration;
 
-use afip_support::*;
 use base64::Engine;
 use chrono::Duration as ChronoDuration;
 use mostrador_afip::transport::HttpClient;
@@ -14,6 +13,7 @@ use mostrador_afip::wsaa::{CertificateInfo, LoginTicketRequest, WsaaError};
 use mostrador_afip::Endpoints;
 use openssl::pkcs7::{Pkcs7, Pkcs7Flags};
 use openssl::stack::Stack;
+use sandbox_support::*;
 
 async fn raw_login(env: &Env, der: &[u8]) -> (u16, LoginResponse) {
     let url = Endpoints::under(&env.sandbox.afip_url()).unwrap().wsaa;

@@ -164,7 +164,8 @@ pub fn factura_b(date: NaiveDate) -> Invoice {
             Money::ZERO,
             Money::ZERO,
             vec![],
-        ),
+        )
+        .unwrap(),
         currency: Currency::pesos(),
         associated: vec![],
     }
@@ -183,7 +184,7 @@ pub fn factura_c(date: NaiveDate) -> Invoice {
             doc: ReceiverDoc::Anonymous,
             condition: IvaCondition::ConsumidorFinal,
         },
-        amounts: Amounts::class_c(Money::units(150), vec![]),
+        amounts: Amounts::class_c(Money::units(150), vec![]).unwrap(),
         currency: Currency::pesos(),
         associated: vec![],
     }
