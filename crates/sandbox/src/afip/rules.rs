@@ -152,7 +152,7 @@ pub fn check(
     if doc_tipo == 99 && doc_nro != 0 {
         obs.push((10015, "Si DocTipo es 99, DocNro debe ser 0.".into()));
     }
-    if doc_tipo == 99 && class == Class::B {
+    if doc_tipo == 99 && !matches!(class, Class::A | Class::M) {
         let ars = total * cotiz;
         if ars * 100.0 >= state.identification_threshold_cents as f64 {
             obs.push((10015, "El monto del comprobante supera el limite para consumidor final no identificado: informe DocTipo y DocNro del receptor.".into()));
