@@ -498,3 +498,52 @@ async fn routing_without_soapaction_and_unregistered_point_of_sale() {
     let ptos = env.wsfe.points_of_sale(&auth).await.unwrap().value;
     assert_eq!(ptos.iter().map(|p| p.number).collect::<Vec<_>>(), [3]);
 }
+
+/// Issue 15 point 8: Err 10016 for a date earlier than the last invoice looks like a numbering
+/// conflict. The local check catches it before sending; a caller that sends anyway and follows
+/// the recipe ends at "date rejected", not at "resend" forever.
+#[tokio::test]
+async fn a_date_before_the_last_invoice_is_a_date_rejection_not_a_loop() {
+    use mostrador_afip::wsfe::{resolve_numbering_conflict, ConflictResolution};
+    let env = Env::start().await;
+    let ta = env.login().await;
+    let auth = auth(&ta);
+    let today = sim_today(env.sim());
+    assert!(env
+        .wsfe
+        .authorize(&auth, &factura_b(today + ChronoDuration::days(2)), 1)
+        .await
+        .unwrap()
+        .value
+        .is_approved());
+
+    let invoice = factura_b(today);
+    let last = env
+        .wsfe
+        .last_authorized_invoice(&auth, 3, 6)
+        .await
+        .unwrap()
+        .value
+        .unwrap();
+    assert_eq!(last.number, 1);
+    let err = invoice.check_date(today, Some(last.date)).unwrap_err();
+    assert_eq!(err.rule(), "DATE_NOT_BEFORE_LAST");
+
+    // Sent anyway: Err 10016, and nothing under number 2.
+    let r = env.wsfe.authorize(&auth, &invoice, 2).await.unwrap().value;
+    assert!(r.is_numbering_conflict(), "{r:?}");
+    let found = env.wsfe.consult(&auth, 6, 3, 2).await.unwrap().value;
+    assert!(found.is_none());
+    let last_number = env.wsfe.last_authorized(&auth, 3, 6).await.unwrap().value;
+    assert_eq!(
+        resolve_numbering_conflict(&invoice, 2, found.as_ref(), last_number),
+        ConflictResolution::DateRejected
+    );
+    // Whereas the same number already taken by us resolves to adopting it.
+    let ours = factura_b(today + ChronoDuration::days(2));
+    let found = env.wsfe.consult(&auth, 6, 3, 1).await.unwrap().value;
+    assert!(matches!(
+        resolve_numbering_conflict(&ours, 1, found.as_ref(), last_number),
+        ConflictResolution::Adopt(_)
+    ));
+}
