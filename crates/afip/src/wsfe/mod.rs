@@ -1,8 +1,11 @@
 //! WSFEv1: numbering, authorization (CAE), consultation and parameter tables.
 //!
-//! `FECAESolicitar` is never retried here. When its answer is lost (timeout, connection dropped,
-//! 5xx) the call fails with [`WsfeError::MayHaveBeenAuthorized`]: resolve it with
-//! [`WsfeClient::consult`] (same number, same amounts ⇒ adopt the CAE; absent ⇒ resend as is).
+//! `FECAESolicitar` is never retried here. When its answer is lost or unreadable (timeout,
+//! connection dropped, 5xx, a cut body, a proxy's page, no `FeCabResp`) the call fails with
+//! [`WsfeError::MayHaveBeenAuthorized`]: resolve it with [`WsfeClient::consult`] and
+//! [`ConsultedInvoice::compare`] (`Same` ⇒ adopt the CAE; `Different` ⇒ the number is taken;
+//! `Unknown` ⇒ still in doubt; absent ⇒ resend as is). After a numbering conflict (Err 10016)
+//! follow [`recovery::resolve_numbering_conflict`].
 
 pub mod cae;
 pub mod envelope;
