@@ -20,6 +20,9 @@ pub enum FaultKind {
     Latency { ms: u64 },
     /// Answer this HTTP status with an HTML body (no Graph error object), like a proxy would.
     HttpStatus { status: u16 },
+    /// Handle the call (a message is sent), then answer this HTTP status with an HTML body, like
+    /// a gateway that gave up waiting for Meta (e.g. 504).
+    AcceptThenHttpStatus { status: u16 },
     /// Never answer (the client times out). With `accept`, the call is handled first, so a
     /// message is really sent.
     Timeout {
@@ -84,6 +87,20 @@ impl Fault {
 /// How long a "timeout" hangs: longer than any client waits, shorter than forever.
 const HANG: Duration = Duration::from_secs(120);
 
+/// An error page without a Graph error object, like a proxy's.
+fn html_error(status: u16) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+    (
+        status,
+        [
+            ("content-type", "text/html"),
+            ("x-fb-trace-id", "SandboxTrace"),
+        ],
+        "<html><body>Sandbox: injected error</body></html>",
+    )
+        .into_response()
+}
+
 pub(crate) async fn middleware(State(shared): State<Shared>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     if path.starts_with("/_sandbox") {
@@ -113,14 +130,10 @@ pub(crate) async fn middleware(State(shared): State<Shared>, req: Request, next:
             tokio::time::sleep(Duration::from_millis(ms)).await;
             next.run(req).await
         }
-        FaultKind::HttpStatus { status } => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
-            (
-                status,
-                [("content-type", "text/html")],
-                "<html><body>Sandbox: injected error</body></html>",
-            )
-                .into_response()
+        FaultKind::HttpStatus { status } => html_error(status),
+        FaultKind::AcceptThenHttpStatus { status } => {
+            let _ = next.run(req).await;
+            html_error(status)
         }
         FaultKind::Timeout { accept } => {
             if accept {
