@@ -164,7 +164,7 @@ impl Client {
             .await?;
         serde_json::from_slice(&body).map_err(|e| Error::UnexpectedResponse {
             operation,
-            cause: e.to_string(),
+            cause: crate::webhook::describe("answer", &e),
         })
     }
 

@@ -143,7 +143,7 @@ impl Client {
             .await?;
         let r: Resp = serde_json::from_slice(&body).map_err(|e| Error::UnexpectedResponse {
             operation: "upload media",
-            cause: e.to_string(),
+            cause: crate::webhook::describe("answer", &e),
         })?;
         Ok((r.id, ty))
     }

@@ -8,6 +8,7 @@ mod contact;
 mod error;
 mod message;
 mod raw;
+mod reason;
 mod scalar;
 mod status;
 mod template_event;
@@ -19,6 +20,8 @@ pub use message::{
     ReferredProduct, SharedContact, SharedEmail, SharedName, SharedOrg, SharedPhone,
 };
 pub use raw::RawJson;
+pub(crate) use reason::describe;
+pub use reason::{FailureKind, Reason};
 pub use status::{Conversation, Origin, Pricing, Status, StatusKind};
 pub use template_event::{TemplateCategoryUpdate, TemplateQualityUpdate, TemplateStatusUpdate};
 
@@ -32,7 +35,7 @@ pub const OBJECT: &str = "whatsapp_business_account";
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseError {
     #[error("the webhook body is not a JSON envelope with `entry`: {0}")]
-    NotAnEnvelope(String),
+    NotAnEnvelope(Reason),
     #[error("the webhook is for {0:?}, not {OBJECT:?}: check where the relay routes it")]
     WrongObject(String),
 }
@@ -89,12 +92,23 @@ pub struct Metadata {
 }
 
 /// Something that could not be read, with where it was and why.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Unparsed {
     /// `entry[0].changes[1].value.messages[2]`.
     pub path: String,
-    pub reason: String,
+    pub reason: Reason,
     pub raw: RawJson,
+}
+
+impl std::fmt::Debug for Unparsed {
+    // The raw item may be a customer's message: only its size is shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Unparsed")
+            .field("path", &self.path)
+            .field("reason", &format_args!("{}", self.reason))
+            .field("raw_bytes", &self.raw.get().len())
+            .finish()
+    }
 }
 
 /// An inbound message with what routes it.
@@ -152,17 +166,17 @@ impl Notification {
     }
 }
 
+/// The contact whose ids match the message's. A batch's single contact is attached to a message
+/// only when the message carries no id at all: a message from another number or BSUID is not
+/// that person.
 fn find_contact<'a>(contacts: &'a [Contact], m: &InboundMessage) -> Option<&'a Contact> {
+    let same = |a: &Option<String>, b: &Option<String>| a.is_some() && a == b;
     contacts
         .iter()
-        .find(|c| {
-            (m.from_user_id.is_some() && c.user_id == m.from_user_id)
-                || (m.from.is_some() && c.wa_id == m.from)
-        })
-        .or(if contacts.len() == 1 {
-            contacts.first()
-        } else {
-            None
+        .find(|c| same(&m.from_user_id_raw, &c.user_id_raw) || same(&m.from_raw, &c.wa_id_raw))
+        .or_else(|| match contacts {
+            [only] if m.from_raw.is_none() && m.from_user_id_raw.is_none() => Some(only),
+            _ => None,
         })
 }
 
@@ -282,8 +296,8 @@ pub fn parse(body: &[u8]) -> Result<Notification, ParseError> {
 }
 
 fn parse_item_by_item(body: &[u8]) -> Result<Notification, ParseError> {
-    let env: EnvelopeWire<'_> =
-        serde_json::from_slice(body).map_err(|e| ParseError::NotAnEnvelope(e.to_string()))?;
+    let env: EnvelopeWire<'_> = serde_json::from_slice(body)
+        .map_err(|e| ParseError::NotAnEnvelope(Reason::from_serde("envelope", &e)))?;
     if let Some(o) = &env.object {
         if o != OBJECT {
             return Err(ParseError::WrongObject(o.clone()));
@@ -298,7 +312,8 @@ fn parse_item_by_item(body: &[u8]) -> Result<Notification, ParseError> {
         let e: EntryWire<'_> = match serde_json::from_str(raw.get()) {
             Ok(e) => e,
             Err(err) => {
-                n.unparsed.push(unparsed(path(), err.to_string(), raw));
+                n.unparsed
+                    .push(unparsed(path(), Reason::from_serde("entry", &err), raw));
                 continue;
             }
         };
@@ -312,7 +327,8 @@ fn parse_item_by_item(body: &[u8]) -> Result<Notification, ParseError> {
             let c = match serde_json::from_str::<ChangeWire<'_>>(raw.get()) {
                 Ok(c) => c,
                 Err(e) => {
-                    n.unparsed.push(unparsed(path, e.to_string(), raw));
+                    n.unparsed
+                        .push(unparsed(path, Reason::from_serde("change", &e), raw));
                     continue;
                 }
             };
@@ -327,7 +343,7 @@ fn parse_item_by_item(body: &[u8]) -> Result<Notification, ParseError> {
     Ok(n)
 }
 
-fn unparsed(path: String, reason: String, raw: &RawValue) -> Unparsed {
+fn unparsed(path: String, reason: Reason, raw: &RawValue) -> Unparsed {
     Unparsed {
         path,
         reason,
@@ -340,9 +356,11 @@ fn change_from(
     value: &RawValue,
     path: impl Fn() -> String,
     bad: &mut Vec<Unparsed>,
-) -> Result<Change, String> {
+) -> Result<Change, Reason> {
     let c = ChangeWire { field, value };
-    let typed = |r: Result<Change, serde_json::Error>| r.map_err(|e| e.to_string());
+    let typed = |r: Result<Change, serde_json::Error>| {
+        r.map_err(|e| Reason::from_serde("template update", &e))
+    };
     match c.field.as_str() {
         "messages" => {
             if let Some(v) = fast_messages_value(c.value) {
@@ -386,8 +404,9 @@ fn parse_messages_value(
     raw: &RawValue,
     path: &str,
     bad: &mut Vec<Unparsed>,
-) -> Result<MessagesValue, String> {
-    let w: MessagesValueWire<'_> = serde_json::from_str(raw.get()).map_err(|e| e.to_string())?;
+) -> Result<MessagesValue, Reason> {
+    let w: MessagesValueWire<'_> =
+        serde_json::from_str(raw.get()).map_err(|e| Reason::from_serde("messages value", &e))?;
     let mut v = MessagesValue {
         metadata: w.metadata.unwrap_or_default(),
         contacts: Vec::with_capacity(w.contacts.len()),
@@ -398,7 +417,11 @@ fn parse_messages_value(
     for (k, c) in w.contacts.iter().enumerate() {
         match serde_json::from_str::<Contact>(c.get()) {
             Ok(c) => v.contacts.push(c),
-            Err(e) => bad.push(unparsed(format!("{path}.contacts[{k}]"), e.to_string(), c)),
+            Err(e) => bad.push(unparsed(
+                format!("{path}.contacts[{k}]"),
+                Reason::from_serde("contact", &e),
+                c,
+            )),
         }
     }
     for (k, m) in w.messages.iter().enumerate() {
@@ -416,7 +439,11 @@ fn parse_messages_value(
     for (k, e) in w.errors.iter().enumerate() {
         match serde_json::from_str::<WebhookError>(e.get()) {
             Ok(err) => v.errors.push(err),
-            Err(x) => bad.push(unparsed(format!("{path}.errors[{k}]"), x.to_string(), e)),
+            Err(x) => bad.push(unparsed(
+                format!("{path}.errors[{k}]"),
+                Reason::from_serde("error", &x),
+                e,
+            )),
         }
     }
     Ok(v)

@@ -91,15 +91,12 @@ pub(crate) fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Strin
     })
 }
 
-/// Applies `f` to a string value without copying it first; other shapes give `None`.
-pub(crate) fn opt_str_map<'de, D: Deserializer<'de>, T>(
-    d: D,
-    f: impl FnOnce(&str) -> Option<T>,
-) -> Result<Option<T>, D::Error> {
+/// An id: a string, or an integer rendered as digits; other shapes give `None`.
+pub(crate) fn opt_id_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Ok(match scalar(d)? {
-        Scalar::Borrowed(s) => f(s),
-        Scalar::Str(s) => f(&s),
-        Scalar::Int(i) => f(&i.to_string()),
+        Scalar::Borrowed(s) => Some(s.to_owned()),
+        Scalar::Str(s) => Some(s),
+        Scalar::Int(i) => Some(i.to_string()),
         _ => None,
     })
 }
