@@ -147,3 +147,33 @@ fn invalid_sender_ids_are_kept_raw_beside_the_typed_value() {
     assert_eq!(z.from, None);
     assert_eq!(z.from_raw.as_deref(), Some("nope!"));
 }
+
+#[test]
+fn an_array_is_never_read_as_an_item_by_position() {
+    // serde alone reads `["wamid.X", "549…"]` as a message (fields by position).
+    let body = envelope(json!({
+        "metadata": {"phone_number_id": "1"},
+        "contacts": [["5491111111111"]],
+        "messages": [["wamid.X", "5491111111111", null, null, null, "text"]],
+        "statuses": [["wamid.Y", "sent"]],
+    }));
+    let n = webhook::parse(&body).unwrap();
+    assert_eq!(n.messages().count(), 0);
+    assert_eq!(n.statuses().count(), 0);
+    let paths: Vec<&str> = n.unparsed.iter().map(|u| u.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "entry[0].changes[0].value.contacts[0]",
+            "entry[0].changes[0].value.messages[0]",
+            "entry[0].changes[0].value.statuses[0]",
+        ]
+    );
+    // A change value that is an array is kept raw as a whole.
+    let body = serde_json::to_vec(&json!({"object": "whatsapp_business_account", "entry": [
+        {"id": "1", "changes": [{"field": "messages", "value": [{}, [{"id": "wamid.Z"}]]}]}]}))
+    .unwrap();
+    let n = webhook::parse(&body).unwrap();
+    assert_eq!(n.unparsed.len(), 1);
+    assert_eq!(n.unparsed[0].path, "entry[0].changes[0]");
+}

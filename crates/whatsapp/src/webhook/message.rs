@@ -337,10 +337,10 @@ struct MinimalWire {
 
 /// Parses one message; `Err` only when even its id is unreadable.
 pub(crate) fn parse(raw: &RawValue) -> Result<InboundMessage, Reason> {
-    match serde_json::from_str::<MessageWire>(raw.get()) {
+    match super::object::from_str::<MessageWire>(raw.get()) {
         Ok(w) => convert(w, Some(raw)).ok_or(Reason::shape("message")),
         Err(typed_err) => {
-            let m: MinimalWire = serde_json::from_str(raw.get())
+            let m: MinimalWire = super::object::from_str(raw.get())
                 .map_err(|_| Reason::from_serde("message without a readable id", &typed_err))?;
             Ok(InboundMessage {
                 id: m.id,

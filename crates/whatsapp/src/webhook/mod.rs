@@ -7,6 +7,7 @@
 mod contact;
 mod error;
 mod message;
+mod object;
 mod raw;
 mod reason;
 mod scalar;
@@ -25,6 +26,7 @@ pub use reason::{FailureKind, Reason};
 pub use status::{Conversation, Origin, Pricing, Status, StatusKind};
 pub use template_event::{TemplateCategoryUpdate, TemplateQualityUpdate, TemplateStatusUpdate};
 
+use object::Obj;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -225,7 +227,7 @@ struct FastEnvelope<'a> {
     #[serde(default)]
     object: Option<String>,
     #[serde(borrow)]
-    entry: Vec<FastEntry<'a>>,
+    entry: Vec<Obj<FastEntry<'a>>>,
 }
 
 #[derive(Deserialize)]
@@ -235,7 +237,7 @@ struct FastEntry<'a> {
     #[serde(default, deserialize_with = "scalar::opt_i64")]
     time: Option<i64>,
     #[serde(borrow, default)]
-    changes: Vec<ChangeWire<'a>>,
+    changes: Vec<Obj<ChangeWire<'a>>>,
 }
 
 #[derive(Deserialize)]
@@ -243,13 +245,13 @@ struct FastMessagesValue {
     #[serde(default)]
     metadata: Option<Metadata>,
     #[serde(default)]
-    contacts: Vec<Contact>,
+    contacts: Vec<Obj<Contact>>,
     #[serde(default)]
-    messages: Vec<message::MessageWire>,
+    messages: Vec<Obj<message::MessageWire>>,
     #[serde(default)]
-    statuses: Vec<status::StatusWire>,
+    statuses: Vec<Obj<status::StatusWire>>,
     #[serde(default)]
-    errors: Vec<WebhookError>,
+    errors: Vec<Obj<WebhookError>>,
 }
 
 /// Parses a webhook body. Fails only when the body is not a WhatsApp envelope at all.
@@ -257,7 +259,7 @@ struct FastMessagesValue {
 /// Well-formed payloads take a typed fast path; anything unusual at any level (a malformed item,
 /// an unknown message type) is parsed again item by item so that it can be kept raw.
 pub fn parse(body: &[u8]) -> Result<Notification, ParseError> {
-    if let Ok(env) = serde_json::from_slice::<FastEnvelope<'_>>(body) {
+    if let Ok(env) = object::from_slice::<FastEnvelope<'_>>(body) {
         if let Some(o) = &env.object {
             if o != OBJECT {
                 return Err(ParseError::WrongObject(o.clone()));
@@ -267,13 +269,13 @@ pub fn parse(body: &[u8]) -> Result<Notification, ParseError> {
             entries: Vec::with_capacity(env.entry.len()),
             unparsed: Vec::new(),
         };
-        for (i, e) in env.entry.into_iter().enumerate() {
+        for (i, Obj(e)) in env.entry.into_iter().enumerate() {
             let mut entry = Entry {
                 id: e.id,
                 time: e.time,
                 changes: Vec::with_capacity(e.changes.len()),
             };
-            for (j, c) in e.changes.into_iter().enumerate() {
+            for (j, Obj(c)) in e.changes.into_iter().enumerate() {
                 let value = c.value;
                 match change_from(
                     c.field,
@@ -296,7 +298,7 @@ pub fn parse(body: &[u8]) -> Result<Notification, ParseError> {
 }
 
 fn parse_item_by_item(body: &[u8]) -> Result<Notification, ParseError> {
-    let env: EnvelopeWire<'_> = serde_json::from_slice(body)
+    let env: EnvelopeWire<'_> = object::from_slice(body)
         .map_err(|e| ParseError::NotAnEnvelope(Reason::from_serde("envelope", &e)))?;
     if let Some(o) = &env.object {
         if o != OBJECT {
@@ -309,7 +311,7 @@ fn parse_item_by_item(body: &[u8]) -> Result<Notification, ParseError> {
     };
     for (i, raw) in env.entry.iter().enumerate() {
         let path = || format!("entry[{i}]");
-        let e: EntryWire<'_> = match serde_json::from_str(raw.get()) {
+        let e: EntryWire<'_> = match object::from_str(raw.get()) {
             Ok(e) => e,
             Err(err) => {
                 n.unparsed
@@ -324,7 +326,7 @@ fn parse_item_by_item(body: &[u8]) -> Result<Notification, ParseError> {
         };
         for (j, raw) in e.changes.iter().enumerate() {
             let path = format!("entry[{i}].changes[{j}]");
-            let c = match serde_json::from_str::<ChangeWire<'_>>(raw.get()) {
+            let c = match object::from_str::<ChangeWire<'_>>(raw.get()) {
                 Ok(c) => c,
                 Err(e) => {
                     n.unparsed
@@ -369,13 +371,13 @@ fn change_from(
             parse_messages_value(c.value, &format!("{}.value", path()), bad).map(Change::Messages)
         }
         "message_template_status_update" => {
-            typed(serde_json::from_str(c.value.get()).map(Change::TemplateStatus))
+            typed(object::from_str(c.value.get()).map(Change::TemplateStatus))
         }
         "template_category_update" => {
-            typed(serde_json::from_str(c.value.get()).map(Change::TemplateCategory))
+            typed(object::from_str(c.value.get()).map(Change::TemplateCategory))
         }
         "message_template_quality_update" => {
-            typed(serde_json::from_str(c.value.get()).map(Change::TemplateQuality))
+            typed(object::from_str(c.value.get()).map(Change::TemplateQuality))
         }
         _ => Ok(Change::Other {
             field: c.field,
@@ -386,17 +388,21 @@ fn change_from(
 
 /// `None` when anything in the value needs the item-by-item path.
 fn fast_messages_value(raw: &RawValue) -> Option<MessagesValue> {
-    let w: FastMessagesValue = serde_json::from_str(raw.get()).ok()?;
+    let w: FastMessagesValue = object::from_str(raw.get()).ok()?;
     let mut messages = Vec::with_capacity(w.messages.len());
-    for m in w.messages {
+    for Obj(m) in w.messages {
         messages.push(message::convert(m, None)?);
     }
     Some(MessagesValue {
         metadata: w.metadata.unwrap_or_default(),
-        contacts: w.contacts,
+        contacts: object::inner(w.contacts),
         messages,
-        statuses: w.statuses.into_iter().map(status::convert).collect(),
-        errors: w.errors,
+        statuses: w
+            .statuses
+            .into_iter()
+            .map(|s| status::convert(s.0))
+            .collect(),
+        errors: object::inner(w.errors),
     })
 }
 
@@ -406,7 +412,7 @@ fn parse_messages_value(
     bad: &mut Vec<Unparsed>,
 ) -> Result<MessagesValue, Reason> {
     let w: MessagesValueWire<'_> =
-        serde_json::from_str(raw.get()).map_err(|e| Reason::from_serde("messages value", &e))?;
+        object::from_str(raw.get()).map_err(|e| Reason::from_serde("messages value", &e))?;
     let mut v = MessagesValue {
         metadata: w.metadata.unwrap_or_default(),
         contacts: Vec::with_capacity(w.contacts.len()),
@@ -415,7 +421,7 @@ fn parse_messages_value(
         errors: Vec::new(),
     };
     for (k, c) in w.contacts.iter().enumerate() {
-        match serde_json::from_str::<Contact>(c.get()) {
+        match object::from_str::<Contact>(c.get()) {
             Ok(c) => v.contacts.push(c),
             Err(e) => bad.push(unparsed(
                 format!("{path}.contacts[{k}]"),
@@ -437,7 +443,7 @@ fn parse_messages_value(
         }
     }
     for (k, e) in w.errors.iter().enumerate() {
-        match serde_json::from_str::<WebhookError>(e.get()) {
+        match object::from_str::<WebhookError>(e.get()) {
             Ok(err) => v.errors.push(err),
             Err(x) => bad.push(unparsed(
                 format!("{path}.errors[{k}]"),

@@ -153,10 +153,10 @@ pub(crate) fn convert(w: StatusWire) -> Status {
 /// Parses one status; a malformed optional part (pricing, conversation, errors) is dropped
 /// rather than losing the status itself.
 pub(crate) fn parse(raw: &RawValue) -> Result<Status, Reason> {
-    match serde_json::from_str::<StatusWire>(raw.get()) {
+    match super::object::from_str::<StatusWire>(raw.get()) {
         Ok(w) => Ok(convert(w)),
         Err(e) => {
-            let m: MinimalStatus = serde_json::from_str(raw.get())
+            let m: MinimalStatus = super::object::from_str(raw.get())
                 .map_err(|_| Reason::from_serde("status without a readable id and status", &e))?;
             Ok(Status {
                 id: m.id,
