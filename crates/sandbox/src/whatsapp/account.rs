@@ -2,7 +2,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
@@ -65,7 +65,7 @@ pub(crate) async fn get_object(
     }
     match media::info(&mut st, &headers, &version, &id) {
         Some(v) => Json(v).into_response(),
-        None => unknown_object(&id).into_response(),
+        None => unknown_object(&Method::GET, &id).into_response(),
     }
 }
 
@@ -79,7 +79,7 @@ pub(crate) async fn list_subscribed(
         return e.into_response();
     }
     if id != st.account.waba_id {
-        return unknown_object(&id).into_response();
+        return unknown_object(&Method::GET, &id).into_response();
     }
     let mut data = Vec::new();
     if st.subscribed {
@@ -113,7 +113,7 @@ pub(crate) async fn subscribe(
             return e.into_response();
         }
         if id != st.account.waba_id {
-            return unknown_object(&id).into_response();
+            return unknown_object(&Method::POST, &id).into_response();
         }
         let req: Value = if body.is_empty() {
             json!({})

@@ -426,11 +426,12 @@ pub(crate) fn authorize(st: &State, headers: &HeaderMap, version: &str) -> Resul
     }
 }
 
-/// Meta's answer for an id that is not ours.
-pub(crate) fn unknown_object(id: &str) -> GraphErr {
+/// Meta's answer for an id that is not ours, naming the method of the request.
+pub(crate) fn unknown_object(method: &axum::http::Method, id: &str) -> GraphErr {
+    let method = method.as_str().to_ascii_lowercase();
     GraphErr::new(
         100,
-        format!("Unsupported request - method type: post. Object with ID '{id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation."),
+        format!("Unsupported {method} request. Object with ID '{id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api"),
     )
     .subcode(33)
 }

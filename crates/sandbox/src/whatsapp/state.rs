@@ -10,6 +10,9 @@ use serde_json::{json, Value};
 use super::faults::Fault;
 use super::rate::{Bucket, RateLimits};
 
+/// The example handle of the seeded media headers (shaped like the `h` of Meta's resumable upload).
+pub(crate) const SEED_HEADER_HANDLE: &str = "4::aW1hZ2UvanBlZw==:ARZsandboxSeedHeaderHandle";
+
 /// Unix seconds now.
 pub(crate) fn now_unix() -> i64 {
     SystemTime::now()
@@ -141,10 +144,13 @@ impl SimTemplate {
         })
     }
 
+    /// The component of that type; Meta reads types in any case (`BODY`, `body`).
     pub fn component(&self, kind: &str) -> Option<&Value> {
-        self.components
-            .iter()
-            .find(|c| c.get("type").and_then(Value::as_str) == Some(kind))
+        self.components.iter().find(|c| {
+            c.get("type")
+                .and_then(Value::as_str)
+                .is_some_and(|t| t.eq_ignore_ascii_case(kind))
+        })
     }
 }
 
@@ -263,13 +269,15 @@ impl State {
     }
 
     fn seed_templates(&mut self) {
+        // With the `example` blocks Meta requires at creation (and returns in the list).
         let seeds = [
             (
                 "hola",
                 "es_AR",
                 "UTILITY",
                 "POSITIONAL",
-                json!([{"type": "BODY", "text": "¡Hola {{1}}! Gracias por escribirnos."}]),
+                json!([{"type": "BODY", "text": "¡Hola {{1}}! Gracias por escribirnos.",
+                    "example": {"body_text": [["Juan"]]}}]),
             ),
             (
                 "pedido_listo",
@@ -277,11 +285,14 @@ impl State {
                 "UTILITY",
                 "POSITIONAL",
                 json!([
-                    {"type": "HEADER", "format": "IMAGE"},
-                    {"type": "BODY", "text": "Hola {{1}}, tu pedido por {{2}} está listo desde el {{3}}."},
+                    {"type": "HEADER", "format": "IMAGE",
+                        "example": {"header_handle": [SEED_HEADER_HANDLE]}},
+                    {"type": "BODY", "text": "Hola {{1}}, tu pedido por {{2}} está listo desde el {{3}}.",
+                        "example": {"body_text": [["Juan", "$ 12.500", "lunes 3"]]}},
                     {"type": "FOOTER", "text": "Mostrador"},
                     {"type": "BUTTONS", "buttons": [
-                        {"type": "URL", "text": "Ver pedido", "url": "https://example.com/p/{{1}}"},
+                        {"type": "URL", "text": "Ver pedido", "url": "https://example.com/p/{{1}}",
+                            "example": ["https://example.com/p/A-1042"]},
                         {"type": "QUICK_REPLY", "text": "Cancelar"},
                         {"type": "COPY_CODE", "example": "DESC10"}]}
                 ]),
@@ -292,8 +303,13 @@ impl State {
                 "MARKETING",
                 "NAMED",
                 json!([
-                    {"type": "HEADER", "format": "TEXT", "text": "Hola {{first_name}}"},
-                    {"type": "BODY", "text": "{{first_name}}, tenés un {{descuento}} de descuento."}
+                    {"type": "HEADER", "format": "TEXT", "text": "Hola {{first_name}}",
+                        "example": {"header_text_named_params": [
+                            {"param_name": "first_name", "example": "Juan"}]}},
+                    {"type": "BODY", "text": "{{first_name}}, tenés un {{descuento}} de descuento.",
+                        "example": {"body_text_named_params": [
+                            {"param_name": "first_name", "example": "Juan"},
+                            {"param_name": "descuento", "example": "10 %"}]}}
                 ]),
             ),
             (
@@ -302,8 +318,10 @@ impl State {
                 "UTILITY",
                 "POSITIONAL",
                 json!([
-                    {"type": "HEADER", "format": "DOCUMENT"},
-                    {"type": "BODY", "text": "Adjuntamos tu factura {{1}}."}
+                    {"type": "HEADER", "format": "DOCUMENT",
+                        "example": {"header_handle": [SEED_HEADER_HANDLE]}},
+                    {"type": "BODY", "text": "Adjuntamos tu factura {{1}}.",
+                        "example": {"body_text": [["B 0001-00000042"]]}}
                 ]),
             ),
             (

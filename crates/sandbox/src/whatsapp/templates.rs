@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
@@ -21,7 +21,13 @@ pub(crate) struct ListQuery {
     after: Option<String>,
     name: Option<String>,
     status: Option<String>,
+    /// `total_count`, `message_template_count`, `message_template_limit`,
+    /// `are_translations_complete` (comma-separated), or `true` for all.
+    summary: Option<String>,
 }
+
+/// How many templates (names × languages) a WABA may have.
+const TEMPLATE_LIMIT: usize = 250;
 
 pub(crate) async fn list(
     State(shared): State<Shared>,
@@ -34,7 +40,7 @@ pub(crate) async fn list(
         return e.into_response();
     }
     if id != st.account.waba_id {
-        return unknown_object(&id).into_response();
+        return unknown_object(&Method::GET, &id).into_response();
     }
     let all: Vec<&SimTemplate> = st
         .templates
@@ -71,6 +77,24 @@ pub(crate) async fn list(
             ));
         }
         answer["paging"] = paging;
+    }
+    if let Some(summary) = q.summary.as_deref() {
+        let all_fields = summary == "true" || summary == "1";
+        let wanted = |f: &str| all_fields || summary.split(',').any(|s| s.trim() == f);
+        let mut out = serde_json::Map::new();
+        if wanted("total_count") {
+            out.insert("total_count".into(), json!(all.len()));
+        }
+        if wanted("message_template_count") {
+            out.insert("message_template_count".into(), json!(st.templates.len()));
+        }
+        if wanted("message_template_limit") {
+            out.insert("message_template_limit".into(), json!(TEMPLATE_LIMIT));
+        }
+        if wanted("are_translations_complete") {
+            out.insert("are_translations_complete".into(), json!(true));
+        }
+        answer["summary"] = Value::Object(out);
     }
     let path = format!("/{version}/{id}/message_templates");
     st.log(
@@ -121,7 +145,11 @@ fn validate_new(body: &Value) -> Result<(String, String, String, String, Vec<Val
         .ok_or_else(|| GraphErr::invalid("The parameter components is required."))?;
     let body_c = components
         .iter()
-        .find(|c| c.get("type").and_then(Value::as_str) == Some("BODY"))
+        .find(|c| {
+            c.get("type")
+                .and_then(Value::as_str)
+                .is_some_and(|t| t.eq_ignore_ascii_case("BODY"))
+        })
         .ok_or_else(|| GraphErr::invalid("A template needs a BODY component."))?;
     let text = body_c
         .get("text")
@@ -170,7 +198,7 @@ pub(crate) async fn create(
         (|| {
             authorize(&st, &headers, &version)?;
             if id != st.account.waba_id {
-                return Err(unknown_object(&id));
+                return Err(unknown_object(&Method::POST, &id));
             }
             let req: Value = serde_json::from_slice(&body)
                 .map_err(|_| GraphErr::invalid("The request body is not valid JSON."))?;
@@ -276,7 +304,7 @@ pub(crate) async fn delete(
         return e.into_response();
     }
     if id != st.account.waba_id {
-        return unknown_object(&id).into_response();
+        return unknown_object(&Method::DELETE, &id).into_response();
     }
     let Some(name) = q.name.clone() else {
         return GraphErr::invalid("The parameter name is required.").into_response();

@@ -10,7 +10,7 @@ mod message;
 mod object;
 mod raw;
 mod reason;
-mod scalar;
+pub(crate) mod scalar;
 mod status;
 mod template_event;
 

@@ -79,6 +79,16 @@ pub(crate) fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D:
     })
 }
 
+/// `"4096"` or `4096` ⇒ `Some(4096)` (sizes: Meta's spec says string, some answers are numbers).
+pub(crate) fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    Ok(match scalar(d)? {
+        Scalar::Int(i) => u64::try_from(i).ok(),
+        Scalar::Borrowed(s) => s.trim().parse().ok(),
+        Scalar::Str(s) => s.trim().parse().ok(),
+        _ => None,
+    })
+}
+
 /// A string, or a number rendered as a string (ids, prices).
 pub(crate) fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Ok(match scalar(d)? {
