@@ -13,6 +13,8 @@ use super::{authorize, media, success, unknown_object, Shared};
 #[derive(serde::Deserialize)]
 pub(crate) struct ObjectQuery {
     fields: Option<String>,
+    /// The signature part of an upload session id (`upload:…?sig=…`).
+    sig: Option<String>,
 }
 
 pub(crate) async fn get_object(
@@ -22,6 +24,13 @@ pub(crate) async fn get_object(
     headers: HeaderMap,
 ) -> Response {
     let mut st = shared.state.lock().unwrap();
+    // Upload sessions take `Authorization: OAuth`, checked there.
+    if id.starts_with("upload:") {
+        return match super::uploads::offset(&mut st, &headers, &version, &id, q.sig.as_deref()) {
+            Ok(v) => Json(v).into_response(),
+            Err(e) => e.into_response(),
+        };
+    }
     if let Err(e) = authorize(&st, &headers, &version) {
         return e.into_response();
     }

@@ -32,6 +32,9 @@ pub enum FaultKind {
     /// Handle the call (a message is sent), then close the connection without answering.
     /// (Done by unwinding the connection task: it needs the default `panic = "unwind"`.)
     DropConnection,
+    /// Pass only the first `bytes` of the request body on (the call is handled with them), then
+    /// close the connection without answering: an upload interrupted half-way.
+    TruncateBody { bytes: usize },
     /// Answer with this Meta error.
     GraphError {
         code: i64,
@@ -141,6 +144,18 @@ pub(crate) async fn middleware(State(shared): State<Shared>, req: Request, next:
             }
             tokio::time::sleep(HANG).await;
             StatusCode::GATEWAY_TIMEOUT.into_response()
+        }
+        FaultKind::TruncateBody { bytes } => {
+            let (mut parts, body) = req.into_parts();
+            let all = axum::body::to_bytes(body, usize::MAX)
+                .await
+                .unwrap_or_default();
+            let cut = all.slice(..bytes.min(all.len()));
+            parts.headers.remove("content-length");
+            let _ = next
+                .run(Request::from_parts(parts, axum::body::Body::from(cut)))
+                .await;
+            std::panic::resume_unwind(Box::new("sandbox: dropping the connection mid-body"));
         }
         FaultKind::DropConnection => {
             let _ = next.run(req).await;

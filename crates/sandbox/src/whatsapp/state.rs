@@ -133,6 +133,8 @@ pub struct SimTemplate {
     pub category: String,
     pub parameter_format: String,
     pub components: Vec<Value>,
+    /// `GREEN`, `YELLOW`, `RED` or `UNKNOWN` (new templates).
+    pub quality_score: String,
 }
 
 impl SimTemplate {
@@ -212,6 +214,10 @@ pub(crate) struct State {
     pub log: Vec<LogEntry>,
     pub webhooks: Vec<WebhookRecord>,
     pub subscribed: bool,
+    /// Resumable upload sessions, by key (the id without `upload:` and the signature).
+    pub uploads: HashMap<String, super::uploads::UploadSession>,
+    /// Finished uploads, by file handle (`h`).
+    pub file_handles: HashMap<String, super::uploads::UploadedFile>,
     pub override_callback_uri: Option<String>,
     pub rates: RateLimits,
     pub throughput: Option<Bucket>,
@@ -346,6 +352,7 @@ impl State {
                 category: cat.into(),
                 parameter_format: fmt.into(),
                 components: comps.as_array().cloned().unwrap_or_default(),
+                quality_score: "UNKNOWN".into(),
             });
         }
     }
