@@ -12,7 +12,7 @@ use tracing::Instrument;
 use url::Url;
 
 use crate::config::Config;
-use crate::error::{Error, GraphError};
+use crate::error::{Error, ErrorClass, GraphError};
 use crate::ids::MessageId;
 use crate::send::{MarkRead, OutgoingMessage, SendOutcome};
 
@@ -93,7 +93,11 @@ impl Client {
                 if e.is_connect() || e.is_builder() {
                     Error::Network { operation, cause }
                 } else if effect == Effect::Send {
-                    Error::MaybeSent { operation, cause }
+                    Error::MaybeSent {
+                        operation,
+                        cause,
+                        trace: None,
+                    }
                 } else if e.is_timeout() {
                     Error::Timeout { operation, timeout }
                 } else {
@@ -128,6 +132,11 @@ impl Client {
                     trace,
                 },
             };
+            let err = if effect == Effect::Send {
+                in_doubt_on_5xx(operation, err)
+            } else {
+                err
+            };
             match &err {
                 Error::Graph(g) => tracing::warn!(
                     code = g.code,
@@ -155,7 +164,7 @@ impl Client {
             .await?;
         serde_json::from_slice(&body).map_err(|e| Error::UnexpectedResponse {
             operation,
-            cause: e.to_string(),
+            cause: crate::webhook::describe("answer", &e),
         })
     }
 
@@ -181,6 +190,7 @@ impl Client {
             let outcome = SendOutcome::from_body(&body).map_err(|cause| Error::MaybeSent {
                 operation: "send message",
                 cause: format!("accepted but the answer is unreadable: {cause}"),
+                trace: None,
             })?;
             tracing::Span::current().record("message_id", outcome.message_id.as_str());
             Ok(outcome)
@@ -200,6 +210,30 @@ impl Client {
     /// Shorthand for [`Client::mark_read`] without the typing indicator.
     pub async fn mark_read_id(&self, message_id: &MessageId) -> Result<(), Error> {
         self.mark_read(&MarkRead::new(message_id.clone())).await
+    }
+}
+
+/// A 5xx on a send may come from a gateway that gave up after Meta accepted the message, and Meta
+/// has no idempotency key for messages: it is "may have been sent", not "retry". Known codes keep
+/// their class (throttling is a definite "not now"; a 429 is never a 5xx).
+fn in_doubt_on_5xx(operation: &'static str, err: Error) -> Error {
+    match err {
+        Error::Http { status, trace, .. } if status >= 500 => Error::MaybeSent {
+            operation,
+            cause: format!("HTTP {status} without an error object"),
+            trace,
+        },
+        Error::Graph(g) if g.http_status >= 500 && g.class() == ErrorClass::Unknown => {
+            Error::MaybeSent {
+                operation,
+                cause: format!(
+                    "HTTP {} with WhatsApp error {}: {}",
+                    g.http_status, g.code, g.message
+                ),
+                trace: g.fbtrace_id,
+            }
+        }
+        other => other,
     }
 }
 

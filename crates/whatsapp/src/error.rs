@@ -333,10 +333,12 @@ pub enum Error {
     /// A send timed out or the connection broke after the request was written: Meta may have
     /// accepted it. Do not resend blindly; resolve by a status webhook carrying our
     /// `biz_opaque_callback_data` first.
-    #[error("{operation}: no answer from WhatsApp ({cause}); the message MAY HAVE BEEN SENT — mark it in doubt and check before resending")]
+    #[error("{operation}: no clear answer from WhatsApp ({cause}); the message MAY HAVE BEEN SENT — mark it in doubt and check before resending{}", trace.as_ref().map(|t| format!(" [fbtrace_id {t}]")).unwrap_or_default())]
     MaybeSent {
         operation: &'static str,
         cause: String,
+        /// Meta's trace id, when an answer (a 5xx) came.
+        trace: Option<String>,
     },
 
     /// The call timed out (not a send: safe to retry).
@@ -436,7 +438,7 @@ impl Error {
     pub fn fbtrace_id(&self) -> Option<&str> {
         match self {
             Error::Graph(g) => g.fbtrace_id.as_deref(),
-            Error::Http { trace, .. } => trace.as_deref(),
+            Error::Http { trace, .. } | Error::MaybeSent { trace, .. } => trace.as_deref(),
             _ => None,
         }
     }

@@ -100,6 +100,8 @@ pub struct MediaInfo {
     pub url: String,
     pub mime_type: String,
     pub sha256: Option<String>,
+    /// Bytes. Meta's spec says a string; some answers carry a number: both are read.
+    #[serde(default, deserialize_with = "crate::webhook::scalar::opt_u64")]
     pub file_size: Option<u64>,
 }
 
@@ -143,7 +145,7 @@ impl Client {
             .await?;
         let r: Resp = serde_json::from_slice(&body).map_err(|e| Error::UnexpectedResponse {
             operation: "upload media",
-            cause: e.to_string(),
+            cause: crate::webhook::describe("answer", &e),
         })?;
         Ok((r.id, ty))
     }
@@ -270,5 +272,19 @@ mod tests {
         assert!(check_upload("application/pdf", 101 * MB).is_err());
         assert!(check_upload("image/webp", 600 * 1024).is_err());
         assert!(check_upload("video/mp4", 0).is_err());
+    }
+
+    #[test]
+    fn file_size_is_read_as_a_string_or_a_number() {
+        let info = |size: &str| {
+            let body = format!(
+                r#"{{"id":"1","url":"https://x.y/z","mime_type":"image/jpeg","file_size":{size}}}"#
+            );
+            serde_json::from_str::<MediaInfo>(&body).unwrap().file_size
+        };
+        assert_eq!(info(r#""4096""#), Some(4096));
+        assert_eq!(info("4096"), Some(4096));
+        assert_eq!(info("null"), None);
+        assert_eq!(info(r#""big""#), None);
     }
 }

@@ -334,20 +334,116 @@ async fn retry_after_header_wins_over_the_class_hint() {
 }
 
 #[tokio::test]
-async fn bare_5xx_is_transient() {
+async fn bare_5xx_on_a_read_is_transient() {
     let h = start().await;
+    h.sandbox
+        .whatsapp
+        .inject(Fault::new(FaultKind::HttpStatus { status: 502 }));
+    let e = h.client.phone_number_info().await.unwrap_err();
+    assert!(matches!(e, Error::Http { status: 502, .. }), "{e}");
+    assert!(e.retryable() && !e.may_have_been_sent());
+    // A Graph error with an unknown code and a 5xx on a read stays transient too.
+    h.sandbox.whatsapp.inject(Fault::new(FaultKind::GraphError {
+        code: 2,
+        subcode: None,
+        http_status: Some(503),
+        details: None,
+        retry_after: None,
+    }));
+    let e = h.client.phone_number_info().await.unwrap_err();
+    assert_eq!(e.class(), Some(ErrorClass::Unknown));
+    assert!(e.retryable() && !e.may_have_been_sent());
+    h.client.phone_number_info().await.unwrap();
+}
+
+/// Meta has no idempotency key for messages: a 5xx on a send may come from a gateway that gave
+/// up after Meta accepted the message, so it is "in doubt", never "retry".
+#[tokio::test]
+async fn a_5xx_on_a_send_is_maybe_sent() {
+    let (h, mut rx) = start_with_receiver().await;
     open_window(&h);
+    let _inbound_webhook = rx.next().await;
+    h.sandbox
+        .whatsapp
+        .inject(Fault::new(FaultKind::AcceptThenHttpStatus { status: 504 }).on_path("/messages"));
+    let msg = OutgoingMessage::new(wa(CUSTOMER), text("¿llegó?"))
+        .with_callback_data(CallbackData::new("outbox-504").unwrap());
+    let e = h.client.send(&msg).await.unwrap_err();
+    assert!(e.may_have_been_sent(), "{e}");
+    assert!(!e.retryable(), "{e}");
+    assert!(e.to_string().contains("504"), "{e}");
+    // It was indeed sent: the status webhook proves it.
+    let secret = h.sandbox.whatsapp.account().app_secret;
+    let n = rx.next().await.verified(&secret);
+    let s = n.statuses().next().unwrap().status.clone();
+    assert_eq!(s.callback_data.as_deref(), Some("outbox-504"));
+
+    // A bare 5xx without an error object, and a Graph error with an unknown code and a 5xx.
     h.sandbox
         .whatsapp
         .inject(Fault::new(FaultKind::HttpStatus { status: 502 }).on_path("/messages"));
     let e = send_err(&h, text("hola")).await;
-    assert!(matches!(e, Error::Http { status: 502, .. }), "{e}");
-    assert!(e.retryable() && !e.may_have_been_sent());
-    assert!(h.sandbox.whatsapp.log_of("send_message").is_empty());
-    h.client
-        .send(&OutgoingMessage::new(wa(CUSTOMER), text("hola")))
-        .await
-        .unwrap();
+    assert!(e.may_have_been_sent() && !e.retryable(), "{e}");
+    assert_eq!(e.fbtrace_id(), Some("SandboxTrace"));
+    for code in [1, 2, 424242] {
+        h.sandbox.whatsapp.inject(
+            Fault::new(FaultKind::GraphError {
+                code,
+                subcode: None,
+                http_status: Some(500),
+                details: None,
+                retry_after: None,
+            })
+            .on_path("/messages"),
+        );
+        let e = send_err(&h, text("hola")).await;
+        assert!(e.may_have_been_sent() && !e.retryable(), "{code}: {e}");
+        assert!(e.to_string().contains(&code.to_string()), "{e}");
+    }
+
+    // Throttling is a definite "not now": 429 and the known throttle codes stay retryable.
+    h.sandbox
+        .whatsapp
+        .inject(Fault::new(FaultKind::HttpStatus { status: 429 }).on_path("/messages"));
+    let e = send_err(&h, text("hola")).await;
+    assert!(e.retryable() && !e.may_have_been_sent(), "{e}");
+    for (code, status) in [
+        (130429, 429),
+        (131056, 429),
+        (4, 429),
+        (80007, 429),
+        (4, 500),
+    ] {
+        h.sandbox.whatsapp.inject(
+            Fault::new(FaultKind::GraphError {
+                code,
+                subcode: None,
+                http_status: Some(status),
+                details: None,
+                retry_after: None,
+            })
+            .on_path("/messages"),
+        );
+        let e = send_err(&h, text("hola")).await;
+        assert!(
+            e.retryable() && !e.may_have_been_sent(),
+            "{code}/{status}: {e}"
+        );
+        assert!(e.graph().is_some());
+    }
+    // A 4xx with an unknown code is a definite refusal: neither sent nor retryable.
+    h.sandbox.whatsapp.inject(
+        Fault::new(FaultKind::GraphError {
+            code: 424242,
+            subcode: None,
+            http_status: Some(400),
+            details: None,
+            retry_after: None,
+        })
+        .on_path("/messages"),
+    );
+    let e = send_err(&h, text("hola")).await;
+    assert!(!e.retryable() && !e.may_have_been_sent(), "{e}");
 }
 
 #[tokio::test]

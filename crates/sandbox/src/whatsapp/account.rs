@@ -2,7 +2,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
@@ -13,6 +13,8 @@ use super::{authorize, media, success, unknown_object, Shared};
 #[derive(serde::Deserialize)]
 pub(crate) struct ObjectQuery {
     fields: Option<String>,
+    /// The signature part of an upload session id (`upload:…?sig=…`).
+    sig: Option<String>,
 }
 
 pub(crate) async fn get_object(
@@ -22,6 +24,13 @@ pub(crate) async fn get_object(
     headers: HeaderMap,
 ) -> Response {
     let mut st = shared.state.lock().unwrap();
+    // Upload sessions take `Authorization: OAuth`, checked there.
+    if id.starts_with("upload:") {
+        return match super::uploads::offset(&mut st, &headers, &version, &id, q.sig.as_deref()) {
+            Ok(v) => Json(v).into_response(),
+            Err(e) => e.into_response(),
+        };
+    }
     if let Err(e) = authorize(&st, &headers, &version) {
         return e.into_response();
     }
@@ -65,7 +74,7 @@ pub(crate) async fn get_object(
     }
     match media::info(&mut st, &headers, &version, &id) {
         Some(v) => Json(v).into_response(),
-        None => unknown_object(&id).into_response(),
+        None => unknown_object(&Method::GET, &id).into_response(),
     }
 }
 
@@ -79,7 +88,7 @@ pub(crate) async fn list_subscribed(
         return e.into_response();
     }
     if id != st.account.waba_id {
-        return unknown_object(&id).into_response();
+        return unknown_object(&Method::GET, &id).into_response();
     }
     let mut data = Vec::new();
     if st.subscribed {
@@ -113,7 +122,7 @@ pub(crate) async fn subscribe(
             return e.into_response();
         }
         if id != st.account.waba_id {
-            return unknown_object(&id).into_response();
+            return unknown_object(&Method::POST, &id).into_response();
         }
         let req: Value = if body.is_empty() {
             json!({})

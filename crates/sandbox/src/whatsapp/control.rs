@@ -14,8 +14,8 @@ use super::media;
 use super::state::{now_unix, State as SimState};
 use super::webhooks;
 use super::{
-    ConfigPatch, ManualStatus, NewCustomer, NewSimTemplate, Shared, TemplateStatusChange,
-    WhatsAppSim,
+    ConfigPatch, ManualStatus, NewCustomer, NewSimTemplate, Shared, TemplateCategoryChange,
+    TemplateQualityChange, TemplateStatusChange, WhatsAppSim,
 };
 
 pub(crate) fn routes() -> Router<Shared> {
@@ -33,6 +33,8 @@ pub(crate) fn routes() -> Router<Shared> {
         .route("/_sandbox/webhooks", get(webhooks_list))
         .route("/_sandbox/templates", post(add_template))
         .route("/_sandbox/templates/status", post(template_status))
+        .route("/_sandbox/templates/category", post(template_category))
+        .route("/_sandbox/templates/quality", post(template_quality))
         .route("/_sandbox/statuses", post(manual_status))
 }
 
@@ -124,6 +126,28 @@ async fn template_status(
     Json(c): Json<TemplateStatusChange>,
 ) -> StatusCode {
     if sim(shared).set_template_status(c) {
+        StatusCode::NO_CONTENT
+    } else {
+        StatusCode::NOT_FOUND
+    }
+}
+
+async fn template_category(
+    State(shared): State<Shared>,
+    Json(c): Json<TemplateCategoryChange>,
+) -> StatusCode {
+    if sim(shared).set_template_category(c) {
+        StatusCode::NO_CONTENT
+    } else {
+        StatusCode::NOT_FOUND
+    }
+}
+
+async fn template_quality(
+    State(shared): State<Shared>,
+    Json(c): Json<TemplateQualityChange>,
+) -> StatusCode {
+    if sim(shared).set_template_quality(c) {
         StatusCode::NO_CONTENT
     } else {
         StatusCode::NOT_FOUND

@@ -20,6 +20,9 @@ pub enum FaultKind {
     Latency { ms: u64 },
     /// Answer this HTTP status with an HTML body (no Graph error object), like a proxy would.
     HttpStatus { status: u16 },
+    /// Handle the call (a message is sent), then answer this HTTP status with an HTML body, like
+    /// a gateway that gave up waiting for Meta (e.g. 504).
+    AcceptThenHttpStatus { status: u16 },
     /// Never answer (the client times out). With `accept`, the call is handled first, so a
     /// message is really sent.
     Timeout {
@@ -29,6 +32,9 @@ pub enum FaultKind {
     /// Handle the call (a message is sent), then close the connection without answering.
     /// (Done by unwinding the connection task: it needs the default `panic = "unwind"`.)
     DropConnection,
+    /// Pass only the first `bytes` of the request body on (the call is handled with them), then
+    /// close the connection without answering: an upload interrupted half-way.
+    TruncateBody { bytes: usize },
     /// Answer with this Meta error.
     GraphError {
         code: i64,
@@ -84,6 +90,20 @@ impl Fault {
 /// How long a "timeout" hangs: longer than any client waits, shorter than forever.
 const HANG: Duration = Duration::from_secs(120);
 
+/// An error page without a Graph error object, like a proxy's.
+fn html_error(status: u16) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+    (
+        status,
+        [
+            ("content-type", "text/html"),
+            ("x-fb-trace-id", "SandboxTrace"),
+        ],
+        "<html><body>Sandbox: injected error</body></html>",
+    )
+        .into_response()
+}
+
 pub(crate) async fn middleware(State(shared): State<Shared>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     if path.starts_with("/_sandbox") {
@@ -113,14 +133,10 @@ pub(crate) async fn middleware(State(shared): State<Shared>, req: Request, next:
             tokio::time::sleep(Duration::from_millis(ms)).await;
             next.run(req).await
         }
-        FaultKind::HttpStatus { status } => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
-            (
-                status,
-                [("content-type", "text/html")],
-                "<html><body>Sandbox: injected error</body></html>",
-            )
-                .into_response()
+        FaultKind::HttpStatus { status } => html_error(status),
+        FaultKind::AcceptThenHttpStatus { status } => {
+            let _ = next.run(req).await;
+            html_error(status)
         }
         FaultKind::Timeout { accept } => {
             if accept {
@@ -128,6 +144,18 @@ pub(crate) async fn middleware(State(shared): State<Shared>, req: Request, next:
             }
             tokio::time::sleep(HANG).await;
             StatusCode::GATEWAY_TIMEOUT.into_response()
+        }
+        FaultKind::TruncateBody { bytes } => {
+            let (mut parts, body) = req.into_parts();
+            let all = axum::body::to_bytes(body, usize::MAX)
+                .await
+                .unwrap_or_default();
+            let cut = all.slice(..bytes.min(all.len()));
+            parts.headers.remove("content-length");
+            let _ = next
+                .run(Request::from_parts(parts, axum::body::Body::from(cut)))
+                .await;
+            std::panic::resume_unwind(Box::new("sandbox: dropping the connection mid-body"));
         }
         FaultKind::DropConnection => {
             let _ = next.run(req).await;

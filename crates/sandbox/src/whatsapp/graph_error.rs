@@ -26,6 +26,11 @@ impl GraphErr {
         }
     }
 
+    pub fn with_message(mut self, m: impl Into<String>) -> Self {
+        self.message = m.into();
+        self
+    }
+
     pub fn details(mut self, d: impl Into<String>) -> Self {
         self.details = Some(d.into());
         self

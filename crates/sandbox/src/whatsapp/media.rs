@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
@@ -69,7 +69,7 @@ pub(crate) async fn upload(
     let r = (|| {
         authorize(&st, &headers, &version)?;
         if id != st.account.phone_number_id {
-            return Err(unknown_object(&id));
+            return Err(unknown_object(&Method::POST, &id));
         }
         let ct = headers
             .get("content-type")
@@ -152,7 +152,8 @@ pub(crate) fn info(
         "url": format!("http://{host}{}/_media/{token}", crate::GRAPH_PREFIX),
         "mime_type": item.mime_type,
         "sha256": item.sha256_hex,
-        "file_size": item.bytes.len(),
+        // A string, as in Meta's spec (the client accepts a number too).
+        "file_size": item.bytes.len().to_string(),
         "id": id,
     });
     st.log(
@@ -224,11 +225,11 @@ pub(crate) async fn delete(
     }
     if let Some(p) = &q.phone_number_id {
         if *p != st.account.phone_number_id {
-            return unknown_object(p).into_response();
+            return unknown_object(&Method::DELETE, p).into_response();
         }
     }
     if st.media.remove(&id).is_none() {
-        return unknown_object(&id).into_response();
+        return unknown_object(&Method::DELETE, &id).into_response();
     }
     st.media_urls.retain(|_, (m, _)| *m != id);
     st.log(

@@ -89,7 +89,7 @@ fn handle(
 ) -> Result<Outcome, GraphErr> {
     authorize(st, headers, version)?;
     if id != st.account.phone_number_id {
-        return Err(unknown_object(id));
+        return Err(unknown_object(&Method::POST, id));
     }
     let body: Value = serde_json::from_slice(raw)
         .map_err(|e| GraphErr::invalid(format!("The request body is not valid JSON: {e}")))?;

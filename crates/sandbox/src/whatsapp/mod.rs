@@ -20,7 +20,12 @@
 //! | `GET  /_sandbox/webhooks` | | every emitted webhook ([`WebhookRecord`]) |
 //! | `POST /_sandbox/templates` | [`NewSimTemplate`] | add a template directly (e.g. APPROVED) |
 //! | `POST /_sandbox/templates/status` | [`TemplateStatusChange`] | change a template's status (webhook sent) |
+//! | `POST /_sandbox/templates/category` | [`TemplateCategoryChange`] | re-categorize a template (webhook sent) |
+//! | `POST /_sandbox/templates/quality` | [`TemplateQualityChange`] | change a template's quality (webhook sent) |
 //! | `POST /_sandbox/statuses` | [`ManualStatus`] | emit a status webhook for a sent message |
+//!
+//! The resumable upload API (`/{app-id}/uploads`, `upload:…` sessions) gives the file handles that
+//! media headers of new templates need as examples; see [`uploads`].
 
 mod account;
 mod control;
@@ -33,6 +38,7 @@ mod rate;
 mod state;
 mod template_rules;
 mod templates;
+mod uploads;
 mod webhooks;
 
 use std::sync::{Arc, Mutex};
@@ -47,6 +53,7 @@ use serde_json::{json, Value};
 pub use faults::{Fault, FaultKind};
 pub use rate::RateLimits;
 pub use state::{Account, Customer, LogEntry, StatusPlan, TemplateReview, WebhookRecord};
+pub use uploads::{UploadedFile, FILE_TYPES as RESUMABLE_FILE_TYPES};
 pub use webhooks::{sign, to_meta_json};
 
 use graph_error::GraphErr;
@@ -156,6 +163,24 @@ pub struct TemplateStatusChange {
     pub reason: Option<String>,
 }
 
+/// A template re-categorized by Meta, announced by a `template_category_update` webhook.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TemplateCategoryChange {
+    pub name: String,
+    pub language: String,
+    /// `MARKETING`, `UTILITY` or `AUTHENTICATION`.
+    pub category: String,
+}
+
+/// A template's quality rating changed, announced by a `message_template_quality_update` webhook.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TemplateQualityChange {
+    pub name: String,
+    pub language: String,
+    /// `GREEN`, `YELLOW`, `RED` or `UNKNOWN`.
+    pub quality_score: String,
+}
+
 /// A status webhook to emit by hand (e.g. `failed` with a code, a late `delivered`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ManualStatus {
@@ -188,9 +213,14 @@ impl WhatsAppSim {
                 "/{version}/{id}/subscribed_apps",
                 get(account::list_subscribed).post(account::subscribe),
             )
+            .route("/{version}/{id}/uploads", post(uploads::create))
             .route(
                 "/{version}/{id}",
-                get(account::get_object).delete(media::delete),
+                get(account::get_object)
+                    // Upload sessions (`upload:…`) take the file's bytes.
+                    .post(uploads::upload)
+                    .layer(axum::extract::DefaultBodyLimit::max(110 * 1024 * 1024))
+                    .delete(media::delete),
             )
             .fallback(|uri: axum::http::Uri| async move {
                 GraphErr::new(2500, format!("Unknown path components: {}", uri.path()))
@@ -343,6 +373,7 @@ impl WhatsAppSim {
                 category: t.category,
                 parameter_format: t.parameter_format,
                 components: t.components,
+                quality_score: "UNKNOWN".into(),
             });
             id
         })
@@ -356,6 +387,26 @@ impl WhatsAppSim {
             &change.language,
             &change.status,
             change.reason.as_deref(),
+        )
+    }
+
+    /// Re-categorizes a template and emits `template_category_update`.
+    pub fn set_template_category(&self, change: TemplateCategoryChange) -> bool {
+        templates::set_category(
+            &self.shared,
+            &change.name,
+            &change.language,
+            &change.category,
+        )
+    }
+
+    /// Changes a template's quality and emits `message_template_quality_update`.
+    pub fn set_template_quality(&self, change: TemplateQualityChange) -> bool {
+        templates::set_quality(
+            &self.shared,
+            &change.name,
+            &change.language,
+            &change.quality_score,
         )
     }
 
@@ -381,6 +432,11 @@ impl WhatsAppSim {
     /// Accepted calls of one kind (`send_message`, `mark_read`, `upload_media`…).
     pub fn log_of(&self, kind: &str) -> Vec<LogEntry> {
         self.with_state(|s| s.log.iter().filter(|e| e.kind == kind).cloned().collect())
+    }
+
+    /// A file finished through the resumable upload API, by its handle.
+    pub fn uploaded_file(&self, handle: &str) -> Option<UploadedFile> {
+        self.with_state(|s| s.file_handles.get(handle).cloned())
     }
 
     /// Every webhook emitted, delivered or not.
@@ -426,11 +482,12 @@ pub(crate) fn authorize(st: &State, headers: &HeaderMap, version: &str) -> Resul
     }
 }
 
-/// Meta's answer for an id that is not ours.
-pub(crate) fn unknown_object(id: &str) -> GraphErr {
+/// Meta's answer for an id that is not ours, naming the method of the request.
+pub(crate) fn unknown_object(method: &axum::http::Method, id: &str) -> GraphErr {
+    let method = method.as_str().to_ascii_lowercase();
     GraphErr::new(
         100,
-        format!("Unsupported request - method type: post. Object with ID '{id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation."),
+        format!("Unsupported {method} request. Object with ID '{id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api"),
     )
     .subcode(33)
 }

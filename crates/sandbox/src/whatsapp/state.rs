@@ -10,6 +10,9 @@ use serde_json::{json, Value};
 use super::faults::Fault;
 use super::rate::{Bucket, RateLimits};
 
+/// The example handle of the seeded media headers (shaped like the `h` of Meta's resumable upload).
+pub(crate) const SEED_HEADER_HANDLE: &str = "4::aW1hZ2UvanBlZw==:ARZsandboxSeedHeaderHandle";
+
 /// Unix seconds now.
 pub(crate) fn now_unix() -> i64 {
     SystemTime::now()
@@ -130,6 +133,8 @@ pub struct SimTemplate {
     pub category: String,
     pub parameter_format: String,
     pub components: Vec<Value>,
+    /// `GREEN`, `YELLOW`, `RED` or `UNKNOWN` (new templates).
+    pub quality_score: String,
 }
 
 impl SimTemplate {
@@ -141,10 +146,13 @@ impl SimTemplate {
         })
     }
 
+    /// The component of that type; Meta reads types in any case (`BODY`, `body`).
     pub fn component(&self, kind: &str) -> Option<&Value> {
-        self.components
-            .iter()
-            .find(|c| c.get("type").and_then(Value::as_str) == Some(kind))
+        self.components.iter().find(|c| {
+            c.get("type")
+                .and_then(Value::as_str)
+                .is_some_and(|t| t.eq_ignore_ascii_case(kind))
+        })
     }
 }
 
@@ -206,6 +214,10 @@ pub(crate) struct State {
     pub log: Vec<LogEntry>,
     pub webhooks: Vec<WebhookRecord>,
     pub subscribed: bool,
+    /// Resumable upload sessions, by key (the id without `upload:` and the signature).
+    pub uploads: HashMap<String, super::uploads::UploadSession>,
+    /// Finished uploads, by file handle (`h`).
+    pub file_handles: HashMap<String, super::uploads::UploadedFile>,
     pub override_callback_uri: Option<String>,
     pub rates: RateLimits,
     pub throughput: Option<Bucket>,
@@ -263,13 +275,15 @@ impl State {
     }
 
     fn seed_templates(&mut self) {
+        // With the `example` blocks Meta requires at creation (and returns in the list).
         let seeds = [
             (
                 "hola",
                 "es_AR",
                 "UTILITY",
                 "POSITIONAL",
-                json!([{"type": "BODY", "text": "¡Hola {{1}}! Gracias por escribirnos."}]),
+                json!([{"type": "BODY", "text": "¡Hola {{1}}! Gracias por escribirnos.",
+                    "example": {"body_text": [["Juan"]]}}]),
             ),
             (
                 "pedido_listo",
@@ -277,11 +291,14 @@ impl State {
                 "UTILITY",
                 "POSITIONAL",
                 json!([
-                    {"type": "HEADER", "format": "IMAGE"},
-                    {"type": "BODY", "text": "Hola {{1}}, tu pedido por {{2}} está listo desde el {{3}}."},
+                    {"type": "HEADER", "format": "IMAGE",
+                        "example": {"header_handle": [SEED_HEADER_HANDLE]}},
+                    {"type": "BODY", "text": "Hola {{1}}, tu pedido por {{2}} está listo desde el {{3}}.",
+                        "example": {"body_text": [["Juan", "$ 12.500", "lunes 3"]]}},
                     {"type": "FOOTER", "text": "Mostrador"},
                     {"type": "BUTTONS", "buttons": [
-                        {"type": "URL", "text": "Ver pedido", "url": "https://example.com/p/{{1}}"},
+                        {"type": "URL", "text": "Ver pedido", "url": "https://example.com/p/{{1}}",
+                            "example": ["https://example.com/p/A-1042"]},
                         {"type": "QUICK_REPLY", "text": "Cancelar"},
                         {"type": "COPY_CODE", "example": "DESC10"}]}
                 ]),
@@ -292,8 +309,13 @@ impl State {
                 "MARKETING",
                 "NAMED",
                 json!([
-                    {"type": "HEADER", "format": "TEXT", "text": "Hola {{first_name}}"},
-                    {"type": "BODY", "text": "{{first_name}}, tenés un {{descuento}} de descuento."}
+                    {"type": "HEADER", "format": "TEXT", "text": "Hola {{first_name}}",
+                        "example": {"header_text_named_params": [
+                            {"param_name": "first_name", "example": "Juan"}]}},
+                    {"type": "BODY", "text": "{{first_name}}, tenés un {{descuento}} de descuento.",
+                        "example": {"body_text_named_params": [
+                            {"param_name": "first_name", "example": "Juan"},
+                            {"param_name": "descuento", "example": "10 %"}]}}
                 ]),
             ),
             (
@@ -302,8 +324,10 @@ impl State {
                 "UTILITY",
                 "POSITIONAL",
                 json!([
-                    {"type": "HEADER", "format": "DOCUMENT"},
-                    {"type": "BODY", "text": "Adjuntamos tu factura {{1}}."}
+                    {"type": "HEADER", "format": "DOCUMENT",
+                        "example": {"header_handle": [SEED_HEADER_HANDLE]}},
+                    {"type": "BODY", "text": "Adjuntamos tu factura {{1}}.",
+                        "example": {"body_text": [["B 0001-00000042"]]}}
                 ]),
             ),
             (
@@ -328,6 +352,7 @@ impl State {
                 category: cat.into(),
                 parameter_format: fmt.into(),
                 components: comps.as_array().cloned().unwrap_or_default(),
+                quality_score: "UNKNOWN".into(),
             });
         }
     }

@@ -107,7 +107,8 @@ fn check_text_params(
             }
             other => {
                 return Err(format_mismatch(format!(
-                    "{what}: parameter type {other:?} is not allowed here"
+                    "{what}: parameter type {} is not allowed here",
+                    if other.is_empty() { "(none)" } else { other }
                 )))
             }
         }
@@ -118,7 +119,7 @@ fn check_text_params(
             }
             (true, Some(n)) => {
                 return Err(count_mismatch(
-                    &format!("{what} (parameter_name {n:?} is not in the template)"),
+                    &format!("{what} (parameter_name {n} is not in the template)"),
                     vars.len(),
                     given.len(),
                 ))
@@ -144,6 +145,13 @@ fn check_text_params(
         ));
     }
     Ok(())
+}
+
+/// A component's `type`, lower-cased.
+fn component_type(c: &Value) -> Option<String> {
+    c.get("type")
+        .and_then(Value::as_str)
+        .map(str::to_ascii_lowercase)
 }
 
 /// Checks a `template` object; returns the pricing category.
@@ -194,18 +202,25 @@ pub fn check(st: &State, obj: &Value) -> Result<&'static str, GraphErr> {
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
+    // Meta reads component types and sub-types in any case (`BODY`, `body`, `URL`, `url`).
     let of_type = |ty: &str| {
         given
             .iter()
-            .find(|c| c.get("type").and_then(Value::as_str) == Some(ty))
+            .find(|c| component_type(c).as_deref() == Some(ty))
     };
     for c in &given {
-        match c.get("type").and_then(Value::as_str) {
+        match component_type(c).as_deref() {
             Some("header" | "body" | "button") => {}
-            other => {
+            Some(_) => {
                 return Err(GraphErr::invalid(format!(
-                    "component type {other:?} is not valid"
+                    "component type {} is not valid; use header, body or button",
+                    c["type"].as_str().unwrap_or_default()
                 )))
+            }
+            None => {
+                return Err(GraphErr::invalid(
+                    "every component needs a type: header, body or button",
+                ))
             }
         }
     }
@@ -213,7 +228,11 @@ pub fn check(st: &State, obj: &Value) -> Result<&'static str, GraphErr> {
     // Header.
     let header = t.component("HEADER");
     let header_params = params(of_type("header"));
-    match header.and_then(|h| h.get("format")).and_then(Value::as_str) {
+    let header_format = header
+        .and_then(|h| h.get("format"))
+        .and_then(Value::as_str)
+        .map(str::to_ascii_uppercase);
+    match header_format.as_deref() {
         None => {
             if !header_params.is_empty() {
                 return Err(count_mismatch("header", 0, header_params.len()));
@@ -301,7 +320,7 @@ pub fn check(st: &State, obj: &Value) -> Result<&'static str, GraphErr> {
     let mut seen = BTreeSet::new();
     for c in given
         .iter()
-        .filter(|c| c.get("type").and_then(Value::as_str) == Some("button"))
+        .filter(|c| component_type(c).as_deref() == Some("button"))
     {
         let index: usize = match c.get("index") {
             Some(Value::String(s)) => s
@@ -323,9 +342,14 @@ pub fn check(st: &State, obj: &Value) -> Result<&'static str, GraphErr> {
         let sub = c
             .get("sub_type")
             .and_then(Value::as_str)
-            .unwrap_or_default();
-        let ty = b.get("type").and_then(Value::as_str).unwrap_or_default();
-        let expected = match ty {
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let ty = b
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_ascii_uppercase();
+        let expected = match ty.as_str() {
             "URL" => "url",
             "QUICK_REPLY" => "quick_reply",
             "COPY_CODE" => "copy_code",
@@ -337,7 +361,8 @@ pub fn check(st: &State, obj: &Value) -> Result<&'static str, GraphErr> {
         };
         if sub != expected {
             return Err(format_mismatch(format!(
-                "button {index}: expected sub_type {expected}, got {sub:?}"
+                "button {index}: expected sub_type {expected}, got {}",
+                if sub.is_empty() { "none" } else { &sub }
             )));
         }
         let p = params(Some(c));
@@ -365,7 +390,10 @@ pub fn check(st: &State, obj: &Value) -> Result<&'static str, GraphErr> {
     }
     // A dynamic URL button needs its parameter.
     for (i, b) in buttons.iter().enumerate() {
-        let dynamic = b.get("type").and_then(Value::as_str) == Some("URL")
+        let dynamic = b
+            .get("type")
+            .and_then(Value::as_str)
+            .is_some_and(|t| t.eq_ignore_ascii_case("URL"))
             && b.get("url")
                 .and_then(Value::as_str)
                 .is_some_and(|u| u.contains("{{"));

@@ -5,13 +5,13 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
 use super::graph_error::GraphErr;
-use super::state::{SimTemplate, TemplateReview};
+use super::state::{SimTemplate, State as SimState, TemplateReview, SEED_HEADER_HANDLE};
 use super::template_rules::variables;
 use super::{authorize, success, unknown_object, webhooks, Shared};
 
@@ -21,7 +21,13 @@ pub(crate) struct ListQuery {
     after: Option<String>,
     name: Option<String>,
     status: Option<String>,
+    /// `total_count`, `message_template_count`, `message_template_limit`,
+    /// `are_translations_complete` (comma-separated), or `true` for all.
+    summary: Option<String>,
 }
+
+/// How many templates (names × languages) a WABA may have.
+const TEMPLATE_LIMIT: usize = 250;
 
 pub(crate) async fn list(
     State(shared): State<Shared>,
@@ -34,7 +40,7 @@ pub(crate) async fn list(
         return e.into_response();
     }
     if id != st.account.waba_id {
-        return unknown_object(&id).into_response();
+        return unknown_object(&Method::GET, &id).into_response();
     }
     let all: Vec<&SimTemplate> = st
         .templates
@@ -72,6 +78,24 @@ pub(crate) async fn list(
         }
         answer["paging"] = paging;
     }
+    if let Some(summary) = q.summary.as_deref() {
+        let all_fields = summary == "true" || summary == "1";
+        let wanted = |f: &str| all_fields || summary.split(',').any(|s| s.trim() == f);
+        let mut out = serde_json::Map::new();
+        if wanted("total_count") {
+            out.insert("total_count".into(), json!(all.len()));
+        }
+        if wanted("message_template_count") {
+            out.insert("message_template_count".into(), json!(st.templates.len()));
+        }
+        if wanted("message_template_limit") {
+            out.insert("message_template_limit".into(), json!(TEMPLATE_LIMIT));
+        }
+        if wanted("are_translations_complete") {
+            out.insert("are_translations_complete".into(), json!(true));
+        }
+        answer["summary"] = Value::Object(out);
+    }
     let path = format!("/{version}/{id}/message_templates");
     st.log(
         "list_templates",
@@ -81,6 +105,51 @@ pub(crate) async fn list(
         json!({ "count": end - start }),
     );
     Json(answer).into_response()
+}
+
+/// A media header's example must be a file handle from the resumable upload API, of a type that
+/// fits the header; Meta refuses anything else (a URL, a media id) with subcode 2388273.
+fn check_header_example(st: &SimState, components: &[Value]) -> Result<(), GraphErr> {
+    let Some(header) = components.iter().find(|c| {
+        c.get("type")
+            .and_then(Value::as_str)
+            .is_some_and(|t| t.eq_ignore_ascii_case("HEADER"))
+    }) else {
+        return Ok(());
+    };
+    let format = header
+        .get("format")
+        .and_then(Value::as_str)
+        .unwrap_or("TEXT")
+        .to_ascii_uppercase();
+    if !matches!(format.as_str(), "IMAGE" | "VIDEO" | "DOCUMENT") {
+        return Ok(());
+    }
+    let missing = |details: String| {
+        GraphErr::invalid(details)
+            .subcode(2388273)
+            .with_message(format!(
+            "Templates with {format} header type need an example/sample, but it was not provided."
+        ))
+    };
+    let handle = header
+        .pointer("/example/header_handle/0")
+        .and_then(Value::as_str)
+        .ok_or_else(|| missing("example.header_handle is required for a media header.".into()))?;
+    if handle == SEED_HEADER_HANDLE {
+        return Ok(());
+    }
+    match st.file_handles.get(handle) {
+        Some(f) if f.fits_header(&format) => Ok(()),
+        Some(f) => Err(missing(format!(
+            "the file of example.header_handle is {}, which does not fit a {format} header.",
+            f.file_type
+        ))),
+        None => Err(missing(
+            "example.header_handle is not a handle from the resumable upload API (POST /{app-id}/uploads)."
+                .into(),
+        )),
+    }
 }
 
 fn validate_new(body: &Value) -> Result<(String, String, String, String, Vec<Value>), GraphErr> {
@@ -121,7 +190,11 @@ fn validate_new(body: &Value) -> Result<(String, String, String, String, Vec<Val
         .ok_or_else(|| GraphErr::invalid("The parameter components is required."))?;
     let body_c = components
         .iter()
-        .find(|c| c.get("type").and_then(Value::as_str) == Some("BODY"))
+        .find(|c| {
+            c.get("type")
+                .and_then(Value::as_str)
+                .is_some_and(|t| t.eq_ignore_ascii_case("BODY"))
+        })
         .ok_or_else(|| GraphErr::invalid("A template needs a BODY component."))?;
     let text = body_c
         .get("text")
@@ -170,11 +243,12 @@ pub(crate) async fn create(
         (|| {
             authorize(&st, &headers, &version)?;
             if id != st.account.waba_id {
-                return Err(unknown_object(&id));
+                return Err(unknown_object(&Method::POST, &id));
             }
             let req: Value = serde_json::from_slice(&body)
                 .map_err(|_| GraphErr::invalid("The request body is not valid JSON."))?;
             let (name, language, category, format, components) = validate_new(&req)?;
+            check_header_example(&st, &components)?;
             if st
                 .templates
                 .iter()
@@ -194,6 +268,7 @@ pub(crate) async fn create(
                 category: category.clone(),
                 parameter_format: format,
                 components,
+                quality_score: "UNKNOWN".into(),
             });
             let answer = json!({ "id": tid, "status": "PENDING", "category": category });
             st.log(
@@ -259,6 +334,61 @@ pub(crate) fn set_status(
     true
 }
 
+/// The template's id as Meta writes it in webhooks (a number).
+fn webhook_id(t: &SimTemplate) -> Value {
+    t.id.parse::<u64>()
+        .map(Value::from)
+        .unwrap_or_else(|_| json!(t.id))
+}
+
+/// Re-categorizes a template and emits `template_category_update`.
+pub(crate) fn set_category(shared: &Shared, name: &str, language: &str, category: &str) -> bool {
+    let value = {
+        let mut st = shared.state.lock().unwrap();
+        let Some(t) = st
+            .templates
+            .iter_mut()
+            .find(|t| t.name == name && t.language == language)
+        else {
+            return false;
+        };
+        let previous = std::mem::replace(&mut t.category, category.to_owned());
+        json!({
+            "message_template_id": webhook_id(t),
+            "message_template_name": t.name,
+            "message_template_language": t.language,
+            "previous_category": previous,
+            "new_category": category,
+        })
+    };
+    webhooks::emit(shared, "template_category_update", value);
+    true
+}
+
+/// Changes a template's quality and emits `message_template_quality_update`.
+pub(crate) fn set_quality(shared: &Shared, name: &str, language: &str, score: &str) -> bool {
+    let value = {
+        let mut st = shared.state.lock().unwrap();
+        let Some(t) = st
+            .templates
+            .iter_mut()
+            .find(|t| t.name == name && t.language == language)
+        else {
+            return false;
+        };
+        let previous = std::mem::replace(&mut t.quality_score, score.to_owned());
+        json!({
+            "previous_quality_score": previous,
+            "new_quality_score": score,
+            "message_template_id": webhook_id(t),
+            "message_template_name": t.name,
+            "message_template_language": t.language,
+        })
+    };
+    webhooks::emit(shared, "message_template_quality_update", value);
+    true
+}
+
 #[derive(serde::Deserialize)]
 pub(crate) struct DeleteQuery {
     name: Option<String>,
@@ -276,7 +406,7 @@ pub(crate) async fn delete(
         return e.into_response();
     }
     if id != st.account.waba_id {
-        return unknown_object(&id).into_response();
+        return unknown_object(&Method::DELETE, &id).into_response();
     }
     let Some(name) = q.name.clone() else {
         return GraphErr::invalid("The parameter name is required.").into_response();

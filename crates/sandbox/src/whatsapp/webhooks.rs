@@ -134,7 +134,18 @@ pub(crate) fn status_value(
         }
         None => {}
     }
-    json!({ "messaging_product": "whatsapp", "metadata": metadata(st), "statuses": [s] })
+    json!({ "messaging_product": "whatsapp", "metadata": metadata(st),
+        "contacts": [status_contact(st, recipient)], "statuses": [s] })
+}
+
+/// The recipient's ids, as Meta sends them beside statuses (the business-scoped user id may change,
+/// so each status says who it is for now).
+fn status_contact(st: &State, recipient: &str) -> Value {
+    match st.customer_by_recipient(recipient) {
+        Some(c) => json!({ "wa_id": c.wa_id, "user_id": c.bsuid }),
+        None if recipient.contains('.') => json!({ "user_id": recipient }),
+        None => json!({ "wa_id": recipient }),
+    }
 }
 
 /// Schedules the status webhooks of an accepted message according to the plan.

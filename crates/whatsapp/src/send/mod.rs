@@ -251,7 +251,8 @@ impl SendOutcome {
             id: MessageId,
             message_status: Option<String>,
         }
-        let r: Resp = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+        let r: Resp = serde_json::from_slice(body)
+            .map_err(|e| crate::webhook::describe("send answer", &e))?;
         let m = r
             .messages
             .into_iter()

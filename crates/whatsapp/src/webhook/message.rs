@@ -4,9 +4,10 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::contact::{lenient_bsuid, lenient_wa_id};
+use super::contact::{lenient_bsuid, lenient_wa_id, Lenient};
 use super::error::WebhookError;
 use super::raw::RawJson;
+use super::reason::Reason;
 use super::scalar;
 use crate::ids::{Bsuid, MediaId, MessageId, WaId};
 
@@ -204,10 +205,15 @@ impl MessageKind {
 #[derive(Debug, Clone, PartialEq)]
 pub struct InboundMessage {
     pub id: MessageId,
-    /// The customer's number; may be missing for a customer with a username.
+    /// The customer's number; may be missing for a customer with a username, and is `None` when
+    /// it does not have a `wa_id`'s shape (see `from_raw`).
     pub from: Option<WaId>,
-    /// The customer's BSUID.
+    /// `from` exactly as sent (a number rendered as digits), valid or not.
+    pub from_raw: Option<String>,
+    /// The customer's BSUID (`None` when it does not have a BSUID's shape).
     pub from_user_id: Option<Bsuid>,
+    /// `from_user_id` exactly as sent, valid or not.
+    pub from_user_id_raw: Option<String>,
     pub from_parent_user_id: Option<Bsuid>,
     /// Unix seconds.
     pub timestamp: Option<i64>,
@@ -287,11 +293,11 @@ struct SystemWire {
 pub(crate) struct MessageWire {
     id: MessageId,
     #[serde(default, deserialize_with = "lenient_wa_id")]
-    from: Option<WaId>,
+    from: Lenient<WaId>,
     #[serde(default, deserialize_with = "lenient_bsuid")]
-    from_user_id: Option<Bsuid>,
+    from_user_id: Lenient<Bsuid>,
     #[serde(default, deserialize_with = "lenient_bsuid")]
-    from_parent_user_id: Option<Bsuid>,
+    from_parent_user_id: Lenient<Bsuid>,
     #[serde(default, deserialize_with = "scalar::opt_i64")]
     timestamp: Option<i64>,
     #[serde(rename = "type", default)]
@@ -320,9 +326,9 @@ pub(crate) struct MessageWire {
 struct MinimalWire {
     id: MessageId,
     #[serde(default, deserialize_with = "lenient_wa_id")]
-    from: Option<WaId>,
+    from: Lenient<WaId>,
     #[serde(default, deserialize_with = "lenient_bsuid")]
-    from_user_id: Option<Bsuid>,
+    from_user_id: Lenient<Bsuid>,
     #[serde(default, deserialize_with = "scalar::opt_i64")]
     timestamp: Option<i64>,
     #[serde(rename = "type", default, deserialize_with = "scalar::opt_string")]
@@ -330,16 +336,18 @@ struct MinimalWire {
 }
 
 /// Parses one message; `Err` only when even its id is unreadable.
-pub(crate) fn parse(raw: &RawValue) -> Result<InboundMessage, String> {
-    match serde_json::from_str::<MessageWire>(raw.get()) {
-        Ok(w) => convert(w, Some(raw)).ok_or_else(|| "unconvertible message".to_owned()),
+pub(crate) fn parse(raw: &RawValue) -> Result<InboundMessage, Reason> {
+    match super::object::from_str::<MessageWire>(raw.get()) {
+        Ok(w) => convert(w, Some(raw)).ok_or(Reason::shape("message")),
         Err(typed_err) => {
-            let m: MinimalWire = serde_json::from_str(raw.get())
-                .map_err(|_| format!("message without a readable id: {typed_err}"))?;
+            let m: MinimalWire = super::object::from_str(raw.get())
+                .map_err(|_| Reason::from_serde("message without a readable id", &typed_err))?;
             Ok(InboundMessage {
                 id: m.id,
-                from: m.from,
-                from_user_id: m.from_user_id,
+                from: m.from.typed,
+                from_raw: m.from.raw,
+                from_user_id: m.from_user_id.typed,
+                from_user_id_raw: m.from_user_id.raw,
                 from_parent_user_id: None,
                 timestamp: m.timestamp,
                 context: None,
@@ -413,9 +421,11 @@ pub(crate) fn convert(w: MessageWire, raw: Option<&RawValue>) -> Option<InboundM
     })?;
     Some(InboundMessage {
         id: w.id,
-        from: w.from,
-        from_user_id: w.from_user_id,
-        from_parent_user_id: w.from_parent_user_id,
+        from: w.from.typed,
+        from_raw: w.from.raw,
+        from_user_id: w.from_user_id.typed,
+        from_user_id_raw: w.from_user_id.raw,
+        from_parent_user_id: w.from_parent_user_id.typed,
         timestamp: w.timestamp,
         context: w.context,
         referral: w.referral,

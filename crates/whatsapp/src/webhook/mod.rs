@@ -7,8 +7,10 @@
 mod contact;
 mod error;
 mod message;
+mod object;
 mod raw;
-mod scalar;
+mod reason;
+pub(crate) mod scalar;
 mod status;
 mod template_event;
 
@@ -19,9 +21,12 @@ pub use message::{
     ReferredProduct, SharedContact, SharedEmail, SharedName, SharedOrg, SharedPhone,
 };
 pub use raw::RawJson;
+pub(crate) use reason::describe;
+pub use reason::{FailureKind, Reason};
 pub use status::{Conversation, Origin, Pricing, Status, StatusKind};
 pub use template_event::{TemplateCategoryUpdate, TemplateQualityUpdate, TemplateStatusUpdate};
 
+use object::Obj;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -32,7 +37,7 @@ pub const OBJECT: &str = "whatsapp_business_account";
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseError {
     #[error("the webhook body is not a JSON envelope with `entry`: {0}")]
-    NotAnEnvelope(String),
+    NotAnEnvelope(Reason),
     #[error("the webhook is for {0:?}, not {OBJECT:?}: check where the relay routes it")]
     WrongObject(String),
 }
@@ -89,12 +94,23 @@ pub struct Metadata {
 }
 
 /// Something that could not be read, with where it was and why.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Unparsed {
     /// `entry[0].changes[1].value.messages[2]`.
     pub path: String,
-    pub reason: String,
+    pub reason: Reason,
     pub raw: RawJson,
+}
+
+impl std::fmt::Debug for Unparsed {
+    // The raw item may be a customer's message: only its size is shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Unparsed")
+            .field("path", &self.path)
+            .field("reason", &format_args!("{}", self.reason))
+            .field("raw_bytes", &self.raw.get().len())
+            .finish()
+    }
 }
 
 /// An inbound message with what routes it.
@@ -152,17 +168,17 @@ impl Notification {
     }
 }
 
+/// The contact whose ids match the message's. A batch's single contact is attached to a message
+/// only when the message carries no id at all: a message from another number or BSUID is not
+/// that person.
 fn find_contact<'a>(contacts: &'a [Contact], m: &InboundMessage) -> Option<&'a Contact> {
+    let same = |a: &Option<String>, b: &Option<String>| a.is_some() && a == b;
     contacts
         .iter()
-        .find(|c| {
-            (m.from_user_id.is_some() && c.user_id == m.from_user_id)
-                || (m.from.is_some() && c.wa_id == m.from)
-        })
-        .or(if contacts.len() == 1 {
-            contacts.first()
-        } else {
-            None
+        .find(|c| same(&m.from_user_id_raw, &c.user_id_raw) || same(&m.from_raw, &c.wa_id_raw))
+        .or_else(|| match contacts {
+            [only] if m.from_raw.is_none() && m.from_user_id_raw.is_none() => Some(only),
+            _ => None,
         })
 }
 
@@ -211,7 +227,7 @@ struct FastEnvelope<'a> {
     #[serde(default)]
     object: Option<String>,
     #[serde(borrow)]
-    entry: Vec<FastEntry<'a>>,
+    entry: Vec<Obj<FastEntry<'a>>>,
 }
 
 #[derive(Deserialize)]
@@ -221,7 +237,7 @@ struct FastEntry<'a> {
     #[serde(default, deserialize_with = "scalar::opt_i64")]
     time: Option<i64>,
     #[serde(borrow, default)]
-    changes: Vec<ChangeWire<'a>>,
+    changes: Vec<Obj<ChangeWire<'a>>>,
 }
 
 #[derive(Deserialize)]
@@ -229,13 +245,13 @@ struct FastMessagesValue {
     #[serde(default)]
     metadata: Option<Metadata>,
     #[serde(default)]
-    contacts: Vec<Contact>,
+    contacts: Vec<Obj<Contact>>,
     #[serde(default)]
-    messages: Vec<message::MessageWire>,
+    messages: Vec<Obj<message::MessageWire>>,
     #[serde(default)]
-    statuses: Vec<status::StatusWire>,
+    statuses: Vec<Obj<status::StatusWire>>,
     #[serde(default)]
-    errors: Vec<WebhookError>,
+    errors: Vec<Obj<WebhookError>>,
 }
 
 /// Parses a webhook body. Fails only when the body is not a WhatsApp envelope at all.
@@ -243,7 +259,7 @@ struct FastMessagesValue {
 /// Well-formed payloads take a typed fast path; anything unusual at any level (a malformed item,
 /// an unknown message type) is parsed again item by item so that it can be kept raw.
 pub fn parse(body: &[u8]) -> Result<Notification, ParseError> {
-    if let Ok(env) = serde_json::from_slice::<FastEnvelope<'_>>(body) {
+    if let Ok(env) = object::from_slice::<FastEnvelope<'_>>(body) {
         if let Some(o) = &env.object {
             if o != OBJECT {
                 return Err(ParseError::WrongObject(o.clone()));
@@ -253,13 +269,13 @@ pub fn parse(body: &[u8]) -> Result<Notification, ParseError> {
             entries: Vec::with_capacity(env.entry.len()),
             unparsed: Vec::new(),
         };
-        for (i, e) in env.entry.into_iter().enumerate() {
+        for (i, Obj(e)) in env.entry.into_iter().enumerate() {
             let mut entry = Entry {
                 id: e.id,
                 time: e.time,
                 changes: Vec::with_capacity(e.changes.len()),
             };
-            for (j, c) in e.changes.into_iter().enumerate() {
+            for (j, Obj(c)) in e.changes.into_iter().enumerate() {
                 let value = c.value;
                 match change_from(
                     c.field,
@@ -282,8 +298,8 @@ pub fn parse(body: &[u8]) -> Result<Notification, ParseError> {
 }
 
 fn parse_item_by_item(body: &[u8]) -> Result<Notification, ParseError> {
-    let env: EnvelopeWire<'_> =
-        serde_json::from_slice(body).map_err(|e| ParseError::NotAnEnvelope(e.to_string()))?;
+    let env: EnvelopeWire<'_> = object::from_slice(body)
+        .map_err(|e| ParseError::NotAnEnvelope(Reason::from_serde("envelope", &e)))?;
     if let Some(o) = &env.object {
         if o != OBJECT {
             return Err(ParseError::WrongObject(o.clone()));
@@ -295,10 +311,11 @@ fn parse_item_by_item(body: &[u8]) -> Result<Notification, ParseError> {
     };
     for (i, raw) in env.entry.iter().enumerate() {
         let path = || format!("entry[{i}]");
-        let e: EntryWire<'_> = match serde_json::from_str(raw.get()) {
+        let e: EntryWire<'_> = match object::from_str(raw.get()) {
             Ok(e) => e,
             Err(err) => {
-                n.unparsed.push(unparsed(path(), err.to_string(), raw));
+                n.unparsed
+                    .push(unparsed(path(), Reason::from_serde("entry", &err), raw));
                 continue;
             }
         };
@@ -309,10 +326,11 @@ fn parse_item_by_item(body: &[u8]) -> Result<Notification, ParseError> {
         };
         for (j, raw) in e.changes.iter().enumerate() {
             let path = format!("entry[{i}].changes[{j}]");
-            let c = match serde_json::from_str::<ChangeWire<'_>>(raw.get()) {
+            let c = match object::from_str::<ChangeWire<'_>>(raw.get()) {
                 Ok(c) => c,
                 Err(e) => {
-                    n.unparsed.push(unparsed(path, e.to_string(), raw));
+                    n.unparsed
+                        .push(unparsed(path, Reason::from_serde("change", &e), raw));
                     continue;
                 }
             };
@@ -327,7 +345,7 @@ fn parse_item_by_item(body: &[u8]) -> Result<Notification, ParseError> {
     Ok(n)
 }
 
-fn unparsed(path: String, reason: String, raw: &RawValue) -> Unparsed {
+fn unparsed(path: String, reason: Reason, raw: &RawValue) -> Unparsed {
     Unparsed {
         path,
         reason,
@@ -340,9 +358,11 @@ fn change_from(
     value: &RawValue,
     path: impl Fn() -> String,
     bad: &mut Vec<Unparsed>,
-) -> Result<Change, String> {
+) -> Result<Change, Reason> {
     let c = ChangeWire { field, value };
-    let typed = |r: Result<Change, serde_json::Error>| r.map_err(|e| e.to_string());
+    let typed = |r: Result<Change, serde_json::Error>| {
+        r.map_err(|e| Reason::from_serde("template update", &e))
+    };
     match c.field.as_str() {
         "messages" => {
             if let Some(v) = fast_messages_value(c.value) {
@@ -351,13 +371,13 @@ fn change_from(
             parse_messages_value(c.value, &format!("{}.value", path()), bad).map(Change::Messages)
         }
         "message_template_status_update" => {
-            typed(serde_json::from_str(c.value.get()).map(Change::TemplateStatus))
+            typed(object::from_str(c.value.get()).map(Change::TemplateStatus))
         }
         "template_category_update" => {
-            typed(serde_json::from_str(c.value.get()).map(Change::TemplateCategory))
+            typed(object::from_str(c.value.get()).map(Change::TemplateCategory))
         }
         "message_template_quality_update" => {
-            typed(serde_json::from_str(c.value.get()).map(Change::TemplateQuality))
+            typed(object::from_str(c.value.get()).map(Change::TemplateQuality))
         }
         _ => Ok(Change::Other {
             field: c.field,
@@ -368,17 +388,21 @@ fn change_from(
 
 /// `None` when anything in the value needs the item-by-item path.
 fn fast_messages_value(raw: &RawValue) -> Option<MessagesValue> {
-    let w: FastMessagesValue = serde_json::from_str(raw.get()).ok()?;
+    let w: FastMessagesValue = object::from_str(raw.get()).ok()?;
     let mut messages = Vec::with_capacity(w.messages.len());
-    for m in w.messages {
+    for Obj(m) in w.messages {
         messages.push(message::convert(m, None)?);
     }
     Some(MessagesValue {
         metadata: w.metadata.unwrap_or_default(),
-        contacts: w.contacts,
+        contacts: object::inner(w.contacts),
         messages,
-        statuses: w.statuses.into_iter().map(status::convert).collect(),
-        errors: w.errors,
+        statuses: w
+            .statuses
+            .into_iter()
+            .map(|s| status::convert(s.0))
+            .collect(),
+        errors: object::inner(w.errors),
     })
 }
 
@@ -386,8 +410,9 @@ fn parse_messages_value(
     raw: &RawValue,
     path: &str,
     bad: &mut Vec<Unparsed>,
-) -> Result<MessagesValue, String> {
-    let w: MessagesValueWire<'_> = serde_json::from_str(raw.get()).map_err(|e| e.to_string())?;
+) -> Result<MessagesValue, Reason> {
+    let w: MessagesValueWire<'_> =
+        object::from_str(raw.get()).map_err(|e| Reason::from_serde("messages value", &e))?;
     let mut v = MessagesValue {
         metadata: w.metadata.unwrap_or_default(),
         contacts: Vec::with_capacity(w.contacts.len()),
@@ -396,9 +421,13 @@ fn parse_messages_value(
         errors: Vec::new(),
     };
     for (k, c) in w.contacts.iter().enumerate() {
-        match serde_json::from_str::<Contact>(c.get()) {
+        match object::from_str::<Contact>(c.get()) {
             Ok(c) => v.contacts.push(c),
-            Err(e) => bad.push(unparsed(format!("{path}.contacts[{k}]"), e.to_string(), c)),
+            Err(e) => bad.push(unparsed(
+                format!("{path}.contacts[{k}]"),
+                Reason::from_serde("contact", &e),
+                c,
+            )),
         }
     }
     for (k, m) in w.messages.iter().enumerate() {
@@ -414,9 +443,13 @@ fn parse_messages_value(
         }
     }
     for (k, e) in w.errors.iter().enumerate() {
-        match serde_json::from_str::<WebhookError>(e.get()) {
+        match object::from_str::<WebhookError>(e.get()) {
             Ok(err) => v.errors.push(err),
-            Err(x) => bad.push(unparsed(format!("{path}.errors[{k}]"), x.to_string(), e)),
+            Err(x) => bad.push(unparsed(
+                format!("{path}.errors[{k}]"),
+                Reason::from_serde("error", &x),
+                e,
+            )),
         }
     }
     Ok(v)

@@ -79,6 +79,16 @@ pub(crate) fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D:
     })
 }
 
+/// `"4096"` or `4096` ⇒ `Some(4096)` (sizes: Meta's spec says string, some answers are numbers).
+pub(crate) fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    Ok(match scalar(d)? {
+        Scalar::Int(i) => u64::try_from(i).ok(),
+        Scalar::Borrowed(s) => s.trim().parse().ok(),
+        Scalar::Str(s) => s.trim().parse().ok(),
+        _ => None,
+    })
+}
+
 /// A string, or a number rendered as a string (ids, prices).
 pub(crate) fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Ok(match scalar(d)? {
@@ -91,15 +101,12 @@ pub(crate) fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Strin
     })
 }
 
-/// Applies `f` to a string value without copying it first; other shapes give `None`.
-pub(crate) fn opt_str_map<'de, D: Deserializer<'de>, T>(
-    d: D,
-    f: impl FnOnce(&str) -> Option<T>,
-) -> Result<Option<T>, D::Error> {
+/// An id: a string, or an integer rendered as digits; other shapes give `None`.
+pub(crate) fn opt_id_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Ok(match scalar(d)? {
-        Scalar::Borrowed(s) => f(s),
-        Scalar::Str(s) => f(&s),
-        Scalar::Int(i) => f(&i.to_string()),
+        Scalar::Borrowed(s) => Some(s.to_owned()),
+        Scalar::Str(s) => Some(s),
+        Scalar::Int(i) => Some(i.to_string()),
         _ => None,
     })
 }

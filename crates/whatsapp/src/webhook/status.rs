@@ -3,8 +3,9 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::contact::{lenient_bsuid, lenient_wa_id};
+use super::contact::{lenient_bsuid, lenient_wa_id, Lenient};
 use super::error::WebhookError;
+use super::reason::Reason;
 use super::scalar;
 use crate::ids::{Bsuid, MessageId, WaId};
 
@@ -115,9 +116,9 @@ pub(crate) struct StatusWire {
     #[serde(default, deserialize_with = "scalar::opt_i64")]
     timestamp: Option<i64>,
     #[serde(default, deserialize_with = "lenient_wa_id")]
-    recipient_id: Option<WaId>,
+    recipient_id: Lenient<WaId>,
     #[serde(default, deserialize_with = "lenient_bsuid")]
-    recipient_user_id: Option<Bsuid>,
+    recipient_user_id: Lenient<Bsuid>,
     #[serde(default, deserialize_with = "scalar::opt_string")]
     biz_opaque_callback_data: Option<String>,
     conversation: Option<Conversation>,
@@ -140,8 +141,8 @@ pub(crate) fn convert(w: StatusWire) -> Status {
         id: w.id,
         status: StatusKind::from_wire(&w.status),
         timestamp: w.timestamp,
-        recipient_id: w.recipient_id,
-        recipient_user_id: w.recipient_user_id,
+        recipient_id: w.recipient_id.typed,
+        recipient_user_id: w.recipient_user_id.typed,
         callback_data: w.biz_opaque_callback_data,
         conversation: w.conversation,
         pricing: w.pricing,
@@ -151,12 +152,12 @@ pub(crate) fn convert(w: StatusWire) -> Status {
 
 /// Parses one status; a malformed optional part (pricing, conversation, errors) is dropped
 /// rather than losing the status itself.
-pub(crate) fn parse(raw: &RawValue) -> Result<Status, String> {
-    match serde_json::from_str::<StatusWire>(raw.get()) {
+pub(crate) fn parse(raw: &RawValue) -> Result<Status, Reason> {
+    match super::object::from_str::<StatusWire>(raw.get()) {
         Ok(w) => Ok(convert(w)),
         Err(e) => {
-            let m: MinimalStatus = serde_json::from_str(raw.get())
-                .map_err(|_| format!("status without a readable id and status: {e}"))?;
+            let m: MinimalStatus = super::object::from_str(raw.get())
+                .map_err(|_| Reason::from_serde("status without a readable id and status", &e))?;
             Ok(Status {
                 id: m.id,
                 status: StatusKind::from_wire(&m.status),
