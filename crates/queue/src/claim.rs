@@ -200,4 +200,35 @@ mod tests {
         assert!(sql.contains("LIMIT ?10"));
         assert_eq!(sql.matches("UNION ALL").count(), 1);
     }
+
+    /// The whole claim statement uses the claim index per group and the serial index for the
+    /// conversation check, with no sort over the waiting rows.
+    #[tokio::test]
+    async fn claim_plan_is_indexed() {
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect("sqlite::memory:")
+            .await
+            .unwrap();
+        sqlx::migrate!("../../migrations").run(&pool).await.unwrap();
+        let sql = format!("EXPLAIN QUERY PLAN {}", claim_sql(2));
+        let mut q = sqlx::query(&sql)
+            .bind("now")
+            .bind("boot")
+            .bind("until")
+            .bind(10);
+        for _ in 0..2 {
+            q = q.bind("org").bind("whatsapp").bind(10);
+        }
+        let rows = q.fetch_all(&pool).await.unwrap();
+        let plan: Vec<String> = rows
+            .iter()
+            .map(|r| sqlx::Row::get::<String, _>(r, "detail"))
+            .collect();
+        let plan = plan.join("\n");
+        assert_eq!(plan.matches("USING INDEX jobs_claim").count(), 2, "{plan}");
+        assert!(plan.contains("jobs_serial"), "{plan}");
+        // The only sort allowed is the final merge of the groups' few candidates.
+        assert_eq!(plan.matches("TEMP B-TREE").count(), 1, "{plan}");
+    }
 }
