@@ -45,10 +45,10 @@ impl Queue {
     /// The job succeeded.
     pub async fn complete(&self, lease: &Lease) -> Result<(), QueueError> {
         let mut conn = self.inner.writer.acquire().await?;
-        let out = self.complete_in(&mut conn, lease).await?;
+        self.complete_in(&mut conn, lease).await?;
         // Leaving `running` may unblock the next job of its serial_key.
         self.notify();
-        Ok(out)
+        Ok(())
     }
 
     /// [`Queue::complete`] in the caller's transaction (e.g. together with storing the provider's id).
@@ -134,10 +134,10 @@ impl Queue {
     /// The job failed for good: dead letter, with the error appended.
     pub async fn discard(&self, lease: &Lease, error: &JobError) -> Result<(), QueueError> {
         let mut conn = self.inner.writer.acquire().await?;
-        let out = self.discard_in(&mut conn, lease, error).await?;
+        self.discard_in(&mut conn, lease, error).await?;
         // Leaving `running` may unblock the next job of its serial_key.
         self.notify();
-        Ok(out)
+        Ok(())
     }
 
     /// [`Queue::discard`] in the caller's transaction (e.g. together with a fallback child job).
@@ -161,10 +161,10 @@ impl Queue {
     /// retried automatically; see [`Queue::resolve_sent`] and [`Queue::retry_dead`].
     pub async fn in_doubt(&self, lease: &Lease, error: &JobError) -> Result<(), QueueError> {
         let mut conn = self.inner.writer.acquire().await?;
-        let out = self.in_doubt_in(&mut conn, lease, error).await?;
+        self.in_doubt_in(&mut conn, lease, error).await?;
         // Leaving `running` may unblock the next job of its serial_key.
         self.notify();
-        Ok(out)
+        Ok(())
     }
 
     /// [`Queue::in_doubt`] in the caller's transaction.
