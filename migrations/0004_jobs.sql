@@ -31,6 +31,7 @@ CREATE TABLE jobs (
     lease_until     TEXT,
     send_started_at TEXT,                                     -- set (fenced) before the provider call
     errors          TEXT NOT NULL DEFAULT '[]',               -- JSON array, one entry per failed attempt
+    result          TEXT,                                     -- JSON the handler stored on completion (e.g. wamid)
     created_at      TEXT NOT NULL,
     updated_at      TEXT NOT NULL,
     attempted_at    TEXT,                                     -- last claim

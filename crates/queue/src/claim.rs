@@ -173,6 +173,59 @@ impl Queue {
     }
 }
 
+impl Queue {
+    /// How many jobs a claim of (org, lane) would take now, at most `up_to` (same conditions as the
+    /// claim: due, unexpired, head of its serial_key). Ask the rate limiter for exactly that many:
+    /// a GCRA limiter cannot refund permits the claim then leaves unused. Runs on the reader pool.
+    pub async fn claimable(&self, org_id: Uuid, lane: &str, up_to: u32) -> Result<u32, QueueError> {
+        let part = GROUP_SQL
+            .replace("{o}", "2")
+            .replace("{l}", "3")
+            .replace("{c}", "4");
+        let sql = format!("SELECT count(*) FROM ({part})");
+        let n: i64 = sqlx::query_scalar(&sql)
+            .bind(ts(self.now()))
+            .bind(org_id.hyphenated().to_string())
+            .bind(lane)
+            .bind(i64::from(up_to))
+            .fetch_one(&self.inner.reader)
+            .await?;
+        Ok(n as u32)
+    }
+
+    /// The earliest future `run_at` among the filter's groups' waiting jobs, so the dispatcher can
+    /// sleep until then (or until notified) instead of polling. `None`: nothing is scheduled.
+    pub async fn next_run_at(
+        &self,
+        filter: &ClaimFilter,
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, QueueError> {
+        let groups: Vec<&ClaimGroup> = filter.active_groups().collect();
+        if groups.is_empty() {
+            return Ok(None);
+        }
+        let parts: Vec<String> = (0..groups.len())
+            .map(|g| {
+                format!(
+                    "SELECT min(run_at) AS m FROM jobs WHERE org_id = ?{} AND lane = ?{} \
+                       AND state IN ('scheduled', 'available', 'retryable') AND run_at > ?1 \
+                       AND (expires_at IS NULL OR expires_at > run_at)",
+                    2 + 2 * g,
+                    3 + 2 * g
+                )
+            })
+            .collect();
+        let sql = format!("SELECT min(m) FROM ({})", parts.join(" UNION ALL "));
+        let mut q = sqlx::query_scalar::<_, Option<String>>(&sql).bind(ts(self.now()));
+        for g in &groups {
+            q = q.bind(g.org_id.hyphenated().to_string()).bind(&g.lane);
+        }
+        q.fetch_one(&self.inner.reader)
+            .await?
+            .map(|s| crate::clock::parse_ts("run_at", &s))
+            .transpose()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -68,6 +68,38 @@ impl Queue {
         fenced(done.rows_affected(), lease)
     }
 
+    /// [`Queue::complete`], storing `result` (JSON) on the job, e.g. the provider's message id.
+    pub async fn complete_with(
+        &self,
+        lease: &Lease,
+        result: &impl serde::Serialize,
+    ) -> Result<(), QueueError> {
+        let mut conn = self.inner.writer.acquire().await?;
+        self.complete_with_in(&mut conn, lease, result).await?;
+        self.notify();
+        Ok(())
+    }
+
+    /// [`Queue::complete_with`] in the caller's transaction.
+    pub async fn complete_with_in(
+        &self,
+        conn: &mut SqliteConnection,
+        lease: &Lease,
+        result: &impl serde::Serialize,
+    ) -> Result<(), QueueError> {
+        let result = serde_json::to_string(result)?;
+        let sql = format!(
+            "UPDATE jobs SET state = 'completed', finished_at = ?4, updated_at = ?4, result = ?5, \
+               lease_owner = NULL, lease_until = NULL WHERE {FENCE}"
+        );
+        let done = bind_lease(sqlx::query(&sql), lease)
+            .bind(ts(self.now()))
+            .bind(result)
+            .execute(&mut *conn)
+            .await?;
+        fenced(done.rows_affected(), lease)
+    }
+
     /// Completes many jobs in one transaction (one commit). Returns the ids whose lease was lost;
     /// those were left untouched, the others completed.
     pub async fn complete_many(&self, leases: &[Lease]) -> Result<Vec<JobId>, QueueError> {
@@ -215,6 +247,31 @@ impl Queue {
                 job_id: lease.job_id,
             }),
         }
+    }
+    /// The provider definitely refused the request after `send_started_at` was set (rate limited:
+    /// 130429, 131056 — nothing was sent): back to waiting until `run_at` without consuming the
+    /// attempt, `send_started_at` cleared, the refusal appended to `errors`. Only for answers that
+    /// prove nothing was accepted; anything ambiguous is [`Queue::in_doubt`].
+    pub async fn snooze_refused(
+        &self,
+        lease: &Lease,
+        run_at: DateTime<Utc>,
+        error: &JobError,
+    ) -> Result<(), QueueError> {
+        let mut conn = self.inner.writer.acquire().await?;
+        let sql = format!(
+            "UPDATE jobs SET state = CASE WHEN ?8 > ?4 THEN 'scheduled' ELSE 'available' END, \
+               run_at = ?8, {APPEND_ERROR}, attempts = max(attempts - 1, 0), \
+               send_started_at = NULL, updated_at = ?4, lease_owner = NULL, lease_until = NULL \
+             WHERE {FENCE}"
+        );
+        let done = bind_error(bind_lease(sqlx::query(&sql), lease), self, error)
+            .bind(ts(run_at))
+            .execute(&mut *conn)
+            .await?;
+        fenced(done.rows_affected(), lease)?;
+        self.notify();
+        Ok(())
     }
 }
 

@@ -333,6 +333,8 @@ pub struct Job {
     pub lease_until: Option<DateTime<Utc>>,
     pub send_started_at: Option<DateTime<Utc>>,
     pub errors: Vec<ErrorRecord>,
+    /// JSON stored by [`crate::Queue::complete_with`] (the provider's id of what was sent).
+    pub result: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub attempted_at: Option<DateTime<Utc>>,
@@ -401,6 +403,7 @@ impl Job {
                 column: "errors",
                 detail: e.to_string(),
             })?,
+            result: row.try_get("result")?,
             created_at: ts("created_at")?,
             updated_at: ts("updated_at")?,
             attempted_at: opt_ts("attempted_at")?,
@@ -413,7 +416,7 @@ impl Job {
 /// Every column, in the order `Job::from_row` reads them by name.
 pub(crate) const COLUMNS: &str = "id, org_id, kind, payload, state, priority, run_at, attempts, \
     max_attempts, claims, expires_at, unique_key, serial_key, parent_id, lease_owner, lease_until, \
-    send_started_at, errors, created_at, updated_at, attempted_at, finished_at";
+    send_started_at, errors, result, created_at, updated_at, attempted_at, finished_at";
 
 /// Proof that this worker holds a job. Every finalizing update is fenced by it: if the job was
 /// rescued and claimed again (even by this same boot), the old lease no longer matches and the

@@ -19,7 +19,7 @@ mod queue;
 pub use admin::{Depth, ListQuery, OldestWaiting, Page};
 pub use claim::{ClaimFilter, ClaimGroup};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use error::QueueError;
+pub use error::{QueueError, StorageFailure};
 pub use finalize::RetryOutcome;
 pub use job::{
     lane_of, BootId, Claimed, Enqueued, ErrorRecord, Job, JobError, JobId, JobState, Lease, NewJob,

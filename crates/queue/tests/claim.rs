@@ -322,3 +322,38 @@ async fn scheduled_jobs_wait_for_run_at_and_expired_jobs_are_never_claimed() {
     assert_eq!(ids(&q.claim(&filter).await.unwrap()), vec![later]);
     assert_eq!(db.state_of(stale).await, "available");
 }
+
+#[tokio::test]
+async fn claimable_counts_what_a_claim_would_take_and_next_run_at_says_when_to_wake() {
+    let db = db().await;
+    let q = db.queue(BootId::new());
+    for n in 0..3 {
+        q.enqueue(&job(db.org, "whatsapp.send", n).serial_key("c1"))
+            .await
+            .unwrap();
+    }
+    q.enqueue(&job(db.org, "whatsapp.send", 9)).await.unwrap();
+    q.enqueue(&job(db.org, "whatsapp.send", 10).expires_at(q.now()))
+        .await
+        .unwrap();
+    let in_10_min = q.now() + Duration::minutes(10);
+    q.enqueue(&job(db.org, "whatsapp.send", 11).run_at(in_10_min))
+        .await
+        .unwrap();
+    q.enqueue(&job(db.org, "whatsapp.send", 12).run_at(q.now() + Duration::minutes(20)))
+        .await
+        .unwrap();
+    // Only the conversation's head, the plain job: not the blocked, expired or future ones.
+    assert_eq!(q.claimable(db.org, "whatsapp", 100).await.unwrap(), 2);
+    assert_eq!(q.claimable(db.org, "whatsapp", 1).await.unwrap(), 1);
+    assert_eq!(q.claimable(db.org, "afip", 100).await.unwrap(), 0);
+    let filter = ClaimFilter::new(100).group(db.org, "whatsapp", None);
+    assert_eq!(q.claim(&filter).await.unwrap().len(), 2);
+    assert_eq!(q.next_run_at(&filter).await.unwrap(), Some(in_10_min));
+    assert_eq!(
+        q.next_run_at(&ClaimFilter::new(1).group(db.org, "afip", None))
+            .await
+            .unwrap(),
+        None
+    );
+}

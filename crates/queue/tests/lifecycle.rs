@@ -495,3 +495,60 @@ async fn counts_and_oldest_waiting_per_org_and_lane() {
     let afip = oldest.iter().find(|o| o.lane == "afip").unwrap();
     assert_eq!(afip.age, Duration::seconds(30));
 }
+
+#[tokio::test]
+async fn complete_with_stores_the_result_and_a_definite_refusal_gives_the_attempt_back() {
+    let db = db().await;
+    let q = db.queue(BootId::new());
+    let id = q.enqueue(&send(db.org, 1)).await.unwrap().id();
+    let c = q.claim(&wa(db.org)).await.unwrap().remove(0);
+    q.mark_send_started(&c.lease).await.unwrap();
+    let throttled = JobError::new("rate_limited", Some("130429".into()), "Límite de envíos");
+    q.snooze_refused(&c.lease, q.now() + Duration::seconds(30), &throttled)
+        .await
+        .unwrap();
+    let job = q.get(id).await.unwrap().unwrap();
+    assert_eq!((job.state, job.attempts), (JobState::Scheduled, 0));
+    assert!(job.send_started_at.is_none());
+    assert_eq!(job.errors.len(), 1);
+    assert!(matches!(
+        q.snooze_refused(&c.lease, q.now(), &throttled).await,
+        Err(QueueError::LeaseLost { .. })
+    ));
+
+    db.clock.advance(Duration::seconds(30));
+    let c = q.claim(&wa(db.org)).await.unwrap().remove(0);
+    q.mark_send_started(&c.lease).await.unwrap();
+    q.complete_with(&c.lease, &json!({ "wamid": "wamid.ABC" }))
+        .await
+        .unwrap();
+    let job = q.get(id).await.unwrap().unwrap();
+    assert_eq!(job.state, JobState::Completed);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(job.result.as_deref().unwrap()).unwrap(),
+        json!({ "wamid": "wamid.ABC" })
+    );
+}
+
+#[tokio::test]
+async fn a_read_only_database_is_reported_as_a_storage_failure() {
+    let db = db().await;
+    let q = db.queue(BootId::new());
+    sqlx::query("PRAGMA query_only = ON")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let e = q.enqueue(&send(db.org, 1)).await.unwrap_err();
+    assert_eq!(
+        e.storage_failure(),
+        Some(mostrador_queue::StorageFailure::ReadOnly),
+        "{e}"
+    );
+    assert_eq!(
+        QueueError::NotFound {
+            job_id: mostrador_queue::JobId(1)
+        }
+        .storage_failure(),
+        None
+    );
+}
