@@ -21,6 +21,10 @@ pub enum ClientError {
     Unauthorized,
     #[error("the relay answered HTTP {status}")]
     Status { status: u16 },
+    /// 409 on an ack: the relay holds another event at that seq, so the ack belongs to a stream
+    /// that is no longer the relay's. Nothing was acknowledged.
+    #[error("the relay's event stream is not the one this acknowledgement belongs to")]
+    CursorMismatch,
     #[error("the relay request timed out")]
     Timeout,
     #[error("could not reach the relay: {0}")]
@@ -95,18 +99,26 @@ impl RelayClient {
     }
 
     /// Long poll: events with `seq > after`, at most `limit`; the relay answers as soon as one
-    /// exists, or after `wait` with an empty list.
+    /// exists, or after `wait` with an empty list. `after_event_id` is the `event_id` the client
+    /// stored at `after`: the relay checks it and answers `cursor_mismatch` when its event at that
+    /// seq is another one.
     pub async fn events(
         &self,
         after: i64,
+        after_event_id: Option<&str>,
         limit: u32,
         wait: Duration,
     ) -> Result<EventsResponse, ClientError> {
         let mut url = self.url("v1/events")?;
-        url.query_pairs_mut()
-            .append_pair("after", &after.to_string())
-            .append_pair("limit", &limit.to_string())
-            .append_pair("wait", &wait.as_secs().to_string());
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("after", &after.to_string());
+            if let Some(id) = after_event_id {
+                q.append_pair("after_event_id", id);
+            }
+            q.append_pair("limit", &limit.to_string())
+                .append_pair("wait", &wait.as_secs().to_string());
+        }
         let resp = self
             .http
             .get(url)
@@ -118,14 +130,23 @@ impl RelayClient {
         decode(resp).await
     }
 
-    /// Cumulative, idempotent acknowledgement of every event with `seq <= up_to_seq`.
-    pub async fn ack(&self, up_to_seq: i64) -> Result<AckResponse, ClientError> {
+    /// Cumulative, idempotent acknowledgement of every event with `seq <= up_to_seq`. With
+    /// `event_id` (the id stored at `up_to_seq`) the relay refuses an ack that belongs to another
+    /// stream ([`ClientError::CursorMismatch`]).
+    pub async fn ack(
+        &self,
+        up_to_seq: i64,
+        event_id: Option<&str>,
+    ) -> Result<AckResponse, ClientError> {
         let resp = self
             .http
             .post(self.url("v1/ack")?)
             .bearer_auth(self.token.expose())
             .timeout(SHORT_TIMEOUT)
-            .json(&AckRequest { up_to_seq })
+            .json(&AckRequest {
+                up_to_seq,
+                event_id: event_id.map(str::to_owned),
+            })
             .send()
             .await
             .map_err(ClientError::from_reqwest)?;
@@ -149,6 +170,9 @@ async fn decode<T: serde::de::DeserializeOwned>(resp: reqwest::Response) -> Resu
     let status = resp.status();
     if status == reqwest::StatusCode::UNAUTHORIZED {
         return Err(ClientError::Unauthorized);
+    }
+    if status == reqwest::StatusCode::CONFLICT {
+        return Err(ClientError::CursorMismatch);
     }
     if !status.is_success() {
         return Err(ClientError::Status {

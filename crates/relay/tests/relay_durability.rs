@@ -72,8 +72,8 @@ async fn logs_carry_no_tokens_or_bodies() {
         .await
         .unwrap();
     let client = RelayClient::new(&base, t.device_token.clone().into()).unwrap();
-    client.events(0, 10, Duration::ZERO).await.unwrap();
-    client.ack(1).await.unwrap();
+    client.events(0, None, 10, Duration::ZERO).await.unwrap();
+    client.ack(1, None).await.unwrap();
     let _ = RelayClient::new(&base, "wrong-device-token-value".into())
         .unwrap()
         .status()
@@ -125,7 +125,10 @@ async fn sigkill_after_200_keeps_the_event(backend: Backend) {
 
     let relay = RelayProcess::spawn(backend.url(), port).await;
     let client = RelayClient::new(&relay.base, t.device_token.clone().into()).unwrap();
-    let got = client.events(0, 100, Duration::from_secs(1)).await.unwrap();
+    let got = client
+        .events(0, None, 100, Duration::from_secs(1))
+        .await
+        .unwrap();
     let arrived: Vec<Vec<u8>> = got.events.iter().map(|e| e.body().unwrap()).collect();
     assert_eq!(
         arrived, bodies,
@@ -179,7 +182,10 @@ async fn concurrent_posts_get_contiguous_unique_seqs(backend: Backend) {
     let mut seen_ids = HashSet::new();
     let mut seen_bodies = HashSet::new();
     while after < N as i64 {
-        let got = client.events(after, 1000, Duration::ZERO).await.unwrap();
+        let got = client
+            .events(after, None, 1000, Duration::ZERO)
+            .await
+            .unwrap();
         assert!(!got.events.is_empty());
         for e in &got.events {
             assert_eq!(e.seq, after + 1, "contiguous");

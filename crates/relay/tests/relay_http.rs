@@ -15,6 +15,7 @@ both_backends!(meta_handshake);
 both_backends!(refusals_401_404_413);
 both_backends!(rate_limit_429);
 both_backends!(ack_status_and_metrics);
+both_backends!(cursor_identity_is_checked);
 
 const META_SECRET: &str = "meta-app-secret";
 const TWILIO_TOKEN: &str = "12345";
@@ -85,7 +86,10 @@ async fn provider_requests_come_back_byte_identical(backend: Backend) {
         t.device_token.clone().into(),
     )
     .unwrap();
-    let got = client.events(0, 100, Duration::from_secs(1)).await.unwrap();
+    let got = client
+        .events(0, None, 100, Duration::from_secs(1))
+        .await
+        .unwrap();
     assert_eq!(got.events.len(), 3);
     assert_eq!(got.next_cursor, 3);
     let seqs: Vec<i64> = got.events.iter().map(|e| e.seq).collect();
@@ -134,7 +138,10 @@ async fn provider_requests_come_back_byte_identical(backend: Backend) {
     ));
 
     // Cursor: nothing after 3; the long poll returns empty after `wait`.
-    let empty = client.events(3, 100, Duration::from_secs(0)).await.unwrap();
+    let empty = client
+        .events(3, None, 100, Duration::from_secs(0))
+        .await
+        .unwrap();
     assert!(empty.events.is_empty());
     assert_eq!(empty.next_cursor, 3);
     assert_eq!(empty.last_seq, 3);
@@ -245,7 +252,7 @@ async fn refusals_401_404_413(backend: Backend) {
     }
     let client = RelayClient::new(&base, "wrong".into()).unwrap();
     assert!(matches!(
-        client.events(0, 1, Duration::ZERO).await,
+        client.events(0, None, 1, Duration::ZERO).await,
         Err(mostrador_relay::ClientError::Unauthorized)
     ));
     // The ingress token is not a device token.
@@ -374,7 +381,12 @@ async fn ack_status_and_metrics(backend: Backend) {
     // A long poll that starts before the event arrives returns as soon as it is stored.
     let poll = tokio::spawn({
         let client = client.clone();
-        async move { client.events(0, 10, Duration::from_secs(5)).await.unwrap() }
+        async move {
+            client
+                .events(0, None, 10, Duration::from_secs(5))
+                .await
+                .unwrap()
+        }
     });
     common::polls_waiting(&base, 1).await;
     let started = std::time::Instant::now();
@@ -405,10 +417,10 @@ async fn ack_status_and_metrics(backend: Backend) {
     assert!(st.oldest_unacked_age_secs.is_some());
 
     // Cumulative and idempotent; never above last_seq, never backwards.
-    assert_eq!(client.ack(2).await.unwrap().acked_seq, 2);
-    assert_eq!(client.ack(2).await.unwrap().acked_seq, 2);
-    assert_eq!(client.ack(1).await.unwrap().acked_seq, 2);
-    assert_eq!(client.ack(99).await.unwrap().acked_seq, 4);
+    assert_eq!(client.ack(2, None).await.unwrap().acked_seq, 2);
+    assert_eq!(client.ack(2, None).await.unwrap().acked_seq, 2);
+    assert_eq!(client.ack(1, None).await.unwrap().acked_seq, 2);
+    assert_eq!(client.ack(99, None).await.unwrap().acked_seq, 4);
     let st = client.status().await.unwrap();
     assert_eq!((st.backlog, st.oldest_unacked_age_secs), (0, None));
 
@@ -424,7 +436,7 @@ async fn ack_status_and_metrics(backend: Backend) {
     assert_eq!(st.last_seq, 12);
     assert_eq!(st.dropped_total, 3);
     assert_eq!(st.backlog, 5);
-    let got = client.events(4, 100, Duration::ZERO).await.unwrap();
+    let got = client.events(4, None, 100, Duration::ZERO).await.unwrap();
     let seqs: Vec<i64> = got.events.iter().map(|e| e.seq).collect();
     assert_eq!(seqs, [8, 9, 10, 11, 12]);
 
@@ -474,4 +486,61 @@ async fn chunked_post(addr: std::net::SocketAddr, url: &str, n: usize, size: usi
     let _ = s.read_to_end(&mut resp).await;
     let text = String::from_utf8_lossy(&resp);
     text.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// A cursor names the event the client stored at its seq: a poll or an ack whose event is not the
+/// relay's event at that seq belongs to another stream and is refused, acknowledging nothing.
+async fn cursor_identity_is_checked(backend: Backend) {
+    let t = common::create_tenant(backend.url(), "shop").await;
+    let relay = common::start(&common::test_config(backend.url())).await;
+    let http = common::http();
+    for i in 0..3 {
+        http.post(t.local(relay.addr, "whatsapp"))
+            .body(format!("{{\"n\":{i}}}"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let client = RelayClient::new(
+        &format!("http://{}", relay.addr),
+        t.device_token.clone().into(),
+    )
+    .unwrap();
+    let all = client.events(0, None, 100, Duration::ZERO).await.unwrap();
+    assert_eq!(all.dropped_total, 0);
+    let second = all.events[1].event_id.clone();
+
+    let same = client
+        .events(2, Some(&second), 100, Duration::ZERO)
+        .await
+        .unwrap();
+    assert!(!same.cursor_mismatch);
+    assert_eq!(same.events.len(), 1);
+    let other = client
+        .events(
+            2,
+            Some("0190c0de-0000-7000-8000-000000000000"),
+            100,
+            Duration::ZERO,
+        )
+        .await
+        .unwrap();
+    assert!(other.cursor_mismatch, "another stream's cursor is refused");
+    assert!(other.events.is_empty());
+
+    // Acks: another event at that seq, or a seq the relay never reached: 409, nothing acked.
+    assert!(matches!(
+        client
+            .ack(2, Some("0190c0de-0000-7000-8000-000000000000"))
+            .await,
+        Err(mostrador_relay::ClientError::CursorMismatch)
+    ));
+    assert!(matches!(
+        client.ack(7, Some(&second)).await,
+        Err(mostrador_relay::ClientError::CursorMismatch)
+    ));
+    assert_eq!(client.status().await.unwrap().acked_seq, 0);
+    assert_eq!(client.ack(2, Some(&second)).await.unwrap().acked_seq, 2);
+    relay.shutdown().await.unwrap();
+    backend.cleanup().await;
 }

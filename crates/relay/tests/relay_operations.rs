@@ -139,7 +139,7 @@ async fn retention_prunes_acked_and_expires_unacked(backend: Backend) {
         t.device_token.clone().into(),
     )
     .unwrap();
-    client.ack(2).await.unwrap();
+    client.ack(2, None).await.unwrap();
 
     let storage = Storage::open(backend.url()).await.unwrap();
     let now = mostrador_relay::server::routes::now_ms();
@@ -155,7 +155,12 @@ async fn retention_prunes_acked_and_expires_unacked(backend: Backend) {
     let st = client.status().await.unwrap();
     assert_eq!((st.backlog, st.dropped_total), (4, 0));
     assert_eq!(
-        client.events(0, 100, Duration::ZERO).await.unwrap().events[0].seq,
+        client
+            .events(0, None, 100, Duration::ZERO)
+            .await
+            .unwrap()
+            .events[0]
+            .seq,
         3
     );
     // After the unacked retention they expire, counted as dropped.
@@ -178,7 +183,8 @@ async fn shutdown_ends_long_polls(backend: Backend) {
         t.device_token.clone().into(),
     )
     .unwrap();
-    let poll = tokio::spawn(async move { client.events(0, 10, Duration::from_secs(30)).await });
+    let poll =
+        tokio::spawn(async move { client.events(0, None, 10, Duration::from_secs(30)).await });
     common::polls_waiting(&format!("http://{}", relay.addr), 1).await;
     let started = Instant::now();
     relay.shutdown().await.unwrap();
@@ -208,7 +214,11 @@ async fn two_instances_on_one_postgres() {
 
     let poll = tokio::spawn({
         let on_b = on_b.clone();
-        async move { on_b.events(0, 10, Duration::from_secs(5)).await.unwrap() }
+        async move {
+            on_b.events(0, None, 10, Duration::from_secs(5))
+                .await
+                .unwrap()
+        }
     });
     common::polls_waiting(&format!("http://{}", b.addr), 1).await;
     let started = Instant::now();
@@ -246,7 +256,10 @@ async fn two_instances_on_one_postgres() {
     let mut after = 1;
     let mut ids = std::collections::HashSet::new();
     while after < 1001 {
-        let got = on_b.events(after, 1000, Duration::ZERO).await.unwrap();
+        let got = on_b
+            .events(after, None, 1000, Duration::ZERO)
+            .await
+            .unwrap();
         for e in got.events {
             assert_eq!(e.seq, after + 1);
             after = e.seq;

@@ -7,7 +7,7 @@ use super::group_commit::{CommitError, GroupCommit};
 use super::metrics::{Metrics, Rejection};
 use super::notifier::Notifier;
 use super::rate_limit::RateLimiter;
-use super::storage::{NewEvent, Storage, StoredEvent};
+use super::storage::{AckOutcome, NewEvent, Storage, StoredEvent};
 use super::tenant_index::{Tenant, TenantIndex};
 use super::tokens;
 use crate::protocol::{
@@ -304,6 +304,7 @@ fn device_tenant(app: &AppState, headers: &HeaderMap) -> Result<Tenant, Unauthor
 struct EventsQuery {
     #[serde(default)]
     after: i64,
+    after_event_id: Option<String>,
     limit: Option<i64>,
     #[serde(default)]
     wait: u64,
@@ -346,19 +347,32 @@ async fn events(
     let mut waiting: Option<WaitingPoll> = None;
     loop {
         changes.borrow_and_update();
-        let (found, last_seq) = match app.storage.fetch(&tenant.id, q.after, limit).await {
+        let found = match app
+            .storage
+            .fetch(&tenant.id, q.after, q.after_event_id.as_deref(), limit)
+            .await
+        {
             Ok(v) => v,
             Err(e) => return storage_failure(&app, e),
         };
         let now = tokio::time::Instant::now();
-        if !found.is_empty() || now >= deadline || *shutdown.borrow() {
-            app.metrics.delivered(found.len() as u64);
-            let next_cursor = found.last().map_or(q.after, |e| e.seq);
+        if !found.events.is_empty()
+            || found.cursor_mismatch
+            || now >= deadline
+            || *shutdown.borrow()
+        {
+            if found.cursor_mismatch {
+                tracing::warn!(after = q.after, "client cursor belongs to another stream");
+            }
+            app.metrics.delivered(found.events.len() as u64);
+            let next_cursor = found.events.last().map_or(q.after, |e| e.seq);
             return Json(EventsResponse {
-                events: found.into_iter().map(to_wire).collect(),
+                events: found.events.into_iter().map(to_wire).collect(),
                 next_cursor,
-                last_seq,
+                last_seq: found.last_seq,
                 relay_time_ms: now_ms(),
+                cursor_mismatch: found.cursor_mismatch,
+                dropped_total: found.dropped_total,
             })
             .into_response();
         }
@@ -400,11 +414,22 @@ async fn ack(
     let Ok(Json(req)) = body else {
         return text(StatusCode::BAD_REQUEST, "expected {\"up_to_seq\": n}\n");
     };
-    match app.storage.ack(&tenant.id, req.up_to_seq, now_ms()).await {
-        Ok((acked_seq, newly)) => {
+    match app
+        .storage
+        .ack(&tenant.id, req.up_to_seq, req.event_id.as_deref(), now_ms())
+        .await
+    {
+        Ok(AckOutcome::Acked { acked_seq, newly }) => {
             app.metrics.acked(newly);
             tracing::debug!(acked_seq, newly, "ack");
             Json(AckResponse { acked_seq }).into_response()
+        }
+        Ok(AckOutcome::Mismatch) => {
+            tracing::warn!(up_to_seq = req.up_to_seq, "ack from another stream refused");
+            text(
+                StatusCode::CONFLICT,
+                "the acknowledged event is not this relay's event at that seq\n",
+            )
         }
         Err(e) => storage_failure(&app, e),
     }
@@ -419,6 +444,7 @@ async fn status(State(app): State<AppState>, headers: HeaderMap) -> Response {
         Ok(st) => {
             let now = now_ms();
             Json(StatusResponse {
+                tenant_id: tenant.id.to_string(),
                 last_seq: st.last_seq,
                 acked_seq: st.acked_seq,
                 backlog: st.backlog,

@@ -109,6 +109,25 @@ pub struct StoredEvent {
     pub body: Vec<u8>,
 }
 
+/// What `fetch` found.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    pub events: Vec<StoredEvent>,
+    pub last_seq: i64,
+    pub dropped_total: i64,
+    /// The client's cursor names another event at its seq: nothing returned.
+    pub cursor_mismatch: bool,
+}
+
+/// What an ack did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AckOutcome {
+    /// The tenant's acknowledged position now, and how many events this ack newly acknowledged.
+    Acked { acked_seq: i64, newly: u64 },
+    /// The ack names an event the relay does not hold at that seq: nothing acknowledged.
+    Mismatch,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TenantStatus {
     pub last_seq: i64,
@@ -417,14 +436,34 @@ impl Storage {
         Ok(outcome)
     }
 
-    /// Events with `seq > after`, oldest first, and the tenant's last_seq.
+    /// Events with `seq > after`, oldest first, and the tenant's counters. When `after_event_id`
+    /// is given and the event stored at `after` has another id, nothing is returned and
+    /// `cursor_mismatch` is set: the client's cursor belongs to another stream.
     pub async fn fetch(
         &self,
         tenant_id: &str,
         after: i64,
+        after_event_id: Option<&str>,
         limit: i64,
-    ) -> Result<(Vec<StoredEvent>, i64), StorageError> {
-        let (rows, last_seq) = read_pool!(self, pool => {
+    ) -> Result<Fetched, StorageError> {
+        let fetched = read_pool!(self, pool => {
+            let counters: Option<(i64, i64)> =
+                sqlx::query_as("SELECT last_seq, dropped_total FROM tenants WHERE id = $1")
+                    .bind(tenant_id)
+                    .fetch_optional(pool)
+                    .await?;
+            let (last_seq, dropped_total) = counters.unwrap_or((0, 0));
+            if let Some(expected) = after_event_id.filter(|_| after > 0) {
+                let at: Option<String> =
+                    sqlx::query_scalar("SELECT event_id FROM events WHERE tenant_id = $1 AND seq = $2")
+                        .bind(tenant_id)
+                        .bind(after)
+                        .fetch_optional(pool)
+                        .await?;
+                if at.is_some_and(|id| id != expected) {
+                    return Ok(Fetched { events: Vec::new(), last_seq, dropped_total, cursor_mismatch: true });
+                }
+            }
             let rows = sqlx::query(
                 "SELECT seq, event_id, provider, received_at, method, public_url, headers, body
                  FROM events WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
@@ -449,24 +488,30 @@ impl Storage {
                     body: r.try_get("body")?,
                 });
             }
+            // Read after the events: a seq committed meanwhile is then never above last_seq.
             let last: Option<i64> = sqlx::query_scalar("SELECT last_seq FROM tenants WHERE id = $1")
                 .bind(tenant_id)
                 .fetch_optional(pool)
                 .await?;
-            (out, last.unwrap_or(0))
+            Fetched { events: out, last_seq: last.unwrap_or(last_seq), dropped_total, cursor_mismatch: false }
         });
-        Ok((rows, last_seq))
+        Ok(fetched)
     }
 
     /// Cumulative ack. Returns (the new acked_seq, how many events it newly acknowledged).
     /// A repeated ack writes nothing; a new one marks only the events between the old and the new
     /// position, so its cost does not grow with the events kept for retention.
+    ///
+    /// With `event_id` (what the client stored at `up_to_seq`) an ack from another stream is
+    /// refused ([`AckOutcome::Mismatch`]): the relay holds another event at that seq, or its
+    /// sequence has not reached it.
     pub async fn ack(
         &self,
         tenant_id: &str,
         up_to_seq: i64,
+        event_id: Option<&str>,
         now_ms: i64,
-    ) -> Result<(i64, u64), StorageError> {
+    ) -> Result<AckOutcome, StorageError> {
         let current: Option<(i64, i64)> = write_pool!(self, pool => sqlx::query_as(
             "SELECT acked_seq, last_seq FROM tenants WHERE id = $1",
         )
@@ -474,11 +519,32 @@ impl Storage {
         .fetch_optional(pool)
         .await?);
         let Some((old, last)) = current else {
-            return Ok((0, 0));
+            return Ok(AckOutcome::Acked {
+                acked_seq: 0,
+                newly: 0,
+            });
         };
+        if let Some(expected) = event_id.filter(|_| up_to_seq > 0) {
+            if up_to_seq > last {
+                return Ok(AckOutcome::Mismatch);
+            }
+            let at: Option<String> = write_pool!(self, pool => sqlx::query_scalar(
+                "SELECT event_id FROM events WHERE tenant_id = $1 AND seq = $2",
+            )
+            .bind(tenant_id)
+            .bind(up_to_seq)
+            .fetch_optional(pool)
+            .await?);
+            if at.is_some_and(|id| id != expected) {
+                return Ok(AckOutcome::Mismatch);
+            }
+        }
         let new = up_to_seq.min(last);
         if new <= old {
-            return Ok((old, 0));
+            return Ok(AckOutcome::Acked {
+                acked_seq: old,
+                newly: 0,
+            });
         }
         let out = write_pool!(self, pool => {
             let mut tx = pool.begin().await?;
@@ -504,7 +570,7 @@ impl Storage {
                 .fetch_one(&mut *tx)
                 .await?;
             tx.commit().await?;
-            (acked, n)
+            AckOutcome::Acked { acked_seq: acked, newly: n }
         });
         Ok(out)
     }
