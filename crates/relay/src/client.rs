@@ -50,6 +50,15 @@ fn without_url(e: reqwest::Error) -> reqwest::Error {
     e.without_url()
 }
 
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
 /// Client of one relay tenant (one organization's device token).
 #[derive(Clone)]
 pub struct RelayClient {
@@ -71,10 +80,22 @@ impl RelayClient {
     pub fn new(base_url: &str, device_token: Secret) -> Result<RelayClient, ClientError> {
         let mut base =
             url::Url::parse(base_url).map_err(|e| ClientError::InvalidUrl(e.to_string()))?;
-        if !matches!(base.scheme(), "http" | "https") {
-            return Err(ClientError::InvalidUrl(
-                "the scheme must be http or https".into(),
-            ));
+        match base.scheme() {
+            "https" => {}
+            // Plain HTTP would carry the device token and every customer message in clear: only
+            // for a relay on this computer (tests, a local relay).
+            "http" if is_loopback(&base) => {}
+            "http" => {
+                return Err(ClientError::InvalidUrl(
+                    "plain http:// is only allowed for a relay on this computer; use https://"
+                        .into(),
+                ))
+            }
+            _ => {
+                return Err(ClientError::InvalidUrl(
+                    "the scheme must be https (or http for localhost)".into(),
+                ))
+            }
         }
         if !base.path().ends_with('/') {
             let path = format!("{}/", base.path());
@@ -181,4 +202,23 @@ async fn decode<T: serde::de::DeserializeOwned>(resp: reqwest::Response) -> Resu
     }
     let bytes = resp.bytes().await.map_err(ClientError::from_reqwest)?;
     serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_for_loopback() {
+        let ok = |u: &str| RelayClient::new(u, Secret::new("t")).is_ok();
+        assert!(ok("https://relay.example.com"));
+        assert!(ok("http://127.0.0.1:8080"));
+        assert!(ok("http://127.9.9.9"));
+        assert!(ok("http://[::1]:8080/relay"));
+        assert!(ok("http://localhost:8080"));
+        assert!(!ok("http://relay.example.com"));
+        assert!(!ok("http://192.168.1.10:8080"));
+        assert!(!ok("http://localhost.example.com"));
+        assert!(!ok("ftp://127.0.0.1"));
+    }
 }

@@ -15,6 +15,7 @@ both_backends!(tenant_cli);
 both_backends!(retention_prunes_acked_and_expires_unacked);
 both_backends!(shutdown_ends_long_polls);
 both_backends!(deleted_tenant_is_refused_before_the_index_refresh);
+both_backends!(slow_bodies_and_slow_requests_time_out);
 
 fn relay_cli(database_url: &str, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_mostrador-relay"))
@@ -301,6 +302,124 @@ async fn deleted_tenant_is_refused_before_the_index_refresh(backend: Backend) {
     )
     .unwrap();
     assert_eq!(client.status().await.unwrap().last_seq, 1);
+    relay.shutdown().await.unwrap();
+    backend.cleanup().await;
+}
+
+/// Sends a POST whose body never completes (Content-Length 100, 10 bytes sent) and returns the
+/// status the relay answers with, or None if it did not answer within `within`.
+async fn trickled_post(addr: std::net::SocketAddr, url: &str, within: Duration) -> Option<u16> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let path = &url[url.find("/in/").unwrap()..];
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 100\r\nConnection: close\r\n\r\n0123456789"
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    let mut resp = Vec::new();
+    let read = tokio::time::timeout(within, s.read_to_end(&mut resp)).await;
+    if read.is_err() || resp.is_empty() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&resp);
+    text.split_whitespace().nth(1).and_then(|c| c.parse().ok())
+}
+
+/// A client that never finishes its body cannot hold the relay forever: 408 after the body-read
+/// timeout, or 503 when the request deadline comes first.
+async fn slow_bodies_and_slow_requests_time_out(backend: Backend) {
+    let t = common::create_tenant(backend.url(), "kiosco").await;
+    let mut cfg = common::test_config(backend.url());
+    cfg.body_read_timeout_secs = 1;
+    cfg.request_timeout_secs = 30;
+    let relay = common::start(&cfg).await;
+    let url = t.url("whatsapp").to_owned();
+    assert_eq!(
+        trickled_post(relay.addr, &url, Duration::from_secs(10)).await,
+        Some(408)
+    );
+    relay.shutdown().await.unwrap();
+
+    cfg.body_read_timeout_secs = 30;
+    cfg.request_timeout_secs = 1;
+    let relay = common::start(&cfg).await;
+    assert_eq!(
+        trickled_post(relay.addr, &url, Duration::from_secs(10)).await,
+        Some(503)
+    );
+    relay.shutdown().await.unwrap();
+
+    // PostgreSQL connections carry a statement timeout.
+    if let Storage::Postgres(pool) = Storage::open(backend.url()).await.unwrap() {
+        let v: String = sqlx::query_scalar("SHOW statement_timeout")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(v, "15s");
+        pool.close().await;
+    }
+    backend.cleanup().await;
+}
+
+/// Retention runs (with cutoffs that take everything) while two tenants at their cap ingest and
+/// ack on PostgreSQL (SQLite has one writer and cannot deadlock): no 503 and no failed prune.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prune_during_ingest_and_acks_never_fails() {
+    let Some(backend) = Backend::postgres().await else {
+        return;
+    };
+    let tenants = [
+        common::create_tenant(backend.url(), "a").await,
+        common::create_tenant(backend.url(), "b").await,
+    ];
+    let mut cfg = common::test_config(backend.url());
+    cfg.max_events_per_tenant = 20;
+    cfg.batch_size = 16;
+    let relay = common::start(&cfg).await;
+    let storage = Storage::open(backend.url()).await.unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let pruner = tokio::spawn({
+        let (storage, stop) = (storage.clone(), stop.clone());
+        async move {
+            let mut runs = 0u32;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let now = mostrador_relay::server::routes::now_ms() + 1000;
+                storage.prune(now, now).await.expect("prune never fails");
+                runs += 1;
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            runs
+        }
+    });
+    let http = common::http();
+    use futures::StreamExt as _;
+    let statuses: Vec<u16> = futures::stream::iter(0..60)
+        .map(|i| {
+            let http = http.clone();
+            let t = &tenants[i % 2];
+            let url = t.local(relay.addr, "twilio");
+            let client = RelayClient::new(
+                &format!("http://{}", relay.addr),
+                t.device_token.clone().into(),
+            )
+            .unwrap();
+            async move {
+                let r = http.post(url).body(format!("n={i}")).send().await.unwrap();
+                if i % 5 == 0 {
+                    let last = client.status().await.unwrap().last_seq;
+                    client.ack(last, None).await.unwrap();
+                }
+                r.status().as_u16()
+            }
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let runs = pruner.await.unwrap();
+    assert!(runs > 0);
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    storage.close().await;
     relay.shutdown().await.unwrap();
     backend.cleanup().await;
 }

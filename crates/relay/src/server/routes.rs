@@ -43,6 +43,10 @@ pub struct AppState {
     pub public_base: Arc<str>,
     pub max_body_bytes: usize,
     pub max_wait: Duration,
+    /// Longest time a request may take (long polls: on top of `max_wait`).
+    pub request_timeout: Duration,
+    /// Longest time to receive a webhook body.
+    pub body_read_timeout: Duration,
     pub max_events_per_tenant: i64,
     pub acked_retention: Duration,
     pub unacked_retention: Duration,
@@ -56,6 +60,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/events", get(events))
         .route("/v1/ack", post(ack))
         .route("/v1/status", get(status))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            request_deadline,
+        ))
         .layer(axum::middleware::from_fn(request_span))
         .with_state(state)
 }
@@ -87,6 +95,23 @@ async fn request_span(req: Request, next: Next) -> Response {
     }
     .instrument(span)
     .await
+}
+
+/// Bounds every request: a stuck storage call or a slow client cannot hold a task (and its
+/// connection) forever. Long polls get their wait on top.
+async fn request_deadline(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    let limit = if req.uri().path() == "/v1/events" {
+        app.request_timeout + app.max_wait
+    } else {
+        app.request_timeout
+    };
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => {
+            tracing::warn!(limit_ms = limit.as_millis() as u64, "request timed out");
+            text(StatusCode::SERVICE_UNAVAILABLE, "request timed out\n")
+        }
+    }
 }
 
 fn text(status: StatusCode, msg: &'static str) -> Response {
@@ -215,18 +240,24 @@ async fn ingest(
         app.metrics.rejected(Rejection::RateLimited);
         return too_many(wait);
     }
-    let mut bytes = Vec::with_capacity(declared.unwrap_or(0) as usize);
-    let mut stream = body.into_data_stream();
-    while let Some(chunk) = stream.next().await {
-        let Ok(chunk) = chunk else {
-            return text(StatusCode::BAD_REQUEST, "could not read the body\n");
-        };
-        if bytes.len() + chunk.len() > app.max_body_bytes {
-            app.metrics.rejected(Rejection::BodyTooLarge);
-            return text(StatusCode::PAYLOAD_TOO_LARGE, "body too large\n");
+    let bytes = match tokio::time::timeout(
+        app.body_read_timeout,
+        read_body(body, declared, app.max_body_bytes),
+    )
+    .await
+    {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(resp)) => {
+            if resp.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                app.metrics.rejected(Rejection::BodyTooLarge);
+            }
+            return resp;
         }
-        bytes.extend_from_slice(&chunk);
-    }
+        Err(_) => {
+            tracing::warn!("webhook body not received in time");
+            return text(StatusCode::REQUEST_TIMEOUT, "body not received in time\n");
+        }
+    };
     let path_and_query = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let event = NewEvent {
         tenant_id: tenant.id.to_string(),
@@ -268,6 +299,22 @@ async fn ingest(
             text(StatusCode::SERVICE_UNAVAILABLE, "not stored, retry later\n")
         }
     }
+}
+
+/// Reads a webhook body up to `max` bytes (413 beyond).
+async fn read_body(body: Body, declared: Option<u64>, max: usize) -> Result<Vec<u8>, Response> {
+    let mut bytes = Vec::with_capacity(declared.unwrap_or(0).min(max as u64) as usize);
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let Ok(chunk) = chunk else {
+            return Err(text(StatusCode::BAD_REQUEST, "could not read the body\n"));
+        };
+        if bytes.len() + chunk.len() > max {
+            return Err(text(StatusCode::PAYLOAD_TOO_LARGE, "body too large\n"));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
 }
 
 /// 401 for the desktop API.

@@ -160,10 +160,23 @@ pub fn is_postgres_url(url: &str) -> bool {
 }
 
 impl Storage {
-    /// Opens (creating if needed) and migrates the database.
+    /// Opens (creating if needed) and migrates the database, with PostgreSQL's default statement
+    /// timeout (15 s).
     pub async fn open(url: &str) -> Result<Storage, StorageError> {
+        Storage::open_with(url, Duration::from_secs(15)).await
+    }
+
+    /// Opens and migrates the database. On PostgreSQL every connection gets `statement_timeout`
+    /// (zero: none), so a stuck statement fails its request instead of holding locks forever.
+    pub async fn open_with(
+        url: &str,
+        statement_timeout: Duration,
+    ) -> Result<Storage, StorageError> {
         if is_postgres_url(url) {
-            let opts = PgConnectOptions::from_str(url)?;
+            let opts = PgConnectOptions::from_str(url)?.options([(
+                "statement_timeout",
+                format!("{}ms", statement_timeout.as_millis()),
+            )]);
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
@@ -618,46 +631,71 @@ impl Storage {
 
     /// Retention: acknowledged events older than `acked_cutoff_ms` (by ack time) are deleted;
     /// unacknowledged events received before `unacked_cutoff_ms` are dropped and counted.
+    ///
+    /// Lock order is the one of insert and ack: one tenant at a time in id order, its tenant row
+    /// first, then its events. (Deleting events first and updating the tenants after could
+    /// deadlock against a group commit holding a tenant row and trimming that tenant's events.)
     pub async fn prune(
         &self,
         acked_cutoff_ms: i64,
         unacked_cutoff_ms: i64,
     ) -> Result<PruneOutcome, StorageError> {
-        let out = write_pool!(self, pool => {
-            let acked_pruned = sqlx::query("DELETE FROM events WHERE acked_at IS NOT NULL AND acked_at < $1")
-                .bind(acked_cutoff_ms)
-                .execute(pool)
-                .await?
-                .rows_affected();
-            let mut tx = pool.begin().await?;
-            // Count what this DELETE removed (not a prior SELECT), so two relay instances pruning
-            // at once never count an event twice.
-            let expired: Vec<String> = sqlx::query_scalar(
-                "DELETE FROM events WHERE received_at < $1 AND acked_at IS NULL RETURNING tenant_id",
-            )
-            .bind(unacked_cutoff_ms)
-            .fetch_all(&mut *tx)
-            .await?;
-            let mut per_tenant: std::collections::BTreeMap<String, i64> = Default::default();
-            for tenant in expired {
-                *per_tenant.entry(tenant).or_default() += 1;
-            }
-            let mut unacked_expired = 0;
-            for (tenant, n) in per_tenant {
-                sqlx::query("UPDATE tenants SET dropped_total = dropped_total + $1 WHERE id = $2")
-                    .bind(n)
+        let tenants: Vec<String> = read_pool!(self, pool => sqlx::query_scalar(
+            "SELECT id FROM tenants ORDER BY id",
+        )
+        .fetch_all(pool)
+        .await?);
+        let mut out = PruneOutcome::default();
+        for tenant in tenants {
+            write_pool!(self, pool => {
+                let mut tx = pool.begin().await?;
+                // Lock the tenant row first (a no-op update locks it on both backends).
+                let exists = sqlx::query("UPDATE tenants SET last_seq = last_seq WHERE id = $1")
                     .bind(&tenant)
                     .execute(&mut *tx)
-                    .await?;
-                unacked_expired += n as u64;
-            }
-            sqlx::query("DELETE FROM events WHERE received_at < $1")
+                    .await?
+                    .rows_affected();
+                if exists == 0 {
+                    continue;
+                }
+                out.acked_pruned += sqlx::query(
+                    "DELETE FROM events WHERE tenant_id = $1 AND acked_at IS NOT NULL AND acked_at < $2",
+                )
+                .bind(&tenant)
+                .bind(acked_cutoff_ms)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                // Count what this DELETE removed (not a prior SELECT), so two relay instances
+                // pruning at once never count an event twice.
+                let expired = sqlx::query(
+                    "DELETE FROM events WHERE tenant_id = $1 AND received_at < $2 AND acked_at IS NULL",
+                )
+                .bind(&tenant)
                 .bind(unacked_cutoff_ms)
                 .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            PruneOutcome { acked_pruned, unacked_expired }
-        });
+                .await?
+                .rows_affected();
+                if expired > 0 {
+                    sqlx::query("UPDATE tenants SET dropped_total = dropped_total + $1 WHERE id = $2")
+                        .bind(expired as i64)
+                        .bind(&tenant)
+                        .execute(&mut *tx)
+                        .await?;
+                    out.unacked_expired += expired;
+                }
+                // Acknowledged events past the unacked retention go too (whatever their ack time).
+                out.acked_pruned += sqlx::query(
+                    "DELETE FROM events WHERE tenant_id = $1 AND received_at < $2",
+                )
+                .bind(&tenant)
+                .bind(unacked_cutoff_ms)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                tx.commit().await?;
+            });
+        }
         Ok(out)
     }
 }
