@@ -11,6 +11,9 @@ use std::time::Duration;
 const LONG_POLL_GRACE: Duration = Duration::from_secs(10);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const SHORT_TIMEOUT: Duration = Duration::from_secs(15);
+/// Largest response read. The relay stops a poll response near 8 MiB, beyond which it adds one
+/// event at most (a webhook body is limited to a few MiB): anything larger is refused unread.
+pub const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -200,8 +203,28 @@ async fn decode<T: serde::de::DeserializeOwned>(resp: reqwest::Response) -> Resu
             status: status.as_u16(),
         });
     }
-    let bytes = resp.bytes().await.map_err(ClientError::from_reqwest)?;
+    if resp
+        .content_length()
+        .is_some_and(|n| n > MAX_RESPONSE_BYTES as u64)
+    {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    let mut resp = resp;
+    while let Some(chunk) = resp.chunk().await.map_err(ClientError::from_reqwest)? {
+        if bytes.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            return Err(too_large());
+        }
+        bytes.extend_from_slice(&chunk);
+    }
     serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode(e.to_string()))
+}
+
+fn too_large() -> ClientError {
+    ClientError::Decode(format!(
+        "the response is larger than {} MiB",
+        MAX_RESPONSE_BYTES / (1024 * 1024)
+    ))
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ both_backends!(refusals_401_404_413);
 both_backends!(rate_limit_429);
 both_backends!(ack_status_and_metrics);
 both_backends!(cursor_identity_is_checked);
+both_backends!(poll_responses_are_bounded_in_bytes);
 
 const META_SECRET: &str = "meta-app-secret";
 const TWILIO_TOKEN: &str = "12345";
@@ -543,4 +544,102 @@ async fn cursor_identity_is_checked(backend: Backend) {
     assert_eq!(client.ack(2, Some(&second)).await.unwrap().acked_seq, 2);
     relay.shutdown().await.unwrap();
     backend.cleanup().await;
+}
+
+/// Twelve 1 MiB webhooks and a poll asking for 100 events: the response stops near 8 MiB (the
+/// client would otherwise hold ~16 MiB for one poll, and 1000 such events ~1.3 GiB), and polling
+/// on gets the rest.
+async fn poll_responses_are_bounded_in_bytes(backend: Backend) {
+    let t = common::create_tenant(backend.url(), "shop").await;
+    let relay = common::start(&common::test_config(backend.url())).await;
+    let http = common::http();
+    for i in 0..12u8 {
+        let r = http
+            .post(t.local(relay.addr, "whatsapp"))
+            .body(vec![b'a' + i; 1024 * 1024])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let client = RelayClient::new(
+        &format!("http://{}", relay.addr),
+        t.device_token.clone().into(),
+    )
+    .unwrap();
+    let mut after = 0;
+    let mut polls = 0;
+    while after < 12 {
+        let got = client
+            .events(after, None, 100, Duration::ZERO)
+            .await
+            .unwrap();
+        let wire = serde_json::to_vec(&got).unwrap().len();
+        assert!(!got.events.is_empty());
+        assert!(
+            wire <= 8 * 1024 * 1024,
+            "{} events, {wire} bytes in one response",
+            got.events.len()
+        );
+        for e in &got.events {
+            assert_eq!(e.seq, after + 1);
+            assert_eq!(e.body().unwrap().len(), 1024 * 1024);
+            after = e.seq;
+        }
+        polls += 1;
+    }
+    assert!(polls >= 2, "bounded by size, not only by count");
+    relay.shutdown().await.unwrap();
+    backend.cleanup().await;
+}
+
+/// A "relay" that answers an endless body: the client stops reading at its limit instead of
+/// buffering it all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_reads_responses_with_a_limit() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        for chunked in [false, true] {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf).await;
+            let head = if chunked {
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
+            } else {
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1073741824\r\n\r\n"
+            };
+            if s.write_all(head.as_bytes()).await.is_err() {
+                continue;
+            }
+            let block = vec![b' '; 1024 * 1024];
+            for _ in 0..1024 {
+                let ok = if chunked {
+                    s.write_all(format!("{:x}\r\n", block.len()).as_bytes())
+                        .await
+                        .is_ok()
+                        && s.write_all(&block).await.is_ok()
+                        && s.write_all(b"\r\n").await.is_ok()
+                } else {
+                    s.write_all(&block).await.is_ok()
+                };
+                if !ok {
+                    break;
+                }
+            }
+        }
+    });
+    let client = RelayClient::new(&format!("http://{addr}"), "token".into()).unwrap();
+    for _ in 0..2 {
+        let err = tokio::time::timeout(
+            Duration::from_secs(30),
+            client.events(0, None, 100, Duration::ZERO),
+        )
+        .await
+        .expect("refused before reading it all")
+        .unwrap_err();
+        assert!(err.to_string().contains("larger than"), "{err}");
+    }
+    server.abort();
 }

@@ -90,6 +90,11 @@ pub struct ServeConfig {
     #[arg(long, env = "RELAY_STATEMENT_TIMEOUT_SECS", default_value_t = 15)]
     pub statement_timeout_secs: u64,
 
+    /// Most bytes of webhook requests waiting for their commit; beyond it requests wait for room
+    /// (bounded by the request timeout, then 503 and the provider retries).
+    #[arg(long, env = "RELAY_COMMIT_QUEUE_MAX_BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub commit_queue_max_bytes: usize,
+
     /// Most events stored per group commit.
     #[arg(long, env = "RELAY_BATCH_SIZE", default_value_t = 512)]
     pub batch_size: usize,
@@ -128,6 +133,7 @@ impl ServeConfig {
             request_timeout_secs: 30,
             body_read_timeout_secs: 10,
             statement_timeout_secs: 15,
+            commit_queue_max_bytes: 64 * 1024 * 1024,
             batch_size: 512,
             tenant_refresh_secs: 5,
             prune_interval_secs: 60,

@@ -103,6 +103,7 @@ pub async fn start(
         metrics.clone(),
         cfg.batch_size.max(1),
         cfg.max_events_per_tenant.max(1),
+        cfg.commit_queue_max_bytes.max(cfg.max_body_bytes),
     );
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let mut background = vec![

@@ -31,6 +31,10 @@ use tracing::Instrument as _;
 /// notification from another instance).
 const POLL_RECHECK: Duration = Duration::from_secs(2);
 
+/// A poll response stops adding events past this size (it always carries at least one), so
+/// neither side holds more than this per poll whatever the count limit.
+pub const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
+
 #[derive(Clone)]
 pub struct AppState {
     pub storage: Storage,
@@ -396,7 +400,13 @@ async fn events(
         changes.borrow_and_update();
         let found = match app
             .storage
-            .fetch(&tenant.id, q.after, q.after_event_id.as_deref(), limit)
+            .fetch(
+                &tenant.id,
+                q.after,
+                q.after_event_id.as_deref(),
+                limit,
+                MAX_RESPONSE_BYTES,
+            )
             .await
         {
             Ok(v) => v,

@@ -8,6 +8,7 @@
 //! would skip it).
 
 use crate::protocol::{Header, Provider};
+use futures::TryStreamExt as _;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, Row, SqlitePool};
@@ -107,6 +108,32 @@ pub struct StoredEvent {
     pub public_url: String,
     pub headers: Vec<Header>,
     pub body: Vec<u8>,
+}
+
+impl NewEvent {
+    /// About what this event holds in memory while it waits for its commit.
+    pub fn queued_size(&self) -> usize {
+        self.body.len()
+            + self.public_url.len()
+            + self
+                .headers
+                .iter()
+                .map(|h| h.name.len() + h.value.len())
+                .sum::<usize>()
+            + 256
+    }
+}
+
+impl StoredEvent {
+    /// About what this event takes in a JSON response (base64 body, hex digest, headers, URL).
+    fn wire_size(&self, headers_json: usize) -> usize {
+        self.body.len().div_ceil(3) * 4
+            + headers_json
+            + self.public_url.len()
+            + self.event_id.len()
+            + self.method.len()
+            + 256
+    }
 }
 
 /// What `fetch` found.
@@ -449,7 +476,8 @@ impl Storage {
         Ok(outcome)
     }
 
-    /// Events with `seq > after`, oldest first, and the tenant's counters. When `after_event_id`
+    /// Events with `seq > after`, oldest first, at most `limit` of them and (beyond the first)
+    /// about `max_bytes` on the wire, and the tenant's counters. When `after_event_id`
     /// is given and the event stored at `after` has another id, nothing is returned and
     /// `cursor_mismatch` is set: the client's cursor belongs to another stream.
     pub async fn fetch(
@@ -458,6 +486,7 @@ impl Storage {
         after: i64,
         after_event_id: Option<&str>,
         limit: i64,
+        max_bytes: usize,
     ) -> Result<Fetched, StorageError> {
         let fetched = read_pool!(self, pool => {
             let counters: Option<(i64, i64)> =
@@ -477,20 +506,21 @@ impl Storage {
                     return Ok(Fetched { events: Vec::new(), last_seq, dropped_total, cursor_mismatch: true });
                 }
             }
-            let rows = sqlx::query(
+            // Streamed, so the rows past the byte budget are never held in memory.
+            let mut rows = sqlx::query(
                 "SELECT seq, event_id, provider, received_at, method, public_url, headers, body
                  FROM events WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
             )
             .bind(tenant_id)
             .bind(after)
             .bind(limit)
-            .fetch_all(pool)
-            .await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in rows {
+            .fetch(pool);
+            let mut out = Vec::new();
+            let mut bytes = 0usize;
+            while let Some(r) = rows.try_next().await? {
                 let provider: String = r.try_get("provider")?;
                 let headers: String = r.try_get("headers")?;
-                out.push(StoredEvent {
+                let event = StoredEvent {
                     seq: r.try_get("seq")?,
                     event_id: r.try_get("event_id")?,
                     provider: provider.parse().map_err(|_| StorageError::CorruptProvider)?,
@@ -499,8 +529,16 @@ impl Storage {
                     public_url: r.try_get("public_url")?,
                     headers: serde_json::from_str(&headers)?,
                     body: r.try_get("body")?,
-                });
+                };
+                let size = event.wire_size(headers.len());
+                // Always at least one event, so a single large one still gets through.
+                if !out.is_empty() && bytes + size > max_bytes {
+                    break;
+                }
+                bytes += size;
+                out.push(event);
             }
+            drop(rows);
             // Read after the events: a seq committed meanwhile is then never above last_seq.
             let last: Option<i64> = sqlx::query_scalar("SELECT last_seq FROM tenants WHERE id = $1")
                 .bind(tenant_id)
