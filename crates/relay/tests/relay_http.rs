@@ -265,6 +265,27 @@ async fn refusals_401_404_413(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    // The scheme is case-insensitive; another scheme is not a bearer token.
+    for (auth, expected) in [
+        (format!("bearer {}", t.device_token), StatusCode::OK),
+        (format!("BEARER {}", t.device_token), StatusCode::OK),
+        (
+            format!("Basic {}", t.device_token),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            format!("Bearer{}", t.device_token),
+            StatusCode::UNAUTHORIZED,
+        ),
+    ] {
+        let r = http
+            .get(format!("{base}/v1/status"))
+            .header("authorization", &auth)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), expected, "{}", auth.split(' ').next().unwrap());
+    }
 
     // 404: unknown ingress token (nothing committed), unknown provider.
     let batches_before = metric(&http, &base, "relay_commit_batches_total ").await;
@@ -440,6 +461,17 @@ async fn ack_status_and_metrics(backend: Backend) {
     let got = client.events(4, None, 100, Duration::ZERO).await.unwrap();
     let seqs: Vec<i64> = got.events.iter().map(|e| e.seq).collect();
     assert_eq!(seqs, [8, 9, 10, 11, 12]);
+    let storage = mostrador_relay::server::Storage::open(backend.url())
+        .await
+        .unwrap();
+    let listed = mostrador_relay::server::tenant_admin::list(&storage)
+        .await
+        .unwrap();
+    assert_eq!(
+        listed[0].backlog, st.backlog,
+        "tenant list agrees with /v1/status"
+    );
+    storage.close().await;
 
     let text = http
         .get(format!("{base}/metrics"))
@@ -453,7 +485,9 @@ async fn ack_status_and_metrics(backend: Backend) {
         "relay_events_received_total{provider=\"whatsapp\"} 12",
         "relay_events_acked_total 4",
         "relay_events_dropped_total 3",
-        "relay_backlog_events 8",
+        // What /v1/status counts (the 3 dropped events are gone), as the metric's help says.
+        "relay_backlog_events 5",
+        "# HELP relay_backlog_events Stored events not yet acknowledged, all tenants.",
         "# TYPE relay_rejections_total counter",
     ] {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");

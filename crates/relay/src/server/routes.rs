@@ -334,11 +334,13 @@ impl IntoResponse for Unauthorized {
 }
 
 fn device_tenant(app: &AppState, headers: &HeaderMap) -> Result<Tenant, Unauthorized> {
+    // The auth scheme is case-insensitive (RFC 9110 §11.1): `bearer` works as `Bearer` does.
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
+        .and_then(|v| v.trim_start().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
     match token.and_then(|t| app.tenants.by_device_hash(&tokens::hash(t))) {
         Some(t) => {
             tracing::Span::current().record("tenant", &*t.id);

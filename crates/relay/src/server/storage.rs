@@ -82,6 +82,8 @@ pub struct TenantSummary {
     pub last_seq: i64,
     pub acked_seq: i64,
     pub dropped_total: i64,
+    /// Stored events not yet acknowledged (what `/v1/status` and `/metrics` report).
+    pub backlog: i64,
     pub created_at_ms: i64,
 }
 
@@ -298,7 +300,9 @@ impl Storage {
 
     pub async fn tenant_summaries(&self) -> Result<Vec<TenantSummary>, StorageError> {
         let rows = read_pool!(self, pool => sqlx::query(
-            "SELECT id, name, last_seq, acked_seq, dropped_total, created_at FROM tenants ORDER BY name",
+            "SELECT t.id, t.name, t.last_seq, t.acked_seq, t.dropped_total, t.created_at,
+                    (SELECT COUNT(*) FROM events e WHERE e.tenant_id = t.id AND e.seq > t.acked_seq) AS backlog
+             FROM tenants t ORDER BY t.name",
         )
         .fetch_all(pool)
         .await?
@@ -310,6 +314,7 @@ impl Storage {
                 last_seq: r.try_get("last_seq")?,
                 acked_seq: r.try_get("acked_seq")?,
                 dropped_total: r.try_get("dropped_total")?,
+                backlog: r.try_get("backlog")?,
                 created_at_ms: r.try_get("created_at")?,
             })
         })
@@ -645,22 +650,29 @@ impl Storage {
             .bind(acked_seq)
             .fetch_optional(pool)
             .await?;
-            let (backlog, oldest_unacked_ms) = match oldest {
-                Some(r) => {
-                    let first: i64 = r.try_get("seq")?;
-                    (last_seq - first + 1, Some(r.try_get::<i64, _>("received_at")?))
-                }
-                None => (0, None),
-            };
+            let oldest_unacked_ms = oldest
+                .map(|r| r.try_get::<i64, _>("received_at"))
+                .transpose()?;
+            // Counted, not last_seq - first + 1: retention may leave holes among stored events.
+            let backlog: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM events WHERE tenant_id = $1 AND seq > $2",
+            )
+            .bind(tenant_id)
+            .bind(acked_seq)
+            .fetch_one(pool)
+            .await?;
             TenantStatus { last_seq, acked_seq, backlog, oldest_unacked_ms, dropped_total }
         });
         Ok(st)
     }
 
-    /// Total backlog over all tenants (for /metrics).
+    /// Total backlog over all tenants (for /metrics): stored events not yet acknowledged, the same
+    /// count as each tenant's `/v1/status` backlog (events dropped by the cap or expiry are gone,
+    /// so they are not in it).
     pub async fn total_backlog(&self) -> Result<i64, StorageError> {
         let v: Option<i64> = read_pool!(self, pool => sqlx::query_scalar(
-            "SELECT CAST(SUM(last_seq - acked_seq) AS BIGINT) FROM tenants",
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM events e
+             JOIN tenants t ON t.id = e.tenant_id AND e.seq > t.acked_seq",
         )
         .fetch_one(pool)
         .await?);
