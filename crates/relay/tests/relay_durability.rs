@@ -6,12 +6,13 @@
 mod common;
 
 use common::Backend;
+use mostrador_relay::server::Storage;
 use mostrador_relay::RelayClient;
 use reqwest::StatusCode;
 use std::collections::HashSet;
 use std::time::Duration;
 
-both_backends!(sigkill_after_200_keeps_the_event);
+both_backends!(sigkill_after_200_shows_it_was_committed_before_the_200);
 both_backends!(concurrent_posts_get_contiguous_unique_seqs);
 
 /// At debug level, with JSON logs, the relay's log carries no token and no body.
@@ -102,7 +103,25 @@ async fn logs_carry_no_tokens_or_bodies() {
     backend.cleanup().await;
 }
 
-async fn sigkill_after_200_keeps_the_event(backend: Backend) {
+/// SIGKILL right after the last 200: every answered event is there after the restart, which
+/// proves the 200 comes after the COMMIT (not after a queue or a buffer). It does not prove the
+/// commit reached the disk (the OS page cache survives a process kill): that part is the writer's
+/// `synchronous = FULL` on SQLite (asserted below; PostgreSQL's `fsync`/`synchronous_commit` are
+/// the server's settings).
+async fn sigkill_after_200_shows_it_was_committed_before_the_200(backend: Backend) {
+    if let Storage::Sqlite { writer, .. } = Storage::open(backend.url()).await.unwrap() {
+        let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&writer)
+            .await
+            .unwrap();
+        assert_eq!(sync, 2, "the relay's SQLite writer uses synchronous = FULL");
+        let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&writer)
+            .await
+            .unwrap();
+        assert_eq!(journal, "wal");
+        writer.close().await;
+    }
     let t = common::create_tenant(backend.url(), "shop").await;
     let port = common::free_port();
     let http = common::http();
