@@ -3,9 +3,9 @@
 //! killed between commit and ack gets the events again and stores them once, a 10,000-event burst
 //! arrives complete, in order, once; and the connection state follows the relay.
 
-// The relay crate's test helpers (backends, in-process relay, provider signature checks).
-#[path = "../../relay/tests/common/mod.rs"]
-mod common;
+// The shared test kit (backends, in-process relay, provider signature checks).
+use mostrador_testkit as common;
+use mostrador_testkit::both_backends;
 
 use common::signatures::*;
 use common::Backend;
@@ -17,23 +17,6 @@ use mostrador_relay::RelayClient;
 use mostrador_types::IvaCondition;
 use reqwest::StatusCode;
 use std::time::Duration;
-
-macro_rules! both_backends {
-    ($name:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn relay_on_sqlite() {
-                super::$name(super::Backend::sqlite()).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn relay_on_postgres() {
-                if let Some(b) = super::Backend::postgres().await {
-                    super::$name(b).await;
-                }
-            }
-        }
-    };
-}
 
 both_backends!(provider_requests_arrive_byte_identical);
 both_backends!(client_killed_between_commit_and_ack);

@@ -2,8 +2,8 @@
 //! survives a SIGKILL right after the answer; a graceful SIGTERM exits cleanly; concurrent posts get
 //! contiguous, unique sequence numbers.
 
-#[macro_use]
-mod common;
+use mostrador_testkit as common;
+use mostrador_testkit::both_backends;
 
 use common::Backend;
 use mostrador_relay::server::Storage;

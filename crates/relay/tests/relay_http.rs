@@ -1,8 +1,8 @@
 //! The relay over real HTTP, on SQLite and on PostgreSQL: fidelity of what comes back (provider
 //! signatures still verify), the Meta handshake, and the 401 / 404 / 413 / 429 paths.
 
-#[macro_use]
-mod common;
+use mostrador_testkit as common;
+use mostrador_testkit::both_backends;
 
 use common::signatures::*;
 use common::{Backend, TenantTokens};

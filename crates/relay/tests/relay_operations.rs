@@ -1,8 +1,8 @@
 //! Operating the relay: the tenant CLI of the real binary, retention and expiry, several relay
 //! instances on one PostgreSQL database, and a graceful shutdown during a long poll.
 
-#[macro_use]
-mod common;
+use mostrador_testkit as common;
+use mostrador_testkit::both_backends;
 
 use common::Backend;
 use mostrador_relay::server::Storage;
