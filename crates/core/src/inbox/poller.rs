@@ -1,6 +1,8 @@
 //! The per-organization long-poll loop.
 
+use super::alerts::{load_alerts, IntakeAlerts, QuarantinedEvent, RelayGap};
 use super::batch::{commit_batch, load_cursor, record_ack, reset_cursor};
+use super::tenant::bind_tenant;
 use super::{ConnectionState, InboxError};
 use crate::org::OrgId;
 use crate::store::Store;
@@ -34,49 +36,65 @@ impl Default for PollerOptions {
     }
 }
 
+/// Where a poll starts: the cursor's epoch, its seq and the `event_id` stored at that seq.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Position {
+    pub epoch: i64,
+    pub seq: i64,
+    pub event_id: Option<String>,
+}
+
 /// What one poll did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FetchOutcome {
     /// The wait ran out with no event.
     Empty,
     /// A batch was committed with the new cursor; `inserted` of `fetched` were new.
     Committed {
         next_cursor: i64,
+        /// The `event_id` at `next_cursor`.
+        next_event_id: Option<String>,
         fetched: usize,
         inserted: u64,
+        quarantined: Vec<QuarantinedEvent>,
+        gaps: Vec<RelayGap>,
     },
-    /// The relay's last seq is below our cursor (its storage was reset): restart from 0.
-    RelayReset,
+    /// The relay's stream is not the one our cursor belongs to (its storage was reset, restored
+    /// or replaced): the cursor restarted from 0 in `epoch`.
+    RelayReset { epoch: i64 },
 }
 
-/// One step of the loop: poll after `after`, then store the batch and the cursor in one
+/// One step of the loop: poll after `from`, then store the batch and the cursor in one
 /// transaction. Does NOT acknowledge: the caller acks after this returns.
 pub async fn fetch_and_commit(
     store: &Store,
     org: OrgId,
     client: &RelayClient,
-    after: i64,
+    from: &Position,
     opts: &PollerOptions,
 ) -> Result<FetchOutcome, InboxError> {
-    let resp = client.events(after, opts.limit, opts.wait).await?;
-    if resp.last_seq < after {
-        reset_cursor(store, org).await?;
-        return Ok(FetchOutcome::RelayReset);
+    let resp = client
+        .events(from.seq, from.event_id.as_deref(), opts.limit, opts.wait)
+        .await?;
+    if resp.cursor_mismatch || resp.last_seq < from.seq {
+        let epoch = reset_cursor(store, org, from.epoch).await?;
+        return Ok(FetchOutcome::RelayReset { epoch });
     }
     if resp.events.is_empty() {
         return Ok(FetchOutcome::Empty);
     }
-    if let Some(bad) = resp.events.iter().find(|e| e.seq <= after) {
-        return Err(InboxError::InvalidEvent {
-            seq: bad.seq,
-            reason: format!("not after the cursor {after}"),
-        });
-    }
-    let inserted = commit_batch(store, org, &resp.events, resp.next_cursor).await?;
+    let done = commit_batch(store, org, from.epoch, from.seq, &resp).await?;
     Ok(FetchOutcome::Committed {
         next_cursor: resp.next_cursor,
+        next_event_id: resp
+            .events
+            .last()
+            .filter(|e| e.seq == resp.next_cursor)
+            .map(|e| e.event_id.clone()),
         fetched: resp.events.len(),
-        inserted,
+        inserted: done.inserted,
+        quarantined: done.quarantined,
+        gaps: done.gaps,
     })
 }
 
@@ -84,6 +102,7 @@ pub async fn fetch_and_commit(
 pub struct InboxHandle {
     state: watch::Receiver<ConnectionState>,
     committed: watch::Receiver<i64>,
+    alerts: watch::Receiver<IntakeAlerts>,
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
 }
@@ -99,7 +118,13 @@ impl InboxHandle {
         self.committed.clone()
     }
 
-    /// Stops the loop (an in-flight poll is abandoned; a transaction in flight rolls back).
+    /// Gaps and quarantined events on record, for the UI (the loop keeps going meanwhile).
+    pub fn alerts(&self) -> watch::Receiver<IntakeAlerts> {
+        self.alerts.clone()
+    }
+
+    /// Stops the loop (an in-flight poll is abandoned; a transaction in flight rolls back) and
+    /// waits for its acknowledger to finish the ack in flight, if any.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         let _ = self.task.await;
@@ -110,17 +135,30 @@ impl InboxHandle {
 pub fn spawn(store: Store, org: OrgId, client: RelayClient, opts: PollerOptions) -> InboxHandle {
     let (state_tx, state) = watch::channel(ConnectionState::Connecting);
     let (committed_tx, committed) = watch::channel(0);
+    let (alerts_tx, alerts) = watch::channel(IntakeAlerts::default());
     let (stop, stop_rx) = watch::channel(false);
+    let watches = Watches {
+        state: state_tx,
+        committed: committed_tx,
+        alerts: alerts_tx,
+    };
     let task = tokio::spawn(
-        run(store, org, client, opts, state_tx, committed_tx, stop_rx)
+        run(store, org, client, opts, watches, stop_rx)
             .instrument(tracing::info_span!("inbox", %org)),
     );
     InboxHandle {
         state,
         committed,
+        alerts,
         stop,
         task,
     }
+}
+
+struct Watches {
+    state: watch::Sender<ConnectionState>,
+    committed: watch::Sender<i64>,
+    alerts: watch::Sender<IntakeAlerts>,
 }
 
 fn backoff(opts: &PollerOptions) -> backon::ExponentialBackoff {
@@ -132,93 +170,217 @@ fn backoff(opts: &PollerOptions) -> backon::ExponentialBackoff {
         .build()
 }
 
+/// What the acknowledger should confirm next: `seq` of cursor epoch `epoch`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct AckTarget {
+    epoch: i64,
+    seq: i64,
+    event_id: Option<String>,
+}
+
 async fn run(
     store: Store,
     org: OrgId,
     client: RelayClient,
     opts: PollerOptions,
-    state: watch::Sender<ConnectionState>,
-    committed: watch::Sender<i64>,
+    w: Watches,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut delays = backoff(&opts);
     let mut failing: Option<(chrono::DateTime<Utc>, u32)> = None;
     // Resume from the last ACKNOWLEDGED seq: anything committed but never acknowledged (a crash
     // between commit and ack) is fetched again, skipped by the dedupe, then acknowledged.
-    let mut after = loop {
-        match load_cursor(&store, org).await {
-            Ok(c) => {
-                committed.send_replace(c.committed_seq);
-                break c.acked_seq;
+    let mut pos = loop {
+        let loaded = match load_cursor(&store, org).await {
+            Ok(c) => load_alerts(&store, org).await.map(|a| (c, a)),
+            Err(e) => Err(e),
+        };
+        match loaded {
+            Ok((c, alerts)) => {
+                w.committed.send_replace(c.committed_seq);
+                w.alerts.send_replace(alerts);
+                break Position {
+                    epoch: c.epoch,
+                    seq: c.acked_seq,
+                    event_id: c.acked_event_id,
+                };
             }
             Err(e) => {
-                if !pause_after_error(&state, &mut failing, &e, &mut delays, &opts, &mut stop).await
+                if !pause_after_error(&w.state, &mut failing, &e, &mut delays, &opts, &mut stop)
+                    .await
                 {
-                    state.send_replace(ConnectionState::Stopped);
+                    w.state.send_replace(ConnectionState::Stopped);
                     return;
                 }
             }
         }
     };
-    tracing::info!(after, "inbox poller started");
-    let (to_ack, to_ack_rx) = watch::channel(after);
-    tokio::spawn(
+    // One tenant, one business: make sure no other organization reads this tenant.
+    loop {
+        let bound = tokio::select! {
+            r = bind_tenant(&store, org, &client) => r,
+            _ = stop.wait_for(|s| *s) => {
+                w.state.send_replace(ConnectionState::Stopped);
+                return;
+            }
+        };
+        match bound {
+            Ok(_) => break,
+            Err(InboxError::TenantUnknown) => {
+                tracing::warn!(
+                    "the relay does not report its tenant id; cannot check it is ours alone"
+                );
+                break;
+            }
+            Err(InboxError::TenantAlreadyBound {
+                tenant_id,
+                other_org,
+            }) => {
+                tracing::error!(%tenant_id, %other_org, "relay tenant already bound to another business; not polling");
+                w.state.send_replace(ConnectionState::TenantInUse {
+                    tenant_id,
+                    other_org,
+                });
+                let _ = stop.wait_for(|s| *s).await;
+                w.state.send_replace(ConnectionState::Stopped);
+                return;
+            }
+            Err(e) => {
+                if !pause_after_error(&w.state, &mut failing, &e, &mut delays, &opts, &mut stop)
+                    .await
+                {
+                    w.state.send_replace(ConnectionState::Stopped);
+                    return;
+                }
+            }
+        }
+    }
+    // Binding to another tenant than before restarted the cursor.
+    if let Ok(c) = load_cursor(&store, org).await {
+        if c.epoch != pos.epoch {
+            w.committed.send_replace(c.committed_seq);
+            pos = Position {
+                epoch: c.epoch,
+                seq: c.acked_seq,
+                event_id: c.acked_event_id,
+            };
+        }
+    }
+    tracing::info!(after = pos.seq, epoch = pos.epoch, "inbox poller started");
+    let (to_ack, to_ack_rx) = watch::channel(AckTarget {
+        epoch: pos.epoch,
+        seq: pos.seq,
+        event_id: pos.event_id.clone(),
+    });
+    let acker = tokio::spawn(
         acker(store.clone(), org, client.clone(), to_ack_rx, opts.clone())
             .instrument(tracing::info_span!("inbox_ack", %org)),
     );
     loop {
         let step = tokio::select! {
-            r = fetch_and_commit(&store, org, &client, after, &opts) => r,
+            r = fetch_and_commit(&store, org, &client, &pos, &opts) => r,
             _ = stop.wait_for(|s| *s) => break,
         };
         match step {
             Ok(outcome) => {
                 if failing.take().is_some()
-                    || !matches!(*state.borrow(), ConnectionState::Connected { .. })
+                    || !matches!(*w.state.borrow(), ConnectionState::Connected { .. })
                 {
-                    state.send_replace(ConnectionState::Connected { since: Utc::now() });
+                    w.state
+                        .send_replace(ConnectionState::Connected { since: Utc::now() });
                     delays = backoff(&opts);
                 }
                 match outcome {
                     FetchOutcome::Empty => {}
-                    FetchOutcome::RelayReset => {
-                        tracing::warn!(after, "relay sequence is behind our cursor (relay storage reset?); restarting from 0");
-                        after = 0;
-                        committed.send_replace(0);
+                    FetchOutcome::RelayReset { epoch } => {
+                        tracing::warn!(
+                            after = pos.seq,
+                            epoch,
+                            "the relay's event stream is not our cursor's (relay storage reset or restored?); restarting from 0"
+                        );
+                        pos = Position {
+                            epoch,
+                            seq: 0,
+                            event_id: None,
+                        };
+                        w.committed.send_replace(0);
+                        // Through the acknowledger, so an ack of the old epoch still waiting
+                        // there is replaced, never sent.
+                        to_ack.send_replace(AckTarget {
+                            epoch,
+                            seq: 0,
+                            event_id: None,
+                        });
                     }
                     FetchOutcome::Committed {
                         next_cursor,
+                        next_event_id,
                         fetched,
                         inserted,
+                        quarantined,
+                        gaps,
                     } => {
                         tracing::debug!(next_cursor, fetched, inserted, "batch committed");
-                        after = next_cursor;
-                        committed.send_replace(next_cursor);
+                        if !quarantined.is_empty() || !gaps.is_empty() {
+                            w.alerts.send_modify(|a| {
+                                a.quarantined += quarantined.len() as u64;
+                                a.gaps += gaps.len() as u64;
+                                if let Some(q) = quarantined.into_iter().last() {
+                                    a.last_quarantined = Some(q);
+                                }
+                                if let Some(g) = gaps.into_iter().last() {
+                                    a.last_gap = Some(g);
+                                }
+                            });
+                        }
+                        pos.seq = next_cursor;
+                        pos.event_id = next_event_id;
+                        w.committed.send_replace(next_cursor);
                         // Ack after the commit, off the polling path (the acker task).
-                        to_ack.send_replace(next_cursor);
+                        to_ack.send_replace(AckTarget {
+                            epoch: pos.epoch,
+                            seq: pos.seq,
+                            event_id: pos.event_id.clone(),
+                        });
                     }
                 }
             }
             Err(e) => {
-                if !pause_after_error(&state, &mut failing, &e, &mut delays, &opts, &mut stop).await
+                if !pause_after_error(&w.state, &mut failing, &e, &mut delays, &opts, &mut stop)
+                    .await
                 {
                     break;
+                }
+                if matches!(e, InboxError::StaleEpoch { .. }) {
+                    // Someone else reset the cursor: continue from what is on record.
+                    if let Ok(c) = load_cursor(&store, org).await {
+                        pos = Position {
+                            epoch: c.epoch,
+                            seq: c.acked_seq,
+                            event_id: c.acked_event_id,
+                        };
+                    }
                 }
             }
         }
     }
-    state.send_replace(ConnectionState::Stopped);
+    // The acknowledger ends once its sender is gone (after the ack in flight, if any).
+    drop(to_ack);
+    let _ = acker.await;
+    w.state.send_replace(ConnectionState::Stopped);
     tracing::info!("inbox poller stopped");
 }
 
-/// Acknowledges the latest committed seq, coalescing: acks are cumulative, so when several batches
-/// commit during one ack only the newest is sent next. A failed ack is retried with backoff until
-/// it succeeds or a newer seq replaces it. Ends when the poll loop drops its sender.
+/// Acknowledges the latest committed position, coalescing: acks are cumulative, so when several
+/// batches commit during one ack only the newest is sent next. A failed ack is retried with
+/// backoff until it succeeds or a newer target replaces it. A target is dropped, never sent, when
+/// its epoch is no longer the cursor's or it is above what is committed; the relay refuses (409)
+/// an ack whose event is not its event at that seq. Ends when the poll loop drops its sender.
 async fn acker(
     store: Store,
     org: OrgId,
     client: RelayClient,
-    mut to_ack: watch::Receiver<i64>,
+    mut to_ack: watch::Receiver<AckTarget>,
     opts: PollerOptions,
 ) {
     let mut pending = false;
@@ -227,14 +389,41 @@ async fn acker(
         if !pending && to_ack.changed().await.is_err() {
             return;
         }
-        let seq = *to_ack.borrow_and_update();
-        match client.ack(seq).await {
+        let target = to_ack.borrow_and_update().clone();
+        pending = false;
+        if target.seq <= 0 {
+            continue;
+        }
+        match load_cursor(&store, org).await {
+            Ok(c) if c.epoch != target.epoch || target.seq > c.committed_seq => {
+                tracing::info!(
+                    seq = target.seq,
+                    epoch = target.epoch,
+                    "stale ack dropped (the cursor was reset)"
+                );
+                continue;
+            }
+            Ok(c) if target.seq <= c.acked_seq => continue,
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not read the cursor before an ack"),
+        }
+        match client.ack(target.seq, target.event_id.as_deref()).await {
             Ok(a) => {
-                pending = false;
                 delays = backoff(&opts);
-                if let Err(e) = record_ack(&store, org, a.acked_seq.min(seq)).await {
+                let (seq, id) = if a.acked_seq >= target.seq {
+                    (target.seq, target.event_id.as_deref())
+                } else {
+                    (a.acked_seq, None)
+                };
+                if let Err(e) = record_ack(&store, org, target.epoch, seq, id).await {
                     tracing::warn!(error = %e, "could not record the ack");
                 }
+            }
+            Err(ClientError::CursorMismatch) => {
+                tracing::warn!(
+                    seq = target.seq,
+                    "the relay refused the ack: its stream changed; the poll loop will restart"
+                );
             }
             Err(e) => {
                 pending = true;
@@ -242,7 +431,7 @@ async fn acker(
                     .next()
                     .unwrap_or(opts.max_backoff)
                     .min(opts.max_backoff);
-                tracing::warn!(error = %e, seq, "ack failed; retrying (re-deliveries are deduplicated)");
+                tracing::warn!(error = %e, seq = target.seq, "ack failed; retrying (re-deliveries are deduplicated)");
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}
                     r = to_ack.changed() => if r.is_err() { return },

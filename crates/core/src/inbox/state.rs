@@ -1,3 +1,4 @@
+use crate::org::OrgId;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -26,6 +27,9 @@ pub enum ConnectionState {
         #[cfg_attr(feature = "ts", ts(type = "string"))]
         since: DateTime<Utc>,
     },
+    /// The relay tenant of this token already feeds another business (one tenant, one business):
+    /// not polling. The user must give this business its own relay tenant and device token.
+    TenantInUse { tenant_id: String, other_org: OrgId },
     /// The loop ended (shutdown).
     Stopped,
 }

@@ -77,6 +77,24 @@ pub struct ServeConfig {
     #[arg(long, env = "RELAY_MAX_WAIT_SECS", default_value_t = 30)]
     pub max_wait_secs: u64,
 
+    /// Longest time a request may take, seconds (long polls get this on top of their wait). Over
+    /// it: 503, and the provider retries.
+    #[arg(long, env = "RELAY_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+
+    /// Longest time to receive a webhook body, seconds (a client that trickles it gets 408).
+    #[arg(long, env = "RELAY_BODY_READ_TIMEOUT_SECS", default_value_t = 10)]
+    pub body_read_timeout_secs: u64,
+
+    /// PostgreSQL `statement_timeout` of every relay connection, seconds (0 = none).
+    #[arg(long, env = "RELAY_STATEMENT_TIMEOUT_SECS", default_value_t = 15)]
+    pub statement_timeout_secs: u64,
+
+    /// Most bytes of webhook requests waiting for their commit; beyond it requests wait for room
+    /// (bounded by the request timeout, then 503 and the provider retries).
+    #[arg(long, env = "RELAY_COMMIT_QUEUE_MAX_BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub commit_queue_max_bytes: usize,
+
     /// Most events stored per group commit.
     #[arg(long, env = "RELAY_BATCH_SIZE", default_value_t = 512)]
     pub batch_size: usize,
@@ -112,6 +130,10 @@ impl ServeConfig {
             acked_retention_hours: 24,
             unacked_retention_days: 14,
             max_wait_secs: 30,
+            request_timeout_secs: 30,
+            body_read_timeout_secs: 10,
+            statement_timeout_secs: 15,
+            commit_queue_max_bytes: 64 * 1024 * 1024,
             batch_size: 512,
             tenant_refresh_secs: 5,
             prune_interval_secs: 60,

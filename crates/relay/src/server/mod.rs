@@ -83,7 +83,11 @@ pub async fn start(
     listener: tokio::net::TcpListener,
 ) -> Result<Running, ServerError> {
     let public = public_base(&cfg.public.public_url)?;
-    let storage = Storage::open(&cfg.storage.database_url).await?;
+    let storage = Storage::open_with(
+        &cfg.storage.database_url,
+        Duration::from_secs(cfg.statement_timeout_secs),
+    )
+    .await?;
     let tenants = TenantIndex::default();
     let n = tenants.refresh(&storage).await?;
     tracing::info!(
@@ -99,6 +103,7 @@ pub async fn start(
         metrics.clone(),
         cfg.batch_size.max(1),
         cfg.max_events_per_tenant.max(1),
+        cfg.commit_queue_max_bytes.max(cfg.max_body_bytes),
     );
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let mut background = vec![
@@ -128,6 +133,8 @@ pub async fn start(
         public_base: Arc::from(public.as_str()),
         max_body_bytes: cfg.max_body_bytes,
         max_wait: Duration::from_secs(cfg.max_wait_secs),
+        request_timeout: Duration::from_secs(cfg.request_timeout_secs.max(1)),
+        body_read_timeout: Duration::from_secs(cfg.body_read_timeout_secs.max(1)),
         max_events_per_tenant: cfg.max_events_per_tenant,
         acked_retention: cfg.acked_retention(),
         unacked_retention: cfg.unacked_retention(),

@@ -1,6 +1,6 @@
-//! Shared test helpers: storage backends (SQLite temp file or a fresh database on the test
-//! PostgreSQL server), an in-process relay, the real binary, and the providers' signature checks.
-#![allow(dead_code)]
+//! Shared test helpers (dev-only, never published): storage backends (SQLite temp file or a fresh
+//! database on the test PostgreSQL server), an in-process relay, and the providers' signature
+//! checks. Used by the relay's and core's integration tests.
 
 pub mod signatures;
 
@@ -190,18 +190,17 @@ pub async fn polls_waiting(base: &str, n: u64) {
 
 /// Declares a test module running `$name(backend)` once on SQLite and once on PostgreSQL (the
 /// PostgreSQL run needs MOSTRADOR_TEST_POSTGRES_URL, see scripts/test-postgres.sh).
-// Not every test binary that includes this module declares tests with it.
-#[allow(unused_macros)]
+#[macro_export]
 macro_rules! both_backends {
     ($name:ident) => {
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                super::$name(super::Backend::sqlite()).await;
+                super::$name($crate::Backend::sqlite()).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                if let Some(b) = super::Backend::postgres().await {
+                if let Some(b) = $crate::Backend::postgres().await {
                     super::$name(b).await;
                 }
             }
