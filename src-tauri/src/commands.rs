@@ -7,6 +7,7 @@ use serde::Serialize;
 use tauri::State;
 
 use crate::boot::Boot;
+use crate::ipc::command;
 
 /// What the window needs to draw its first screen.
 #[derive(Debug, Serialize, ts_rs::TS)]
@@ -20,7 +21,7 @@ pub struct StartupState {
     pub error: Option<AppError>,
 }
 
-#[tauri::command]
+#[command]
 pub async fn startup_state(boot: State<'_, Boot>) -> Result<StartupState, AppError> {
     let (snapshot, error) = match boot.inner() {
         Boot::Ready { store, .. } => (Some(session::snapshot(store).await?), None),
@@ -36,12 +37,12 @@ pub async fn startup_state(boot: State<'_, Boot>) -> Result<StartupState, AppErr
     })
 }
 
-#[tauri::command]
+#[command]
 pub fn check_cuit(cuit: String) -> Result<(), AppError> {
     session::check_cuit(&cuit)
 }
 
-#[tauri::command]
+#[command]
 pub async fn create_organization(
     boot: State<'_, Boot>,
     input: NewOrganization,
@@ -49,12 +50,12 @@ pub async fn create_organization(
     session::create_organization(boot.store()?, input).await
 }
 
-#[tauri::command]
+#[command]
 pub async fn select_organization(boot: State<'_, Boot>, id: OrgId) -> Result<(), AppError> {
     session::select_organization(boot.store()?, id).await
 }
 
-#[tauri::command]
+#[command]
 pub async fn set_language(boot: State<'_, Boot>, language: Language) -> Result<(), AppError> {
     session::set_language(boot.store()?, language).await
 }

@@ -1,7 +1,6 @@
 import { useEffect, useState } from "react";
-import { listen } from "@tauri-apps/api/event";
 import { asAppError } from "./api";
-import { commands, events, type AppError, type Language, type Organization, type StartupState } from "./bindings";
+import { commands, events, onEvent, type AppError, type Language, type Organization, type StartupState } from "./bindings";
 import { EmptyState } from "./components/EmptyState";
 import { OrgSetup } from "./components/OrgSetup";
 import { Settings } from "./components/Settings";
@@ -39,7 +38,7 @@ export function App() {
         }
       })
       .catch((raw) => setLoadError(asAppError(raw)));
-    const unlisten = listen(events.secondInstance, () => setSecondInstance(true));
+    const unlisten = onEvent(events.secondInstance, () => setSecondInstance(true));
     return () => {
       unlisten.then((f) => f());
     };
