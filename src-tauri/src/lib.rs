@@ -43,7 +43,8 @@ pub fn run() {
                 logs = %dirs.logs.display(),
                 "starting"
             );
-            let boot = tauri::async_runtime::block_on(boot::Boot::open(dirs));
+            // In the background: a long migration shows the window ("Abriendo la base de datos…").
+            let boot = boot::Boot::start(dirs);
             app.manage(boot);
             updater::spawn_startup_check(app.handle().clone());
             Ok(())

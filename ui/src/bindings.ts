@@ -37,6 +37,11 @@ export type StartupState = {
  */
 data_dir: string, logs_dir: string, version: string, 
 /**
+ * The database is still opening (a migration may take a while): the window says so and
+ * calls `wait_for_startup`. `snapshot` and `error` are then both `None`.
+ */
+opening: boolean, 
+/**
  * `None` when the store could not open; `error` then says why.
  */
 snapshot: Snapshot | null, error: AppError | null, };
@@ -85,8 +90,11 @@ export const commands = {
   setLanguage: (language: Language) => invoke<void>("set_language", { language }),
   setUpdateChannel: (channel: UpdateChannel) => invoke<void>("set_update_channel", { channel }),
   setUpdateCheckOnStartup: (enabled: boolean) => invoke<void>("set_update_check_on_startup", { enabled }),
+  /** Answers at once, even while the database is still opening. */
   startupState: () => invoke<StartupState>("startup_state"),
   updateStatus: () => invoke<UpdaterStatus>("update_status"),
+  /** Answers once the database is open (or could not be opened). */
+  waitForStartup: () => invoke<StartupState>("wait_for_startup"),
 };
 
 /** Events the core emits to the window, by name. */

@@ -80,7 +80,7 @@ pub async fn set_update_channel(
     boot: State<'_, Boot>,
     channel: UpdateChannel,
 ) -> Result<(), AppError> {
-    prefs::set_channel(boot.store()?, channel).await
+    prefs::set_channel(&boot.store().await?, channel).await
 }
 
 #[command]
@@ -88,5 +88,5 @@ pub async fn set_update_check_on_startup(
     boot: State<'_, Boot>,
     enabled: bool,
 ) -> Result<(), AppError> {
-    prefs::set_check_on_startup(boot.store()?, enabled).await
+    prefs::set_check_on_startup(&boot.store().await?, enabled).await
 }
