@@ -5,7 +5,8 @@ mod support;
 use anyhow::Result;
 use fantoccini::key::Key;
 use fantoccini::Locator;
-use support::{screenshot, wait_for, wait_for_text, Driver};
+use serde_json::json;
+use support::{invoke, screenshot, wait_for, wait_for_gone as wait_gone, wait_for_text, Driver};
 
 const NAME: &str = "Almacén La Esquina";
 const SECOND: &str = "Almacén La Esquina — Sucursal Centro";
@@ -34,10 +35,36 @@ async fn create_business_with_cuit_check_and_persist_across_restart() -> Result<
     assert!(error.contains("debería ser 6"), "error text: {error}");
     screenshot(&app, "01-invalid-cuit").await?;
 
-    // Submitting anyway is refused by the core with the same error; nothing is created.
-    app.find(Locator::Css("#org-submit")).await?.click().await?;
+    // Submitting anyway is refused by the core. Editing the field clears the inline error and
+    // Enter submits without leaving the field (no blur, so no second check from the form):
+    // the error can only come back from `create_organization` itself.
+    let cuit = app.find(Locator::Css("#org-cuit")).await?;
+    cuit.send_keys("0").await?;
+    cuit.send_keys(&Key::Backspace.to_string()).await?;
+    wait_gone(&app, "#org-cuit-error").await?;
+    cuit.send_keys(&Key::Enter.to_string()).await?;
     wait_for_text(&app, "#org-cuit-error", "debería ser 6").await?;
     assert!(app.find(Locator::Css("#current-org")).await.is_err());
+
+    // The core refuses it on its own too, with the field and the expected digit, when called
+    // directly rather than through the form; nothing is created either way.
+    let refused = invoke(
+        &app,
+        "create_organization",
+        json!({ "input": { "name": NAME, "cuit": "20-12345678-9", "iva_condition": "monotributo" } }),
+    )
+    .await?
+    .expect_err("the core accepted an invalid CUIT");
+    assert_eq!(refused["code"], "INVALID_CUIT", "{refused}");
+    assert_eq!(refused["details"]["expected_check_digit"], 6, "{refused}");
+    let state = invoke(&app, "startup_state", json!({}))
+        .await?
+        .map_err(|e| anyhow::anyhow!("startup_state failed: {e}"))?;
+    assert_eq!(
+        state["snapshot"]["organizations"],
+        json!([]),
+        "an invalid CUIT created a business: {state}"
+    );
 
     // Fix the last digit and create the business.
     let cuit = app.find(Locator::Css("#org-cuit")).await?;

@@ -1,42 +1,150 @@
-//! The app's state after start-up: an open store, or the reason it could not open one.
-//! A failed start still shows the window, with the reason, instead of crashing.
+//! The app's state after start-up: the store opens in the background, so the window appears at
+//! once and says "Abriendo la base de datos…" during a long migration instead of not appearing.
+//! A failed open still shows the window, with the reason, instead of crashing.
+
+use std::path::PathBuf;
 
 use mostrador_core::store::{Store, DB_FILE_NAME};
 use mostrador_core::{AppError, ErrorCode};
+use tokio::sync::watch;
 
 use crate::paths::AppDirs;
 
-pub enum Boot {
-    Ready { store: Store, dirs: AppDirs },
-    Failed { error: AppError, dirs: AppDirs },
+/// Where opening the store stands.
+#[derive(Clone)]
+pub enum Phase {
+    Opening,
+    Ready(Store),
+    Failed(AppError),
+}
+
+pub struct Boot {
+    dirs: AppDirs,
+    phase: watch::Receiver<Phase>,
 }
 
 impl Boot {
-    pub async fn open(dirs: AppDirs) -> Boot {
-        match Store::open(&dirs.data.join(DB_FILE_NAME)).await {
-            Ok(store) => Boot::Ready { store, dirs },
-            Err(e) => {
-                tracing::error!(error = %e, "cannot open the database");
-                Boot::Failed {
-                    error: e.into(),
-                    dirs,
+    /// Starts opening (and migrating) the store in the background and returns at once.
+    pub fn start(dirs: AppDirs) -> Boot {
+        let (tx, rx) = watch::channel(Phase::Opening);
+        let path: PathBuf = dirs.data.join(DB_FILE_NAME);
+        // A thread of its own, driving the open on the app's runtime: the store's pools live
+        // there, and sqlx's open future is not provably `Send` for `spawn`.
+        std::thread::spawn(move || {
+            let started = std::time::Instant::now();
+            let phase = match tauri::async_runtime::block_on(Store::open(&path)) {
+                Ok(store) => {
+                    tracing::info!(
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        "store ready"
+                    );
+                    Phase::Ready(store)
                 }
-            }
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot open the database");
+                    Phase::Failed(e.into())
+                }
+            };
+            // No receiver left means the app is shutting down: nothing to tell.
+            let _ = tx.send(phase);
+        });
+        Boot { dirs, phase: rx }
+    }
+
+    /// Where opening stands right now, without waiting.
+    pub fn phase(&self) -> Phase {
+        self.phase.borrow().clone()
+    }
+
+    /// Waits until the store is open or failed to open.
+    pub async fn opened(&self) -> Phase {
+        let mut rx = self.phase.clone();
+        let settled = rx
+            .wait_for(|p| !matches!(p, Phase::Opening))
+            .await
+            .map(|p| p.clone());
+        match settled {
+            Ok(phase) => phase,
+            // The opening task ended without a word (it panicked): say so instead of hanging.
+            Err(_) => Phase::Failed(AppError::new(
+                ErrorCode::Internal,
+                "La base de datos no terminó de abrirse. Cerrá Mostrador y volvé a abrirlo.",
+            )),
         }
     }
 
-    pub fn store(&self) -> Result<&Store, AppError> {
-        match self {
-            Boot::Ready { store, .. } => Ok(store),
-            Boot::Failed { error, .. } => {
-                Err(AppError::new(ErrorCode::NotReady, error.message.clone()))
-            }
+    /// The open store; waits while it is still opening.
+    pub async fn store(&self) -> Result<Store, AppError> {
+        match self.opened().await {
+            Phase::Ready(store) => Ok(store),
+            Phase::Failed(error) => Err(AppError::new(ErrorCode::NotReady, error.message)),
+            Phase::Opening => unreachable!("opened() waits until it is no longer opening"),
         }
     }
 
     pub fn dirs(&self) -> &AppDirs {
-        match self {
-            Boot::Ready { dirs, .. } | Boot::Failed { dirs, .. } => dirs,
-        }
+        &self.dirs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::sqlite::SqliteConnectOptions;
+    use sqlx::{Connection, SqliteConnection};
+
+    /// A migration that takes long (here: another connection holds the write lock the migrations
+    /// need) must not hold up the caller: `start` returns at once in the `Opening` phase, and the
+    /// store is ready once the migration can run.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn the_store_opens_in_the_background() {
+        let dir = tempfile::tempdir().unwrap();
+        let dirs = AppDirs {
+            data: dir.path().to_owned(),
+            logs: dir.path().join("logs"),
+        };
+        let path = dir.path().join(DB_FILE_NAME);
+        let mut blocker = SqliteConnection::connect_with(
+            &SqliteConnectOptions::new()
+                .filename(&path)
+                .create_if_missing(true),
+        )
+        .await
+        .unwrap();
+        sqlx::query("BEGIN EXCLUSIVE")
+            .execute(&mut blocker)
+            .await
+            .unwrap();
+
+        let started = std::time::Instant::now();
+        let boot = Boot::start(dirs);
+        assert!(
+            started.elapsed() < std::time::Duration::from_millis(500),
+            "start waited for the store"
+        );
+        // The lock is still held, so it cannot have finished: the window would say "Abriendo…".
+        assert!(matches!(boot.phase(), Phase::Opening));
+
+        sqlx::query("COMMIT").execute(&mut blocker).await.unwrap();
+        blocker.close().await.unwrap();
+        let store = boot.store().await.expect("the store opens once unblocked");
+        let orgs = mostrador_core::org::list(&store).await.unwrap();
+        assert!(orgs.is_empty());
+        assert!(matches!(boot.phase(), Phase::Ready(_)));
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_failed_open_is_reported_not_awaited_forever() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(DB_FILE_NAME), vec![7u8; 8192]).unwrap();
+        let boot = Boot::start(AppDirs {
+            data: dir.path().to_owned(),
+            logs: dir.path().join("logs"),
+        });
+        let Phase::Failed(error) = boot.opened().await else {
+            panic!("a garbage file opened as a database");
+        };
+        assert_eq!(error.code, ErrorCode::DatabaseCorrupt);
+        assert_eq!(boot.store().await.unwrap_err().code, ErrorCode::NotReady);
     }
 }

@@ -3,13 +3,16 @@
 pub mod bindings;
 mod boot;
 mod commands;
+pub mod ipc;
 mod paths;
 pub mod updater;
 
-use tauri::{Emitter, Manager};
+use tauri::Manager;
 
-/// Event sent to the running window when the user launches Mostrador a second time.
-pub const EVENT_SECOND_INSTANCE: &str = "second-instance";
+event! {
+    /// The user launched Mostrador again; the running window was brought to the front.
+    pub SECOND_INSTANCE: "second-instance" => ()
+}
 
 pub fn run() {
     tauri::Builder::default()
@@ -20,7 +23,7 @@ pub fn run() {
                 let _ = window.unminimize();
                 let _ = window.set_focus();
             }
-            let _ = app.emit(EVENT_SECOND_INSTANCE, ());
+            let _ = SECOND_INSTANCE.emit(app, ());
         }))
         .plugin(updater::plugin())
         // Held by sends and invoice submissions in flight; the updater waits for them.
@@ -40,24 +43,14 @@ pub fn run() {
                 logs = %dirs.logs.display(),
                 "starting"
             );
-            let boot = tauri::async_runtime::block_on(boot::Boot::open(dirs));
+            // In the background: a long migration shows the window ("Abriendo la base de datos…").
+            let boot = boot::Boot::start(dirs);
             app.manage(boot);
             updater::spawn_startup_check(app.handle().clone());
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::startup_state,
-            commands::check_cuit,
-            commands::create_organization,
-            commands::select_organization,
-            commands::set_language,
-            updater::commands::update_status,
-            updater::commands::check_for_update,
-            updater::commands::download_update,
-            updater::commands::restart_to_update,
-            updater::commands::set_update_channel,
-            updater::commands::set_update_check_on_startup,
-        ])
+        // Every #[command] in the crate registers itself (crate::ipc).
+        .invoke_handler(ipc::invoke_handler())
         .run(tauri::generate_context!())
         .expect("Mostrador could not start its window");
 }

@@ -193,3 +193,40 @@ pub async fn screenshot(client: &Client, name: &str) -> Result<()> {
     std::fs::write(screenshot_dir().join(format!("{name}.png")), png)?;
     Ok(())
 }
+
+#[allow(dead_code)] // not every test binary uses it
+/// Waits until no element matches `css`.
+pub async fn wait_for_gone(client: &Client, css: &str) -> Result<()> {
+    let deadline = Instant::now() + STEP_TIMEOUT;
+    while client.find(Locator::Css(css)).await.is_ok() {
+        if Instant::now() > deadline {
+            bail!("{css} is still on screen");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
+}
+
+#[allow(dead_code)] // not every test binary uses it
+/// Calls a command the way the window's code does, bypassing the UI: `Ok(result)` or
+/// `Err(rejection)` (an `AppError` as JSON).
+pub async fn invoke(
+    client: &Client,
+    command: &str,
+    args: serde_json::Value,
+) -> Result<std::result::Result<serde_json::Value, serde_json::Value>> {
+    let answer = client
+        .execute_async(
+            "const [command, args, done] = arguments;\n\
+             window.__TAURI_INTERNALS__.invoke(command, args).then(\n\
+               (ok) => done({ ok: ok ?? null }),\n\
+               (err) => done({ err: err ?? null }));",
+            vec![command.into(), args],
+        )
+        .await
+        .with_context(|| format!("invoking {command}"))?;
+    Ok(match answer.get("err") {
+        Some(err) => Err(err.clone()),
+        None => Ok(answer.get("ok").cloned().unwrap_or_default()),
+    })
+}

@@ -1,7 +1,6 @@
 import { useEffect, useState } from "react";
-import { listen } from "@tauri-apps/api/event";
 import { asAppError } from "./api";
-import { commands, events, type AppError, type Language, type Organization, type StartupState } from "./bindings";
+import { commands, events, onEvent, type AppError, type Language, type Organization, type StartupState } from "./bindings";
 import { EmptyState } from "./components/EmptyState";
 import { OrgSetup } from "./components/OrgSetup";
 import { Settings } from "./components/Settings";
@@ -28,18 +27,24 @@ export function App() {
   const updates = useUpdates();
 
   useEffect(() => {
+    function show(s: StartupState) {
+      setStartup(s);
+      if (s.snapshot) {
+        setOrgs(s.snapshot.organizations);
+        setCurrentId(s.snapshot.current_org_id);
+        setLanguage(s.snapshot.language);
+      }
+    }
+    // The database opens in the background: while it does (a long migration), say so, and
+    // wait for the core to tell when it is done.
     commands
       .startupState()
       .then((s) => {
-        setStartup(s);
-        if (s.snapshot) {
-          setOrgs(s.snapshot.organizations);
-          setCurrentId(s.snapshot.current_org_id);
-          setLanguage(s.snapshot.language);
-        }
+        show(s);
+        return s.opening ? commands.waitForStartup().then(show) : undefined;
       })
       .catch((raw) => setLoadError(asAppError(raw)));
-    const unlisten = listen(events.secondInstance, () => setSecondInstance(true));
+    const unlisten = onEvent(events.secondInstance, () => setSecondInstance(true));
     return () => {
       unlisten.then((f) => f());
     };
@@ -68,6 +73,14 @@ export function App() {
     );
   }
   if (!startup) return <p className="loading">{t("loading")}</p>;
+  if (startup.opening) {
+    return (
+      <main className="loading" id="opening" aria-busy="true">
+        <h1>{t("opening.title")}</h1>
+        <p className="muted">{t("opening.detail")}</p>
+      </main>
+    );
+  }
 
   const current = orgs.find((o) => o.id === currentId);
 

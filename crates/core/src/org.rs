@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use uuid::Uuid;
 
-use crate::store::{Store, StoreError};
+use crate::store::{timestamp, Store, StoreError};
 
 const MAX_NAME_CHARS: usize = 120;
 
@@ -126,7 +126,7 @@ impl NewOrganization {
 #[tracing::instrument(skip_all, fields(org_id))]
 pub async fn create(store: &Store, new: NewOrganization) -> Result<Organization, OrgError> {
     let valid = new.validate()?;
-    let now = Utc::now();
+    let now = timestamp::now();
     let org = Organization {
         id: OrgId::new(),
         name: valid.name,
@@ -144,8 +144,8 @@ pub async fn create(store: &Store, new: NewOrganization) -> Result<Organization,
     .bind(&org.name)
     .bind(org.cuit.digits())
     .bind(org.iva_condition.as_str())
-    .bind(org.created_at.to_rfc3339())
-    .bind(org.updated_at.to_rfc3339())
+    .bind(timestamp::to_text(org.created_at))
+    .bind(timestamp::to_text(org.updated_at))
     .execute(store.writer())
     .await;
     match result {

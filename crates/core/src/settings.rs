@@ -1,9 +1,7 @@
 //! Key/value settings, global (`org = None`) or per organization.
 
-use chrono::Utc;
-
 use crate::org::OrgId;
-use crate::store::{Store, StoreError};
+use crate::store::{timestamp, Store, StoreError};
 
 /// Global: the organization shown in the window.
 pub const CURRENT_ORG: &str = "current_org_id";
@@ -58,7 +56,7 @@ pub async fn set(
     .bind(org.map(|o| o.to_string()))
     .bind(key)
     .bind(value)
-    .bind(Utc::now().to_rfc3339())
+    .bind(timestamp::now_text())
     .execute(store.writer())
     .await?;
     Ok(())

@@ -266,3 +266,88 @@ fn unsafe_geteuid() -> u32 {
     let probe = tempfile::NamedTempFile::new().unwrap();
     probe.as_file().metadata().unwrap().uid()
 }
+
+/// Every TEXT timestamp has one format (store::timestamp); rows written by earlier versions are
+/// rewritten to it by migration 0007.
+#[tokio::test]
+async fn timestamps_have_one_format_and_old_rows_are_rewritten() {
+    const FORMAT: &str = "????-??-??T??:??:??.???Z";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(DB_FILE_NAME);
+
+    // A database as the previous version left it: the migrations before 0007 and rows in the
+    // format it wrote (`to_rfc3339`: nanoseconds and `+00:00`).
+    let old_migrations = dir.path().join("old-migrations");
+    std::fs::create_dir(&old_migrations).unwrap();
+    let repo_migrations = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations");
+    for entry in std::fs::read_dir(&repo_migrations).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().into_string().unwrap();
+        if name.as_str() < "0007" {
+            std::fs::copy(entry.path(), old_migrations.join(&name)).unwrap();
+        }
+    }
+    {
+        let opts = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true);
+        let pool = sqlx::SqlitePool::connect_with(opts).await.unwrap();
+        sqlx::migrate::Migrator::new(old_migrations.as_path())
+            .await
+            .unwrap()
+            .run(&pool)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO organizations (id, name, cuit, iva_condition, created_at, updated_at)
+             VALUES ('0193a000-0000-7000-8000-000000000001', 'Viejo', '20123456786', 'monotributo',
+                     '2026-11-20T13:04:05.123456789+00:00', '2026-11-21T10:00:00-03:00')",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO settings (org_id, key, value, updated_at)
+             VALUES (NULL, 'language', 'es', '2026-11-20T13:04:05.5+00:00')",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+    }
+
+    let store = Store::open(&path).await.unwrap();
+    let (created, updated): (String, String) =
+        sqlx::query_as("SELECT created_at, updated_at FROM organizations WHERE name = 'Viejo'")
+            .fetch_one(store.reader())
+            .await
+            .unwrap();
+    assert_eq!(created, "2026-11-20T13:04:05.123Z");
+    assert_eq!(updated, "2026-11-21T13:00:00.000Z", "converted to UTC");
+    let setting: String =
+        sqlx::query_scalar("SELECT updated_at FROM settings WHERE key = 'language'")
+            .fetch_one(store.reader())
+            .await
+            .unwrap();
+    assert_eq!(setting, "2026-11-20T13:04:05.500Z");
+
+    // New writes use the same format, and what `create` returns is what a read gives back.
+    let new = org::create(&store, kiosco()).await.unwrap();
+    settings::set(&store, Some(new.id), "k", "v").await.unwrap();
+    let stray: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM organizations WHERE created_at NOT GLOB ?1 OR updated_at NOT GLOB ?1)
+              + (SELECT count(*) FROM settings WHERE updated_at NOT GLOB ?1)",
+    )
+    .bind(FORMAT)
+    .fetch_one(store.reader())
+    .await
+    .unwrap();
+    assert_eq!(stray, 0, "a timestamp in another format");
+    let listed = org::list(&store).await.unwrap();
+    let back = listed.iter().find(|o| o.id == new.id).unwrap();
+    assert_eq!(back.created_at, new.created_at);
+    assert_eq!(
+        listed[0].name, "Viejo",
+        "old rows still sort first by created_at"
+    );
+}

@@ -2,10 +2,21 @@
 
 use std::fmt;
 
+use subtle::ConstantTimeEq;
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
 /// Holds a secret. `Debug` and `Display` print `***`, so a secret inside a struct that gets logged
 /// or put in an error message stays hidden. It deliberately implements neither `Serialize` nor
-/// `Clone`-into-string conversions: reading it is an explicit [`Secret::expose`].
-#[derive(Clone, PartialEq, Eq)]
+/// `Clone`-into-string conversions: reading it is an explicit [`Secret::expose`]. Its memory is
+/// zeroed when it is dropped (`zeroize`). There is no `==`: comparing a secret with what a caller
+/// sent must not take longer the more leading bytes match, so the one comparison is
+/// [`Secret::ct_eq`], in constant time.
+///
+/// ```compile_fail,E0369
+/// use mostrador_types::Secret;
+/// let same = Secret::new("token") == Secret::new("token"); // no PartialEq: use ct_eq
+/// ```
+#[derive(Clone)]
 pub struct Secret(String);
 
 impl Secret {
@@ -16,6 +27,16 @@ impl Secret {
     /// The secret's value, for the one place that must send it (an HTTP header, a signature key).
     pub fn expose(&self) -> &str {
         &self.0
+    }
+
+    /// Constant-time equality (only the length can be told apart by timing).
+    pub fn ct_eq(&self, other: &Secret) -> bool {
+        self.ct_eq_str(other.expose())
+    }
+
+    /// Constant-time comparison with a value received from outside (a header, a query).
+    pub fn ct_eq_str(&self, other: &str) -> bool {
+        self.0.as_bytes().ct_eq(other.as_bytes()).into()
     }
 
     /// What the UI may show: "termina en 1234" — the last four characters, only when the secret is
@@ -50,13 +71,21 @@ impl fmt::Display for Secret {
     }
 }
 
-impl Drop for Secret {
-    fn drop(&mut self) {
-        // Best effort: overwrite the bytes so the value does not linger in freed memory.
-        // SAFETY: writing zero bytes keeps the string valid UTF-8.
-        unsafe { self.0.as_bytes_mut().fill(0) };
+impl Zeroize for Secret {
+    /// Overwrites the whole buffer (its capacity, not only its length) and empties it.
+    fn zeroize(&mut self) {
+        self.0.zeroize();
     }
 }
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        // So the value does not linger in freed memory (the writes are not optimized away).
+        self.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for Secret {}
 
 #[cfg(test)]
 mod tests {
@@ -75,6 +104,26 @@ mod tests {
         let c = Config { token: s.clone() };
         assert!(!format!("{c:?}").contains("super-secret"));
         assert_eq!(s.expose(), "EAAG-super-secret-token-1234");
+    }
+
+    #[test]
+    fn zeroize_wipes_and_empties_the_value() {
+        let mut s = Secret::new(String::from("EAAG-super-secret-token-1234"));
+        s.zeroize();
+        assert_eq!(s.expose(), "");
+        // Dropping runs the same wipe (ZeroizeOnDrop is only implemented alongside it).
+        fn wiped_on_drop<T: ZeroizeOnDrop>() {}
+        wiped_on_drop::<Secret>();
+    }
+
+    #[test]
+    fn constant_time_equality() {
+        let s = Secret::new("mi-token-de-verificacion");
+        assert!(s.ct_eq(&Secret::new("mi-token-de-verificacion")));
+        assert!(!s.ct_eq(&Secret::new("mi-token-de-verificacioN")));
+        assert!(!s.ct_eq(&Secret::new("mi-token")));
+        assert!(s.ct_eq_str("mi-token-de-verificacion"));
+        assert!(!s.ct_eq_str(""));
     }
 
     #[test]

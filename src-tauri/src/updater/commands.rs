@@ -7,6 +7,7 @@ use tauri::{AppHandle, State};
 
 use super::{channel, emit_progress, endpoints_for, prefs, UpdateChannel, UpdateInfo, Updates};
 use crate::boot::Boot;
+use crate::ipc::command;
 
 /// What Ajustes → Acerca de shows.
 #[derive(Debug, Serialize, ts_rs::TS)]
@@ -23,7 +24,7 @@ pub struct UpdaterStatus {
     pub in_flight: InFlight,
 }
 
-#[tauri::command]
+#[command]
 pub async fn update_status(
     app: AppHandle,
     boot: State<'_, Boot>,
@@ -43,7 +44,7 @@ pub async fn update_status(
     })
 }
 
-#[tauri::command]
+#[command]
 pub async fn check_for_update(
     app: AppHandle,
     boot: State<'_, Boot>,
@@ -55,7 +56,7 @@ pub async fn check_for_update(
         .await?)
 }
 
-#[tauri::command]
+#[command]
 pub async fn download_update(
     app: AppHandle,
     updates: State<'_, Updates>,
@@ -64,7 +65,7 @@ pub async fn download_update(
 }
 
 /// Waits until no send or invoice submission is in flight, installs, restarts.
-#[tauri::command]
+#[command]
 pub async fn restart_to_update(
     app: AppHandle,
     updates: State<'_, Updates>,
@@ -74,18 +75,18 @@ pub async fn restart_to_update(
     app.restart()
 }
 
-#[tauri::command]
+#[command]
 pub async fn set_update_channel(
     boot: State<'_, Boot>,
     channel: UpdateChannel,
 ) -> Result<(), AppError> {
-    prefs::set_channel(boot.store()?, channel).await
+    prefs::set_channel(&boot.store().await?, channel).await
 }
 
-#[tauri::command]
+#[command]
 pub async fn set_update_check_on_startup(
     boot: State<'_, Boot>,
     enabled: bool,
 ) -> Result<(), AppError> {
-    prefs::set_check_on_startup(boot.store()?, enabled).await
+    prefs::set_check_on_startup(&boot.store().await?, enabled).await
 }

@@ -4,7 +4,7 @@
 //! package is verified against `plugins.updater.pubkey` before it is kept, and installed only when
 //! no outbound send or invoice submission is in flight (`mostrador_core::activity`). At start-up
 //! one background check runs unless turned off in Ajustes; it tells the window through
-//! [`EVENT_UPDATE_AVAILABLE`]. Releases are cut with `scripts/release` (docs/releasing.md).
+//! [`UPDATE_AVAILABLE`]. Releases are cut with `scripts/release` (docs/releasing.md).
 
 pub mod channel;
 pub mod commands;
@@ -16,14 +16,18 @@ pub use channel::UpdateChannel;
 pub use error::UpdateError;
 pub use service::{UpdateInfo, UpdateProgress, Updates};
 
-use tauri::{AppHandle, Emitter, Manager, Runtime, Url};
+use tauri::{AppHandle, Manager, Runtime, Url};
 
 use crate::boot::Boot;
 
-/// Event: the start-up check found a newer release (payload: [`UpdateInfo`]).
-pub const EVENT_UPDATE_AVAILABLE: &str = "update-available";
-/// Event: download and install progress (payload: [`UpdateProgress`]).
-pub const EVENT_UPDATE_PROGRESS: &str = "update-progress";
+crate::event! {
+    /// The start-up check found a newer release.
+    pub UPDATE_AVAILABLE: "update-available" => UpdateInfo
+}
+crate::event! {
+    /// Download and install progress.
+    pub UPDATE_PROGRESS: "update-progress" => UpdateProgress
+}
 
 /// The plugin, configured from `plugins.updater` in `tauri.conf.json`. Its JavaScript commands
 /// are not granted to the window (capabilities): the UI goes through [`commands`].
@@ -45,7 +49,7 @@ pub fn endpoints_for<R: Runtime>(
 }
 
 pub fn emit_progress<R: Runtime>(app: &AppHandle<R>, progress: UpdateProgress) {
-    if let Err(e) = app.emit(EVENT_UPDATE_PROGRESS, progress) {
+    if let Err(e) = UPDATE_PROGRESS.emit(app, progress) {
         tracing::warn!(error = %e, "cannot send update progress to the window");
     }
 }
@@ -65,7 +69,7 @@ pub fn spawn_startup_check(app: AppHandle) {
         };
         match found {
             Ok(Some(info)) => {
-                if let Err(e) = app.emit(EVENT_UPDATE_AVAILABLE, info) {
+                if let Err(e) = UPDATE_AVAILABLE.emit(&app, info) {
                     tracing::warn!(error = %e, "cannot tell the window about the update");
                 }
             }

@@ -25,9 +25,10 @@ impl Default for UpdatePrefs {
 /// The stored preferences; the defaults when the store did not open or a value is unreadable
 /// (updates must keep working on a damaged install: they may be what fixes it).
 pub async fn load(boot: &Boot) -> UpdatePrefs {
-    let Ok(store) = boot.store() else {
+    let Ok(store) = boot.store().await else {
         return UpdatePrefs::default();
     };
+    let store = &store;
     let read = |key: &'static str| async move {
         settings::get(store, None, key)
             .await

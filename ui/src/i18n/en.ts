@@ -82,6 +82,8 @@ export const en: Record<MessageKey, string> = {
   "fatal.where": "Data folder:",
   "fatal.logs": "Details were written to the logs:",
   "loading": "Loading…",
+  "opening.title": "Opening the database…",
+  "opening.detail": "If you just updated Mostrador, this can take a moment the first time. Do not close the window.",
   "errors.INVALID_CUIT.checkDigit":
     "The check digit does not match: it should be {expected}, not {found}. Check the number.",
 };

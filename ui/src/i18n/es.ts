@@ -80,6 +80,8 @@ export const es = {
   "fatal.where": "Carpeta de datos:",
   "fatal.logs": "Los detalles quedaron en los registros:",
   "loading": "Cargando…",
+  "opening.title": "Abriendo la base de datos…",
+  "opening.detail": "Si actualizaste Mostrador, puede tardar un poco la primera vez. No cierres la ventana.",
   "errors.INVALID_CUIT.checkDigit":
     "El dígito verificador no coincide: debería ser {expected}, no {found}. Revisá el número.",
 } as const;

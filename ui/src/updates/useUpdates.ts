@@ -1,8 +1,7 @@
 // The update state of the window: fed by the core's commands and its `update-*` events.
 import { useCallback, useEffect, useReducer } from "react";
-import { listen } from "@tauri-apps/api/event";
 import { asAppError } from "../api";
-import { commands, events, type UpdateChannel, type UpdateInfo, type UpdateProgress } from "../bindings";
+import { commands, events, onEvent, type UpdateChannel } from "../bindings";
 import { initialUpdateState, updateReducer, type UpdateState } from "./state";
 
 export interface Updates {
@@ -27,12 +26,8 @@ export function useUpdates(): Updates {
   }, []);
 
   useEffect(() => {
-    const offAvailable = listen<UpdateInfo>(events.updateAvailable, (e) =>
-      dispatch({ type: "startup_found", info: e.payload }),
-    );
-    const offProgress = listen<UpdateProgress>(events.updateProgress, (e) =>
-      dispatch({ type: "progress", progress: e.payload }),
-    );
+    const offAvailable = onEvent(events.updateAvailable, (info) => dispatch({ type: "startup_found", info }));
+    const offProgress = onEvent(events.updateProgress, (progress) => dispatch({ type: "progress", progress }));
     // Read the core's state once listening, so a start-up check that finished before is not missed.
     Promise.all([offAvailable, offProgress]).then(refresh, refresh);
     return () => {

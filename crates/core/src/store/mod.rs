@@ -2,6 +2,7 @@
 
 mod error;
 mod open;
+pub mod timestamp;
 
 pub use error::StoreError;
 pub use open::DB_FILE_NAME;
