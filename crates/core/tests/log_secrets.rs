@@ -94,7 +94,7 @@ async fn failing_relay_call(base: &str) {
     )
     .unwrap();
     let err = client
-        .events(0, 100, Duration::from_secs(0))
+        .events(0, None, 100, Duration::from_secs(0))
         .await
         .expect_err("the relay answered 503");
     tracing::warn!(error = %e_display(&err), debug = ?err, "relay poll failed");
