@@ -5,8 +5,10 @@
 
 mod cuit;
 mod iva;
+mod phone;
 mod secret;
 
 pub use cuit::{Cuit, CuitError};
 pub use iva::{IvaCondition, UnknownIvaCondition};
+pub use phone::{AreaCode, Phone, PhoneError};
 pub use secret::Secret;
