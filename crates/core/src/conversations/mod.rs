@@ -209,6 +209,7 @@ fn fts_query(q: &str, min_len: usize) -> Option<String> {
 
 /// Full-text search over message text, captions and filenames, and over customer names,
 /// usernames and numbers. Newest first, at most `limit` hits.
+#[allow(clippy::type_complexity)]
 pub async fn search(
     store: &Store,
     org: OrgId,

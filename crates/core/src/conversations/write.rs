@@ -8,7 +8,8 @@ use super::view::{load_message, load_summary};
 use crate::events::ConversationEvent;
 use crate::org::OrgId;
 
-/// The conversation of an organization + customer + channel, created when missing.
+/// The conversation of an organization + customer + channel, created when missing (its activity
+/// time is set by its first message, in the same transaction).
 pub(crate) async fn conversation_for(
     conn: &mut SqliteConnection,
     org: OrgId,
@@ -18,7 +19,7 @@ pub(crate) async fn conversation_for(
 ) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO conversations (org_id, customer_id, channel, last_activity_at, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?4, ?4)
+         VALUES (?1, ?2, ?3, '', ?4, ?4)
          ON CONFLICT (org_id, customer_id, channel) DO UPDATE SET channel = excluded.channel
          RETURNING id",
     )

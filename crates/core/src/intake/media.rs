@@ -54,6 +54,7 @@ pub fn media_path(sha256_hex: &str) -> Option<String> {
 
 /// Downloads the media `media_id` of `org` (from a webhook) and stores it. Already downloaded
 /// (and present on disk) ⇒ returned as is.
+#[allow(clippy::type_complexity)]
 pub async fn download_media(
     store: &Store,
     data_dir: &Path,
