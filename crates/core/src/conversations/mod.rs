@@ -112,9 +112,15 @@ pub async fn list_page(
             Some(l.as_str()),
         ),
     };
+    // Two shapes rather than `?2 IS NULL OR …`, so SQLite plans an index range scan.
+    let keyset = if after.is_some() {
+        " AND (v.last_activity_at, v.id) < (?2, ?3)"
+    } else {
+        " AND ?2 IS NULL AND ?3 = 0"
+    };
     let sql = format!(
         "{SUMMARY_SELECT}
-         WHERE v.org_id = ?1 AND (?2 IS NULL OR (v.last_activity_at, v.id) < (?2, ?3)){cond}
+         WHERE v.org_id = ?1{keyset}{cond}
          ORDER BY v.last_activity_at DESC, v.id DESC LIMIT ?5"
     );
     let rows: Vec<SummaryRow> = sqlx::query_as(&sql)
@@ -168,10 +174,14 @@ pub async fn thread_page(
     limit: u32,
 ) -> Result<ThreadPage, StoreError> {
     let limit = limit.clamp(1, MAX_PAGE);
+    let keyset = if before.is_some() {
+        " AND (m.at, m.id) < (?3, ?4)"
+    } else {
+        " AND ?3 IS NULL AND ?4 = 0"
+    };
     let sql = format!(
         "{MESSAGE_SELECT}
-         WHERE m.conversation_id = ?1 AND m.org_id = ?2 AND m.type <> 'reaction'
-           AND (?3 IS NULL OR (m.at, m.id) < (?3, ?4))
+         WHERE m.conversation_id = ?1 AND m.org_id = ?2 AND m.type <> 'reaction'{keyset}
          ORDER BY m.at DESC, m.id DESC LIMIT ?5"
     );
     let rows: Vec<MessageRow> = sqlx::query_as(&sql)
