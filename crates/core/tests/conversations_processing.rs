@@ -353,3 +353,48 @@ async fn forged_missing_and_foreign_are_quarantined() {
     assert_eq!(p.count("SELECT count(*) FROM messages").await, 1);
     p.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_bug_leaves_the_row_failed_and_a_retry_after_the_fix_applies_it_once() {
+    let mut p = pipeline().await;
+    // Simulate a bug that breaks one kind of item.
+    sqlx::query("CREATE TRIGGER boom BEFORE INSERT ON messages WHEN new.text = 'boom' BEGIN SELECT RAISE(ABORT, 'simulated bug'); END")
+        .execute(p.store.writer())
+        .await
+        .unwrap();
+    let v = p.value(json!({ "contacts": [contact("5491111111111", "Ana")],
+        "messages": [text("5491111111111", "wamid.G1", "antes", 1767225600),
+                     text("5491111111111", "wamid.G2", "boom", 1767225601),
+                     text("5491111111111", "wamid.G3", "después", 1767225602)] }));
+    p.post_signed(&envelope(vec![entry(vec![messages_change(v)])]))
+        .await;
+    let (status, reason) = p.raw_statuses().await.pop().unwrap();
+    assert_eq!(status, "failed");
+    let reason = reason.unwrap();
+    assert!(
+        reason.contains("messages[1]") && reason.contains("simulated bug"),
+        "{reason}"
+    );
+    // The other items of the batch were applied.
+    assert_eq!(p.count("SELECT count(*) FROM messages").await, 2);
+    assert_eq!(p.count("SELECT unread_count FROM conversations").await, 2);
+
+    // "The fix ships": the failed row goes back to new and only the missing item is applied.
+    sqlx::query("DROP TRIGGER boom")
+        .execute(p.store.writer())
+        .await
+        .unwrap();
+    assert_eq!(p.processor.retry_failed(p.org).await.unwrap(), 1);
+    p.processor.drain(p.org).await.unwrap();
+    assert_eq!(p.raw_statuses().await.pop().unwrap().0, "processed");
+    assert_eq!(p.count("SELECT count(*) FROM messages").await, 3);
+    assert_eq!(p.count("SELECT unread_count FROM conversations").await, 3);
+    let kinds: Vec<String> = p
+        .thread(p.only_conversation().await)
+        .await
+        .into_iter()
+        .map(|m| m.text.unwrap())
+        .collect();
+    assert_eq!(kinds, ["antes", "boom", "después"]);
+    p.stop().await;
+}

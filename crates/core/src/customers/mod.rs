@@ -61,22 +61,30 @@ pub async fn upsert_whatsapp(
     now: &str,
 ) -> Result<i64, sqlx::Error> {
     let org_id = org.to_string();
-    let existing: Option<(i64, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT id, wa_id, bsuid FROM customers
-         WHERE org_id = ?1 AND ((?2 IS NOT NULL AND wa_id = ?2) OR (?3 IS NOT NULL AND bsuid = ?3))
-         ORDER BY (wa_id = ?2) DESC LIMIT 1",
-    )
-    .bind(&org_id)
-    .bind(who.wa_id)
-    .bind(who.bsuid)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let existing = find(conn, &org_id, who.wa_id, who.bsuid).await?;
     let phone = who
         .wa_id
         .and_then(|w| Phone::from_wa_id(w).ok())
         .map(|p| p.digits().to_owned());
     match existing {
-        Some((id, wa_id, bsuid)) => {
+        Some(f)
+            if f.wa_id.is_some()
+                && f.wa_id.as_deref() == who.wa_id
+                && who.bsuid.is_none_or(|b| f.bsuid.as_deref() == Some(b))
+                && who
+                    .parent_bsuid
+                    .is_none_or(|b| f.parent_bsuid.as_deref() == Some(b))
+                && who
+                    .username
+                    .is_none_or(|u| f.username.as_deref() == Some(u))
+                && who.name.is_none_or(|n| f.name.as_deref() == Some(n)) =>
+        {
+            // Nothing new about them: no write.
+            Ok(f.id)
+        }
+        Some(Found {
+            id, wa_id, bsuid, ..
+        }) => {
             // Fill what was missing; a BSUID only replaces one when the number matched (a new
             // BSUID is issued when the user changes number).
             let mut set_wa = wa_id.is_none() && who.wa_id.is_some();
@@ -139,6 +147,45 @@ pub async fn upsert_whatsapp(
     }
 }
 
+#[derive(sqlx::FromRow)]
+struct Found {
+    id: i64,
+    wa_id: Option<String>,
+    bsuid: Option<String>,
+    parent_bsuid: Option<String>,
+    username: Option<String>,
+    name: Option<String>,
+}
+
+/// By number first, then by BSUID: two lookups, each on its own unique index.
+async fn find(
+    conn: &mut SqliteConnection,
+    org_id: &str,
+    wa_id: Option<&str>,
+    bsuid: Option<&str>,
+) -> Result<Option<Found>, sqlx::Error> {
+    if let Some(w) = wa_id {
+        let r = sqlx::query_as("SELECT id, wa_id, bsuid, parent_bsuid, username, name FROM customers WHERE org_id = ? AND wa_id = ?")
+            .bind(org_id)
+            .bind(w)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if r.is_some() {
+            return Ok(r);
+        }
+    }
+    match bsuid {
+        Some(b) => {
+            sqlx::query_as("SELECT id, wa_id, bsuid, parent_bsuid, username, name FROM customers WHERE org_id = ? AND bsuid = ?")
+                .bind(org_id)
+                .bind(b)
+                .fetch_optional(&mut *conn)
+                .await
+        }
+        None => Ok(None),
+    }
+}
+
 /// A "user changed number" notice: the customer keeps their history under the new number. When
 /// another customer already has the new number, that one stays as is and the move is skipped.
 /// Returns the customer id that now owns the conversation, if the old one was known.
@@ -150,16 +197,9 @@ pub async fn change_number(
     now: &str,
 ) -> Result<Option<i64>, sqlx::Error> {
     let org_id = org.to_string();
-    let id: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM customers
-         WHERE org_id = ?1 AND ((?2 IS NOT NULL AND wa_id = ?2) OR (?3 IS NOT NULL AND bsuid = ?3))
-         LIMIT 1",
-    )
-    .bind(&org_id)
-    .bind(old.wa_id)
-    .bind(old.bsuid)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let id = find(conn, &org_id, old.wa_id, old.bsuid)
+        .await?
+        .map(|f| f.id);
     let Some(id) = id else { return Ok(None) };
     let taken: Option<i64> =
         sqlx::query_scalar("SELECT id FROM customers WHERE org_id = ? AND wa_id = ? AND id <> ?")

@@ -221,16 +221,27 @@ impl Processor {
                         ))
                     }
                 };
+                // Fast path: the whole event in one savepoint. On an error, redo it with a
+                // savepoint per item so the good items still apply and the bad one is named.
                 let mut sp = tx.begin().await?;
-                match wa::apply(&mut sp, org, route, &n, &now).await {
-                    Ok(applied) if applied.ours == 0 && applied.foreign > 0 => {
+                let first = match wa::apply(&mut sp, org, route, &n, &now, false).await {
+                    Ok(applied) => Ok((sp, applied)),
+                    Err(_) => {
+                        sp.rollback().await?;
+                        let mut sp = tx.begin().await?;
+                        let r = wa::apply(&mut sp, org, route, &n, &now, true).await;
+                        r.map(|a| (sp, a))
+                    }
+                };
+                match first {
+                    Ok((sp, applied)) if applied.ours == 0 && applied.foreign > 0 => {
                         sp.rollback().await?;
                         Outcome::Quarantined(format!(
                             "El webhook es para otro número de WhatsApp (phone number id distinto de {}): no se aplicó.",
                             route.phone_number_id
                         ))
                     }
-                    Ok(applied) => {
+                    Ok((sp, applied)) => {
                         sp.commit().await?;
                         report.applied += applied.applied as u64;
                         report.duplicates += applied.duplicates as u64;
@@ -254,10 +265,8 @@ impl Processor {
                             Outcome::Failed(notes.join("; "))
                         }
                     }
-                    Err(e) => {
-                        sp.rollback().await?;
-                        Outcome::Failed(e.to_string())
-                    }
+                    // The savepoint was dropped (rolled back) with the error.
+                    Err(e) => Outcome::Failed(e.to_string()),
                 }
             };
             let (status, reason) = match outcome {

@@ -46,12 +46,17 @@ fn ts(unix: Option<i64>, fallback: &str) -> String {
 }
 
 /// Applies every change of `n` for `org` inside the caller's transaction.
+///
+/// With `isolate` each item runs in its own savepoint and a failing item is reported in
+/// [`Applied::errors`] while the others apply; without it (the fast path) the first error is
+/// returned and the caller rolls the event back and retries it isolated.
 pub async fn apply(
     conn: &mut SqliteConnection,
     org: OrgId,
     route: &Route,
     n: &Notification,
     now: &str,
+    isolate: bool,
 ) -> Result<Applied, sqlx::Error> {
     let mut out = Applied::default();
     for (i, entry) in n.entries.iter().enumerate() {
@@ -68,6 +73,10 @@ pub async fn apply(
                     out.ours += 1;
                     for (k, m) in v.messages.iter().enumerate() {
                         let contact = find_contact(&v.contacts, m);
+                        if !isolate {
+                            apply_message(conn, org, m, contact, now, &mut out).await?;
+                            continue;
+                        }
                         let mut sp = conn.begin().await?;
                         match apply_message(&mut sp, org, m, contact, now, &mut out).await {
                             Ok(()) => sp.commit().await?,
@@ -78,6 +87,10 @@ pub async fn apply(
                         }
                     }
                     for (k, s) in v.statuses.iter().enumerate() {
+                        if !isolate {
+                            apply_status(conn, org, s, now, &mut out).await?;
+                            continue;
+                        }
                         let mut sp = conn.begin().await?;
                         match apply_status(&mut sp, org, s, now, &mut out).await {
                             Ok(()) => sp.commit().await?,
