@@ -5,7 +5,6 @@
 -- The processor's bookkeeping on raw events: `failed` (our bug: retried after a fix, never dropped)
 -- joins new | processed | quarantined; attempts counts tries.
 ALTER TABLE inbox_raw ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
-CREATE INDEX inbox_raw_status_seq ON inbox_raw (status, org_id, relay_seq);
 
 -- A person who writes to the shop. WhatsApp identifies them by wa_id (their number, may be missing
 -- for users with a username) and/or BSUID (business-scoped user id): both are kept.
@@ -196,8 +195,9 @@ CREATE VIRTUAL TABLE customer_search USING fts5 (
     tokenize = 'trigram remove_diacritics 1'
 );
 
+-- Reactions show on their target; their emoji is not searchable text.
 CREATE TRIGGER messages_search_insert AFTER INSERT ON messages
-WHEN coalesce(new.text, '') <> '' OR coalesce(new.filename, '') <> ''
+WHEN new.type <> 'reaction' AND (coalesce(new.text, '') <> '' OR coalesce(new.filename, '') <> '')
 BEGIN
     INSERT INTO message_search (rowid, body)
     VALUES (new.id, trim(coalesce(new.text, '') || ' ' || coalesce(new.filename, '')));
@@ -208,7 +208,7 @@ BEGIN
     DELETE FROM message_search WHERE rowid = old.id;
     INSERT INTO message_search (rowid, body)
     SELECT new.id, trim(coalesce(new.text, '') || ' ' || coalesce(new.filename, ''))
-    WHERE coalesce(new.text, '') <> '' OR coalesce(new.filename, '') <> '';
+    WHERE new.type <> 'reaction' AND (coalesce(new.text, '') <> '' OR coalesce(new.filename, '') <> '');
 END;
 
 CREATE TRIGGER messages_search_delete AFTER DELETE ON messages
