@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::intake::IntakeError;
 use crate::org::OrgError;
 use crate::secrets::SecretError;
 use crate::settings::SettingsError;
@@ -53,6 +54,9 @@ pub enum ErrorCode {
     UpdateBusy,
     /// The updater configuration (endpoints, public key) is unusable: a packaging bug.
     UpdateMisconfigured,
+    /// A customer's media file could not be downloaded or did not match its checksum (kept
+    /// pending; it can be retried while WhatsApp still has it, 7 days).
+    MediaDownloadFailed,
     /// The app is still starting or failed to start.
     NotReady,
     /// A bug: something that should not happen.
@@ -187,6 +191,28 @@ impl From<OrgError> for AppError {
                 ErrorCode::OrganizationNotFound,
                 "Ese negocio no existe.",
             ),
+        }
+    }
+}
+
+impl From<IntakeError> for AppError {
+    fn from(e: IntakeError) -> Self {
+        match e {
+            IntakeError::Store(s) => s.into(),
+            IntakeError::Settings(s) => s.into(),
+            IntakeError::Secret(s) => s.into(),
+            IntakeError::NotConfigured(what) => AppError::new(
+                ErrorCode::InvalidSetting,
+                "WhatsApp no está conectado en este negocio: configuralo en Ajustes → WhatsApp.",
+            )
+            .with_details(serde_json::json!({ "missing": what })),
+            IntakeError::UnknownMedia(_) | IntakeError::Download(_) | IntakeError::Io { .. } => {
+                tracing::warn!(error = %e, "media download failed");
+                AppError::new(
+                    ErrorCode::MediaDownloadFailed,
+                    "No se pudo descargar el archivo del cliente. Probá de nuevo más tarde.",
+                )
+            }
         }
     }
 }

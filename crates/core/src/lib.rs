@@ -2,8 +2,12 @@
 //! and logging. It knows no HTTP routes and no Tauri; `src-tauri` only translates to and from it.
 
 pub mod activity;
+pub mod conversations;
+pub mod customers;
 pub mod error;
+pub mod events;
 pub mod inbox;
+pub mod intake;
 pub mod logging;
 pub mod org;
 pub mod secrets;

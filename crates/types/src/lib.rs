@@ -6,6 +6,7 @@
 mod cuit;
 mod iva;
 mod money;
+mod phone;
 mod secret;
 
 pub use cuit::{Cuit, CuitError};
@@ -14,4 +15,5 @@ pub use money::{
     round_half_even_div, BasisPoints, CurrencyCode, InvalidCurrencyCode, Money, ParseAmountError,
     Priced, Rate,
 };
+pub use phone::{AreaCode, Phone, PhoneError};
 pub use secret::Secret;

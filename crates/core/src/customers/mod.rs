@@ -1,0 +1,258 @@
+//! Customers: who writes to the shop, matched by WhatsApp number (`wa_id`) or, when Meta sends no
+//! number (users with a username), by BSUID. Both are kept, with the username, so a customer is
+//! found whichever one a later webhook carries.
+
+use mostrador_types::Phone;
+use serde::Serialize;
+use sqlx::SqliteConnection;
+
+use crate::org::OrgId;
+
+/// A customer's identifiers as a webhook gives them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WhatsAppIdentity<'a> {
+    pub wa_id: Option<&'a str>,
+    pub bsuid: Option<&'a str>,
+    pub parent_bsuid: Option<&'a str>,
+    pub username: Option<&'a str>,
+    pub name: Option<&'a str>,
+}
+
+/// A customer as the UI sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Customer {
+    pub id: i64,
+    pub wa_id: Option<String>,
+    pub bsuid: Option<String>,
+    pub username: Option<String>,
+    pub name: Option<String>,
+    /// Normalized E.164 digits.
+    pub phone: Option<String>,
+    pub first_contact_at: String,
+    pub notes: String,
+    pub opted_out: bool,
+    pub opted_out_marketing: bool,
+}
+
+impl Customer {
+    /// What to call them: profile name, else username, else the number shown for people.
+    pub fn display_name(&self) -> String {
+        self.name
+            .clone()
+            .filter(|n| !n.trim().is_empty())
+            .or_else(|| self.username.as_ref().map(|u| format!("@{u}")))
+            .or_else(|| {
+                self.phone
+                    .as_deref()
+                    .and_then(|p| Phone::from_wa_id(p).ok())
+                    .map(|p| p.display())
+            })
+            .unwrap_or_else(|| "Cliente".to_owned())
+    }
+}
+
+/// Finds the customer by wa_id or BSUID, creating them when new; fills in whichever identifier or
+/// profile field was missing. Returns the customer id.
+pub async fn upsert_whatsapp(
+    conn: &mut SqliteConnection,
+    org: OrgId,
+    who: &WhatsAppIdentity<'_>,
+    now: &str,
+) -> Result<i64, sqlx::Error> {
+    let org_id = org.to_string();
+    let existing = find(conn, &org_id, who.wa_id, who.bsuid).await?;
+    let phone = who
+        .wa_id
+        .and_then(|w| Phone::from_wa_id(w).ok())
+        .map(|p| p.digits().to_owned());
+    match existing {
+        Some(f)
+            if f.wa_id.is_some()
+                && f.wa_id.as_deref() == who.wa_id
+                && who.bsuid.is_none_or(|b| f.bsuid.as_deref() == Some(b))
+                && who
+                    .parent_bsuid
+                    .is_none_or(|b| f.parent_bsuid.as_deref() == Some(b))
+                && who
+                    .username
+                    .is_none_or(|u| f.username.as_deref() == Some(u))
+                && who.name.is_none_or(|n| f.name.as_deref() == Some(n)) =>
+        {
+            // Nothing new about them: no write.
+            Ok(f.id)
+        }
+        Some(Found {
+            id, wa_id, bsuid, ..
+        }) => {
+            // Fill what was missing; a BSUID only replaces one when the number matched (a new
+            // BSUID is issued when the user changes number).
+            let mut set_wa = wa_id.is_none() && who.wa_id.is_some();
+            if set_wa {
+                let taken: Option<i64> =
+                    sqlx::query_scalar("SELECT id FROM customers WHERE org_id = ? AND wa_id = ?")
+                        .bind(&org_id)
+                        .bind(who.wa_id)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                set_wa = taken.is_none();
+            }
+            let set_bsuid = who.bsuid.is_some() && bsuid.as_deref() != who.bsuid;
+            sqlx::query(
+                "UPDATE customers SET
+                   wa_id = CASE WHEN ?2 THEN ?3 ELSE wa_id END,
+                   phone = CASE WHEN ?2 THEN ?4 ELSE phone END,
+                   bsuid = CASE WHEN ?5 AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.org_id = customers.org_id AND c.bsuid = ?6) THEN ?6 ELSE bsuid END,
+                   parent_bsuid = coalesce(?7, parent_bsuid),
+                   username = coalesce(?8, username),
+                   name = coalesce(?9, name),
+                   updated_at = ?10
+                 WHERE id = ?1 AND (?2 OR ?5 OR ?7 IS NOT NULL AND parent_bsuid IS NOT ?7
+                       OR ?8 IS NOT NULL AND username IS NOT ?8 OR ?9 IS NOT NULL AND name IS NOT ?9)",
+            )
+            .bind(id)
+            .bind(set_wa)
+            .bind(who.wa_id)
+            .bind(&phone)
+            .bind(set_bsuid)
+            .bind(who.bsuid)
+            .bind(who.parent_bsuid)
+            .bind(who.username)
+            .bind(who.name)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+            Ok(id)
+        }
+        None => {
+            let id = sqlx::query_scalar(
+                "INSERT INTO customers (org_id, wa_id, bsuid, parent_bsuid, username, name, phone,
+                                        first_contact_at, created_at, updated_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            )
+            .bind(&org_id)
+            .bind(who.wa_id)
+            .bind(who.bsuid)
+            .bind(who.parent_bsuid)
+            .bind(who.username)
+            .bind(who.name)
+            .bind(&phone)
+            .bind(now)
+            .bind(now)
+            .bind(now)
+            .fetch_one(&mut *conn)
+            .await?;
+            Ok(id)
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct Found {
+    id: i64,
+    wa_id: Option<String>,
+    bsuid: Option<String>,
+    parent_bsuid: Option<String>,
+    username: Option<String>,
+    name: Option<String>,
+}
+
+/// By number first, then by BSUID: two lookups, each on its own unique index.
+async fn find(
+    conn: &mut SqliteConnection,
+    org_id: &str,
+    wa_id: Option<&str>,
+    bsuid: Option<&str>,
+) -> Result<Option<Found>, sqlx::Error> {
+    if let Some(w) = wa_id {
+        let r = sqlx::query_as("SELECT id, wa_id, bsuid, parent_bsuid, username, name FROM customers WHERE org_id = ? AND wa_id = ?")
+            .bind(org_id)
+            .bind(w)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if r.is_some() {
+            return Ok(r);
+        }
+    }
+    match bsuid {
+        Some(b) => {
+            sqlx::query_as("SELECT id, wa_id, bsuid, parent_bsuid, username, name FROM customers WHERE org_id = ? AND bsuid = ?")
+                .bind(org_id)
+                .bind(b)
+                .fetch_optional(&mut *conn)
+                .await
+        }
+        None => Ok(None),
+    }
+}
+
+/// A "user changed number" notice: the customer keeps their history under the new number. When
+/// another customer already has the new number, that one stays as is and the move is skipped.
+/// Returns the customer id that now owns the conversation, if the old one was known.
+pub async fn change_number(
+    conn: &mut SqliteConnection,
+    org: OrgId,
+    old: &WhatsAppIdentity<'_>,
+    new_wa_id: &str,
+    now: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    let org_id = org.to_string();
+    let id = find(conn, &org_id, old.wa_id, old.bsuid)
+        .await?
+        .map(|f| f.id);
+    let Some(id) = id else { return Ok(None) };
+    let taken: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM customers WHERE org_id = ? AND wa_id = ? AND id <> ?")
+            .bind(&org_id)
+            .bind(new_wa_id)
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if taken.is_some() {
+        tracing::warn!(
+            customer = id,
+            "number change to a number another customer has; kept both"
+        );
+        return Ok(Some(id));
+    }
+    let phone = Phone::from_wa_id(new_wa_id)
+        .ok()
+        .map(|p| p.digits().to_owned());
+    sqlx::query("UPDATE customers SET wa_id = ?, phone = ?, updated_at = ? WHERE id = ?")
+        .bind(new_wa_id)
+        .bind(phone)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(Some(id))
+}
+
+/// One customer.
+pub async fn get(
+    pool: &sqlx::SqlitePool,
+    org: OrgId,
+    id: i64,
+) -> Result<Option<Customer>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, wa_id, bsuid, username, name, phone, first_contact_at, notes,
+                opted_out != 0 AS opted_out, opted_out_marketing != 0 AS opted_out_marketing
+         FROM customers WHERE org_id = ? AND id = ?",
+    )
+    .bind(org.to_string())
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Every customer of an organization (tests, exports).
+pub async fn list(pool: &sqlx::SqlitePool, org: OrgId) -> Result<Vec<Customer>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, wa_id, bsuid, username, name, phone, first_contact_at, notes,
+                opted_out != 0 AS opted_out, opted_out_marketing != 0 AS opted_out_marketing
+         FROM customers WHERE org_id = ? ORDER BY id",
+    )
+    .bind(org.to_string())
+    .fetch_all(pool)
+    .await
+}

@@ -1,0 +1,421 @@
+//! The processor: takes `new` rows of `inbox_raw` in relay order and, per event, verifies the
+//! provider signature with the organization's app secret (keychain), parses, dedupes on the
+//! provider keys, applies every item and marks the row — all in one transaction. Rows are taken
+//! in batches (one `BEGIN IMMEDIATE` per batch, a savepoint per event) so a backlog of thousands
+//! drains quickly, yielding to the runtime between batches.
+//!
+//! Row states: `new` → `processed` | `quarantined` (not authentic, not ours, not a webhook: kept
+//! with the reason, nothing applied) | `failed` (our bug: kept with the error, retried by
+//! [`Processor::retry_failed`] after an update).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use mostrador_types::Secret;
+use mostrador_whatsapp::signature::{self, SignatureError};
+use mostrador_whatsapp::webhook;
+use sqlx::Connection as _;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tracing::Instrument as _;
+
+use super::evidence::JobEvidence;
+use super::whatsapp::{self as wa, Route};
+use super::IntakeError;
+use crate::conversations::ts_now;
+use crate::events::EventBus;
+use crate::org::OrgId;
+use crate::secrets::{SecretError, SecretStore};
+use crate::settings;
+use crate::store::Store;
+
+/// Organization setting: the WhatsApp phone number id this business owns (webhooks for any other
+/// are quarantined). Same key as the WhatsApp channel's settings.
+pub const PHONE_NUMBER_ID: &str = "whatsapp.phone_number_id";
+/// Organization setting: the WhatsApp Business Account id (template updates are checked against it).
+pub const WABA_ID: &str = "whatsapp.waba_id";
+/// Keychain entry name of the Meta app secret that signs webhooks.
+pub const APP_SECRET: &str = "whatsapp_app_secret";
+
+pub type SecretFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Option<Secret>, SecretError>> + Send + 'a>>;
+
+/// Where the processor gets an organization's app secret: the keychain in the app.
+pub trait AppSecrets: Send + Sync + 'static {
+    fn app_secret(&self, org: OrgId) -> SecretFuture<'_>;
+}
+
+impl AppSecrets for SecretStore {
+    fn app_secret(&self, org: OrgId) -> SecretFuture<'_> {
+        Box::pin(self.get(org, APP_SECRET))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ProcessorOptions {
+    /// Events per transaction.
+    pub batch: u32,
+    /// Longest wait between looks at `inbox_raw` when nothing wakes the loop.
+    pub idle: Duration,
+}
+
+impl Default for ProcessorOptions {
+    fn default() -> Self {
+        ProcessorOptions {
+            batch: 200,
+            idle: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Report {
+    pub processed: u64,
+    pub quarantined: u64,
+    pub failed: u64,
+    /// Messages and statuses applied.
+    pub applied: u64,
+    /// Messages and statuses seen before (redeliveries).
+    pub duplicates: u64,
+}
+
+impl Report {
+    fn add(&mut self, o: Report) {
+        self.processed += o.processed;
+        self.quarantined += o.quarantined;
+        self.failed += o.failed;
+        self.applied += o.applied;
+        self.duplicates += o.duplicates;
+    }
+
+    /// Rows taken out of `new`.
+    pub fn rows(&self) -> u64 {
+        self.processed + self.quarantined + self.failed
+    }
+}
+
+/// The processor of one store (cheap to clone).
+#[derive(Clone)]
+pub struct Processor {
+    store: Store,
+    secrets: Arc<dyn AppSecrets>,
+    events: EventBus,
+    evidence: Option<Arc<dyn JobEvidence>>,
+    opts: ProcessorOptions,
+}
+
+#[derive(sqlx::FromRow)]
+struct RawRow {
+    event_id: String,
+    headers: String,
+    body: Vec<u8>,
+}
+
+enum Outcome {
+    Processed(Option<String>),
+    Quarantined(String),
+    Failed(String),
+}
+
+fn header<'a>(headers: &'a serde_json::Value, name: &str) -> Option<&'a str> {
+    headers.as_array()?.iter().find_map(|h| {
+        let n = h.get("name")?.as_str()?;
+        n.eq_ignore_ascii_case(name)
+            .then(|| h.get("value")?.as_str())
+            .flatten()
+    })
+}
+
+fn signature_reason_es(e: SignatureError) -> String {
+    match e {
+        SignatureError::Missing => "Sin firma (falta X-Hub-Signature-256): no viene de Meta.".into(),
+        SignatureError::WrongPrefix | SignatureError::Malformed => {
+            "Firma mal formada en X-Hub-Signature-256: no viene de Meta.".into()
+        }
+        SignatureError::Mismatch => {
+            "La firma no coincide con el contenido: el app secret es otro, o el mensaje fue alterado.".into()
+        }
+    }
+}
+
+impl Processor {
+    pub fn new(store: Store, secrets: Arc<dyn AppSecrets>, events: EventBus) -> Self {
+        Processor {
+            store,
+            secrets,
+            events,
+            evidence: None,
+            opts: ProcessorOptions::default(),
+        }
+    }
+
+    /// The outbound engine's hook for statuses that name a job.
+    pub fn with_evidence(mut self, evidence: Arc<dyn JobEvidence>) -> Self {
+        self.evidence = Some(evidence);
+        self
+    }
+
+    pub fn with_options(mut self, opts: ProcessorOptions) -> Self {
+        self.opts = opts;
+        self
+    }
+
+    pub fn events(&self) -> &EventBus {
+        &self.events
+    }
+
+    /// Processes up to one batch of `new` WhatsApp rows of `org` in one transaction.
+    pub async fn process_batch(&self, org: OrgId) -> Result<Report, IntakeError> {
+        let route = match settings::get(&self.store, Some(org), PHONE_NUMBER_ID).await? {
+            Some(phone_number_id) => Some(Route {
+                phone_number_id,
+                waba_id: settings::get(&self.store, Some(org), WABA_ID).await?,
+            }),
+            None => None,
+        };
+        let secret = self.secrets.app_secret(org).await?;
+        let now = ts_now();
+        let mut tx = self.store.begin_immediate().await?;
+        let rows: Vec<RawRow> = sqlx::query_as(
+            "SELECT event_id, headers, body FROM inbox_raw
+             WHERE org_id = ? AND status = 'new' AND provider = 'whatsapp'
+             ORDER BY relay_seq LIMIT ?",
+        )
+        .bind(org.to_string())
+        .bind(self.opts.batch as i64)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut report = Report::default();
+        let mut events = Vec::new();
+        let mut evidence = Vec::new();
+        for row in rows {
+            let outcome = 'outcome: {
+                let Some(secret) = &secret else {
+                    break 'outcome Outcome::Quarantined(
+                        "No hay app secret de WhatsApp guardado: no se puede verificar la firma. Conectá WhatsApp y reintentá.".into(),
+                    );
+                };
+                let Some(route) = &route else {
+                    break 'outcome Outcome::Quarantined(
+                        "WhatsApp no está conectado en este negocio (falta el phone number id)."
+                            .into(),
+                    );
+                };
+                let headers: serde_json::Value =
+                    serde_json::from_str(&row.headers).unwrap_or(serde_json::Value::Null);
+                if let Err(e) = signature::verify(
+                    secret,
+                    &row.body,
+                    header(&headers, signature::SIGNATURE_HEADER),
+                ) {
+                    break 'outcome Outcome::Quarantined(signature_reason_es(e));
+                }
+                let n = match webhook::parse(&row.body) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        break 'outcome Outcome::Quarantined(format!(
+                            "No es un webhook de WhatsApp legible: {e}"
+                        ))
+                    }
+                };
+                // Fast path: the whole event in one savepoint. On an error, redo it with a
+                // savepoint per item so the good items still apply and the bad one is named.
+                let mut sp = tx.begin().await?;
+                let first = match wa::apply(&mut sp, org, route, &n, &now, false).await {
+                    Ok(applied) => Ok((sp, applied)),
+                    Err(_) => {
+                        sp.rollback().await?;
+                        let mut sp = tx.begin().await?;
+                        let r = wa::apply(&mut sp, org, route, &n, &now, true).await;
+                        r.map(|a| (sp, a))
+                    }
+                };
+                match first {
+                    Ok((sp, applied)) if applied.ours == 0 && applied.foreign > 0 => {
+                        sp.rollback().await?;
+                        Outcome::Quarantined(format!(
+                            "El webhook es para otro número de WhatsApp (phone number id distinto de {}): no se aplicó.",
+                            route.phone_number_id
+                        ))
+                    }
+                    Ok((sp, applied)) => {
+                        sp.commit().await?;
+                        report.applied += applied.applied as u64;
+                        report.duplicates += applied.duplicates as u64;
+                        events.extend(applied.events);
+                        evidence.extend(applied.evidence);
+                        let mut notes = Vec::new();
+                        if applied.foreign > 0 {
+                            notes.push(format!(
+                                "{} cambio(s) de otro número no se aplicaron",
+                                applied.foreign
+                            ));
+                        }
+                        for u in &n.unparsed {
+                            notes.push(format!("ilegible en {}: {}", u.path, u.reason));
+                        }
+                        if applied.errors.is_empty() {
+                            Outcome::Processed((!notes.is_empty()).then(|| notes.join("; ")))
+                        } else {
+                            // The rest is applied; a retry redoes only what failed (dedupe).
+                            notes.extend(applied.errors);
+                            Outcome::Failed(notes.join("; "))
+                        }
+                    }
+                    // The savepoint was dropped (rolled back) with the error.
+                    Err(e) => Outcome::Failed(e.to_string()),
+                }
+            };
+            let (status, reason) = match outcome {
+                Outcome::Processed(note) => {
+                    report.processed += 1;
+                    ("processed", note)
+                }
+                Outcome::Quarantined(r) => {
+                    tracing::warn!(event_id = %row.event_id, reason = %r, "webhook quarantined");
+                    report.quarantined += 1;
+                    ("quarantined", Some(r))
+                }
+                Outcome::Failed(r) => {
+                    tracing::error!(event_id = %row.event_id, error = %r, "webhook failed to apply (kept for retry)");
+                    report.failed += 1;
+                    ("failed", Some(r))
+                }
+            };
+            sqlx::query(
+                "UPDATE inbox_raw SET status = ?, status_reason = ?, processed_at = ?,
+                                      attempts = attempts + 1
+                 WHERE event_id = ?",
+            )
+            .bind(status)
+            .bind(reason)
+            .bind(&now)
+            .bind(&row.event_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await.map_err(IntakeError::from)?;
+        self.events.emit_all(events);
+        if let Some(hook) = &self.evidence {
+            for e in evidence {
+                let job = e.job_id;
+                if let Err(err) = hook.job_status(org, e).await {
+                    tracing::warn!(job, error = %err, "outbound evidence hook failed");
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Processes batches until no `new` row is left, yielding between batches.
+    pub async fn drain(&self, org: OrgId) -> Result<Report, IntakeError> {
+        let mut total = Report::default();
+        loop {
+            let r = self.process_batch(org).await?;
+            total.add(r);
+            if r.rows() < self.opts.batch as u64 {
+                return Ok(total);
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+
+    /// Puts `failed` rows back to `new` (call after an update that may fix the bug). Returns how
+    /// many.
+    pub async fn retry_failed(&self, org: OrgId) -> Result<u64, IntakeError> {
+        Ok(sqlx::query(
+            "UPDATE inbox_raw SET status = 'new' WHERE org_id = ? AND status = 'failed'",
+        )
+        .bind(org.to_string())
+        .execute(self.store.writer())
+        .await?
+        .rows_affected())
+    }
+
+    /// Puts rows quarantined for missing configuration back to `new` (after connecting
+    /// WhatsApp). Forged or foreign webhooks stay quarantined.
+    pub async fn retry_unconfigured(&self, org: OrgId) -> Result<u64, IntakeError> {
+        Ok(sqlx::query(
+            "UPDATE inbox_raw SET status = 'new' WHERE org_id = ? AND status = 'quarantined'
+               AND (status_reason LIKE 'No hay app secret%' OR status_reason LIKE 'WhatsApp no está conectado%')",
+        )
+        .bind(org.to_string())
+        .execute(self.store.writer())
+        .await?
+        .rows_affected())
+    }
+
+    /// Runs the processor of `org` in the background: drains at start (after retrying failed
+    /// rows), then whenever `wake` changes (the inbox poller's committed cursor), at least every
+    /// `idle`.
+    pub fn spawn(&self, org: OrgId, mut wake: watch::Receiver<i64>) -> ProcessorHandle {
+        let (stop, mut stop_rx) = watch::channel(false);
+        let (done_tx, done) = watch::channel(Report::default());
+        let this = self.clone();
+        let task = tokio::spawn(
+            async move {
+                if let Err(e) = this.retry_failed(org).await {
+                    tracing::warn!(error = %e, "could not requeue failed rows");
+                }
+                let mut total = Report::default();
+                let mut delay = Duration::from_millis(200);
+                loop {
+                    match this.drain(org).await {
+                        Ok(r) => {
+                            total.add(r);
+                            done_tx.send_replace(total);
+                            delay = Duration::from_millis(200);
+                            tokio::select! {
+                                r = wake.changed() => if r.is_err() {
+                                    // The poller is gone: keep an eye on inbox_raw anyway.
+                                    tokio::select! {
+                                        _ = tokio::time::sleep(this.opts.idle) => {}
+                                        _ = stopped(&mut stop_rx) => break,
+                                    }
+                                },
+                                _ = tokio::time::sleep(this.opts.idle) => {}
+                                _ = stopped(&mut stop_rx) => break,
+                            }
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, delay_ms = delay.as_millis() as u64, "processing the inbox failed; retrying");
+                            tokio::select! {
+                                _ = tokio::time::sleep(delay) => {}
+                                _ = stopped(&mut stop_rx) => break,
+                            }
+                            delay = (delay * 2).min(Duration::from_secs(30));
+                        }
+                    }
+                }
+            }
+            .instrument(tracing::info_span!("inbox_processor", %org)),
+        );
+        ProcessorHandle { stop, done, task }
+    }
+}
+
+async fn stopped(rx: &mut watch::Receiver<bool>) {
+    let _ = rx.wait_for(|s| *s).await;
+}
+
+/// A running processor loop.
+pub struct ProcessorHandle {
+    stop: watch::Sender<bool>,
+    done: watch::Receiver<Report>,
+    task: JoinHandle<()>,
+}
+
+impl ProcessorHandle {
+    /// Totals so far, updated after every drain (tests await a count here instead of sleeping).
+    pub fn report(&self) -> watch::Receiver<Report> {
+        self.done.clone()
+    }
+
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}

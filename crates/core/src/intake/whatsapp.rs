@@ -1,0 +1,587 @@
+//! Applies a parsed WhatsApp webhook: every entry, change, message and status, in order, each
+//! item in its own savepoint so that one broken item never stops the others.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use mostrador_whatsapp::webhook::{
+    Change, Contact, InboundMedia, InboundMessage, MessageKind, Notification, Status, StatusKind,
+};
+use serde_json::{json, Value};
+use sqlx::{Connection as _, SqliteConnection};
+
+use super::evidence::{job_id_from_callback, JobStatusEvidence};
+use crate::conversations::write::{self, NewMessage, StatusInput};
+use crate::conversations::MessageStatus;
+use crate::customers::{self, WhatsAppIdentity};
+use crate::events::ConversationEvent;
+use crate::org::OrgId;
+
+/// Who the webhook must be for.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub phone_number_id: String,
+    /// When known, template updates for another WABA are ignored.
+    pub waba_id: Option<String>,
+}
+
+/// What applying one webhook did.
+#[derive(Debug, Default)]
+pub struct Applied {
+    pub events: Vec<ConversationEvent>,
+    pub evidence: Vec<JobStatusEvidence>,
+    /// Messages/statuses applied (duplicates excluded).
+    pub applied: u32,
+    pub duplicates: u32,
+    /// Changes for a phone number that is not this business's (skipped).
+    pub foreign: u32,
+    /// Changes for this business's number.
+    pub ours: u32,
+    /// Items that failed to apply (our bug): `path: error`.
+    pub errors: Vec<String>,
+}
+
+fn ts(unix: Option<i64>, fallback: &str) -> String {
+    unix.and_then(|s| DateTime::<Utc>::from_timestamp(s, 0))
+        .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
+        .unwrap_or_else(|| fallback.to_owned())
+}
+
+/// Applies every change of `n` for `org` inside the caller's transaction.
+///
+/// With `isolate` each item runs in its own savepoint and a failing item is reported in
+/// [`Applied::errors`] while the others apply; without it (the fast path) the first error is
+/// returned and the caller rolls the event back and retries it isolated.
+pub async fn apply(
+    conn: &mut SqliteConnection,
+    org: OrgId,
+    route: &Route,
+    n: &Notification,
+    now: &str,
+    isolate: bool,
+) -> Result<Applied, sqlx::Error> {
+    let mut out = Applied::default();
+    for (i, entry) in n.entries.iter().enumerate() {
+        for (j, change) in entry.changes.iter().enumerate() {
+            let path = format!("entry[{i}].changes[{j}]");
+            match change {
+                Change::Messages(v) => {
+                    if v.metadata.phone_number_id.as_deref() != Some(route.phone_number_id.as_str())
+                    {
+                        out.foreign += 1;
+                        tracing::warn!(%path, "change for a phone number id that is not this business's: skipped");
+                        continue;
+                    }
+                    out.ours += 1;
+                    for (k, m) in v.messages.iter().enumerate() {
+                        let contact = find_contact(&v.contacts, m);
+                        if !isolate {
+                            apply_message(conn, org, m, contact, now, &mut out).await?;
+                            continue;
+                        }
+                        let mut sp = conn.begin().await?;
+                        match apply_message(&mut sp, org, m, contact, now, &mut out).await {
+                            Ok(()) => sp.commit().await?,
+                            Err(e) => {
+                                sp.rollback().await?;
+                                out.errors.push(format!("{path}.value.messages[{k}]: {e}"));
+                            }
+                        }
+                    }
+                    for (k, s) in v.statuses.iter().enumerate() {
+                        if !isolate {
+                            apply_status(conn, org, s, now, &mut out).await?;
+                            continue;
+                        }
+                        let mut sp = conn.begin().await?;
+                        match apply_status(&mut sp, org, s, now, &mut out).await {
+                            Ok(()) => sp.commit().await?,
+                            Err(e) => {
+                                sp.rollback().await?;
+                                out.errors.push(format!("{path}.value.statuses[{k}]: {e}"));
+                            }
+                        }
+                    }
+                }
+                Change::TemplateStatus(_)
+                | Change::TemplateCategory(_)
+                | Change::TemplateQuality(_) => {
+                    if let (Some(ours), Some(id)) = (&route.waba_id, &entry.id) {
+                        if ours != id {
+                            out.foreign += 1;
+                            continue;
+                        }
+                    }
+                    out.ours += 1;
+                    let at = ts(entry.time, now);
+                    let mut sp = conn.begin().await?;
+                    match apply_template(&mut sp, org, change, &at).await {
+                        Ok(()) => {
+                            sp.commit().await?;
+                            out.applied += 1;
+                        }
+                        Err(e) => {
+                            sp.rollback().await?;
+                            out.errors.push(format!("{path}: {e}"));
+                        }
+                    }
+                }
+                Change::Other { field, .. } => {
+                    tracing::debug!(%field, "webhook field not handled yet; kept in inbox_raw");
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn find_contact<'a>(contacts: &'a [Contact], m: &InboundMessage) -> Option<&'a Contact> {
+    contacts
+        .iter()
+        .find(|c| {
+            (m.from_user_id.is_some() && c.user_id == m.from_user_id)
+                || (m.from.is_some() && c.wa_id == m.from)
+        })
+        .or(if contacts.len() == 1 {
+            contacts.first()
+        } else {
+            None
+        })
+}
+
+fn media_json(m: &InboundMedia) -> Value {
+    json!({ "media_id": m.id.as_str(), "mime_type": m.mime_type, "voice": m.voice, "animated": m.animated })
+}
+
+/// The stored shape of a message kind: (type, text, filename, media, data, raw).
+struct Shape<'a> {
+    kind: &'static str,
+    text: Option<String>,
+    filename: Option<&'a str>,
+    media: Option<&'a InboundMedia>,
+    data: Option<Value>,
+    raw: Option<&'a str>,
+}
+
+fn shape(m: &InboundMessage) -> Shape<'_> {
+    let mut s = Shape {
+        kind: "unsupported",
+        text: None,
+        filename: None,
+        media: None,
+        data: None,
+        raw: None,
+    };
+    match &m.kind {
+        MessageKind::Text { body } => {
+            s.kind = "text";
+            s.text = Some(body.clone());
+        }
+        MessageKind::Image(x)
+        | MessageKind::Video(x)
+        | MessageKind::Audio(x)
+        | MessageKind::Document(x)
+        | MessageKind::Sticker(x) => {
+            s.kind = match &m.kind {
+                MessageKind::Image(_) => "image",
+                MessageKind::Video(_) => "video",
+                MessageKind::Audio(a) if a.voice == Some(true) => "voice",
+                MessageKind::Audio(_) => "audio",
+                MessageKind::Document(_) => "document",
+                _ => "sticker",
+            };
+            s.text = x.caption.clone();
+            s.filename = x.filename.as_deref();
+            s.media = Some(x);
+            s.data = Some(media_json(x));
+        }
+        MessageKind::Location(l) => {
+            s.kind = "location";
+            s.text = l.name.clone().or_else(|| l.address.clone());
+            s.data = Some(json!({
+                "latitude": l.latitude, "longitude": l.longitude, "name": l.name,
+                "address": l.address, "url": l.url,
+                "map_url": format!("https://www.google.com/maps/search/?api=1&query={},{}", l.latitude, l.longitude),
+            }));
+        }
+        MessageKind::Contacts(cs) => {
+            s.kind = "contacts";
+            let names: Vec<String> = cs
+                .iter()
+                .filter_map(|c| {
+                    c.name
+                        .formatted_name
+                        .clone()
+                        .or_else(|| c.name.first_name.clone())
+                })
+                .collect();
+            s.text = (!names.is_empty()).then(|| names.join(", "));
+            s.data = Some(json!({ "contacts": cs.iter().map(|c| json!({
+                "name": c.name.formatted_name, "first_name": c.name.first_name, "last_name": c.name.last_name,
+                "phones": c.phones.iter().map(|p| json!({"phone": p.phone, "wa_id": p.wa_id, "type": p.kind})).collect::<Vec<_>>(),
+                "emails": c.emails.iter().map(|e| json!({"email": e.email, "type": e.kind})).collect::<Vec<_>>(),
+                "org": c.org.as_ref().map(|o| json!({"company": o.company, "department": o.department, "title": o.title})),
+            })).collect::<Vec<_>>() }));
+        }
+        MessageKind::Reaction { message_id, emoji } => {
+            s.kind = "reaction";
+            s.text = emoji.clone();
+            s.data = Some(json!({ "target": message_id.as_str() }));
+        }
+        MessageKind::ButtonReply { id, title } => {
+            s.kind = "button_reply";
+            s.text = Some(title.clone());
+            s.data = Some(json!({ "id": id }));
+        }
+        MessageKind::ListReply {
+            id,
+            title,
+            description,
+        } => {
+            s.kind = "list_reply";
+            s.text = Some(title.clone());
+            s.data = Some(json!({ "id": id, "description": description }));
+        }
+        MessageKind::FlowReply {
+            name,
+            body,
+            response_json,
+        } => {
+            s.kind = "flow_reply";
+            s.text = body.clone();
+            s.data = Some(json!({ "name": name, "response_json": response_json }));
+        }
+        MessageKind::Button { payload, text } => {
+            s.kind = "template_button";
+            s.text = text.clone();
+            s.data = Some(json!({ "payload": payload }));
+        }
+        MessageKind::Order {
+            catalog_id,
+            text,
+            product_items,
+        } => {
+            s.kind = "order";
+            s.text = text.clone();
+            s.data = Some(
+                json!({ "catalog_id": catalog_id, "items": product_items.iter().map(|i| json!({
+                "product_retailer_id": i.product_retailer_id, "quantity": i.quantity,
+                "item_price": i.item_price, "currency": i.currency,
+            })).collect::<Vec<_>>() }),
+            );
+        }
+        MessageKind::System {
+            kind,
+            body,
+            new_wa_id,
+        } => {
+            s.kind = "system";
+            s.text = body.clone();
+            s.data = Some(json!({ "type": kind, "new_wa_id": new_wa_id }));
+        }
+        MessageKind::RequestWelcome => {
+            s.kind = "request_welcome";
+        }
+        MessageKind::Unsupported => {
+            s.kind = "unsupported";
+            s.data = Some(json!({ "errors": m.errors.iter().map(|e| json!({
+                "code": e.code, "title": e.title, "details": e.details() })).collect::<Vec<_>>() }));
+        }
+        MessageKind::Unknown { type_name, raw } => {
+            s.kind = "unsupported";
+            s.data = Some(json!({ "type": type_name }));
+            s.raw = Some(raw.get());
+        }
+    }
+    if let Some(r) = &m.referral {
+        let d = s.data.get_or_insert_with(|| json!({}));
+        d["referral"] = json!({ "source_url": r.source_url, "source_type": r.source_type,
+            "headline": r.headline, "body": r.body, "ctwa_clid": r.ctwa_clid });
+    }
+    s
+}
+
+async fn apply_message(
+    conn: &mut SqliteConnection,
+    org: OrgId,
+    m: &InboundMessage,
+    contact: Option<&Contact>,
+    now: &str,
+    out: &mut Applied,
+) -> Result<(), sqlx::Error> {
+    let org_id = org.to_string();
+    let dup: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM messages WHERE org_id = ? AND provider_id = ?")
+            .bind(&org_id)
+            .bind(m.id.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+    if dup.is_some() {
+        out.duplicates += 1;
+        return Ok(());
+    }
+    let at = ts(m.timestamp, now);
+    let who = WhatsAppIdentity {
+        wa_id: m
+            .from
+            .as_ref()
+            .or(contact.and_then(|c| c.wa_id.as_ref()))
+            .map(|w| w.as_str()),
+        bsuid: m
+            .from_user_id
+            .as_ref()
+            .or(contact.and_then(|c| c.user_id.as_ref()))
+            .map(|b| b.as_str()),
+        parent_bsuid: m
+            .from_parent_user_id
+            .as_ref()
+            .or(contact.and_then(|c| c.parent_user_id.as_ref()))
+            .map(|b| b.as_str()),
+        username: contact.and_then(|c| c.profile.username.as_deref()),
+        name: contact.and_then(|c| c.profile.name.as_deref()),
+    };
+    // A number change moves the customer before the notice is filed under them.
+    let customer_id = match &m.kind {
+        MessageKind::System {
+            kind: Some(k),
+            new_wa_id: Some(new),
+            ..
+        } if k == "user_changed_number" => {
+            match customers::change_number(conn, org, &who, new, now).await? {
+                Some(id) => id,
+                None => {
+                    let moved = WhatsAppIdentity {
+                        wa_id: Some(new),
+                        ..Default::default()
+                    };
+                    customers::upsert_whatsapp(conn, org, &moved, now).await?
+                }
+            }
+        }
+        _ => customers::upsert_whatsapp(conn, org, &who, now).await?,
+    };
+    let conversation_id = write::conversation_for(conn, org, customer_id, "whatsapp", now).await?;
+    let s = shape(m);
+    let media_id = match s.media {
+        Some(x) => Some(
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO media (org_id, provider_media_id, mime_type, provider_sha256, filename, created_at)
+                 VALUES (?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (org_id, provider_media_id) DO UPDATE SET mime_type = coalesce(media.mime_type, excluded.mime_type)
+                 RETURNING id",
+            )
+            .bind(&org_id)
+            .bind(x.id.as_str())
+            .bind(&x.mime_type)
+            .bind(&x.sha256)
+            .bind(&x.filename)
+            .bind(now)
+            .fetch_one(&mut *conn)
+            .await?,
+        ),
+        None => None,
+    };
+    let reaction = match &m.kind {
+        MessageKind::Reaction { message_id, emoji } => {
+            Some((message_id.as_str(), emoji.as_deref()))
+        }
+        _ => None,
+    };
+    let new = NewMessage {
+        conversation_id,
+        provider_id: Some(m.id.as_str()),
+        direction: "in",
+        kind: s.kind,
+        text: s.text.as_deref(),
+        filename: s.filename,
+        media_id,
+        reply_to_provider_id: m
+            .context
+            .as_ref()
+            .and_then(|c| c.id.as_ref())
+            .map(|i| i.as_str()),
+        reaction_to_provider_id: reaction.map(|r| r.0),
+        data: s.data.map(|d| d.to_string()),
+        raw: s.raw,
+        status: Some(MessageStatus::Received),
+        job_id: None,
+        at: &at,
+    };
+    let Some(message_id) = write::insert_message(conn, org, &new, now).await? else {
+        out.duplicates += 1;
+        return Ok(());
+    };
+    out.applied += 1;
+    if let Some((target, emoji)) = reaction {
+        write::apply_reaction(
+            conn,
+            org,
+            target,
+            "customer",
+            emoji,
+            Some(m.id.as_str()),
+            &at,
+            &mut out.events,
+        )
+        .await?;
+        // A reaction is activity (opens the window) but not a new line in the list.
+        sqlx::query(
+            "UPDATE conversations SET last_inbound_at = max(coalesce(last_inbound_at, ''), ?), updated_at = ? WHERE id = ?",
+        )
+        .bind(&at)
+        .bind(now)
+        .bind(conversation_id)
+        .execute(&mut *conn)
+        .await?;
+        write::conversation_event(conn, org, conversation_id, &mut out.events).await?;
+        return Ok(());
+    }
+    let preview = write::preview(s.kind, s.text.as_deref(), s.filename);
+    let unread = s.kind != "request_welcome";
+    write::touch_conversation(
+        conn,
+        conversation_id,
+        message_id,
+        &preview,
+        &at,
+        true,
+        unread,
+        now,
+    )
+    .await?;
+    write::apply_pending_reactions(conn, org, m.id.as_str(), &mut out.events).await?;
+    write::message_events(conn, org, message_id, conversation_id, &mut out.events).await?;
+    Ok(())
+}
+
+fn status_of(kind: &StatusKind) -> Option<MessageStatus> {
+    Some(match kind {
+        StatusKind::Sent => MessageStatus::Sent,
+        StatusKind::Delivered => MessageStatus::Delivered,
+        StatusKind::Read => MessageStatus::Read,
+        StatusKind::Played => MessageStatus::Played,
+        StatusKind::Failed => MessageStatus::Failed,
+        StatusKind::Other(_) => return None,
+    })
+}
+
+async fn apply_status(
+    conn: &mut SqliteConnection,
+    org: OrgId,
+    s: &Status,
+    now: &str,
+    out: &mut Applied,
+) -> Result<(), sqlx::Error> {
+    let Some(status) = status_of(&s.status) else {
+        tracing::debug!(status = s.status.as_str(), "unknown status value: ignored");
+        return Ok(());
+    };
+    let at = ts(s.timestamp, now);
+    let err = s.errors.first();
+    let input = StatusInput {
+        provider_id: s.id.as_str(),
+        status,
+        at: &at,
+        error_code: err.and_then(|e| e.code),
+        error_title: err.and_then(|e| e.title.as_deref()),
+        error_details: err.and_then(|e| e.details()),
+        callback_data: s.callback_data.as_deref(),
+    };
+    match write::apply_status(conn, org, &input, now, &mut out.events).await? {
+        write::StatusOutcome::Duplicate => {
+            out.duplicates += 1;
+            return Ok(());
+        }
+        _ => out.applied += 1,
+    }
+    if let Some(job_id) = s.callback_data.as_deref().and_then(job_id_from_callback) {
+        sqlx::query(
+            "UPDATE messages SET job_id = coalesce(job_id, ?) WHERE org_id = ? AND provider_id = ?",
+        )
+        .bind(job_id)
+        .bind(org.to_string())
+        .bind(s.id.as_str())
+        .execute(&mut *conn)
+        .await?;
+        out.evidence.push(JobStatusEvidence {
+            job_id,
+            provider_id: s.id.as_str().to_owned(),
+            status: s.status.as_str().to_owned(),
+        });
+    }
+    Ok(())
+}
+
+async fn apply_template(
+    conn: &mut SqliteConnection,
+    org: OrgId,
+    change: &Change,
+    at: &str,
+) -> Result<(), sqlx::Error> {
+    // (name, language, id, status, category, quality, reason)
+    type Row<'a> = (
+        Option<&'a str>,
+        Option<&'a str>,
+        Option<&'a str>,
+        Option<&'a str>,
+        Option<&'a str>,
+        Option<&'a str>,
+        Option<&'a str>,
+    );
+    let r: Row<'_> = match change {
+        Change::TemplateStatus(t) => (
+            t.message_template_name.as_deref(),
+            t.message_template_language.as_deref(),
+            t.message_template_id.as_deref(),
+            Some(t.event.as_str()),
+            t.message_template_category.as_deref(),
+            None,
+            t.reason.as_deref().filter(|r| *r != "NONE"),
+        ),
+        Change::TemplateCategory(t) => (
+            t.message_template_name.as_deref(),
+            t.message_template_language.as_deref(),
+            t.message_template_id.as_deref(),
+            None,
+            t.new_category.as_deref().or(t.correct_category.as_deref()),
+            None,
+            None,
+        ),
+        Change::TemplateQuality(t) => (
+            t.message_template_name.as_deref(),
+            t.message_template_language.as_deref(),
+            t.message_template_id.as_deref(),
+            None,
+            None,
+            t.new_quality_score.as_deref(),
+            None,
+        ),
+        _ => return Ok(()),
+    };
+    let (Some(name), language) = (r.0, r.1) else {
+        tracing::warn!("template update without a name: ignored");
+        return Ok(());
+    };
+    sqlx::query(
+        "INSERT INTO templates (org_id, name, language, provider_id, status, category, quality, reason, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT (org_id, name, language) DO UPDATE SET
+           provider_id = coalesce(excluded.provider_id, provider_id),
+           status = coalesce(excluded.status, status),
+           category = coalesce(excluded.category, category),
+           quality = coalesce(excluded.quality, quality),
+           reason = CASE WHEN excluded.status IS NOT NULL THEN excluded.reason ELSE reason END,
+           updated_at = excluded.updated_at
+         WHERE excluded.updated_at >= templates.updated_at",
+    )
+    .bind(org.to_string())
+    .bind(name)
+    .bind(language.unwrap_or(""))
+    .bind(r.2)
+    .bind(r.3)
+    .bind(r.4)
+    .bind(r.5)
+    .bind(r.6)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
