@@ -3,8 +3,8 @@
 //! processor, with the app secret in the OS keychain (run under `dbus-run-session`).
 #![allow(dead_code)]
 
-#[path = "../../../relay/tests/common/mod.rs"]
-pub mod common;
+// The shared test kit (backends, in-process relay).
+pub use mostrador_testkit as common;
 
 use mostrador_core::conversations::{self, ListFilter, MessageView};
 use mostrador_core::events::EventBus;
