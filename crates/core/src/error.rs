@@ -55,6 +55,10 @@ pub enum ErrorCode {
     UpdateMisconfigured,
     /// The app is still starting or failed to start.
     NotReady,
+    /// An outbound job (a send) does not exist any more (pruned) or never did.
+    JobNotFound,
+    /// An outbound job is no longer in the state the action needs (e.g. already resolved).
+    JobStateConflict,
     /// A bug: something that should not happen.
     Internal,
 }

@@ -2,10 +2,12 @@
 //! and logging. It knows no HTTP routes and no Tauri; `src-tauri` only translates to and from it.
 
 pub mod activity;
+pub mod channels;
 pub mod error;
 pub mod inbox;
 pub mod logging;
 pub mod org;
+pub mod outbound;
 pub mod secrets;
 pub mod session;
 pub mod settings;
