@@ -4,6 +4,7 @@ pub mod bindings;
 mod boot;
 mod commands;
 pub mod ipc;
+mod outbound;
 mod paths;
 pub mod updater;
 
@@ -29,6 +30,7 @@ pub fn run() {
         // Held by sends and invoice submissions in flight; the updater waits for them.
         .manage(mostrador_core::activity::ActivityGate::new())
         .manage(updater::Updates::new())
+        .manage(outbound::Engine::default())
         .setup(|app| {
             let dirs = paths::AppDirs::resolve(app.handle())?;
             match mostrador_core::logging::init(&dirs.logs) {
@@ -44,12 +46,16 @@ pub fn run() {
                 "starting"
             );
             let boot = tauri::async_runtime::block_on(boot::Boot::open(dirs));
+            if let boot::Boot::Ready { store, .. } = &boot {
+                outbound::start(app.handle(), store.clone());
+            }
             app.manage(boot);
             updater::spawn_startup_check(app.handle().clone());
             Ok(())
         })
         // Every #[command] in the crate registers itself (crate::ipc).
         .invoke_handler(ipc::invoke_handler())
-        .run(tauri::generate_context!())
-        .expect("Mostrador could not start its window");
+        .build(tauri::generate_context!())
+        .expect("Mostrador could not start its window")
+        .run(|app, event| outbound::on_run_event(app, &event));
 }
