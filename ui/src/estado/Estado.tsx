@@ -26,14 +26,17 @@ import {
   secondsSince,
 } from "./model";
 
+let locale = "es-AR";
+
 function time(at: string | null): string {
-  return at ? new Date(at).toLocaleString() : "—";
+  return at ? new Date(at).toLocaleString(locale) : "—";
 }
 
 /** Ajustes-level page: health cards, panic banner, dead letter and in-doubt sends. */
 export function Estado({ orgId }: { orgId: string }) {
   const t = useT();
   const lang = useLanguage();
+  locale = lang === "es" ? "es-AR" : "en";
   const [state, dispatch] = useReducer(healthReducer, { orgId, health: [] });
   const [dead, setDead] = useState<DeadLetterJob[]>([]);
   const [deadNext, setDeadNext] = useState<JobNumber | null>(null);
@@ -66,6 +69,7 @@ export function Estado({ orgId }: { orgId: string }) {
     const offSnapshot = onEvent(events.outboundHealth, (snapshot) => {
       dispatch({ type: "snapshot", snapshot });
       if (snapshot.org_id !== orgId) return;
+      setError((e) => (e?.code === "OUTBOUND_NOT_RUNNING" ? null : e));
       // The lists change when jobs land in (or leave) the dead letter or doubt.
       const counts = snapshot.integrations.map((h) => `${h.dead_letter}/${h.in_doubt}`).join(",");
       if (counts !== lastCounts) {
