@@ -26,17 +26,17 @@ import {
   secondsSince,
 } from "./model";
 
-let locale = "es-AR";
-
-function time(at: string | null): string {
-  return at ? new Date(at).toLocaleString(locale) : "—";
+/** A stored time in the user's language (es-AR: day first, 24 h). */
+function useTime() {
+  const locale = useLanguage() === "es" ? "es-AR" : "en";
+  return (at: string | null) => (at ? new Date(at).toLocaleString(locale) : "—");
 }
 
 /** Ajustes-level page: health cards, panic banner, dead letter and in-doubt sends. */
 export function Estado({ orgId }: { orgId: string }) {
   const t = useT();
   const lang = useLanguage();
-  locale = lang === "es" ? "es-AR" : "en";
+  const time = useTime();
   const [state, dispatch] = useReducer(healthReducer, { orgId, health: [] });
   const [dead, setDead] = useState<DeadLetterJob[]>([]);
   const [deadNext, setDeadNext] = useState<JobNumber | null>(null);
@@ -236,6 +236,7 @@ export function Estado({ orgId }: { orgId: string }) {
 
 function HealthCard({ h, now }: { h: IntegrationHealth; now: number }) {
   const t = useT();
+  const time = useTime();
   return (
     <article className={`health-card tone-${levelTone(h.level)}`} id={`health-${h.integration}`}>
       <header>
