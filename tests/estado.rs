@@ -123,6 +123,29 @@ async fn estado_shows_the_breaker_opening_and_retries_a_dead_letter_job() -> Res
     );
     wait_for_text(&app, "#dead-letter", "No hay mensajes sin enviar").await?;
 
+    // An auth failure (190) pauses WhatsApp at once (panic mode): the red banner with its reason,
+    // then "Reanudar envíos" lets the waiting send go out, once.
+    sandbox.whatsapp.inject(
+        Fault::new(FaultKind::GraphError {
+            code: 190,
+            subcode: None,
+            http_status: Some(401),
+            details: None,
+            retry_after: None,
+        })
+        .on_path("/messages"),
+    );
+    let paused = queue.enqueue(&send("Tu turno es mañana")?).await?.id();
+    let banner = wait_for_text(&app, "#panic-banner", "pausados").await?;
+    assert!(banner.contains("Reanudar envíos"), "{banner}");
+    wait_for_text(&app, "#health-whats_app .panic-state", "Activado").await?;
+    screenshot(&app, "estado-panic").await?;
+    wait_for(&app, "#resume-whats_app").await?.click().await?;
+    wait_for_gone(&app, "#panic-banner").await?;
+    wait_for_text(&app, "#panic-history", "por vos").await?;
+    wait_state(&queue, paused, JobState::Completed).await?;
+    assert_eq!(accepted_for(&sandbox, paused), 1);
+
     // A 5xx storm: five failures open the WhatsApp breaker, and the card says so.
     sandbox.whatsapp.inject(
         Fault::new(FaultKind::HttpStatus { status: 503 })
