@@ -4,6 +4,7 @@ pub mod bindings;
 mod boot;
 mod commands;
 pub mod ipc;
+mod outbound;
 mod paths;
 pub mod updater;
 
@@ -29,6 +30,7 @@ pub fn run() {
         // Held by sends and invoice submissions in flight; the updater waits for them.
         .manage(mostrador_core::activity::ActivityGate::new())
         .manage(updater::Updates::new())
+        .manage(outbound::Engine::default())
         .setup(|app| {
             let dirs = paths::AppDirs::resolve(app.handle())?;
             match mostrador_core::logging::init(&dirs.logs) {
@@ -46,11 +48,20 @@ pub fn run() {
             // In the background: a long migration shows the window ("Abriendo la base de datos…").
             let boot = boot::Boot::start(dirs);
             app.manage(boot);
+            // The outbound engine starts once the store is open (and not at all if it failed).
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                let phase = handle.state::<boot::Boot>().opened().await;
+                if let boot::Phase::Ready(store) = phase {
+                    outbound::start(&handle, store);
+                }
+            });
             updater::spawn_startup_check(app.handle().clone());
             Ok(())
         })
         // Every #[command] in the crate registers itself (crate::ipc).
         .invoke_handler(ipc::invoke_handler())
-        .run(tauri::generate_context!())
-        .expect("Mostrador could not start its window");
+        .build(tauri::generate_context!())
+        .expect("Mostrador could not start its window")
+        .run(|app, event| outbound::on_run_event(app, &event));
 }

@@ -11,19 +11,117 @@ export type AppError = { code: ErrorCode,
  */
 message: string, details: Record<string, unknown> | null, };
 
-export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "NOT_READY" | "INTERNAL";
+export type AttemptError = { attempt: number, at: string, 
+/**
+ * The retry class (`permanent`, `transient`, `rate_limited`, `maybe_sent`, `expired`…).
+ */
+class: string, 
+/**
+ * The provider's or our code (`131047`, `http_503`).
+ */
+code: string | null, 
+/**
+ * What happened, in Spanish.
+ */
+message: string, };
+
+export type BreakerState = "closed" | "open" | "half_open";
+
+export type Change = { "kind": "breaker", from: BreakerState, to: BreakerState, } | { "kind": "panic_triggered", code: string, reason_es: string, } | { "kind": "panic_probe_failed", code: string, reason_es: string, } | { "kind": "panic_resolved", by_owner: boolean, } | { "kind": "last_error", code: string, message_es: string, } | { "kind": "recovered" };
+
+export type DeadLetterJob = { job_id: JobNumber, kind: string, integration: Integration | null, 
+/**
+ * Who it was for (the payload's `to`), when it says.
+ */
+to: string | null, created_at: string, finished_at: string | null, errors: Array<AttemptError>, };
+
+export type DeadLetterPage = { jobs: Array<DeadLetterJob>, 
+/**
+ * Pass as `before` for the next page; `null` on the last one.
+ */
+next: JobNumber | null, };
+
+export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL";
+
+export type HealthChange = { org_id: OrgId, integration: Integration, change: Change, };
+
+export type HealthLevel = "healthy" | "degraded" | "unhealthy";
+
+export type HealthSnapshot = { org_id: OrgId, integrations: Array<IntegrationHealth>, };
+
+export type InDoubtJob = { job_id: number, kind: string, 
+/**
+ * Since when it is in doubt.
+ */
+since: string, 
+/**
+ * The last error, in Spanish.
+ */
+last_error: string | null, 
+/**
+ * What "reenviar" risks, in Spanish.
+ */
+risk_es: string, };
 
 export type InFlight = { outbound_sends: number, invoice_submissions: number, };
 
+export type Integration = "whats_app" | "mercado_pago" | "afip" | "open_ai";
+
+export type IntegrationHealth = { integration: Integration, level: HealthLevel, 
+/**
+ * Recent provider latency (last 256 attempts of this run), milliseconds.
+ */
+latency_p50_ms: number | null, latency_p95_ms: number | null, last_success_at: string | null, last_error: LastError | null, breaker: BreakerState, breaker_open_until: string | null, panic: PanicInfo | null, 
+/**
+ * Jobs waiting to be sent (scheduled, available, retryable) plus running.
+ */
+queue_depth: number, 
+/**
+ * Age of the longest-waiting due job, seconds.
+ */
+oldest_waiting_secs: number | null, in_doubt: number, 
+/**
+ * Discarded jobs (the dead letter).
+ */
+dead_letter: number, };
+
 export type IvaCondition = "responsable_inscripto" | "monotributo" | "exento" | "consumidor_final" | "no_alcanzado" | "monotributista_social" | "monotributo_trabajador_independiente_promovido" | "proveedor_del_exterior" | "cliente_del_exterior" | "iva_liberado" | "no_categorizado";
 
+export type JobNumber = number;
+
 export type Language = "es" | "en";
+
+export type LastError = { code: string, 
+/**
+ * What happened and what to do, in Spanish.
+ */
+message_es: string, at: string, };
 
 export type NewOrganization = { name: string, cuit: string, iva_condition: IvaCondition, };
 
 export type OrgId = string;
 
 export type Organization = { id: OrgId, name: string, cuit: string, iva_condition: IvaCondition, created_at: string, updated_at: string, };
+
+export type PanicHistoryEntry = { integration: Integration, 
+/**
+ * `triggered`, `probe_failed` or `resolved`.
+ */
+event: string, reason_code: string | null, reason_es: string | null, 
+/**
+ * `auto` or `owner` (resolutions).
+ */
+actor: string | null, at: string, };
+
+export type PanicInfo = { reason_code: string, 
+/**
+ * The red banner's text.
+ */
+reason_es: string, triggered_at: string | null, 
+/**
+ * When one probe goes through by itself.
+ */
+resume_at: string | null, };
 
 export type Snapshot = { organizations: Array<Organization>, 
 /**
@@ -84,6 +182,27 @@ export const commands = {
   checkForUpdate: () => invoke<UpdateInfo | null>("check_for_update"),
   createOrganization: (input: NewOrganization) => invoke<Organization>("create_organization", { input }),
   downloadUpdate: () => invoke<UpdateInfo>("download_update"),
+  /** "Cancelar" a dead-letter job: it leaves the list and is never sent. */
+  outboundCancelDead: (jobId: JobNumber) => invoke<void>("outbound_cancel_dead", { jobId }),
+  /** The dead letter of the business: jobs given up on, with each attempt's error. */
+  outboundDeadLetter: (orgId: OrgId, before: JobNumber | null) => invoke<DeadLetterPage>("outbound_dead_letter", { orgId, before }),
+  /** "Descartar" an in-doubt job: it is not sent again. */
+  outboundDiscardInDoubt: (jobId: JobNumber) => invoke<void>("outbound_discard_in_doubt", { jobId }),
+  /** Health of every integration the business uses (one card each). */
+  outboundHealth: (orgId: OrgId) => invoke<Array<IntegrationHealth>>("outbound_health", { orgId }),
+  /** Sends with no answer and no evidence: the owner decides ("reenviar" / "descartar"). */
+  outboundInDoubt: (orgId: OrgId) => invoke<Array<InDoubtJob>>("outbound_in_doubt", { orgId }),
+  /** Panic mode history of the business, newest first. */
+  outboundPanicHistory: (orgId: OrgId) => invoke<Array<PanicHistoryEntry>>("outbound_panic_history", { orgId }),
+  /** "Reenviar" an in-doubt job: the owner accepts it may arrive twice. */
+  outboundResendInDoubt: (jobId: JobNumber) => invoke<void>("outbound_resend_in_doubt", { jobId }),
+  /**
+   * "Reanudar envíos": ends panic mode and closes the breaker. Resolves with whether panic mode
+   * was on.
+   */
+  outboundResume: (orgId: OrgId, integration: Integration) => invoke<boolean>("outbound_resume", { orgId, integration }),
+  /** "Reintentar" a dead-letter job: it is sent again now, with a fresh deadline. */
+  outboundRetryDead: (jobId: JobNumber) => invoke<void>("outbound_retry_dead", { jobId }),
   /** Waits until no send or invoice submission is in flight, installs, restarts. */
   restartToUpdate: () => invoke<void>("restart_to_update"),
   selectOrganization: (id: OrgId) => invoke<void>("select_organization", { id }),
@@ -99,6 +218,16 @@ export const commands = {
 
 /** Events the core emits to the window, by name. */
 export const events = {
+  /**
+   * An organization's health cards changed (queue depth, ages, levels): the whole snapshot.
+   * Payload: `HealthSnapshot`.
+   */
+  outboundHealth: "outbound-health",
+  /**
+   * A breaker, panic mode or last error of an integration changed (sent as it happens).
+   * Payload: `HealthChange`.
+   */
+  outboundHealthChanged: "outbound-health-changed",
   /**
    * The user launched Mostrador again; the running window was brought to the front.
    * Payload: `null`.
@@ -118,6 +247,8 @@ export const events = {
 
 /** The payload each event carries. */
 export type EventPayloads = {
+  "outbound-health": HealthSnapshot,
+  "outbound-health-changed": HealthChange,
   "second-instance": null,
   "update-available": UpdateInfo,
   "update-progress": UpdateProgress,

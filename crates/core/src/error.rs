@@ -59,6 +59,12 @@ pub enum ErrorCode {
     MediaDownloadFailed,
     /// The app is still starting or failed to start.
     NotReady,
+    /// An outbound job (a send) does not exist any more (pruned) or never did.
+    JobNotFound,
+    /// An outbound job is no longer in the state the action needs (e.g. already resolved).
+    JobStateConflict,
+    /// The outbound engine (sends) is still starting, or could not start.
+    OutboundNotRunning,
     /// A bug: something that should not happen.
     Internal,
 }
@@ -82,6 +88,14 @@ impl AppError {
             message: message.into(),
             details: None,
         }
+    }
+
+    /// The Estado page asked the outbound engine for something before it was running.
+    pub fn outbound_not_running() -> Self {
+        AppError::new(
+            ErrorCode::OutboundNotRunning,
+            "Los envíos todavía se están iniciando o no pudieron arrancar: esperá unos segundos; si sigue, reiniciá Mostrador y revisá los registros.",
+        )
     }
 
     pub fn with_details(mut self, details: serde_json::Value) -> Self {

@@ -2,6 +2,7 @@
 //! and logging. It knows no HTTP routes and no Tauri; `src-tauri` only translates to and from it.
 
 pub mod activity;
+pub mod channels;
 pub mod conversations;
 pub mod customers;
 pub mod error;
@@ -10,6 +11,7 @@ pub mod inbox;
 pub mod intake;
 pub mod logging;
 pub mod org;
+pub mod outbound;
 pub mod secrets;
 pub mod session;
 pub mod settings;

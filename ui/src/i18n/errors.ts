@@ -31,6 +31,10 @@ const enByCode: Record<ErrorCode, string> = {
   UPDATE_BUSY: "An update check or download is already running: wait for it to finish.",
   UPDATE_MISCONFIGURED: "This installation of Mostrador has a broken update configuration. Contact support.",
   NOT_READY: "Mostrador could not open your data.",
+  JOB_NOT_FOUND: "That send no longer exists (it may have been deleted for its age).",
+  JOB_STATE_CONFLICT: "That send changed state in the meantime: refresh the list.",
+  OUTBOUND_NOT_RUNNING:
+    "Sending is still starting or could not start: wait a few seconds; if it persists, restart Mostrador and check the logs.",
   INTERNAL: "Something went wrong. Try again.",
 };
 

@@ -1,0 +1,4 @@
+//! Channels the shop talks to customers through. Each knows its provider's settings, payloads and
+//! send handler; the outbound engine (`crate::outbound`) decides when a send runs.
+
+pub mod whatsapp;

@@ -1,0 +1,11 @@
+//! WhatsApp: the organization's Cloud API settings and the `whatsapp.send` job handler.
+
+mod config;
+mod payload;
+mod send;
+
+pub use config::{
+    load_client, WhatsAppSettings, ACCESS_TOKEN, BASE_URL, GRAPH_VERSION, PHONE_NUMBER_ID, WABA_ID,
+};
+pub use payload::{WhatsAppContent, WhatsAppSend};
+pub use send::{SendHandler, KIND};

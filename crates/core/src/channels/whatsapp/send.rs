@@ -1,0 +1,139 @@
+//! The `whatsapp.send` handler: parse the payload, load the org's client (settings + keychain
+//! token), pace per recipient, mark the send started (fenced, committed) and only then call Graph
+//! with `biz_opaque_callback_data` = the job id.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use mostrador_queue::QueueError;
+use mostrador_whatsapp::Client;
+use tracing::Instrument;
+
+use super::config::{load_client, LoadError};
+use super::payload::WhatsAppSend;
+use crate::org::OrgId;
+use crate::outbound::failure::{Failure, FailureKind, ProviderError};
+use crate::outbound::handler::{queue_error, BoxFuture, Handled, JobHandler, JobRun};
+use crate::outbound::rate::RateLimits;
+use crate::secrets::SecretStore;
+use crate::store::Store;
+
+/// The job kind.
+pub const KIND: &str = "whatsapp.send";
+
+/// How long a loaded client (settings + token) is reused before reading them again; an auth
+/// failure drops it at once.
+const CLIENT_TTL: Duration = Duration::from_secs(5 * 60);
+
+pub struct SendHandler {
+    store: Store,
+    secrets: SecretStore,
+    rates: Arc<RateLimits>,
+    clients: Mutex<HashMap<OrgId, (Client, Instant)>>,
+}
+
+impl SendHandler {
+    pub fn new(store: Store, secrets: SecretStore, rates: Arc<RateLimits>) -> Self {
+        SendHandler {
+            store,
+            secrets,
+            rates,
+            clients: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Forgets the cached client (the token was changed in Ajustes).
+    pub fn forget(&self, org: OrgId) {
+        self.clients.lock().unwrap().remove(&org);
+    }
+
+    async fn client(&self, org: OrgId) -> Result<Client, Handled> {
+        if let Some((c, at)) = self.clients.lock().unwrap().get(&org) {
+            if at.elapsed() < CLIENT_TTL {
+                return Ok(c.clone());
+            }
+        }
+        match load_client(&self.store, &self.secrets, org).await {
+            Ok(c) => {
+                self.clients
+                    .lock()
+                    .unwrap()
+                    .insert(org, (c.clone(), Instant::now()));
+                Ok(c)
+            }
+            Err(LoadError::Failure(f)) => Err(Handled::Failed {
+                failure: f,
+                latency: None,
+            }),
+            Err(LoadError::Secret(e)) => {
+                let app = crate::AppError::from(e);
+                Err(Handled::Failed {
+                    failure: Failure::new(FailureKind::NotConfigured, "keychain", app.message),
+                    latency: None,
+                })
+            }
+            Err(LoadError::Settings(e)) => Err(Handled::Store(QueueError::Sqlx(
+                sqlx::Error::Protocol(format!("reading the WhatsApp settings: {e}")),
+            ))),
+        }
+    }
+
+    async fn run(&self, run: &mut JobRun) -> Handled {
+        let payload: WhatsAppSend = match run.job.payload() {
+            Ok(p) => p,
+            Err(e) => {
+                return Handled::Failed {
+                    failure: Failure::bad_payload(format!("whatsapp.send payload: {e}")),
+                    latency: None,
+                }
+            }
+        };
+        let message = match payload.to_message(&run.callback_data()) {
+            Ok(m) => m,
+            Err(e) => {
+                return Handled::Failed {
+                    failure: e.to_failure(),
+                    latency: None,
+                }
+            }
+        };
+        let org = OrgId(run.job.org_id);
+        let client = match self.client(org).await {
+            Ok(c) => c,
+            Err(h) => return h,
+        };
+        if let Err(after) = self.rates.take_recipient(org, &payload.to) {
+            return Handled::NotNow { after };
+        }
+        if let Err(e) = run.mark_send_started().await {
+            return queue_error(e);
+        }
+        let started = Instant::now();
+        match client.send(&message).await {
+            Ok(sent) => Handled::Done {
+                provider_id: Some(sent.message_id.as_str().to_owned()),
+                latency: started.elapsed(),
+            },
+            Err(e) => {
+                let latency = started.elapsed();
+                let failure = e.to_failure();
+                if failure.kind == FailureKind::PausesIntegration {
+                    // A new token will be read when sends resume.
+                    self.forget(org);
+                }
+                Handled::Failed {
+                    failure,
+                    latency: Some(latency),
+                }
+            }
+        }
+    }
+}
+
+impl JobHandler for SendHandler {
+    fn handle<'a>(&'a self, run: &'a mut JobRun) -> BoxFuture<'a, Handled> {
+        let span = tracing::info_span!("whatsapp.send_job", job_id = %run.job.id, org_id = %run.job.org_id);
+        Box::pin(self.run(run).instrument(span))
+    }
+}
