@@ -371,6 +371,7 @@ mod tests {
         let f = WaError::MaybeSent {
             operation: "send message",
             cause: "timed out".into(),
+            trace: None,
         }
         .to_failure();
         assert_eq!(f.kind, FailureKind::MaybeSent);
