@@ -160,8 +160,9 @@ async fn estado_shows_the_breaker_opening_and_retries_a_dead_letter_job() -> Res
     let breaker = wait_for_text(&app, "#health-whats_app .breaker", "Abierto").await?;
     assert!(breaker.contains("pausado por fallas"), "{breaker}");
     let card = wait_for_text(&app, "#health-whats_app", "Sin servicio").await?;
+    // A 5xx on a send may have been accepted by Meta (no idempotency key): in doubt, not retried.
     assert!(
-        card.contains("http_503"),
+        card.contains("maybe_sent"),
         "the card shows the last error: {card}"
     );
     screenshot(&app, "estado-breaker-open").await?;

@@ -204,7 +204,7 @@ impl ProviderError for WaError {
                 let mut f = Failure::new(
                     FailureKind::MaybeSent,
                     "maybe_sent",
-                    "WhatsApp no respondió a tiempo y el mensaje pudo haber salido: no se reenvía hasta confirmarlo.",
+                    "WhatsApp no confirmó el envío (sin respuesta o con un error de su servidor) y el mensaje pudo haber salido: no se reenvía hasta confirmarlo.",
                 )
                 .with_detail(detail);
                 f.provider_health = true;
