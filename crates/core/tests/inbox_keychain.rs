@@ -15,6 +15,7 @@ use std::time::Duration;
 async fn relay_client_from_settings_and_keychain() {
     let backend = common::Backend::sqlite();
     let t = common::create_tenant(backend.url(), "kiosco").await;
+    let own = common::create_tenant(backend.url(), "sucursal").await;
     let relay = common::start(&common::test_config(backend.url())).await;
 
     let dir = tempfile::tempdir().unwrap();
@@ -92,6 +93,55 @@ async fn relay_client_from_settings_and_keychain() {
         .unwrap()
         .unwrap();
     handle.stop().await;
+
+    // Another business given the same device token is refused before anything is stored for it.
+    let second = org::create(
+        &store,
+        NewOrganization {
+            name: "Otra sucursal".into(),
+            cuit: "20-12345678-6".into(),
+            iva_condition: IvaCondition::Monotributo,
+        },
+    )
+    .await
+    .unwrap()
+    .id;
+    let err = inbox::configure_relay(
+        &store,
+        &secrets,
+        second,
+        &format!("http://{}", relay.addr),
+        Secret::new(t.device_token.clone()),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, InboxError::TenantAlreadyBound { other_org, .. } if other_org == org),
+        "{err}"
+    );
+    assert!(err.to_string().contains("separate relay tenant"), "{err}");
+    assert_eq!(
+        settings::get(&store, Some(second), RELAY_URL)
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(secrets
+        .get(second, RELAY_DEVICE_TOKEN)
+        .await
+        .unwrap()
+        .is_none());
+    // Its own tenant is accepted.
+    inbox::configure_relay(
+        &store,
+        &secrets,
+        second,
+        &format!("http://{}", relay.addr),
+        Secret::new(own.device_token.clone()),
+    )
+    .await
+    .unwrap();
+    secrets.delete(second, RELAY_DEVICE_TOKEN).await.unwrap();
 
     secrets.delete(org, RELAY_DEVICE_TOKEN).await.unwrap();
     relay.shutdown().await.unwrap();

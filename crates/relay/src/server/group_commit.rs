@@ -98,25 +98,40 @@ impl GroupCommit {
         )
     }
 
-    /// Queues the event and waits until it is durably committed; returns its seq (`None`: the
-    /// tenant was deleted meanwhile and nothing was stored).
-    pub async fn store(&self, event: NewEvent) -> Result<Option<i64>, CommitError> {
-        // An event larger than the whole budget takes all of it (and waits for an empty queue).
-        let cost = u32::try_from(event.queued_size())
+    /// Bytes still free in the queue's budget (for metrics and tests).
+    pub fn queue_room(&self) -> usize {
+        self.budget.available_permits()
+    }
+
+    /// Reserves room for a request's event of about `bytes` (its body, before it is read): waits
+    /// while the queue's byte budget is used up, so bodies waiting for a commit never exceed it.
+    /// An event larger than the whole budget takes all of it.
+    pub async fn reserve(&self, bytes: usize) -> Result<Reservation, CommitError> {
+        let cost = u32::try_from(bytes.saturating_add(256))
             .unwrap_or(u32::MAX)
             .min(self.max_queue_bytes);
-        let queued = self
-            .budget
+        self.budget
             .clone()
             .acquire_many_owned(cost)
             .await
-            .map_err(|_| CommitError::WriterGone)?;
+            .map(Reservation)
+            .map_err(|_| CommitError::WriterGone)
+    }
+
+    /// Queues the event (with the room reserved for it) and waits until it is durably committed;
+    /// returns its seq (`None`: the tenant was deleted meanwhile and nothing was stored). The room
+    /// is given back once the commit is done.
+    pub async fn store(
+        &self,
+        reservation: Reservation,
+        event: NewEvent,
+    ) -> Result<Option<i64>, CommitError> {
         let (done, wait) = oneshot::channel();
         self.tx
             .send(Job {
                 event,
                 done,
-                queued,
+                queued: reservation.0,
             })
             .await
             .map_err(|_| CommitError::WriterGone)?;
@@ -125,5 +140,71 @@ impl GroupCommit {
             Ok(Err(e)) => Err(CommitError::Storage(e)),
             Err(_) => Err(CommitError::WriterGone),
         }
+    }
+}
+
+/// Room in the commit queue, held from before a body is read until its event is committed.
+pub struct Reservation(OwnedSemaphorePermit);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::Provider;
+    use crate::server::storage::TenantRow;
+    use std::time::Duration;
+
+    fn event(body: usize) -> NewEvent {
+        NewEvent {
+            tenant_id: "t1".into(),
+            event_id: uuid::Uuid::now_v7().to_string(),
+            provider: Provider::Whatsapp,
+            received_at_ms: 0,
+            method: "POST".into(),
+            public_url: "https://r/in/x/whatsapp".into(),
+            headers: vec![],
+            body: vec![b'x'; body],
+        }
+    }
+
+    /// Requests past the byte budget wait for room before reading their body, so bodies waiting
+    /// for a commit never exceed it; room comes back once an event is committed.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_queue_is_bounded_in_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}", dir.path().join("r.db").display());
+        let storage = Storage::open(&url).await.unwrap();
+        let row = TenantRow {
+            id: "t1".into(),
+            name: "t".into(),
+            ingress_hash: "i".into(),
+            device_hash: "d".into(),
+            verify_hash: "v".into(),
+        };
+        storage.create_tenant(&row, 0).await.unwrap();
+        let (commit, task) = GroupCommit::start(
+            storage.clone(),
+            Notifier::default(),
+            Arc::new(Metrics::default()),
+            16,
+            1000,
+            10_000,
+        );
+        let first = commit.reserve(4_000).await.unwrap();
+        let _second = commit.reserve(4_000).await.unwrap();
+        let third = tokio::spawn({
+            let commit = commit.clone();
+            async move { commit.reserve(4_000).await.map(|_| ()) }
+        });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(!third.is_finished(), "no room for a third body");
+        assert!(commit.store(first, event(4_000)).await.unwrap().is_some());
+        tokio::time::timeout(Duration::from_secs(10), third)
+            .await
+            .expect("room came back after the commit")
+            .unwrap()
+            .unwrap();
+        drop(commit);
+        task.await.unwrap();
+        storage.close().await;
     }
 }

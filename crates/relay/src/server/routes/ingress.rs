@@ -110,6 +110,13 @@ pub(super) async fn ingest(
         app.metrics.rejected(Rejection::RateLimited);
         return too_many(wait);
     }
+    // Room in the commit queue before the body is read (bounded by the request deadline).
+    let reserved = declared
+        .map_or(app.max_body_bytes, |n| n as usize)
+        .min(app.max_body_bytes);
+    let Ok(reservation) = app.commit.reserve(reserved + path_len(&uri)).await else {
+        return text(StatusCode::SERVICE_UNAVAILABLE, "not stored, retry later\n");
+    };
     let bytes = match tokio::time::timeout(
         app.body_read_timeout,
         read_body(body, declared, app.max_body_bytes),
@@ -142,7 +149,7 @@ pub(super) async fn ingest(
             .collect(),
         body: bytes,
     };
-    match app.commit.store(event).await {
+    match app.commit.store(reservation, event).await {
         Ok(None) => {
             app.metrics.rejected(Rejection::UnknownIngress);
             text(StatusCode::NOT_FOUND, "not found\n")
@@ -169,6 +176,10 @@ pub(super) async fn ingest(
             text(StatusCode::SERVICE_UNAVAILABLE, "not stored, retry later\n")
         }
     }
+}
+
+fn path_len(uri: &Uri) -> usize {
+    uri.path_and_query().map_or(0, |p| p.as_str().len())
 }
 
 /// Reads a webhook body up to `max` bytes (413 beyond).

@@ -17,20 +17,6 @@ pub struct NewEvent {
     pub body: Vec<u8>,
 }
 
-impl NewEvent {
-    /// About what this event holds in memory while it waits for its commit.
-    pub fn queued_size(&self) -> usize {
-        self.body.len()
-            + self.public_url.len()
-            + self
-                .headers
-                .iter()
-                .map(|h| h.name.len() + h.value.len())
-                .sum::<usize>()
-            + 256
-    }
-}
-
 /// What a batch commit changed, for notifications and metrics.
 #[derive(Debug, Default)]
 pub struct BatchOutcome {
