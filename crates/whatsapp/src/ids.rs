@@ -93,6 +93,10 @@ opaque_id!(
     MediaId, "media id", opaque_text
 );
 opaque_id!(
+    /// The Meta app id (the resumable upload API is scoped to an app).
+    AppId, "app id", graph_numeric
+);
+opaque_id!(
     /// A message template id.
     TemplateId, "template id", opaque_text
 );

@@ -27,6 +27,7 @@ pub mod send;
 pub mod signature;
 pub mod subscription;
 pub mod templates;
+pub mod upload;
 pub mod webhook;
 
 pub use client::Client;

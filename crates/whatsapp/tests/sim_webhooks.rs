@@ -43,7 +43,12 @@ async fn statuses(
         .iter()
         .map(|d| {
             let n: Notification = d.verified(&s);
-            let st = n.statuses().next().unwrap().status.clone();
+            let ev = n.statuses().next().unwrap();
+            // Every status names its recipient's current ids, as Meta's do.
+            let c = ev.contact.expect("a contact beside the status");
+            assert_eq!(c.wa_id.as_ref().map(|w| w.as_str()), Some(CUSTOMER));
+            assert!(c.user_id.is_some());
+            let st = ev.status.clone();
             (st.id.as_str().to_owned(), st.status, st.callback_data)
         })
         .collect()

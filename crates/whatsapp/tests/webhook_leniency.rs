@@ -177,3 +177,25 @@ fn an_array_is_never_read_as_an_item_by_position() {
     assert_eq!(n.unparsed.len(), 1);
     assert_eq!(n.unparsed[0].path, "entry[0].changes[0]");
 }
+
+#[test]
+fn statuses_carry_the_recipients_contact() {
+    let body = envelope(json!({
+        "metadata": {"phone_number_id": "1"},
+        "contacts": [{"wa_id": "5491111111111", "user_id": "AR.7"}],
+        "statuses": [
+            {"id": "wamid.A", "status": "delivered", "recipient_id": "5491111111111"},
+            {"id": "wamid.B", "status": "delivered", "recipient_id": "5492222222222"},
+        ],
+    }));
+    let n = webhook::parse(&body).unwrap();
+    let by_id = |id: &str| {
+        n.statuses()
+            .find(|s| s.status.id.as_str() == id)
+            .unwrap()
+            .contact
+            .and_then(|c| c.user_id.as_ref().map(|u| u.as_str().to_owned()))
+    };
+    assert_eq!(by_id("wamid.A").as_deref(), Some("AR.7"));
+    assert_eq!(by_id("wamid.B"), None);
+}

@@ -25,7 +25,7 @@
 //! | `POST /_sandbox/statuses` | [`ManualStatus`] | emit a status webhook for a sent message |
 //!
 //! The resumable upload API (`/{app-id}/uploads`, `upload:…` sessions) gives the file handles that
-//! media headers of new templates need as examples; see [`uploads`].
+//! media headers of new templates need as examples (module `uploads`).
 
 mod account;
 mod control;

@@ -126,6 +126,9 @@ pub struct MessageEvent<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct StatusEvent<'a> {
     pub phone_number_id: Option<&'a str>,
+    /// The recipient's current ids, when the change carries them (Meta sends `contacts` with
+    /// statuses: the business-scoped user id may change).
+    pub contact: Option<&'a Contact>,
     pub status: &'a Status,
 }
 
@@ -155,6 +158,7 @@ impl Notification {
         self.messages_values().flat_map(|v| {
             v.statuses.iter().map(move |s| StatusEvent {
                 phone_number_id: v.metadata.phone_number_id.as_deref(),
+                contact: status_contact(&v.contacts, s),
                 status: s,
             })
         })
@@ -178,6 +182,21 @@ fn find_contact<'a>(contacts: &'a [Contact], m: &InboundMessage) -> Option<&'a C
         .find(|c| same(&m.from_user_id_raw, &c.user_id_raw) || same(&m.from_raw, &c.wa_id_raw))
         .or_else(|| match contacts {
             [only] if m.from_raw.is_none() && m.from_user_id_raw.is_none() => Some(only),
+            _ => None,
+        })
+}
+
+/// The contact whose ids match the status's recipient; the single contact only when the status
+/// names no recipient at all.
+fn status_contact<'a>(contacts: &'a [Contact], s: &Status) -> Option<&'a Contact> {
+    contacts
+        .iter()
+        .find(|c| {
+            (s.recipient_user_id.is_some() && c.user_id == s.recipient_user_id)
+                || (s.recipient_id.is_some() && c.wa_id == s.recipient_id)
+        })
+        .or_else(|| match contacts {
+            [only] if s.recipient_id.is_none() && s.recipient_user_id.is_none() => Some(only),
             _ => None,
         })
 }
