@@ -36,6 +36,10 @@ async fn main() {
         .busy_timeout(Duration::from_secs(5));
     let pool = SqlitePoolOptions::new().connect_with(opts).await.unwrap();
     SqliteStorage::migrations().run(&pool).await.unwrap();
+    let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&pool).await.unwrap();
+    let journal: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&pool).await.unwrap();
+    // Same settings as ours, or the comparison means nothing (2 = FULL).
+    assert_eq!((sync, journal.as_str()), (2, "wal"), "apalis connection settings");
     let mut backend = SqliteStorage::<Send>::new(&pool);
 
     let start = Instant::now();
