@@ -335,13 +335,13 @@ async fn pruning_works_in_batches() {
 async fn enqueue_in_a_rolled_back_transaction_leaves_no_job() {
     let db = db().await;
     let q = db.queue(BootId::new());
-    sqlx::query("CREATE TABLE messages (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+    sqlx::query("CREATE TABLE business_rows (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
         .execute(&db.pool)
         .await
         .unwrap();
 
     let mut tx = q.writer().begin_with("BEGIN IMMEDIATE").await.unwrap();
-    sqlx::query("INSERT INTO messages (body) VALUES ('hola')")
+    sqlx::query("INSERT INTO business_rows (body) VALUES ('hola')")
         .execute(&mut *tx)
         .await
         .unwrap();
@@ -356,14 +356,14 @@ async fn enqueue_in_a_rolled_back_transaction_leaves_no_job() {
         .fetch_one(&db.pool)
         .await
         .unwrap();
-    let msgs: i64 = sqlx::query_scalar("SELECT count(*) FROM messages")
+    let msgs: i64 = sqlx::query_scalar("SELECT count(*) FROM business_rows")
         .fetch_one(&db.pool)
         .await
         .unwrap();
     assert_eq!((jobs, msgs), (0, 0));
 
     let mut tx = q.writer().begin_with("BEGIN IMMEDIATE").await.unwrap();
-    sqlx::query("INSERT INTO messages (body) VALUES ('hola')")
+    sqlx::query("INSERT INTO business_rows (body) VALUES ('hola')")
         .execute(&mut *tx)
         .await
         .unwrap();
