@@ -30,6 +30,7 @@ const enByCode: Record<ErrorCode, string> = {
   UPDATE_NOT_DOWNLOADED: "No update is downloaded yet: check for updates and download it first.",
   UPDATE_BUSY: "An update check or download is already running: wait for it to finish.",
   UPDATE_MISCONFIGURED: "This installation of Mostrador has a broken update configuration. Contact support.",
+  MEDIA_DOWNLOAD_FAILED: "The customer's file could not be downloaded. Try again later.",
   NOT_READY: "Mostrador could not open your data.",
   JOB_NOT_FOUND: "That send no longer exists (it may have been deleted for its age).",
   JOB_STATE_CONFLICT: "That send changed state in the meantime: refresh the list.",
