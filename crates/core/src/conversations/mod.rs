@@ -14,7 +14,7 @@ pub use view::{ConversationSummary, MediaView, MessageView, ReactionView};
 pub use window::{window_until, WINDOW};
 pub use write::{NewMessage, StatusInput, StatusOutcome};
 
-use chrono::{SecondsFormat, Utc};
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
 
@@ -90,7 +90,7 @@ pub struct SearchHit {
 pub const MAX_PAGE: u32 = 200;
 
 pub(crate) fn ts_now() -> String {
-    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+    crate::store::timestamp::now_text()
 }
 
 /// A page of the conversation list, newest activity first.

@@ -1,7 +1,7 @@
 //! WhatsApp's 24 h customer service window, from the customer's last message (reference §4).
 //! Our own messages do not extend it.
 
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 /// How long after the customer's last message free-form replies are allowed.
 pub const WINDOW: Duration = Duration::hours(24);
@@ -12,7 +12,7 @@ pub fn window_until(last_inbound_at: Option<&str>, now: DateTime<Utc>) -> Option
         .ok()?
         .with_timezone(&Utc);
     let until = last + WINDOW;
-    (now < until).then(|| until.to_rfc3339_opts(SecondsFormat::Millis, true))
+    (now < until).then(|| crate::store::timestamp::to_text(until))
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use super::alerts::{QuarantinedEvent, RelayGap};
 use super::InboxError;
 use crate::org::OrgId;
 use crate::store::Store;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use mostrador_relay::{Event, EventsResponse};
 use sqlx::Row as _;
 
@@ -48,7 +48,7 @@ pub async fn load_cursor(store: &Store, org: OrgId) -> Result<Cursor, InboxError
 }
 
 pub(super) fn now() -> String {
-    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+    crate::store::timestamp::now_text()
 }
 
 /// What [`commit_batch`] stored.
@@ -66,8 +66,8 @@ pub struct Committed {
 fn read_event(e: &Event) -> Result<(Vec<u8>, String), String> {
     let body = e.body().map_err(|err| err.to_string())?;
     let received_at = DateTime::<Utc>::from_timestamp_millis(e.received_at_ms)
-        .ok_or_else(|| format!("received_at {} is out of range", e.received_at_ms))?
-        .to_rfc3339_opts(SecondsFormat::Millis, true);
+        .map(crate::store::timestamp::to_text)
+        .ok_or_else(|| format!("received_at {} is out of range", e.received_at_ms))?;
     Ok((body, received_at))
 }
 
@@ -124,7 +124,7 @@ pub async fn commit_batch(
     }
     let org_id = org.to_string();
     let fetched = Utc::now();
-    let fetched_at = fetched.to_rfc3339_opts(SecondsFormat::Millis, true);
+    let fetched_at = crate::store::timestamp::to_text(fetched);
     let mut out = Committed {
         gaps: gaps(after, events, resp.dropped_total, fetched),
         ..Committed::default()

@@ -1,7 +1,7 @@
 //! Applies a parsed WhatsApp webhook: every entry, change, message and status, in order, each
 //! item in its own savepoint so that one broken item never stops the others.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use mostrador_whatsapp::webhook::{
     Change, Contact, InboundMedia, InboundMessage, MessageKind, Notification, Status, StatusKind,
 };
@@ -41,7 +41,7 @@ pub struct Applied {
 
 fn ts(unix: Option<i64>, fallback: &str) -> String {
     unix.and_then(|s| DateTime::<Utc>::from_timestamp(s, 0))
-        .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
+        .map(crate::store::timestamp::to_text)
         .unwrap_or_else(|| fallback.to_owned())
 }
 

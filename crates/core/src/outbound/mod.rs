@@ -28,7 +28,7 @@ pub mod retry;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use mostrador_queue::{Clock, JobId, Queue, QueueConfig, QueueError, SystemClock};
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
@@ -54,7 +54,7 @@ use crate::store::{Store, StoreError};
 /// Timestamps in this module's tables: the queue's stored form (RFC 3339 UTC, milliseconds, `Z`),
 /// fixed width so text order is time order.
 pub(crate) fn ts(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+    crate::store::timestamp::to_text(t)
 }
 
 /// The engine's settings; the defaults are the seeds'.
