@@ -73,9 +73,10 @@ impl SendHandler {
                     latency: None,
                 })
             }
-            Err(LoadError::Settings(e)) => Err(Handled::Store(QueueError::Sqlx(
-                sqlx::Error::Protocol(format!("reading the WhatsApp settings: {e}")),
-            ))),
+            Err(LoadError::Settings(e)) => Err(queue_error(QueueError::Sqlx(match e {
+                crate::settings::SettingsError::Store(crate::store::StoreError::Sqlx(s)) => s,
+                other => sqlx::Error::Protocol(format!("reading the WhatsApp settings: {other}")),
+            }))),
         }
     }
 
@@ -106,8 +107,8 @@ impl SendHandler {
         if let Err(after) = self.rates.take_recipient(org, &payload.to) {
             return Handled::NotNow { after };
         }
-        if let Err(e) = run.mark_send_started().await {
-            return queue_error(e);
+        if let Err(not) = run.mark_send_started().await {
+            return not.0;
         }
         let started = Instant::now();
         match client.send(&message).await {
