@@ -3,9 +3,10 @@
 -- never pruned with their jobs. Timestamps are RFC 3339 UTC with milliseconds and a trailing `Z`
 -- ("2026-11-29T13:35:34.123Z"): fixed width, so text order is time order and the claim can compare them.
 CREATE TABLE jobs (
-    -- AUTOINCREMENT: an id is never reused after pruning, so late evidence (a status webhook carrying
-    -- an old job id) can never resolve a newer job.
-    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    -- Never reused, so late evidence (a status webhook carrying an old job id) cannot resolve a newer
+    -- job: SQLite gives max(id) + 1, and pruning never deletes the newest row (cheaper per insert
+    -- than AUTOINCREMENT's sqlite_sequence write).
+    id              INTEGER PRIMARY KEY,
     org_id          TEXT NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
     kind            TEXT NOT NULL CHECK (length(kind) > 0),   -- "whatsapp.send", "afip.submit", ...
     -- The integration a job belongs to: the kind's first dot-separated segment. Claim filters,
@@ -57,6 +58,10 @@ CREATE UNIQUE INDEX jobs_unique ON jobs (org_id, unique_key) WHERE unique_key IS
 CREATE INDEX jobs_expiry ON jobs (expires_at)
     WHERE expires_at IS NOT NULL AND state IN ('scheduled', 'available', 'retryable');
 
--- Listing by state (keyset on id), counts, rescue of running rows, pruning by age.
-CREATE INDEX jobs_state ON jobs (state, org_id, id);
+-- Listing by state (keyset on id) and rescue of running rows. Waiting rows are left out so an
+-- enqueue writes no page here (queries repeat this exact IN term so SQLite can use the index).
+CREATE INDEX jobs_settled ON jobs (state, org_id, id)
+    WHERE state IN ('running', 'completed', 'discarded', 'cancelled', 'in_doubt');
+
+-- Pruning by age.
 CREATE INDEX jobs_finished ON jobs (state, finished_at) WHERE finished_at IS NOT NULL;

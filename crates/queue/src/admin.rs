@@ -149,11 +149,21 @@ impl Queue {
 
     /// Jobs in one state, newest first, `limit` per page (keyset on id: stable while rows change).
     pub async fn list(&self, q: &ListQuery) -> Result<Page, QueueError> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM jobs WHERE state = ?1 \
-               AND (?2 IS NULL OR org_id = ?2) AND (?3 IS NULL OR id < ?3) \
-             ORDER BY id DESC LIMIT ?4"
-        );
+        // Settled states are listed through `jobs_settled`, whose WHERE term must appear verbatim;
+        // the optional filters are left out of the SQL (not `?2 IS NULL OR …`) so the index is used.
+        let mut sql = format!("SELECT {COLUMNS} FROM jobs WHERE state = ?1");
+        if !q.state.is_waiting() {
+            sql.push_str(
+                " AND state IN ('running', 'completed', 'discarded', 'cancelled', 'in_doubt')",
+            );
+        }
+        if q.org_id.is_some() {
+            sql.push_str(" AND org_id = ?2");
+        }
+        if q.before.is_some() {
+            sql.push_str(" AND id < ?3");
+        }
+        sql.push_str(" ORDER BY id DESC LIMIT ?4");
         let limit = q.limit.max(1);
         let rows = sqlx::query(&sql)
             .bind(q.state.as_str())

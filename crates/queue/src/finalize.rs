@@ -31,10 +31,7 @@ impl Queue {
     pub async fn mark_send_started(&self, lease: &Lease) -> Result<(), QueueError> {
         let mut conn = self.inner.writer.acquire().await?;
         let now = ts(self.now());
-        let sql = format!(
-            "UPDATE jobs SET send_started_at = ?4, updated_at = ?4, \
-               lease_until = max(lease_until, ?4) WHERE {FENCE}"
-        );
+        let sql = format!("UPDATE jobs SET send_started_at = ?4, updated_at = ?4 WHERE {FENCE}");
         let done = bind_lease(sqlx::query(&sql), lease)
             .bind(now)
             .execute(&mut *conn)

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::clock::parse_ts;
 use crate::QueueError;
 
-/// A job's id: the row id, never reused (AUTOINCREMENT), increasing in enqueue order.
+/// A job's id: the row id, increasing in enqueue order and never reused (pruning keeps the newest row).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct JobId(pub i64);

@@ -44,7 +44,8 @@ impl Queue {
                    THEN 'La app se cerró antes de enviar; se vuelve a intentar.' \
                    ELSE 'La app se cerró durante el envío: puede haber llegado. No se reenvía sin confirmarlo.' END)), \
                lease_owner = NULL, lease_until = NULL, updated_at = ?1 \
-             WHERE state = 'running' AND (lease_owner <> ?2 OR lease_until < ?1) \
+             WHERE state IN ('running', 'completed', 'discarded', 'cancelled', 'in_doubt') \
+               AND state = 'running' AND (lease_owner <> ?2 OR lease_until < ?1) \
              RETURNING id, state",
         )
         .bind(ts(self.now()))
@@ -133,8 +134,11 @@ impl Queue {
         let mut total = 0;
         loop {
             let done = sqlx::query(
+                // The newest row is kept whatever its age: ids are max(id) + 1, so deleting it
+                // would hand its id out again.
                 "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs \
-                   WHERE state = ?1 AND finished_at IS NOT NULL AND finished_at < ?2 LIMIT ?3)",
+                   WHERE state = ?1 AND finished_at IS NOT NULL AND finished_at < ?2 \
+                     AND id < (SELECT max(id) FROM jobs) LIMIT ?3)",
             )
             .bind(state)
             .bind(cut)

@@ -316,6 +316,8 @@ async fn pruning_works_in_batches() {
         .await
         .unwrap()
         .is_empty());
+    // A newer job, so the newest-row rule does not hold any of the five back.
+    q.enqueue(&send(db.org, 6)).await.unwrap();
     db.clock.advance(Duration::hours(25));
     assert_eq!(q.prune().await.unwrap().completed, 5);
 }
@@ -551,4 +553,67 @@ async fn a_read_only_database_is_reported_as_a_storage_failure() {
         .storage_failure(),
         None
     );
+}
+
+#[tokio::test]
+async fn ids_are_never_reused_even_when_every_job_was_pruned() {
+    let db = db().await;
+    let q = db.queue(BootId::new());
+    let mut last = mostrador_queue::JobId(0);
+    for n in 0..3 {
+        last = q.enqueue(&send(db.org, n)).await.unwrap().id();
+    }
+    let c = q.claim(&wa(db.org)).await.unwrap();
+    q.complete_many(&c.iter().map(|c| c.lease).collect::<Vec<_>>())
+        .await
+        .unwrap();
+    db.clock.advance(Duration::days(2));
+    // The newest row stays (it is what keeps max(id) from going back).
+    assert_eq!(q.prune().await.unwrap().completed, 2);
+    assert!(q.get(last).await.unwrap().is_some());
+    let next = q.enqueue(&send(db.org, 9)).await.unwrap().id();
+    assert!(next > last, "{next} must be above {last}");
+}
+
+#[tokio::test]
+async fn listing_the_dead_letter_of_one_org_pages_through_it() {
+    let db = db().await;
+    let org2 = common::add_org(&db.pool).await;
+    let q = db.queue(BootId::new());
+    for n in 0..5 {
+        for org in [db.org, org2] {
+            let id = q.enqueue(&send(org, n)).await.unwrap().id();
+            q.cancel(id).await.unwrap();
+        }
+    }
+    let mut before = None;
+    let mut seen = Vec::new();
+    loop {
+        let page = q
+            .list(&ListQuery {
+                state: JobState::Cancelled,
+                org_id: Some(org2),
+                before,
+                limit: 2,
+            })
+            .await
+            .unwrap();
+        assert!(page.jobs.iter().all(|j| j.org_id == org2));
+        seen.extend(page.jobs.iter().map(|j| j.id));
+        match page.next {
+            Some(n) => before = Some(n),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 5);
+    let waiting = q
+        .list(&ListQuery {
+            state: JobState::Available,
+            org_id: None,
+            before: None,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert!(waiting.jobs.is_empty() && waiting.next.is_none());
 }
