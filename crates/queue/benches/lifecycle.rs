@@ -9,7 +9,7 @@
 //!     0.8.6, and both link libsqlite3): `crates/queue/bench-apalis`, run here as a child process.
 //! (d) claim latency with 100k waiting jobs.
 //!
-//! (a), (b) and (c) run interleaved in 3 rounds of BENCH_JOBS/3 jobs, each on a fresh file.
+//! (a) and (b) alternate in 15 rounds of BENCH_JOBS/15; (c) runs BENCH_JOBS/3 jobs after every 5th.
 //! Env: BENCH_JOBS (default 3000), BENCH_SKIP_APALIS=1.
 
 use std::path::{Path, PathBuf};
@@ -60,37 +60,23 @@ fn payload(i: usize) -> serde_json::Value {
     serde_json::json!({ "to": "5491155550000", "template": "pedido_listo", "n": i })
 }
 
-/// (a) one-row INSERT transactions per second on the single write connection.
-async fn raw_inserts(db: &Path, window: Duration) -> (u64, Duration) {
-    let pool = open(db).await;
-    sqlx::query("CREATE TABLE raw_rows (id INTEGER PRIMARY KEY, payload TEXT NOT NULL) STRICT")
-        .execute(&pool)
-        .await
-        .unwrap();
+/// (a) `rows` one-row INSERT transactions on the single write connection.
+async fn raw_inserts(pool: &SqlitePool, rows: usize) -> Duration {
     let body = payload(0).to_string();
     let start = Instant::now();
-    let mut n = 0u64;
-    while start.elapsed() < window {
+    for _ in 0..rows {
         sqlx::query("INSERT INTO raw_rows (payload) VALUES (?1)")
             .bind(&body)
-            .execute(&pool)
+            .execute(pool)
             .await
             .unwrap();
-        n += 1;
     }
-    let took = start.elapsed();
-    pool.close().await;
-    (n, took)
+    start.elapsed()
 }
 
 /// (b) burn-down: enqueue `jobs` one transaction each, then claim and complete in batches.
-async fn lifecycle(db: &Path, jobs: usize, batch: u32) -> (Duration, Duration) {
-    let pool = open(db).await;
-    let org = add_org(&pool).await;
-    let queue = Queue::builder(pool.clone())
-        .clock(Arc::new(SystemClock))
-        .boot_id(BootId::new())
-        .build();
+/// Returns (total, enqueue part).
+async fn lifecycle(queue: &Queue, org: Uuid, jobs: usize, batch: u32) -> (Duration, Duration) {
     let start = Instant::now();
     for i in 0..jobs {
         let job = NewJob::new(org, "whatsapp.send", &payload(i))
@@ -114,11 +100,10 @@ async fn lifecycle(db: &Path, jobs: usize, batch: u32) -> (Duration, Duration) {
     }
     let total = start.elapsed();
     let remaining: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs WHERE state <> 'completed'")
-        .fetch_one(&pool)
+        .fetch_one(queue.writer())
         .await
         .unwrap();
     assert_eq!(remaining, 0);
-    pool.close().await;
     (total, enqueued)
 }
 
@@ -244,44 +229,42 @@ async fn main() {
         "queue benchmarks: WAL, synchronous=FULL, busy_timeout=5s, one write connection; db in {}",
         base.display()
     );
-    // (a), (b) and (c) run interleaved in rounds, each on a fresh file, so a change in the
-    // machine's load (other builds, other disks' fsyncs) hits all three alike.
-    const ROUNDS: usize = 3;
+    // (a) and (b) alternate in small rounds on the same two files, with an apalis run after every
+    // few rounds, so a change in the machine's load (other builds, fsync stalls) hits all alike.
+    const ROUNDS: usize = 15;
+    const APALIS_EVERY: usize = 5;
     let per_round = jobs.div_ceil(ROUNDS);
-    let (mut a_rows, mut a_time) = (0u64, Duration::ZERO);
-    let (mut b_time, mut b_enqueue) = (Duration::ZERO, Duration::ZERO);
+    let raw_pool = open(&dir.path().join("raw.sqlite3")).await;
+    sqlx::query("CREATE TABLE raw_rows (id INTEGER PRIMARY KEY, payload TEXT NOT NULL) STRICT")
+        .execute(&raw_pool)
+        .await
+        .unwrap();
+    let queue_pool = open(&dir.path().join("queue.sqlite3")).await;
+    let org = add_org(&queue_pool).await;
+    let queue = Queue::builder(queue_pool.clone())
+        .clock(Arc::new(SystemClock))
+        .boot_id(BootId::new())
+        .build();
+    let (mut a_time, mut b_time, mut b_enqueue) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
     let mut c_time = Some(Duration::ZERO);
+    let mut c_jobs = 0;
     let mut c_error = None;
     let mut ratios = Vec::new();
-    let mut c_ratios = Vec::new();
     for round in 0..ROUNDS {
-        let (n, t) = raw_inserts(
-            &dir.path().join(format!("raw{round}.sqlite3")),
-            Duration::from_secs(1),
-        )
-        .await;
-        a_rows += n;
-        let a_round = n as f64 / t.as_secs_f64();
-        a_time += t;
-        let (t, e) = lifecycle(
-            &dir.path().join(format!("queue{round}.sqlite3")),
-            per_round,
-            100,
-        )
-        .await;
+        let a_round = raw_inserts(&raw_pool, per_round).await;
+        let (t, e) = lifecycle(&queue, org, per_round, 100).await;
+        a_time += a_round;
         b_time += t;
         b_enqueue += e;
-        ratios.push(per_round as f64 / t.as_secs_f64() / a_round);
-        if skip_apalis || c_time.is_none() {
+        ratios.push(a_round.as_secs_f64() / t.as_secs_f64());
+        if skip_apalis || c_time.is_none() || (round + 1) % APALIS_EVERY != 0 {
             continue;
         }
-        match apalis(
-            &dir.path().join(format!("apalis{round}.sqlite3")),
-            per_round,
-        ) {
+        let n = per_round * APALIS_EVERY;
+        match apalis(&dir.path().join(format!("apalis{round}.sqlite3")), n) {
             Ok(rate) => {
-                c_time = c_time.map(|c| c + Duration::from_secs_f64(per_round as f64 / rate));
-                c_ratios.push(per_round as f64 / t.as_secs_f64() / rate);
+                c_time = c_time.map(|c| c + Duration::from_secs_f64(n as f64 / rate));
+                c_jobs += n;
             }
             Err(e) => {
                 c_time = None;
@@ -289,8 +272,10 @@ async fn main() {
             }
         }
     }
+    raw_pool.close().await;
+    queue_pool.close().await;
     let total = (per_round * ROUNDS) as f64;
-    let a = a_rows as f64 / a_time.as_secs_f64();
+    let a = total / a_time.as_secs_f64();
     let b = total / b_time.as_secs_f64();
     println!("(a) raw SQLite one-row INSERT transactions: {a:.0}/s");
     println!(
@@ -302,7 +287,7 @@ async fn main() {
     );
     ratios.sort_by(f64::total_cmp);
     println!(
-        "    (b)/(a) per round (each against the (a) measured just before it): median {:.2}, min {:.2}, max {:.2}",
+        "    (b)/(a) per round (each against the (a) run just before it): median {:.2}, min {:.2}, max {:.2}",
         ratios[ratios.len() / 2],
         ratios[0],
         ratios[ratios.len() - 1]
@@ -310,9 +295,8 @@ async fn main() {
     match (skip_apalis, c_time, c_error) {
         (true, _, _) => println!("(c) apalis-sqlite: skipped (BENCH_SKIP_APALIS)"),
         (_, Some(t), _) => {
-            let c = total / t.as_secs_f64();
+            let c = c_jobs as f64 / t.as_secs_f64();
             println!("(c) apalis-sqlite 1.0.0, same lifecycle: {c:.0} jobs/s; (b)/(c) = {:.2} (target ≥ 2)", b / c);
-            println!("    (b)/(c) per round: {c_ratios:.2?}");
         }
         (_, None, e) => println!("(c) apalis-sqlite: not measured: {}", e.unwrap_or_default()),
     }

@@ -30,13 +30,38 @@ impl Queue {
     /// `LeaseLost` means: do not call the provider.
     pub async fn mark_send_started(&self, lease: &Lease) -> Result<(), QueueError> {
         let mut conn = self.inner.writer.acquire().await?;
-        let now = ts(self.now());
+        self.mark_send_started_in(&mut conn, lease).await
+    }
+
+    /// [`Queue::mark_send_started`] in the caller's transaction; the provider call may start only
+    /// once that transaction has committed.
+    pub async fn mark_send_started_in(
+        &self,
+        conn: &mut SqliteConnection,
+        lease: &Lease,
+    ) -> Result<(), QueueError> {
         let sql = format!("UPDATE jobs SET send_started_at = ?4, updated_at = ?4 WHERE {FENCE}");
         let done = bind_lease(sqlx::query(&sql), lease)
-            .bind(now)
+            .bind(ts(self.now()))
             .execute(&mut *conn)
             .await?;
         fenced(done.rows_affected(), lease)
+    }
+
+    /// Marks many sends as started in one transaction (one commit, one fsync: group commit before
+    /// a burst of provider calls). Returns the ids whose lease was lost: do not send those.
+    pub async fn mark_send_started_many(&self, leases: &[Lease]) -> Result<Vec<JobId>, QueueError> {
+        let mut tx = self.inner.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let mut lost = Vec::new();
+        for lease in leases {
+            match self.mark_send_started_in(&mut tx, lease).await {
+                Ok(()) => {}
+                Err(QueueError::LeaseLost { job_id }) => lost.push(job_id),
+                Err(e) => return Err(e),
+            }
+        }
+        tx.commit().await?;
+        Ok(lost)
     }
 
     /// The job succeeded.

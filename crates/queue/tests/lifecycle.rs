@@ -61,9 +61,18 @@ async fn a_stale_worker_cannot_finalize_a_job_rescued_and_reclaimed_by_its_own_b
         );
     }
     assert_eq!(q.complete_many(&[stale.lease]).await.unwrap(), vec![id]);
+    assert_eq!(
+        q.mark_send_started_many(&[stale.lease]).await.unwrap(),
+        vec![id]
+    );
     // ...and the current one is unaffected.
     assert_eq!(db.state_of(id).await, "running");
-    q.mark_send_started(&fresh.lease).await.unwrap();
+    assert!(q
+        .mark_send_started_many(&[fresh.lease])
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(q.get(id).await.unwrap().unwrap().send_started_at.is_some());
     q.complete(&fresh.lease).await.unwrap();
     assert_eq!(db.state_of(id).await, "completed");
 }
