@@ -152,17 +152,6 @@ fn lost(r: Result<(), QueueError>) -> Result<Written, QueueError> {
 
 async fn apply(store: &Store, queue: &Queue, ops: &[Op]) -> Result<Vec<Written>, Fatal> {
     let fatal = |e: QueueError| Fatal::from(&e);
-    // Marks go first, one commit each: the queue has no transaction variant of the mark yet.
-    let mut marks = Vec::new();
-    for op in ops {
-        if let Op::Start { lease, .. } = op {
-            marks.push(Some(
-                lost(queue.mark_send_started(lease).await).map_err(fatal)?,
-            ));
-        } else {
-            marks.push(None);
-        }
-    }
     let mut tx = store.begin_immediate().await.map_err(|e| match e {
         crate::store::StoreError::Sqlx(s) => fatal(QueueError::Sqlx(s)),
         other => Fatal {
@@ -172,9 +161,9 @@ async fn apply(store: &Store, queue: &Queue, ops: &[Op]) -> Result<Vec<Written>,
     })?;
     let now = queue.now();
     let mut out = Vec::with_capacity(ops.len());
-    for (op, mark) in ops.iter().zip(marks) {
+    for op in ops {
         let r = match op {
-            Op::Start { .. } => Ok(mark.expect("marked above")),
+            Op::Start { lease, .. } => lost(queue.mark_send_started_in(&mut tx, lease).await),
             Op::Complete {
                 lease,
                 job,
