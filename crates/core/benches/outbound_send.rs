@@ -5,7 +5,8 @@
 //!
 //! Needs a keychain (the handler reads the token from it), like the tests:
 //! `dbus-run-session -- bash -c '…gnome-keyring-daemon --unlock…; cargo bench -p mostrador-core --bench outbound_send'`
-//! (see `scripts/test` for the full wrapper). `OUTBOUND_BENCH_N` sets the message count.
+//! (see `scripts/test` for the full wrapper). `OUTBOUND_BENCH_N` sets the message count,
+//! `OUTBOUND_BENCH_CONCURRENCY` the sends in flight (both the plain loop and the engine).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,7 +23,6 @@ use mostrador_sandbox::Sandbox;
 use mostrador_types::{IvaCondition, Secret};
 
 const CUSTOMERS: usize = 200;
-const CONCURRENCY: usize = 64;
 
 fn customer(i: usize) -> String {
     format!("54911{:08}", 20_000_000 + i % CUSTOMERS)
@@ -33,15 +33,19 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
+    let concurrency: usize = std::env::var("OUTBOUND_BENCH_CONCURRENCY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(128);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(run(n));
+    rt.block_on(run(n, concurrency));
 }
 
-async fn run(n: usize) {
+async fn run(n: usize, concurrency: usize) {
     let sandbox = Sandbox::start("127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
@@ -74,7 +78,7 @@ async fn run(n: usize) {
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let t = Instant::now();
     let mut tasks = Vec::new();
-    for _ in 0..CONCURRENCY {
+    for _ in 0..concurrency {
         let (http, url, next, token) = (
             http.clone(),
             url.clone(),
@@ -144,7 +148,7 @@ async fn run(n: usize) {
         .unwrap();
     let gate = ActivityGate::new();
     let cfg = OutboundConfig {
-        concurrency: CONCURRENCY,
+        concurrency,
         rates: RateConfig::unlimited(),
         ..OutboundConfig::default()
     };
@@ -196,7 +200,7 @@ async fn run(n: usize) {
     let sent = sim.log_of("send_message").len() - sent_before;
     o.shutdown().await;
     let engine = sent as f64 / elapsed;
-    println!("outbound_send: {n} messages, concurrency {CONCURRENCY}, limits raised, WAL + synchronous=FULL");
+    println!("outbound_send: {n} messages, concurrency {concurrency}, limits raised, WAL + synchronous=FULL");
     println!("  simulator ceiling (plain HTTP loop): {ceiling:>8.0} msgs/s");
     println!("  engine, sustained sends:             {engine:>8.0} msgs/s  ({sent} accepted in {elapsed:.2} s)");
     println!(
