@@ -161,6 +161,10 @@ async fn storm(s: Storm) {
             .env("STORM_ORG", org.to_string())
             .env("STORM_SERVICE", &service)
             .env("STORM_MESSAGES", s.messages.to_string())
+            .env(
+                "STORM_TRACE",
+                std::env::var("STORM_TRACE").unwrap_or_default(),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -191,7 +195,7 @@ async fn storm(s: Storm) {
             let _ = tokio::task::spawn_blocking(move || rx.recv_timeout(Duration::from_secs(30)))
                 .await
                 .unwrap();
-            rng.random_range(0..700)
+            rng.random_range(100..1200)
         };
         tokio::time::sleep(Duration::from_millis(ms)).await;
         if child.try_wait().unwrap().is_none() {
@@ -200,6 +204,7 @@ async fn storm(s: Storm) {
         }
         child.wait().unwrap();
     }
+    let storm_secs = started.elapsed().as_secs_f64();
     // Last run: until everything is finished.
     let child = spawn();
     let out = tokio::task::spawn_blocking(move || child.wait_with_output())
@@ -211,6 +216,7 @@ async fn storm(s: Storm) {
         String::from_utf8_lossy(&out.stdout).contains("STORM-CHILD-DONE"),
         "the final run did not finish the queue"
     );
+    let final_secs = started.elapsed().as_secs_f64() - storm_secs;
     // Let trailing status webhooks land.
     tokio::time::sleep(Duration::from_millis(300)).await;
 
@@ -282,7 +288,8 @@ async fn storm(s: Storm) {
     let resolved = by_webhook + by_owner;
     println!(
         "lost = {lost}, doubled = {doubled}, in-doubt = {}, resolved = {resolved} \
-         (by webhook {by_webhook}, by the owner {by_owner}); {} messages, {killed} SIGKILLs, {:.1} s",
+         (by webhook {by_webhook}, by the owner {by_owner}); {} messages, {killed} SIGKILLs; \
+         {storm_secs:.1} s of kills, {final_secs:.1} s final run, {:.1} s in all",
         in_doubt.len(),
         s.messages,
         started.elapsed().as_secs_f64()
@@ -328,6 +335,12 @@ fn storm_child() {
         .enable_all()
         .build()
         .unwrap();
+    if std::env::var("STORM_TRACE").is_ok_and(|v| !v.is_empty()) {
+        tracing_subscriber::fmt()
+            .with_env_filter("mostrador_core=info")
+            .with_writer(std::io::stderr)
+            .init();
+    }
     rt.block_on(async {
         let db = std::env::var("STORM_DB").unwrap();
         let org: mostrador_core::org::OrgId = std::env::var("STORM_ORG").unwrap().parse().unwrap();
@@ -336,7 +349,13 @@ fn storm_child() {
         let store = Store::open(std::path::Path::new(&db)).await.unwrap();
         let secrets = mostrador_core::secrets::SecretStore::new(&service);
         let o = start_on(&store, &secrets, storm_config()).await;
-        for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
+        // Enqueueing is idempotent (unique keys); skip it once a run has committed it all.
+        let have: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs")
+            .fetch_one(store.reader())
+            .await
+            .unwrap();
+        let todo = if have as usize >= n { 0 } else { n };
+        for chunk in (0..todo).collect::<Vec<_>>().chunks(500) {
             let mut tx = store.begin_immediate().await.unwrap();
             let mut wakes = Vec::new();
             for &i in chunk {
@@ -352,6 +371,24 @@ fn storm_child() {
             }
         }
         println!("STORM-CHILD-SENDING");
+        if std::env::var("STORM_TRACE").is_ok_and(|v| !v.is_empty()) {
+            let store = store.clone();
+            let t0 = Instant::now();
+            tokio::spawn(async move {
+                loop {
+                    let done: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs WHERE state = 'completed'")
+                        .fetch_one(store.reader()).await.unwrap();
+                    let states: Vec<(String, i64)> = sqlx::query_as("SELECT state, count(*) FROM jobs GROUP BY state")
+                        .fetch_all(store.reader()).await.unwrap();
+                    let panic: Vec<(String, String)> = sqlx::query_as("SELECT integration, reason_code FROM outbound_panic")
+                        .fetch_all(store.reader()).await.unwrap();
+                    let br: Vec<(String, String)> = sqlx::query_as("SELECT integration, state FROM outbound_breakers")
+                        .fetch_all(store.reader()).await.unwrap();
+                    eprintln!("child +{:?}: {done} completed {states:?} panic {panic:?} breakers {br:?}", t0.elapsed());
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            });
+        }
         loop {
             let left: i64 = sqlx::query_scalar(
                 "SELECT count(*) FROM jobs WHERE state IN ('scheduled', 'available', 'retryable', 'running')",

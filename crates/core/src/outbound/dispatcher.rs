@@ -17,6 +17,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::breaker::Admission;
+use super::commit::{Committer, Fatal, Written};
 use super::failure::{Failure, FailureKind, RateScope};
 use super::guards::{Guards, Outcome};
 use super::handler::{BoxFuture, Handled, JobHandler, JobRun};
@@ -103,6 +104,7 @@ pub(crate) struct Shared {
     pub clock: Arc<dyn Clock>,
     pub status: watch::Sender<DispatcherStatus>,
     pub concurrency: usize,
+    pub committer: Committer,
 }
 
 fn add(now: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
@@ -118,8 +120,8 @@ fn earliest(a: Option<Duration>, b: Duration) -> Option<Duration> {
 }
 
 /// The visible error of a stopped dispatcher.
-pub(crate) fn stop_error(e: &QueueError) -> AppError {
-    if e.storage_failure().is_some() {
+pub(crate) fn stop_error(e: &Fatal) -> AppError {
+    if e.storage.is_some() {
         AppError::new(
             ErrorCode::DatabaseReadOnly,
             "Los envíos se detuvieron: no se puede escribir la base de datos (¿disco lleno o protegido?). Lo que estaba en cola no se perdió: liberá espacio y reiniciá Mostrador.",
@@ -130,7 +132,7 @@ pub(crate) fn stop_error(e: &QueueError) -> AppError {
             "Los envíos se detuvieron por un error de la base de datos. Lo que estaba en cola no se perdió: reiniciá Mostrador.",
         )
     }
-    .with_details(serde_json::json!({ "detail": e.to_string() }))
+    .with_details(serde_json::json!({ "detail": e.detail }))
 }
 
 fn class_of(kind: FailureKind) -> &'static str {
@@ -158,9 +160,9 @@ async fn org_ids(store: &Store) -> Result<Vec<OrgId>, QueueError> {
 /// The dispatcher loop; returns when `stop` flips or the database fails.
 pub(crate) async fn run(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     let lanes = shared.handlers.lanes();
-    let mut tasks: JoinSet<Result<(), QueueError>> = JoinSet::new();
-    let fatal = |shared: &Shared, e: &QueueError| {
-        tracing::error!(error = %e, "outbound dispatcher stops: database failure");
+    let mut tasks: JoinSet<Result<(), Fatal>> = JoinSet::new();
+    let fatal = |shared: &Shared, e: &Fatal| {
+        tracing::error!(detail = %e.detail, "outbound dispatcher stops: database failure");
         shared.status.send_replace(DispatcherStatus::Failed {
             error: stop_error(e),
         });
@@ -183,7 +185,7 @@ pub(crate) async fn run(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
             match plan_and_claim(&shared, &lanes, free, &mut wake_in).await {
                 Ok(c) => claimed = c,
                 Err(e) => {
-                    fatal(&shared, &e);
+                    fatal(&shared, &Fatal::from(&e));
                     return drain(tasks).await;
                 }
             }
@@ -222,10 +224,10 @@ pub(crate) async fn run(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
 }
 
 /// Lets sends in flight finish (each has its own HTTP timeout) and finalize their rows.
-async fn drain(mut tasks: JoinSet<Result<(), QueueError>>) {
+async fn drain(mut tasks: JoinSet<Result<(), Fatal>>) {
     while let Some(done) = tasks.join_next().await {
         if let Ok(Err(e)) = done {
-            tracing::error!(error = %e, "finalizing a job failed during shutdown");
+            tracing::error!(detail = %e.detail, "finalizing a job failed during shutdown");
         }
     }
 }
@@ -318,7 +320,25 @@ fn store_to_queue(e: crate::store::StoreError) -> QueueError {
 }
 
 /// Runs one claimed job and finalizes it. `Err` only for database failures (the dispatcher stops).
-async fn run_one(shared: &Shared, c: Claimed, probe: bool) -> Result<(), QueueError> {
+async fn run_one(shared: &Shared, c: Claimed, probe: bool) -> Result<(), Fatal> {
+    run_one_inner(shared, c, probe).await.map_err(|e| match e {
+        Stop::Queue(q) => Fatal::from(&q),
+        Stop::Fatal(f) => f,
+    })
+}
+
+enum Stop {
+    Queue(QueueError),
+    Fatal(Fatal),
+}
+
+impl From<QueueError> for Stop {
+    fn from(e: QueueError) -> Self {
+        Stop::Queue(e)
+    }
+}
+
+async fn run_one_inner(shared: &Shared, c: Claimed, probe: bool) -> Result<(), Stop> {
     let Claimed { job, lease } = c;
     let org = OrgId(job.org_id);
     let integration = Integration::of_kind(&job.kind);
@@ -333,12 +353,12 @@ async fn run_one(shared: &Shared, c: Claimed, probe: bool) -> Result<(), QueueEr
         Ok(g) => g,
         Err(_) => {
             abandon_probe().await;
-            return ignore_lost(
+            return Ok(ignore_lost(
                 shared
                     .queue
                     .snooze(&lease, add(now, Duration::from_secs(1)))
                     .await,
-            );
+            )?);
         }
     };
     let Some(handler) = shared.handlers.map.get(&job.kind).cloned() else {
@@ -348,12 +368,12 @@ async fn run_one(shared: &Shared, c: Claimed, probe: bool) -> Result<(), QueueEr
             Some("unknown_kind".into()),
             format!("Esta versión de Mostrador no sabe ejecutar «{}».", job.kind),
         );
-        return ignore_lost(shared.queue.discard(&lease, &err).await);
+        return Ok(ignore_lost(shared.queue.discard(&lease, &err).await)?);
     };
     let mut run = JobRun {
         job,
         lease,
-        queue: shared.queue.clone(),
+        committer: shared.committer.clone(),
         send_started: false,
     };
     let handled = handler.handle(&mut run).await;
@@ -369,30 +389,19 @@ async fn run_one(shared: &Shared, c: Claimed, probe: bool) -> Result<(), QueueEr
             provider_id,
             latency,
         } => {
-            let mut tx = shared
-                .store
-                .begin_immediate()
-                .await
-                .map_err(store_to_queue)?;
-            if let Some(pid) = &provider_id {
-                in_doubt::record_evidence(&mut tx, job.id, org, "response", pid, "accepted", now)
-                    .await?;
-            }
-            let result = serde_json::json!({ "provider_id": provider_id });
             match shared
-                .queue
-                .complete_with_in(&mut tx, &lease, &result)
+                .committer
+                .complete(lease, job.id, org, provider_id.clone())
                 .await
+                .map_err(Stop::Fatal)?
             {
-                Ok(()) => {}
-                Err(QueueError::LeaseLost { job_id }) => {
-                    // Rescued meanwhile (in doubt): the evidence committed below resolves it.
-                    tracing::warn!(%job_id, "sent, but the lease was lost; keeping the evidence");
+                Written::Done => {}
+                // Rescued meanwhile (in doubt): the evidence committed with it resolves it.
+                Written::LeaseLost => {
+                    tracing::warn!(job_id = %job.id, "sent, but the lease was lost; evidence kept");
+                    in_doubt::apply_evidence(&shared.queue, &shared.store, job.id).await?;
                 }
-                Err(e) => return Err(e),
             }
-            tx.commit().await?;
-            shared.queue.notify();
             if let Some(i) = integration {
                 shared
                     .guards
@@ -472,11 +481,13 @@ async fn run_one(shared: &Shared, c: Claimed, probe: bool) -> Result<(), QueueEr
                 }
                 Decision::Discard => shared.queue.discard(&lease, &err).await,
             };
-            ignore_lost(result)
+            Ok(ignore_lost(result)?)
         }
         Handled::NotNow { after } => {
             abandon_probe().await;
-            ignore_lost(shared.queue.snooze(&lease, add(now, after)).await)
+            Ok(ignore_lost(
+                shared.queue.snooze(&lease, add(now, after)).await,
+            )?)
         }
         Handled::LeaseLost => {
             abandon_probe().await;
@@ -485,7 +496,7 @@ async fn run_one(shared: &Shared, c: Claimed, probe: bool) -> Result<(), QueueEr
         }
         Handled::Store(e) => {
             abandon_probe().await;
-            Err(e)
+            Err(Stop::Fatal(e))
         }
     }
 }

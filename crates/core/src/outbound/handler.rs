@@ -4,8 +4,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use mostrador_queue::{Job, Lease, Queue, QueueError};
+use mostrador_queue::{Job, Lease, QueueError};
 
+use super::commit::{Committer, Fatal, Written};
 use super::failure::Failure;
 
 /// A boxed future, so handlers of different kinds fit in one registry.
@@ -32,14 +33,14 @@ pub enum Handled {
     LeaseLost,
     /// The database failed; the dispatcher stops (nothing is lost: the lease runs out and the job
     /// is rescued — in doubt if its send had started).
-    Store(QueueError),
+    Store(Fatal),
 }
 
 /// One claimed job, as its handler sees it.
 pub struct JobRun {
     pub job: Job,
     pub(crate) lease: Lease,
-    pub(crate) queue: Queue,
+    pub(crate) committer: Committer,
     pub(crate) send_started: bool,
 }
 
@@ -47,10 +48,15 @@ impl JobRun {
     /// Records, fenced and committed, that the provider call starts now. Call it right BEFORE the
     /// call: a crash after it makes the job `in_doubt`, never silently resent. An error means: do
     /// not call the provider.
-    pub async fn mark_send_started(&mut self) -> Result<(), QueueError> {
-        self.queue.mark_send_started(&self.lease).await?;
-        self.send_started = true;
-        Ok(())
+    pub async fn mark_send_started(&mut self) -> Result<(), NotStarted> {
+        match self.committer.start_send(self.lease).await {
+            Ok(Written::Done) => {
+                self.send_started = true;
+                Ok(())
+            }
+            Ok(Written::LeaseLost) => Err(NotStarted(Handled::LeaseLost)),
+            Err(f) => Err(NotStarted(Handled::Store(f))),
+        }
     }
 
     /// The `biz_opaque_callback_data` / idempotency reference of this job.
@@ -64,10 +70,15 @@ pub trait JobHandler: Send + Sync + 'static {
     fn handle<'a>(&'a self, run: &'a mut JobRun) -> BoxFuture<'a, Handled>;
 }
 
+/// Why a send must not start (the lease was lost, or the database failed): return the
+/// [`Handled`] it carries.
+#[derive(Debug)]
+pub struct NotStarted(pub Handled);
+
 /// Turns a queue error during a run into the matching [`Handled`].
 pub fn queue_error(e: QueueError) -> Handled {
     match e {
         QueueError::LeaseLost { .. } => Handled::LeaseLost,
-        other => Handled::Store(other),
+        other => Handled::Store(Fatal::from(&other)),
     }
 }

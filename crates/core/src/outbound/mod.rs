@@ -14,6 +14,7 @@
 //! [`Outbound::subscribe_health`] and [`Outbound::status`] to the UI as events.
 
 pub mod breaker;
+mod commit;
 pub mod dispatcher;
 pub mod failure;
 pub mod guards;
@@ -111,7 +112,7 @@ impl From<OutboundError> for AppError {
             .with_details(serde_json::json!({ "job_id": job_id.0, "state": state.as_str() })),
             OutboundError::Queue(q) => {
                 tracing::error!(error = %q, "queue error");
-                dispatcher::stop_error(&q)
+                dispatcher::stop_error(&commit::Fatal::from(&q))
             }
         }
     }
@@ -201,6 +202,7 @@ impl Outbound {
             clock: wiring.clock,
             status: status_tx,
             concurrency: cfg.concurrency.max(1),
+            committer: commit::Committer::start(store.clone(), queue.clone()),
         });
         dispatcher::expire(&shared).await?;
         let task = tokio::spawn(dispatcher::run(shared.clone(), stop_rx.clone()));

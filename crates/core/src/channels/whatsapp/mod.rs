@@ -7,5 +7,5 @@ mod send;
 pub use config::{
     load_client, WhatsAppSettings, ACCESS_TOKEN, BASE_URL, GRAPH_VERSION, PHONE_NUMBER_ID, WABA_ID,
 };
-pub use payload::{WhatsAppContent, WhatsAppSend};
+pub use payload::{WhatsAppContent, WhatsAppSend, TEMPLATE_EXPIRES_AFTER, TEXT_EXPIRES_AFTER};
 pub use send::{SendHandler, KIND};

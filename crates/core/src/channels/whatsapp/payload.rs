@@ -1,6 +1,10 @@
 //! The `whatsapp.send` job payload: what to send and to whom, as stored in the job row. It is a
 //! versioned wire format of ours (not Meta's), so a schema change is caught when the job runs.
 
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use mostrador_queue::{NewJob, QueueError};
 use mostrador_whatsapp::ids::{MessageId, Recipient};
 use mostrador_whatsapp::send::{CallbackData, Content, OutgoingMessage, Template, Text};
 use serde::{Deserialize, Serialize};
@@ -34,7 +38,25 @@ pub enum WhatsAppContent {
     },
 }
 
+/// A chat message is never sent more than a day late (design §5: chat goes stale).
+pub const TEXT_EXPIRES_AFTER: Duration = Duration::from_secs(24 * 3600);
+/// A template (a notice outside the 24 h window) by default within a week.
+pub const TEMPLATE_EXPIRES_AFTER: Duration = Duration::from_secs(7 * 24 * 3600);
+
 impl WhatsAppSend {
+    /// The `whatsapp.send` job for this message, with the default deadline for its kind and
+    /// the recipient as serial key (one customer's messages go out in order, one at a time).
+    /// Callers may override both (`expires_at`, `serial_key`: e.g. the conversation id).
+    pub fn job(&self, org: crate::org::OrgId, now: DateTime<Utc>) -> Result<NewJob, QueueError> {
+        let ttl = match self.content {
+            WhatsAppContent::Text { .. } => TEXT_EXPIRES_AFTER,
+            WhatsAppContent::Template { .. } => TEMPLATE_EXPIRES_AFTER,
+        };
+        Ok(NewJob::new(org.0, super::KIND, self)?
+            .expires_at(now + chrono::Duration::from_std(ttl).unwrap_or_default())
+            .serial_key(format!("whatsapp:{org}:{}", self.to)))
+    }
+
     pub fn text(to: impl Into<String>, body: impl Into<String>) -> Self {
         WhatsAppSend {
             to: to.into(),
@@ -90,5 +112,11 @@ mod tests {
             serde_json::from_str::<WhatsAppSend>(r#"{"to":"1","content":{"type":"fax"}}"#).is_err()
         );
         assert!(serde_json::from_str::<WhatsAppSend>(r#"{"recipient":"1"}"#).is_err());
+        let now = Utc::now();
+        let org = crate::org::OrgId::new();
+        let j = p.job(org, now).unwrap();
+        assert_eq!(j.kind, "whatsapp.send");
+        assert_eq!(j.expires_at, Some(now + chrono::Duration::hours(24)));
+        assert_eq!(j.serial_key, Some(format!("whatsapp:{org}:5491112345678")));
     }
 }

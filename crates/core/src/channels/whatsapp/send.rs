@@ -31,6 +31,9 @@ pub struct SendHandler {
     secrets: SecretStore,
     rates: Arc<RateLimits>,
     clients: Mutex<HashMap<OrgId, (Client, Instant)>>,
+    /// One keychain read at a time: a burst of sends after a restart waits for the first read
+    /// instead of each asking the keychain (a Secret Service call costs ~100 ms).
+    loading: tokio::sync::Mutex<()>,
 }
 
 impl SendHandler {
@@ -40,6 +43,7 @@ impl SendHandler {
             secrets,
             rates,
             clients: Mutex::new(HashMap::new()),
+            loading: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -48,13 +52,27 @@ impl SendHandler {
         self.clients.lock().unwrap().remove(&org);
     }
 
+    fn cached(&self, org: OrgId) -> Option<Client> {
+        self.clients
+            .lock()
+            .unwrap()
+            .get(&org)
+            .filter(|(_, at)| at.elapsed() < CLIENT_TTL)
+            .map(|(c, _)| c.clone())
+    }
+
     async fn client(&self, org: OrgId) -> Result<Client, Handled> {
-        if let Some((c, at)) = self.clients.lock().unwrap().get(&org) {
-            if at.elapsed() < CLIENT_TTL {
-                return Ok(c.clone());
-            }
+        if let Some(c) = self.cached(org) {
+            return Ok(c);
         }
-        match load_client(&self.store, &self.secrets, org).await {
+        let _one = self.loading.lock().await;
+        if let Some(c) = self.cached(org) {
+            return Ok(c);
+        }
+        let started = Instant::now();
+        let loaded = load_client(&self.store, &self.secrets, org).await;
+        tracing::info!(%org, ms = started.elapsed().as_millis() as u64, ok = loaded.is_ok(), "whatsapp settings and token loaded");
+        match loaded {
             Ok(c) => {
                 self.clients
                     .lock()
@@ -73,9 +91,10 @@ impl SendHandler {
                     latency: None,
                 })
             }
-            Err(LoadError::Settings(e)) => Err(Handled::Store(QueueError::Sqlx(
-                sqlx::Error::Protocol(format!("reading the WhatsApp settings: {e}")),
-            ))),
+            Err(LoadError::Settings(e)) => Err(queue_error(QueueError::Sqlx(match e {
+                crate::settings::SettingsError::Store(crate::store::StoreError::Sqlx(s)) => s,
+                other => sqlx::Error::Protocol(format!("reading the WhatsApp settings: {other}")),
+            }))),
         }
     }
 
@@ -106,8 +125,8 @@ impl SendHandler {
         if let Err(after) = self.rates.take_recipient(org, &payload.to) {
             return Handled::NotNow { after };
         }
-        if let Err(e) = run.mark_send_started().await {
-            return queue_error(e);
+        if let Err(not) = run.mark_send_started().await {
+            return not.0;
         }
         let started = Instant::now();
         match client.send(&message).await {
