@@ -39,10 +39,19 @@ async fn next_change(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_5xx_storm_opens_the_breaker_then_panic_mode_and_one_probe_resolves_it() {
     let env = env(true).await;
+    // Meta's own "service unavailable" (131016 with a 503): a refusal, safe to retry. A bare 5xx
+    // without an error object would leave each send in doubt instead (it may have gone out).
     env.sandbox.whatsapp.inject(
-        Fault::new(FaultKind::HttpStatus { status: 503 })
-            .times(10_000)
-            .on_path("/messages"),
+        Fault::new(FaultKind::GraphError {
+            code: 131016,
+            subcode: None,
+            http_status: Some(503),
+            details: None,
+            // Meta's class hint is 30 s; the header wins and keeps the test short.
+            retry_after: Some(1),
+        })
+        .times(10_000)
+        .on_path("/messages"),
     );
     let mut cfg = fast_config();
     cfg.guards = GuardConfig {
@@ -100,7 +109,7 @@ async fn a_5xx_storm_opens_the_breaker_then_panic_mode_and_one_probe_resolves_it
         .unwrap();
     assert_eq!(w.level, HealthLevel::Unhealthy);
     assert_eq!(w.panic.as_ref().unwrap().reason_code, "failure_rate");
-    assert_eq!(w.last_error.as_ref().unwrap().code, "http_503");
+    assert_eq!(w.last_error.as_ref().unwrap().code, "131016");
     assert!(w.queue_depth > 0);
 
     // Sends already out when it triggered finish (failing); nothing new starts.
