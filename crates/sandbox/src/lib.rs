@@ -2,11 +2,12 @@
 //! path prefix per provider. Tests start it in-process ([`Sandbox::start`]); the `mostrador-sandbox`
 //! binary serves the same thing for the app's "try it without accounts" mode.
 //!
-//! Each simulator is a cloneable handle (`whatsapp::WhatsAppSim`, `afip::AfipSim`) that owns its
+//! Each simulator is a cloneable handle (`whatsapp::WhatsAppSim`, `afip::AfipSim`, `twilio::TwilioSim`) that owns its
 //! state; tests reach it through [`Sandbox`] fields to configure it or read its log, and every
 //! control action is also available over HTTP under the simulator's own prefix.
 
 pub mod afip;
+pub mod twilio;
 pub mod whatsapp;
 
 use std::net::SocketAddr;
@@ -20,13 +21,20 @@ use tokio::task::JoinHandle;
 pub const GRAPH_PREFIX: &str = "/graph";
 /// Path prefix of the WSAA/WSFE simulator.
 pub const AFIP_PREFIX: &str = "/afip";
+/// Path prefix of the Twilio Messages API simulator.
+pub const TWILIO_PREFIX: &str = "/twilio";
 
 /// The router with every simulator mounted under its prefix.
-pub fn router(whatsapp: &whatsapp::WhatsAppSim, afip: &afip::AfipSim) -> Router {
+pub fn router(
+    whatsapp: &whatsapp::WhatsAppSim,
+    afip: &afip::AfipSim,
+    twilio: &twilio::TwilioSim,
+) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .nest(GRAPH_PREFIX, whatsapp.router())
         .nest(AFIP_PREFIX, afip.router())
+        .nest(TWILIO_PREFIX, twilio.router())
 }
 
 /// A running sandbox: its address, the simulator handles, and the server task (aborted on drop).
@@ -34,6 +42,7 @@ pub struct Sandbox {
     pub addr: SocketAddr,
     pub whatsapp: whatsapp::WhatsAppSim,
     pub afip: afip::AfipSim,
+    pub twilio: twilio::TwilioSim,
     task: JoinHandle<()>,
 }
 
@@ -48,15 +57,25 @@ impl Sandbox {
         .await
     }
 
-    /// Binds `addr` and serves the given simulators in the background.
+    /// Binds `addr` and serves the given simulators (and a default Twilio one) in the background.
     pub async fn start_with(
         addr: SocketAddr,
         whatsapp: whatsapp::WhatsAppSim,
         afip: afip::AfipSim,
     ) -> std::io::Result<Sandbox> {
+        Self::start_all(addr, whatsapp, afip, twilio::TwilioSim::default()).await
+    }
+
+    /// Binds `addr` and serves every given simulator in the background.
+    pub async fn start_all(
+        addr: SocketAddr,
+        whatsapp: whatsapp::WhatsAppSim,
+        afip: afip::AfipSim,
+        twilio: twilio::TwilioSim,
+    ) -> std::io::Result<Sandbox> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let app = router(&whatsapp, &afip);
+        let app = router(&whatsapp, &afip, &twilio);
         let task = tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
                 tracing::error!(error = %e, "sandbox server stopped");
@@ -66,6 +85,7 @@ impl Sandbox {
             addr,
             whatsapp,
             afip,
+            twilio,
             task,
         })
     }
@@ -78,6 +98,11 @@ impl Sandbox {
     /// Base URL to give a Graph API client (`…/graph`; the client appends `/{version}/…`).
     pub fn graph_url(&self) -> String {
         format!("{}{GRAPH_PREFIX}", self.base_url())
+    }
+
+    /// Base URL to give a Twilio client (`…/twilio`; the client appends `/2010-04-01/…`).
+    pub fn twilio_url(&self) -> String {
+        format!("{}{TWILIO_PREFIX}", self.base_url())
     }
 
     /// Base URL of the AFIP simulator (`…/afip`).

@@ -21,8 +21,8 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!(%addr, "sandbox listening");
-    let (wa, afip) = Default::default();
-    axum::serve(listener, mostrador_sandbox::router(&wa, &afip))
+    let (wa, afip, twilio) = Default::default();
+    axum::serve(listener, mostrador_sandbox::router(&wa, &afip, &twilio))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
