@@ -2,6 +2,8 @@
 //! `tests/golden/`. Regenerate after an intended change with `UPDATE_GOLDEN=1 cargo test -p
 //! mostrador-afip --test golden` and review the diff.
 
+mod sandbox_support;
+
 use chrono::{NaiveDate, TimeZone, Utc};
 use mostrador_afip::invoice::*;
 use mostrador_afip::wsaa::envelope::{login_cms_request, parse_login_response, LoginResponse};
@@ -65,24 +67,7 @@ fn issuer() -> Cuit {
 }
 
 fn factura_b() -> Invoice {
-    InvoiceDraft {
-        voucher_type: VoucherType::FACTURA_B,
-        point_of_sale: 3,
-        date: day(),
-        concept: Concept::Products,
-        receiver: Receiver::consumidor_final(),
-        amounts: Amounts::compute(
-            &[(IvaRate::TwentyOne, Money::units(100))],
-            Money::ZERO,
-            Money::ZERO,
-            vec![],
-        )
-        .unwrap(),
-        currency: Currency::pesos(),
-        associated: vec![],
-    }
-    .validate(&InvoiceSettings::default())
-    .unwrap()
+    sandbox_support::factura_b(day())
 }
 
 fn factura_c() -> Invoice {

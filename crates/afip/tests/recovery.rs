@@ -2,6 +2,8 @@
 //! FECompConsultar and FECAESolicitar, the tri-state comparison, and the numbering-conflict
 //! recipe (issue 15, points 8–10). Each case here once let a caller issue a second CAE or loop.
 
+mod sandbox_support;
+
 use chrono::NaiveDate;
 use mostrador_afip::invoice::*;
 use mostrador_afip::wsfe::response::{parse_body, Body};
@@ -16,24 +18,7 @@ fn day() -> NaiveDate {
 }
 
 fn factura_b() -> Invoice {
-    InvoiceDraft {
-        voucher_type: VoucherType::FACTURA_B,
-        point_of_sale: 3,
-        date: day(),
-        concept: Concept::Products,
-        receiver: Receiver::consumidor_final(),
-        amounts: Amounts::compute(
-            &[(IvaRate::TwentyOne, Money::units(100))],
-            Money::ZERO,
-            Money::ZERO,
-            vec![],
-        )
-        .unwrap(),
-        currency: Currency::pesos(),
-        associated: vec![],
-    }
-    .validate(&InvoiceSettings::default())
-    .unwrap()
+    sandbox_support::factura_b(day())
 }
 
 /// A `ResultGet` as AFIP returns it for our Factura B number 1, with `edit` applied.
