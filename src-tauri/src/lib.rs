@@ -3,6 +3,7 @@
 pub mod bindings;
 mod boot;
 mod commands;
+mod intake;
 pub mod ipc;
 mod outbound;
 mod paths;
@@ -31,6 +32,7 @@ pub fn run() {
         .manage(mostrador_core::activity::ActivityGate::new())
         .manage(updater::Updates::new())
         .manage(outbound::Engine::default())
+        .manage(intake::Intakes::default())
         .setup(|app| {
             let dirs = paths::AppDirs::resolve(app.handle())?;
             match mostrador_core::logging::init(&dirs.logs) {
@@ -48,12 +50,14 @@ pub fn run() {
             // In the background: a long migration shows the window ("Abriendo la base de datos…").
             let boot = boot::Boot::start(dirs);
             app.manage(boot);
-            // The outbound engine starts once the store is open (and not at all if it failed).
+            // The outbound engine starts once the store is open (and not at all if it failed),
+            // then every business's relay intake, which resolves in-doubt sends by evidence.
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
                 let phase = handle.state::<boot::Boot>().opened().await;
                 if let boot::Phase::Ready(store) = phase {
-                    outbound::start(&handle, store);
+                    let engine = outbound::start(&handle, store.clone()).await;
+                    intake::start(&handle, store, engine).await;
                 }
             });
             updater::spawn_startup_check(app.handle().clone());
@@ -63,5 +67,9 @@ pub fn run() {
         .invoke_handler(ipc::invoke_handler())
         .build(tauri::generate_context!())
         .expect("Mostrador could not start its window")
-        .run(|app, event| outbound::on_run_event(app, &event));
+        .run(|app, event| {
+            // Intake first: it hands evidence to the engine, which stops after it.
+            intake::on_run_event(app, &event);
+            outbound::on_run_event(app, &event);
+        });
 }

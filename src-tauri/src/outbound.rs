@@ -61,26 +61,28 @@ impl Engine {
     }
 }
 
-/// Starts the engine on the open store, in the background, and forwards its health to the
-/// window. Call once, when the store has opened.
-pub fn start(app: &AppHandle, store: Store) {
-    let app = app.clone();
-    tauri::async_runtime::spawn(async move {
-        let gate = app.state::<ActivityGate>().inner().clone();
-        let wiring = Wiring::new(SecretStore::default(), gate);
-        match Outbound::start(store.clone(), wiring, OutboundConfig::default()).await {
-            Ok(engine) => {
-                let engine = Arc::new(engine);
-                if app.state::<Engine>().running.set(engine.clone()).is_err() {
-                    tracing::error!("outbound engine started twice; stopping the second one");
-                    engine.shutdown().await;
-                    return;
-                }
-                forward_health(app, store, engine).await;
+/// Starts the engine on the open store and forwards its health to the window in the background.
+/// Call once, when the store has opened. Returns the engine (`None` if it could not start), for
+/// the intake's in-doubt evidence.
+pub async fn start(app: &AppHandle, store: Store) -> Option<Arc<Outbound>> {
+    let gate = app.state::<ActivityGate>().inner().clone();
+    let wiring = Wiring::new(SecretStore::default(), gate);
+    match Outbound::start(store.clone(), wiring, OutboundConfig::default()).await {
+        Ok(engine) => {
+            let engine = Arc::new(engine);
+            if app.state::<Engine>().running.set(engine.clone()).is_err() {
+                tracing::error!("outbound engine started twice; stopping the second one");
+                engine.shutdown().await;
+                return None;
             }
-            Err(e) => tracing::error!(error = %e, "the outbound engine could not start"),
+            tauri::async_runtime::spawn(forward_health(app.clone(), store, engine.clone()));
+            Some(engine)
         }
-    });
+        Err(e) => {
+            tracing::error!(error = %e, "the outbound engine could not start");
+            None
+        }
+    }
 }
 
 /// On exit: stop claiming, let sends in flight finish and be recorded (bounded wait).

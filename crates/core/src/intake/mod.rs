@@ -4,12 +4,14 @@
 
 mod error;
 pub mod evidence;
+mod handle;
 pub mod media;
 pub mod processor;
 pub mod whatsapp;
 
 pub use error::IntakeError;
-pub use evidence::{JobEvidence, JobStatusEvidence};
+pub use evidence::{EvidenceFuture, JobEvidence, JobStatusEvidence};
+pub use handle::{start_configured, start_for_org, IntakeHandle, IntakeWiring};
 pub use media::download_media;
 pub use processor::{
     AppSecrets, Processor, ProcessorHandle, ProcessorOptions, Report, APP_SECRET, PHONE_NUMBER_ID,

@@ -16,6 +16,7 @@
 pub mod breaker;
 mod commit;
 pub mod dispatcher;
+mod evidence;
 pub mod failure;
 pub mod guards;
 pub mod handler;

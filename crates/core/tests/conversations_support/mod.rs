@@ -32,6 +32,8 @@ pub struct Pipeline {
     pub relay: mostrador_relay::server::Running,
     pub backend: common::Backend,
     pub ingress: String,
+    /// The relay tenant's device token (what `mostrador-relay tenant create` prints).
+    pub device_token: String,
     pub app_secret: String,
     pub phone_number_id: String,
     pub secrets: SecretStore,
@@ -108,6 +110,7 @@ pub async fn pipeline() -> Pipeline {
         relay,
         backend,
         ingress,
+        device_token: t.device_token.clone(),
         app_secret: account.app_secret,
         phone_number_id: account.phone_number_id,
         secrets,
