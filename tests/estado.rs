@@ -165,6 +165,13 @@ async fn estado_shows_the_breaker_opening_and_retries_a_dead_letter_job() -> Res
         card.contains("maybe_sent"),
         "the card shows the last error: {card}"
     );
+    // Those sends are in doubt but still within the wait for WhatsApp's status: the list says so.
+    wait_for_text(
+        &app,
+        "#doubt-awaiting",
+        "esperan la confirmación de WhatsApp",
+    )
+    .await?;
     screenshot(&app, "estado-breaker-open").await?;
     assert_eq!(
         accepted_for(&sandbox, dead),

@@ -114,6 +114,9 @@ export function Estado({ orgId }: { orgId: string }) {
   }
 
   const panic = panicking(state.health);
+  // In doubt but still inside the wait for WhatsApp's status: counted on the cards, not yet the
+  // owner's decision, so the list says why it is empty.
+  const awaiting = state.health.reduce((n, h) => n + h.in_doubt, 0);
   const now = Date.now();
 
   return (
@@ -187,7 +190,12 @@ export function Estado({ orgId }: { orgId: string }) {
 
       <h3>{t("estado.doubt.title")}</h3>
       <ul className="jobs" id="in-doubt">
-        {doubt.length === 0 && <li className="muted">{t("estado.doubt.empty")}</li>}
+        {doubt.length === 0 && awaiting === 0 && <li className="muted">{t("estado.doubt.empty")}</li>}
+        {doubt.length === 0 && awaiting > 0 && (
+          <li className="muted" id="doubt-awaiting">
+            {t("estado.doubt.awaiting", { count: String(awaiting) })}
+          </li>
+        )}
         {doubt.map((j) => (
           <li key={j.job_id} id={`doubt-${j.job_id}`} className="job">
             <div>

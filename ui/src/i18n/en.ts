@@ -45,6 +45,7 @@ export const en: Record<MessageKey, string> = {
   "estado.dead.more": "Show more",
   "estado.doubt.title": "Sends in doubt",
   "estado.doubt.empty": "No sends in doubt.",
+  "estado.doubt.awaiting": "{count} sends are waiting for WhatsApp's confirmation; if it does not come, you will be asked to decide.",
   "estado.doubt.since": "In doubt since {time}",
   "estado.doubt.risk": "If you resend it, it may arrive twice. If you discard it, it may never have arrived.",
   "estado.doubt.resend": "Resend (may arrive twice)",

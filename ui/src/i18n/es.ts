@@ -43,6 +43,7 @@ export const es = {
   "estado.dead.more": "Ver más",
   "estado.doubt.title": "Envíos en duda",
   "estado.doubt.empty": "No hay envíos en duda.",
+  "estado.doubt.awaiting": "{count} envíos esperan la confirmación de WhatsApp; si no llega, te vamos a pedir que decidas.",
   "estado.doubt.since": "En duda desde {time}",
   "estado.doubt.risk": "Si lo reenviás, puede llegar dos veces. Si lo descartás, puede que no le haya llegado.",
   "estado.doubt.resend": "Reenviar (puede llegar dos veces)",
