@@ -470,48 +470,44 @@ fn parse_double_scaled(s: &str, scale: i32) -> Option<i64> {
     i64::try_from(cents).ok()
 }
 
+/// Every `item` of the optional `list` element, each read strictly by `read` (an absent list is
+/// empty; one unreadable item makes the whole answer unreadable).
+fn req_list<T>(
+    parent: &Element,
+    list: &str,
+    item: &str,
+    read: impl Fn(&Element) -> Result<T, UnreadableAnswer>,
+) -> Result<Vec<T>, UnreadableAnswer> {
+    match parent.child(list) {
+        Some(l) => l.children_named(item).map(read).collect(),
+        None => Ok(Vec::new()),
+    }
+}
+
 impl ConsultedInvoice {
     /// Reads `ResultGet` strictly.
     pub fn from_result_get(g: &Element) -> Result<Self, UnreadableAnswer> {
-        let iva = match g.child("Iva") {
-            Some(list) => list
-                .children_named("AlicIva")
-                .map(|a| {
-                    Ok(ConsultedIva {
-                        id: req_num(a, "Id")?,
-                        base: req_money(a, "BaseImp")?,
-                        amount: req_money(a, "Importe")?,
-                    })
-                })
-                .collect::<Result<_, UnreadableAnswer>>()?,
-            None => Vec::new(),
-        };
-        let tributes = match g.child("Tributos") {
-            Some(list) => list
-                .children_named("Tributo")
-                .map(|t| {
-                    Ok(ConsultedTribute {
-                        id: req_num(t, "Id")?,
-                        base: req_money(t, "BaseImp")?,
-                        amount: req_money(t, "Importe")?,
-                    })
-                })
-                .collect::<Result<_, UnreadableAnswer>>()?,
-            None => Vec::new(),
-        };
-        let associated = match g.child("CbtesAsoc") {
-            Some(list) => list
-                .children_named("CbteAsoc")
-                .map(|c| {
-                    Ok(ConsultedAssociated {
-                        voucher_type: req_num(c, "Tipo")?,
-                        point_of_sale: req_num(c, "PtoVta")?,
-                        number: req_num(c, "Nro")?,
-                    })
-                })
-                .collect::<Result<_, UnreadableAnswer>>()?,
-            None => Vec::new(),
-        };
+        let iva = req_list(g, "Iva", "AlicIva", |a| {
+            Ok(ConsultedIva {
+                id: req_num(a, "Id")?,
+                base: req_money(a, "BaseImp")?,
+                amount: req_money(a, "Importe")?,
+            })
+        })?;
+        let tributes = req_list(g, "Tributos", "Tributo", |t| {
+            Ok(ConsultedTribute {
+                id: req_num(t, "Id")?,
+                base: req_money(t, "BaseImp")?,
+                amount: req_money(t, "Importe")?,
+            })
+        })?;
+        let associated = req_list(g, "CbtesAsoc", "CbteAsoc", |c| {
+            Ok(ConsultedAssociated {
+                voucher_type: req_num(c, "Tipo")?,
+                point_of_sale: req_num(c, "PtoVta")?,
+                number: req_num(c, "Nro")?,
+            })
+        })?;
         let moncotiz = req_text(g, "MonCotiz")?;
         let rate = parse_double_scaled(moncotiz, 6)
             .map(Rate::from_millionths)
