@@ -67,6 +67,26 @@ pub enum ErrorCode {
     OutboundNotRunning,
     /// A bug: something that should not happen.
     Internal,
+    /// Meta rejected the WhatsApp access token (Graph code 190: invalid or expired).
+    WhatsappTokenInvalid,
+    /// Meta does not know the phone number id or WABA id, or the token cannot see it (code 100).
+    WhatsappWrongId,
+    /// The token lacks a permission on the WhatsApp account (codes 10, 200–299).
+    WhatsappPermissionDenied,
+    /// Meta could not be reached or is temporarily unavailable.
+    WhatsappUnreachable,
+    /// Meta refused for another reason (account blocked, unknown code): see `details.graph_code`.
+    WhatsappRejected,
+    /// The business has no WhatsApp connection (Ajustes → WhatsApp).
+    WhatsappNotConnected,
+    /// The relay refused the device token (wrong, or rotated with `tenant rotate-token`).
+    RelayTokenRejected,
+    /// The relay could not be reached, or answered with an error.
+    RelayUnreachable,
+    /// The pasted relay data lacks the URL or the device token, or they are malformed.
+    RelayBlockInvalid,
+    /// That relay tenant already feeds another business here (one tenant, one business).
+    RelayTenantInUse,
 }
 
 /// An error as the UI sees it: `{code, message, details}`.
