@@ -2,13 +2,19 @@
 //! customers, conversations, messages, statuses and templates, exactly once and only when
 //! authentic (design §4). See [`processor`] for the row lifecycle and [`media`] for downloads.
 
+pub mod connect;
 mod error;
 pub mod evidence;
 mod handle;
 pub mod media;
 pub mod processor;
+mod supervisor;
 pub mod whatsapp;
 
+pub use connect::{
+    parse_relay_input, MetaWebhook, RelayBlock, RelayCheck, RelayConnect, RelayConnectError,
+    RelayInput, RelayStatus,
+};
 pub use error::IntakeError;
 pub use evidence::{EvidenceFuture, JobEvidence, JobStatusEvidence};
 pub use handle::{start_configured, start_for_org, IntakeHandle, IntakeWiring};
@@ -17,3 +23,4 @@ pub use processor::{
     AppSecrets, Processor, ProcessorHandle, ProcessorOptions, Report, APP_SECRET, PHONE_NUMBER_ID,
     WABA_ID,
 };
+pub use supervisor::{IntakeStatus, IntakeSupervisor};
