@@ -105,6 +105,17 @@ pub struct MediaInfo {
     pub file_size: Option<u64>,
 }
 
+/// What [`Client::download_media_limited`] got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fetched {
+    Downloaded(Downloaded),
+    /// Over the limit: not downloaded (or dropped), `size` bytes.
+    TooLarge {
+        size: u64,
+        info: MediaInfo,
+    },
+}
+
 /// A downloaded file, checked against Meta's sha256 when one was given.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Downloaded {
@@ -161,7 +172,48 @@ impl Client {
 
     /// Downloads a media file (two steps). When the URL has expired, asks for a fresh one once.
     pub async fn download_media(&self, id: &MediaId) -> Result<Downloaded, Error> {
+        match self.download_media_limited(id, u64::MAX).await? {
+            Fetched::Downloaded(d) => Ok(d),
+            Fetched::TooLarge { .. } => unreachable!("no limit"),
+        }
+    }
+
+    /// Like [`Client::download_media`], but a file Meta announces (or delivers) larger than
+    /// `max_bytes` is not kept: [`Fetched::TooLarge`] with the size, so the caller stores
+    /// metadata only.
+    pub async fn download_media_limited(
+        &self,
+        id: &MediaId,
+        max_bytes: u64,
+    ) -> Result<Fetched, Error> {
         let info = self.media_info(id).await?;
+        if let Some(size) = info.file_size.filter(|s| *s > max_bytes) {
+            return Ok(Fetched::TooLarge { size, info });
+        }
+        let got = self.fetch_media_refreshing(id, info).await?;
+        if got.bytes.len() as u64 > max_bytes {
+            // Meta announced less (or nothing): the bytes are dropped all the same.
+            return Ok(Fetched::TooLarge {
+                size: got.bytes.len() as u64,
+                info: MediaInfo {
+                    id: id.clone(),
+                    url: String::new(),
+                    mime_type: got.mime_type,
+                    sha256: Some(got.sha256),
+                    file_size: Some(got.bytes.len() as u64),
+                },
+            });
+        }
+        Ok(Fetched::Downloaded(got))
+    }
+
+    /// Fetches `info`'s URL; when it has expired (401/403/404/410), looks the id up once more
+    /// and fetches the fresh URL (bounded: one re-lookup).
+    async fn fetch_media_refreshing(
+        &self,
+        id: &MediaId,
+        info: MediaInfo,
+    ) -> Result<Downloaded, Error> {
         match self.fetch_media(&info).await {
             Err(Error::Http { status, .. })
                 if status == StatusCode::UNAUTHORIZED.as_u16()

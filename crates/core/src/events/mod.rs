@@ -5,7 +5,7 @@
 use serde::Serialize;
 use tokio::sync::broadcast;
 
-use crate::conversations::{ConversationSummary, MessageStatus, MessageView};
+use crate::conversations::{ConversationSummary, MediaView, MessageStatus, MessageView};
 use crate::org::OrgId;
 
 /// What changed.
@@ -36,6 +36,14 @@ pub enum ConversationEvent {
     ConversationUpdated {
         org_id: OrgId,
         conversation: ConversationSummary,
+    },
+    /// A message's media changed state: downloaded (its path is ready to show), too large (kept
+    /// as metadata) or failed for good.
+    MediaChanged {
+        org_id: OrgId,
+        conversation_id: i64,
+        message_id: i64,
+        media: MediaView,
     },
 }
 

@@ -18,7 +18,7 @@ pub use connect::{
 pub use error::IntakeError;
 pub use evidence::{EvidenceFuture, JobEvidence, JobStatusEvidence};
 pub use handle::{start_configured, start_for_org, IntakeHandle, IntakeWiring};
-pub use media::download_media;
+pub use media::{download_media, fetch_media, MediaError, MediaOutcome};
 pub use processor::{
     AppSecrets, Processor, ProcessorHandle, ProcessorOptions, Report, APP_SECRET, PHONE_NUMBER_ID,
     WABA_ID,

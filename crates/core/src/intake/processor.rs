@@ -13,6 +13,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use mostrador_queue::{Queue, Wake};
 use mostrador_types::Secret;
 use mostrador_whatsapp::signature::{self, SignatureError};
 use mostrador_whatsapp::webhook;
@@ -104,6 +105,8 @@ pub struct Processor {
     secrets: Arc<dyn AppSecrets>,
     events: EventBus,
     evidence: Option<Arc<dyn JobEvidence>>,
+    /// Where media download jobs go (in the event's transaction).
+    queue: Queue,
     opts: ProcessorOptions,
 }
 
@@ -143,13 +146,25 @@ fn signature_reason_es(e: SignatureError) -> String {
 
 impl Processor {
     pub fn new(store: Store, secrets: Arc<dyn AppSecrets>, events: EventBus) -> Self {
+        // Jobs enqueued here are found by the engine's backstop poll; `with_queue` shares the
+        // engine's queue so they are picked up at once.
+        let queue = Queue::builder(store.writer().clone())
+            .reader(store.reader().clone())
+            .build();
         Processor {
             store,
             secrets,
             events,
             evidence: None,
+            queue,
             opts: ProcessorOptions::default(),
         }
+    }
+
+    /// The outbound engine's queue (media download jobs wake its dispatcher at once).
+    pub fn with_queue(mut self, queue: Queue) -> Self {
+        self.queue = queue;
+        self
     }
 
     /// The outbound engine's hook for statuses that name a job.
@@ -191,6 +206,7 @@ impl Processor {
         let mut report = Report::default();
         let mut events = Vec::new();
         let mut evidence = Vec::new();
+        let mut wakes: Vec<Wake> = Vec::new();
         for row in rows {
             let outcome = 'outcome: {
                 let Some(secret) = &secret else {
@@ -241,7 +257,31 @@ impl Processor {
                             route.phone_number_id
                         ))
                     }
-                    Ok((sp, applied)) => {
+                    Ok((mut sp, applied)) => {
+                        // Each new media's download job exists iff the message does.
+                        let mut enqueue_error = None;
+                        for m in &applied.media {
+                            let job = match super::media::new_job(org, m) {
+                                Ok(j) => j,
+                                Err(e) => {
+                                    enqueue_error = Some(e);
+                                    break;
+                                }
+                            };
+                            match self.queue.enqueue_in(&mut sp, &job).await {
+                                Ok((_, wake)) => wakes.push(wake),
+                                Err(e) => {
+                                    enqueue_error = Some(e);
+                                    break;
+                                }
+                            }
+                        }
+                        if let Some(e) = enqueue_error {
+                            sp.rollback().await?;
+                            break 'outcome Outcome::Failed(format!(
+                                "could not enqueue a media download: {e}"
+                            ));
+                        }
                         sp.commit().await?;
                         report.applied += applied.applied as u64;
                         report.duplicates += applied.duplicates as u64;
@@ -298,6 +338,9 @@ impl Processor {
             .await?;
         }
         tx.commit().await.map_err(IntakeError::from)?;
+        for w in wakes {
+            w.after_commit();
+        }
         self.events.emit_all(events);
         if let Some(hook) = &self.evidence {
             for e in evidence {

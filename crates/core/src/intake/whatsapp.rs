@@ -37,6 +37,8 @@ pub struct Applied {
     pub ours: u32,
     /// Items that failed to apply (our bug): `path: error`.
     pub errors: Vec<String>,
+    /// Media ids of newly stored messages: each gets a download job in the same transaction.
+    pub media: Vec<String>,
 }
 
 fn ts(unix: Option<i64>, fallback: &str) -> String {
@@ -410,6 +412,9 @@ async fn apply_message(
         return Ok(());
     };
     out.applied += 1;
+    if let Some(x) = s.media {
+        out.media.push(x.id.as_str().to_owned());
+    }
     if let Some((target, emoji)) = reaction {
         write::apply_reaction(
             conn,

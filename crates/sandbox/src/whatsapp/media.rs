@@ -205,7 +205,18 @@ pub(crate) async fn download(
         json!({ "media_id": id }),
         json!({ "size": item.bytes.len() }),
     );
-    ([("content-type", item.mime_type.clone())], item.bytes).into_response()
+    let bytes = if st.corrupt_next_media_downloads > 0 {
+        st.corrupt_next_media_downloads -= 1;
+        let mut b = item.bytes.to_vec();
+        match b.first_mut() {
+            Some(x) => *x ^= 0xff,
+            None => b.push(0),
+        }
+        Bytes::from(b)
+    } else {
+        item.bytes
+    };
+    ([("content-type", item.mime_type.clone())], bytes).into_response()
 }
 
 #[derive(serde::Deserialize)]

@@ -125,6 +125,9 @@ pub struct ConfigPatch {
     pub media_url_ttl_ms: Option<u64>,
     pub async_failures: Option<bool>,
     pub expire_next_media_urls: Option<u32>,
+    /// The next N media downloads serve corrupted bytes (sha256 mismatch).
+    #[serde(default)]
+    pub corrupt_next_media_downloads: Option<u32>,
 }
 
 /// A template added directly by a test.
@@ -282,6 +285,9 @@ impl WhatsAppSim {
             }
             if let Some(v) = patch.expire_next_media_urls {
                 s.expire_next_media_urls = v;
+            }
+            if let Some(v) = patch.corrupt_next_media_downloads {
+                s.corrupt_next_media_downloads = v;
             }
         })
     }

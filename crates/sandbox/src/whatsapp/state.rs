@@ -208,6 +208,9 @@ pub(crate) struct State {
     pub media_urls: HashMap<String, (String, Instant)>,
     /// How many of the next media URLs are handed out already expired.
     pub expire_next_media_urls: u32,
+    /// How many of the next media downloads serve altered bytes (a truncated/corrupted CDN
+    /// answer: the sha256 no longer matches).
+    pub corrupt_next_media_downloads: u32,
     pub sent: HashMap<String, SentMessage>,
     pub inbound: HashMap<String, String>,
     pub faults: VecDeque<Fault>,

@@ -3,6 +3,7 @@
 mod config;
 mod connect;
 mod connect_error;
+pub mod media_download;
 mod payload;
 mod send;
 
@@ -15,5 +16,6 @@ pub use connect::{
     VERIFIED_NAME,
 };
 pub use connect_error::ConnectError;
+pub use media_download::MediaDownloadHandler;
 pub use payload::{WhatsAppContent, WhatsAppSend, TEMPLATE_EXPIRES_AFTER, TEXT_EXPIRES_AFTER};
 pub use send::{SendHandler, KIND};
