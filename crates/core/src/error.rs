@@ -87,6 +87,18 @@ pub enum ErrorCode {
     RelayBlockInvalid,
     /// That relay tenant already feeds another business here (one tenant, one business).
     RelayTenantInUse,
+    /// The conversation does not exist (any more).
+    ConversationNotFound,
+    /// The message does not exist (any more).
+    MessageNotFound,
+    /// More than 24 h since the customer's last message: only a template may be sent.
+    WindowClosed,
+    /// The customer asked not to receive messages (or marketing, for a marketing send).
+    CustomerOptedOut,
+    /// WhatsApp is not connected for this business (or the customer has no WhatsApp id).
+    WhatsAppNotConfigured,
+    /// A message WhatsApp would refuse (empty, too long, a file of the wrong type or size).
+    InvalidMessage,
 }
 
 /// An error as the UI sees it: `{code, message, details}`.

@@ -4,14 +4,20 @@
 //! Pages use keyset pagination: the list by `(last_activity_at, id)` descending, a thread by
 //! `(at, id)` upward from the newest. Pass back the cursor of the last page to get the next one.
 
+mod compose;
+pub(crate) mod jobs;
+pub mod quick_replies;
 mod status;
 mod view;
 mod window;
 pub(crate) mod write;
 
+pub use compose::{
+    add_note, open, retry, send, ComposeError, Outgoing, SendRequest, MAX_TEXT, READ_RECEIPTS,
+};
 pub use status::{explain_error_es, merge as merge_status, MessageStatus};
 pub use view::{ConversationSummary, MediaView, MessageView, ReactionView};
-pub use window::{window_until, WINDOW};
+pub use window::{window_closed_at, window_until, WINDOW};
 pub use write::{NewMessage, StatusInput, StatusOutcome};
 
 use chrono::Utc;
@@ -233,7 +239,7 @@ pub async fn search(
     if cq.chars().count() >= 3 {
         let rows: Vec<(i64, Option<String>, Option<String>, Option<String>, String)> =
             sqlx::query_as(
-                "SELECT v.id, c.name, c.username, c.phone, v.last_activity_at
+                "SELECT v.id, coalesce(c.owner_name, c.name), c.username, c.phone, v.last_activity_at
              FROM customer_search s JOIN customers c ON c.id = s.rowid
              JOIN conversations v ON v.customer_id = c.id
              WHERE customer_search MATCH ?1 AND c.org_id = ?2
@@ -265,7 +271,7 @@ pub async fn search(
             String,
         )> = sqlx::query_as(
             "SELECT m.id, m.conversation_id, snippet(message_search, 0, '[', ']', '…', 12),
-                        c.name, c.username, c.phone, m.at
+                        coalesce(c.owner_name, c.name), c.username, c.phone, m.at
                  FROM message_search s JOIN messages m ON m.id = s.rowid
                  JOIN conversations v ON v.id = m.conversation_id
                  JOIN customers c ON c.id = v.customer_id
@@ -472,5 +478,15 @@ pub async fn status_history(
     .bind(org.to_string())
     .bind(message_id)
     .fetch_all(store.reader())
+    .await?)
+}
+
+/// Unread customer messages over all conversations (window title, tray, badge).
+pub async fn unread_total(store: &Store, org: OrgId) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT coalesce(sum(unread_count), 0) FROM conversations WHERE org_id = ? AND unread_count > 0",
+    )
+    .bind(org.to_string())
+    .fetch_one(store.reader())
     .await?)
 }

@@ -4,7 +4,7 @@ use serde::Serialize;
 use sqlx::SqliteConnection;
 
 use super::status::MessageStatus;
-use super::window::window_until;
+use super::window::{window_closed_at, window_until};
 
 /// A media attachment of a message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -79,6 +79,13 @@ pub struct ConversationSummary {
     pub last_inbound_at: Option<String>,
     /// Until when free-form replies are allowed (last inbound + 24 h); `None`: only templates.
     pub window_open_until: Option<String>,
+    /// When the window closed (last inbound + 24 h, in the past); `None` while open or never
+    /// opened. The composer names it: "Pasaron más de 24 h desde…".
+    pub window_closed_at: Option<String>,
+    /// The customer asked for no messages at all (free-form sends are refused).
+    pub customer_opted_out: bool,
+    /// The customer asked for no marketing (BAJA/STOP, or Meta's 131050).
+    pub customer_opted_out_marketing: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -181,12 +188,15 @@ pub(crate) struct SummaryRow {
     pub last_message_preview: Option<String>,
     pub last_activity_at: String,
     pub last_inbound_at: Option<String>,
+    pub c_opted_out: bool,
+    pub c_opted_out_marketing: bool,
 }
 
-pub(crate) const SUMMARY_SELECT: &str = "SELECT v.id, v.customer_id, c.name AS c_name, c.wa_id AS c_wa_id,
+pub(crate) const SUMMARY_SELECT: &str = "SELECT v.id, v.customer_id, coalesce(c.owner_name, c.name) AS c_name, c.wa_id AS c_wa_id,
         c.username AS c_username, c.phone AS c_phone, v.channel, v.status,
         (SELECT json_group_array(l.label) FROM conversation_labels l WHERE l.conversation_id = v.id) AS labels,
-        v.unread_count, v.last_message_preview, v.last_activity_at, v.last_inbound_at
+        v.unread_count, v.last_message_preview, v.last_activity_at, v.last_inbound_at,
+        c.opted_out != 0 AS c_opted_out, c.opted_out_marketing != 0 AS c_opted_out_marketing
     FROM conversations v JOIN customers c ON c.id = v.customer_id";
 
 impl SummaryRow {
@@ -221,6 +231,9 @@ impl SummaryRow {
             unread_count: self.unread_count,
             last_message_preview: self.last_message_preview,
             window_open_until: window_until(self.last_inbound_at.as_deref(), now),
+            window_closed_at: window_closed_at(self.last_inbound_at.as_deref(), now),
+            customer_opted_out: self.c_opted_out,
+            customer_opted_out_marketing: self.c_opted_out_marketing,
             last_activity_at: self.last_activity_at,
             last_inbound_at: self.last_inbound_at,
         }

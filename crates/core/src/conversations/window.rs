@@ -15,6 +15,15 @@ pub fn window_until(last_inbound_at: Option<&str>, now: DateTime<Utc>) -> Option
     (now < until).then(|| crate::store::timestamp::to_text(until))
 }
 
+/// When the window closed, if it has (`None` while open or when the customer never wrote).
+pub fn window_closed_at(last_inbound_at: Option<&str>, now: DateTime<Utc>) -> Option<String> {
+    let last = DateTime::parse_from_rfc3339(last_inbound_at?)
+        .ok()?
+        .with_timezone(&Utc);
+    let until = last + WINDOW;
+    (now >= until).then(|| crate::store::timestamp::to_text(until))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -31,5 +40,14 @@ mod tests {
         assert_eq!(window_until(Some("2026-03-01T11:59:59.999Z"), now), None);
         assert_eq!(window_until(Some("2026-03-01T12:00:00.000Z"), now), None);
         assert_eq!(window_until(None, now), None);
+        assert_eq!(
+            window_closed_at(Some("2026-03-01T11:00:00.000Z"), now).as_deref(),
+            Some("2026-03-02T11:00:00.000Z")
+        );
+        assert_eq!(
+            window_closed_at(Some("2026-03-02T11:00:00.000Z"), now),
+            None
+        );
+        assert_eq!(window_closed_at(None, now), None);
     }
 }

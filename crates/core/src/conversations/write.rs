@@ -152,6 +152,19 @@ pub(crate) async fn touch_conversation(
     .bind(now)
     .execute(&mut *conn)
     .await?;
+    // A bare BAJA/STOP (or ALTA) from the customer: marketing is refused from now on (or again
+    // allowed). The list row event that follows the message carries the new flag.
+    if inbound {
+        if let Some(opted_out) = crate::customers::opt_out_keyword(preview) {
+            crate::customers::set_marketing_opt_out_by_conversation(
+                conn,
+                conversation_id,
+                opted_out,
+                now,
+            )
+            .await?;
+        }
+    }
     Ok(())
 }
 
@@ -267,6 +280,14 @@ pub(crate) async fn apply_status(
     .bind(message_id)
     .execute(&mut *conn)
     .await?;
+    if next == MessageStatus::Failed && code == Some(131050) {
+        // Meta says the customer stopped marketing messages: remember it on the customer.
+        if crate::customers::set_marketing_opt_out_by_conversation(conn, conversation_id, true, now)
+            .await?
+        {
+            conversation_event(conn, org, conversation_id, events).await?;
+        }
+    }
     events.push(ConversationEvent::StatusChanged {
         org_id: org,
         conversation_id,

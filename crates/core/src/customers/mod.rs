@@ -26,7 +26,10 @@ pub struct Customer {
     pub wa_id: Option<String>,
     pub bsuid: Option<String>,
     pub username: Option<String>,
+    /// The WhatsApp profile name.
     pub name: Option<String>,
+    /// The name the owner gave them (wins over the profile name).
+    pub owner_name: Option<String>,
     /// Normalized E.164 digits.
     pub phone: Option<String>,
     pub first_contact_at: String,
@@ -38,9 +41,10 @@ pub struct Customer {
 impl Customer {
     /// What to call them: profile name, else username, else the number shown for people.
     pub fn display_name(&self) -> String {
-        self.name
+        self.owner_name
             .clone()
             .filter(|n| !n.trim().is_empty())
+            .or_else(|| self.name.clone().filter(|n| !n.trim().is_empty()))
             .or_else(|| self.username.as_ref().map(|u| format!("@{u}")))
             .or_else(|| {
                 self.phone
@@ -235,7 +239,7 @@ pub async fn get(
     id: i64,
 ) -> Result<Option<Customer>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, wa_id, bsuid, username, name, phone, first_contact_at, notes,
+        "SELECT id, wa_id, bsuid, username, name, owner_name, phone, first_contact_at, notes,
                 opted_out != 0 AS opted_out, opted_out_marketing != 0 AS opted_out_marketing
          FROM customers WHERE org_id = ? AND id = ?",
     )
@@ -248,11 +252,125 @@ pub async fn get(
 /// Every customer of an organization (tests, exports).
 pub async fn list(pool: &sqlx::SqlitePool, org: OrgId) -> Result<Vec<Customer>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, wa_id, bsuid, username, name, phone, first_contact_at, notes,
+        "SELECT id, wa_id, bsuid, username, name, owner_name, phone, first_contact_at, notes,
                 opted_out != 0 AS opted_out, opted_out_marketing != 0 AS opted_out_marketing
          FROM customers WHERE org_id = ? ORDER BY id",
     )
     .bind(org.to_string())
     .fetch_all(pool)
     .await
+}
+
+/// What a customer's inbound text says about marketing: `Some(true)` for an opt-out word
+/// (BAJA, STOP…), `Some(false)` for an opt-in (ALTA, START), `None` for anything else. Only a
+/// message that is just the word counts: "no me den de baja" is a conversation, not a request.
+pub fn opt_out_keyword(text: &str) -> Option<bool> {
+    let word: String = text
+        .trim()
+        .trim_matches(|c: char| !c.is_alphanumeric())
+        .to_uppercase();
+    match word.as_str() {
+        "BAJA" | "STOP" | "DESUSCRIBIR" | "UNSUBSCRIBE" => Some(true),
+        "ALTA" | "START" => Some(false),
+        _ => None,
+    }
+}
+
+/// Marks (or clears) the marketing opt-out of the customer of a conversation.
+pub(crate) async fn set_marketing_opt_out_by_conversation(
+    conn: &mut SqliteConnection,
+    conversation_id: i64,
+    opted_out: bool,
+    now: &str,
+) -> Result<bool, sqlx::Error> {
+    let changed = sqlx::query(
+        "UPDATE customers SET opted_out_marketing = ?1,
+                opted_out_at = CASE WHEN ?1 THEN ?2 ELSE opted_out_at END, updated_at = ?2
+         WHERE id = (SELECT customer_id FROM conversations WHERE id = ?3) AND opted_out_marketing <> ?1",
+    )
+    .bind(opted_out)
+    .bind(now)
+    .bind(conversation_id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(changed > 0)
+}
+
+/// Marketing sends (templates of category MARKETING) are refused to a customer who opted out of
+/// them or of everything. For the templates/notifications senders, inside their transaction.
+pub async fn marketing_allowed(
+    conn: &mut SqliteConnection,
+    org: OrgId,
+    customer_id: i64,
+) -> Result<bool, sqlx::Error> {
+    let out: Option<bool> = sqlx::query_scalar(
+        "SELECT opted_out != 0 OR opted_out_marketing != 0 FROM customers WHERE org_id = ? AND id = ?",
+    )
+    .bind(org.to_string())
+    .bind(customer_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(out == Some(false))
+}
+
+/// The customer panel's edits: the owner's name for them (`None` or blank: back to the profile
+/// name) and free notes. Announces the new list rows of their conversations.
+pub async fn update(
+    store: &crate::store::Store,
+    events: &crate::events::EventBus,
+    org: OrgId,
+    customer_id: i64,
+    owner_name: Option<&str>,
+    notes: &str,
+) -> Result<Option<Customer>, crate::store::StoreError> {
+    let now = crate::store::timestamp::now_text();
+    let name = owner_name
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|n| n.chars().take(120).collect::<String>());
+    let mut tx = store.begin_immediate().await?;
+    let changed = sqlx::query(
+        "UPDATE customers SET owner_name = ?, notes = ?, updated_at = ? WHERE org_id = ? AND id = ?",
+    )
+    .bind(&name)
+    .bind(notes.chars().take(10_000).collect::<String>())
+    .bind(&now)
+    .bind(org.to_string())
+    .bind(customer_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        return Ok(None);
+    }
+    let conversations: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM conversations WHERE org_id = ? AND customer_id = ?")
+            .bind(org.to_string())
+            .bind(customer_id)
+            .fetch_all(&mut *tx)
+            .await?;
+    let mut out = Vec::new();
+    for c in conversations {
+        crate::conversations::write::conversation_event(&mut tx, org, c, &mut out).await?;
+    }
+    tx.commit().await?;
+    events.emit_all(out);
+    Ok(get(store.reader(), org, customer_id).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_bare_word_is_an_opt_out() {
+        assert_eq!(opt_out_keyword("BAJA"), Some(true));
+        assert_eq!(opt_out_keyword("  stop. "), Some(true));
+        assert_eq!(opt_out_keyword("Baja!"), Some(true));
+        assert_eq!(opt_out_keyword("alta"), Some(false));
+        assert_eq!(opt_out_keyword("no me den de baja"), None);
+        assert_eq!(opt_out_keyword("bajá el precio"), None);
+        assert_eq!(opt_out_keyword(""), None);
+    }
 }

@@ -8,6 +8,7 @@ use mostrador_queue::{JobId, Lease, Queue, QueueError, StorageFailure};
 use tokio::sync::{mpsc, oneshot};
 
 use super::in_doubt;
+use crate::events::{ConversationEvent, EventBus};
 use crate::org::OrgId;
 use crate::store::Store;
 
@@ -58,9 +59,9 @@ pub(crate) struct Committer {
 }
 
 impl Committer {
-    pub fn start(store: Store, queue: Queue) -> Committer {
+    pub fn start(store: Store, queue: Queue, events: EventBus) -> Committer {
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run(store, queue, rx));
+        tokio::spawn(run(store, queue, events, rx));
         Committer { tx }
     }
 
@@ -106,7 +107,7 @@ impl Committer {
     }
 }
 
-async fn run(store: Store, queue: Queue, mut rx: mpsc::UnboundedReceiver<Op>) {
+async fn run(store: Store, queue: Queue, events: EventBus, mut rx: mpsc::UnboundedReceiver<Op>) {
     while let Some(first) = rx.recv().await {
         let mut ops = vec![first];
         while ops.len() < MAX_BATCH {
@@ -116,7 +117,8 @@ async fn run(store: Store, queue: Queue, mut rx: mpsc::UnboundedReceiver<Op>) {
             }
         }
         match apply(&store, &queue, &ops).await {
-            Ok(results) => {
+            Ok((results, out)) => {
+                events.emit_all(out);
                 let completed = ops.iter().any(|o| matches!(o, Op::Complete { .. }));
                 for (op, r) in ops.into_iter().zip(results) {
                     let _ = match op {
@@ -150,7 +152,12 @@ fn lost(r: Result<(), QueueError>) -> Result<Written, QueueError> {
     }
 }
 
-async fn apply(store: &Store, queue: &Queue, ops: &[Op]) -> Result<Vec<Written>, Fatal> {
+/// Also returns the message events (sent) to announce after the commit.
+async fn apply(
+    store: &Store,
+    queue: &Queue,
+    ops: &[Op],
+) -> Result<(Vec<Written>, Vec<ConversationEvent>), Fatal> {
     let fatal = |e: QueueError| Fatal::from(&e);
     let mut tx = store.begin_immediate().await.map_err(|e| match e {
         crate::store::StoreError::Sqlx(s) => fatal(QueueError::Sqlx(s)),
@@ -161,6 +168,7 @@ async fn apply(store: &Store, queue: &Queue, ops: &[Op]) -> Result<Vec<Written>,
     })?;
     let now = queue.now();
     let mut out = Vec::with_capacity(ops.len());
+    let mut events = Vec::new();
     for op in ops {
         let r = match op {
             Op::Start { lease, .. } => lost(queue.mark_send_started_in(&mut tx, lease).await),
@@ -180,6 +188,17 @@ async fn apply(store: &Store, queue: &Queue, ops: &[Op]) -> Result<Vec<Written>,
                     .await
                     .map_err(fatal)?;
                 }
+                // The message row of this job (if it is one) gets its wamid and ✓, even when
+                // the lease was lost: it was sent.
+                crate::conversations::jobs::job_sent(
+                    &mut tx,
+                    *org,
+                    job.0,
+                    provider_id.as_deref(),
+                    &mut events,
+                )
+                .await
+                .map_err(|e| fatal(QueueError::Sqlx(e)))?;
                 let result = serde_json::json!({ "provider_id": provider_id });
                 lost(queue.complete_with_in(&mut tx, lease, &result).await)
             }
@@ -187,5 +206,5 @@ async fn apply(store: &Store, queue: &Queue, ops: &[Op]) -> Result<Vec<Written>,
         out.push(r.map_err(fatal)?);
     }
     tx.commit().await.map_err(|e| fatal(QueueError::Sqlx(e)))?;
-    Ok(out)
+    Ok((out, events))
 }

@@ -105,6 +105,27 @@ pub(crate) struct Shared {
     pub status: watch::Sender<DispatcherStatus>,
     pub concurrency: usize,
     pub committer: Committer,
+    pub events: crate::events::EventBus,
+}
+
+/// A job that ended without sending: its message row (if it is one) shows ⚠ with the reason.
+pub(crate) async fn message_failed(
+    shared: &Shared,
+    org: OrgId,
+    job: mostrador_queue::JobId,
+    code: Option<&str>,
+    message_es: &str,
+) -> Result<(), QueueError> {
+    let mut tx = shared
+        .store
+        .begin_immediate()
+        .await
+        .map_err(store_to_queue)?;
+    let mut out = Vec::new();
+    crate::conversations::jobs::job_failed(&mut tx, org, job.0, code, message_es, &mut out).await?;
+    tx.commit().await?;
+    shared.events.emit_all(out);
+    Ok(())
 }
 
 fn add(now: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
@@ -451,6 +472,7 @@ async fn run_one_inner(shared: &Shared, c: Claimed, probe: bool) -> Result<(), S
                     .retry
                     .decide(&failure, job.attempts, job.max_attempts, &mut rand::rng());
             let err = job_error(&failure);
+            let mut ended = false;
             let result = match decision {
                 Decision::Retry { after } => shared
                     .queue
@@ -458,6 +480,7 @@ async fn run_one_inner(shared: &Shared, c: Claimed, probe: bool) -> Result<(), S
                     .await
                     .map(|o| {
                         if o == RetryOutcome::Exhausted {
+                            ended = true;
                             tracing::warn!(job_id = %job.id, "out of attempts: dead letter");
                         }
                     }),
@@ -479,9 +502,24 @@ async fn run_one_inner(shared: &Shared, c: Claimed, probe: bool) -> Result<(), S
                     }
                     r
                 }
-                Decision::Discard => shared.queue.discard(&lease, &err).await,
+                Decision::Discard => {
+                    let r = shared.queue.discard(&lease, &err).await;
+                    ended = r.is_ok();
+                    r
+                }
             };
-            Ok(ignore_lost(result)?)
+            ignore_lost(result)?;
+            if ended {
+                message_failed(
+                    shared,
+                    org,
+                    job.id,
+                    Some(&failure.code),
+                    &failure.message_es,
+                )
+                .await?;
+            }
+            Ok(())
         }
         Handled::NotNow { after } => {
             abandon_probe().await;
@@ -529,12 +567,25 @@ pub(crate) async fn expire(shared: &Shared) -> Result<usize, QueueError> {
             .await
             .map_err(store_to_queue)?;
         let jobs = shared.queue.expire_in(&mut tx, 200).await?;
+        let mut out = Vec::new();
+        for j in &jobs {
+            crate::conversations::jobs::job_failed(
+                &mut tx,
+                OrgId(j.org_id),
+                j.id.0,
+                Some("expired"),
+                "No se envió a tiempo (estuvo demasiado en espera): revisá la conexión y reintentá.",
+                &mut out,
+            )
+            .await?;
+        }
         if let Some(hook) = &shared.fallback {
             for j in &jobs {
                 hook.on_expired(&mut tx, j).await?;
             }
         }
         tx.commit().await?;
+        shared.events.emit_all(out);
         total += jobs.len();
         if jobs.len() < 200 {
             break;

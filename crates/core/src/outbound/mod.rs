@@ -141,6 +141,8 @@ pub struct Wiring {
     /// Extra handlers (other channels); `whatsapp.send` is always registered.
     pub handlers: Handlers,
     pub fallback: Option<Arc<dyn FallbackHook>>,
+    /// Where message rows' status changes (sent, failed) are announced; `None`: nobody listens.
+    pub events: Option<crate::events::EventBus>,
 }
 
 impl Wiring {
@@ -151,6 +153,7 @@ impl Wiring {
             clock: Arc::new(SystemClock),
             handlers: Handlers::new(),
             fallback: None,
+            events: None,
         }
     }
 }
@@ -189,6 +192,7 @@ impl Outbound {
         let handlers = wiring
             .handlers
             .with(crate::channels::whatsapp::KIND, whatsapp);
+        let events = wiring.events.unwrap_or_default();
         let (status_tx, status) = watch::channel(DispatcherStatus::Running);
         let (stop, stop_rx) = watch::channel(false);
         let shared = Arc::new(dispatcher::Shared {
@@ -203,7 +207,8 @@ impl Outbound {
             clock: wiring.clock,
             status: status_tx,
             concurrency: cfg.concurrency.max(1),
-            committer: commit::Committer::start(store.clone(), queue.clone()),
+            committer: commit::Committer::start(store.clone(), queue.clone(), events.clone()),
+            events,
         });
         dispatcher::expire(&shared).await?;
         let task = tokio::spawn(dispatcher::run(shared.clone(), stop_rx.clone()));
@@ -294,7 +299,18 @@ impl Outbound {
 
     /// "Descartar" an in-doubt job.
     pub async fn discard_in_doubt(&self, job_id: JobId) -> Result<(), OutboundError> {
-        Ok(in_doubt::discard(&self.queue, job_id).await?)
+        in_doubt::discard(&self.queue, job_id).await?;
+        if let Some(job) = self.queue.get(job_id).await? {
+            dispatcher::message_failed(
+                &self.shared,
+                OrgId(job.org_id),
+                job_id,
+                None,
+                "Descartaste este envío: puede que no haya llegado.",
+            )
+            .await?;
+        }
+        Ok(())
     }
 
     /// Runs the maintenance tick now (tests; the app runs it every `maintenance_every`).

@@ -5,8 +5,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use mostrador_queue::{NewJob, QueueError};
-use mostrador_whatsapp::ids::{MessageId, Recipient};
-use mostrador_whatsapp::send::{CallbackData, Content, OutgoingMessage, Template, Text};
+use mostrador_whatsapp::ids::{IdError, MediaId, MessageId, Recipient};
+use mostrador_whatsapp::send::{
+    CallbackData, Content, MediaKind, MediaMessage, OutgoingMessage, Reaction, Template, Text,
+};
 use serde::{Deserialize, Serialize};
 
 /// One message to one customer.
@@ -36,6 +38,20 @@ pub enum WhatsAppContent {
         #[serde(default)]
         body_params: Vec<String>,
     },
+    /// A reaction on a customer's (or our) message; an empty emoji takes it off.
+    Reaction { message_id: String, emoji: String },
+    /// A file from the owner's disk: uploaded by the job (a new media id per attempt is
+    /// harmless), then sent by id. `path` is absolute and read only when the job runs.
+    Media {
+        path: String,
+        mime_type: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        caption: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        filename: Option<String>,
+    },
+    /// Read receipt (blue ticks) for a customer's message: not a message, nothing to deliver.
+    MarkRead { message_id: String },
 }
 
 /// A chat message is never sent more than a day late (design §5: chat goes stale).
@@ -49,8 +65,8 @@ impl WhatsAppSend {
     /// Callers may override both (`expires_at`, `serial_key`: e.g. the conversation id).
     pub fn job(&self, org: crate::org::OrgId, now: DateTime<Utc>) -> Result<NewJob, QueueError> {
         let ttl = match self.content {
-            WhatsAppContent::Text { .. } => TEXT_EXPIRES_AFTER,
             WhatsAppContent::Template { .. } => TEMPLATE_EXPIRES_AFTER,
+            _ => TEXT_EXPIRES_AFTER,
         };
         Ok(NewJob::new(org.0, super::KIND, self)?
             .expires_at(now + chrono::Duration::from_std(ttl).unwrap_or_default())
@@ -70,7 +86,53 @@ impl WhatsAppSend {
 
     /// The Graph API message, with the job id as `biz_opaque_callback_data` (the evidence key).
     pub fn to_message(&self, callback: &str) -> Result<OutgoingMessage, mostrador_whatsapp::Error> {
+        self.to_message_with_media(callback, None)
+    }
+
+    /// [`WhatsAppSend::to_message`] for a media send, once its file was uploaded as `media`.
+    pub fn to_message_with_media(
+        &self,
+        callback: &str,
+        media: Option<(MediaId, MediaKind)>,
+    ) -> Result<OutgoingMessage, mostrador_whatsapp::Error> {
         let content = match &self.content {
+            WhatsAppContent::Reaction { message_id, emoji } => {
+                let id = MessageId::new(message_id.clone())?;
+                Content::Reaction(if emoji.is_empty() {
+                    Reaction::remove(id)
+                } else {
+                    Reaction::new(id, emoji.clone())?
+                })
+            }
+            WhatsAppContent::Media {
+                caption, filename, ..
+            } => {
+                let Some((id, kind)) = media else {
+                    return Err(IdError {
+                        kind: "media id",
+                        reason: "the file must be uploaded first",
+                    }
+                    .into());
+                };
+                Content::Media(match kind {
+                    MediaKind::Image => MediaMessage::image(id, caption.clone())?,
+                    MediaKind::Video => MediaMessage::video(id, caption.clone())?,
+                    MediaKind::Audio => MediaMessage::audio(id),
+                    MediaKind::Sticker => MediaMessage::sticker(id),
+                    MediaKind::Document => MediaMessage::document(
+                        id,
+                        filename.clone().unwrap_or_else(|| "archivo".to_owned()),
+                        caption.clone(),
+                    )?,
+                })
+            }
+            WhatsAppContent::MarkRead { .. } => {
+                return Err(IdError {
+                    kind: "message",
+                    reason: "a read receipt is not a message",
+                }
+                .into())
+            }
             WhatsAppContent::Text { body, preview_url } => {
                 let t = Text::new(body.clone())?;
                 Content::Text(if *preview_url { t.with_preview() } else { t })

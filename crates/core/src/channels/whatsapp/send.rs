@@ -11,13 +11,14 @@ use mostrador_whatsapp::Client;
 use tracing::Instrument;
 
 use super::config::{load_client, LoadError};
-use super::payload::WhatsAppSend;
+use super::payload::{WhatsAppContent, WhatsAppSend};
 use crate::org::OrgId;
 use crate::outbound::failure::{Failure, FailureKind, ProviderError};
 use crate::outbound::handler::{queue_error, BoxFuture, Handled, JobHandler, JobRun};
 use crate::outbound::rate::RateLimits;
 use crate::secrets::SecretStore;
 use crate::store::Store;
+use mostrador_whatsapp::ids::MessageId;
 
 /// The job kind.
 pub const KIND: &str = "whatsapp.send";
@@ -108,19 +109,81 @@ impl SendHandler {
                 }
             }
         };
-        let message = match payload.to_message(&run.callback_data()) {
-            Ok(m) => m,
-            Err(e) => {
-                return Handled::Failed {
-                    failure: e.to_failure(),
-                    latency: None,
-                }
-            }
-        };
         let org = OrgId(run.job.org_id);
+        let failed = |failure: Failure| Handled::Failed {
+            failure,
+            latency: None,
+        };
+        let needs_client = matches!(
+            payload.content,
+            WhatsAppContent::Media { .. } | WhatsAppContent::MarkRead { .. }
+        );
+        let early = if needs_client {
+            None
+        } else {
+            Some(match payload.to_message(&run.callback_data()) {
+                Ok(m) => m,
+                Err(e) => return failed(e.to_failure()),
+            })
+        };
         let client = match self.client(org).await {
             Ok(c) => c,
             Err(h) => return h,
+        };
+        let message = match (early, &payload.content) {
+            (Some(m), _) => m,
+            // Blue ticks for the customer: safe to repeat, nothing to fence.
+            (None, WhatsAppContent::MarkRead { message_id }) => {
+                let started = Instant::now();
+                let id = match MessageId::new(message_id.clone()) {
+                    Ok(id) => id,
+                    Err(e) => return failed(mostrador_whatsapp::Error::from(e).to_failure()),
+                };
+                return match client.mark_read_id(&id).await {
+                    Ok(()) => Handled::Done {
+                        provider_id: None,
+                        latency: started.elapsed(),
+                    },
+                    Err(e) => Handled::Failed {
+                        failure: e.to_failure(),
+                        latency: Some(started.elapsed()),
+                    },
+                };
+            }
+            (
+                None,
+                WhatsAppContent::Media {
+                    path,
+                    mime_type,
+                    filename,
+                    ..
+                },
+            ) => {
+                // Upload before the send mark: an upload is safe to repeat (a new id each time).
+                let bytes = match tokio::fs::read(path).await {
+                    Ok(b) => b,
+                    Err(e) => {
+                        return failed(
+                            Failure::new(
+                                FailureKind::Permanent,
+                                "file_unreadable",
+                                "No se pudo leer el archivo adjunto (¿se movió o borró?): adjuntalo de nuevo.",
+                            )
+                            .with_detail(format!("reading the attachment: {}", e.kind())),
+                        )
+                    }
+                };
+                let name = filename.as_deref().unwrap_or("archivo");
+                let (id, ty) = match client.upload_media(bytes.into(), mime_type, name).await {
+                    Ok(u) => u,
+                    Err(e) => return failed(e.to_failure()),
+                };
+                match payload.to_message_with_media(&run.callback_data(), Some((id, ty.kind))) {
+                    Ok(m) => m,
+                    Err(e) => return failed(e.to_failure()),
+                }
+            }
+            (None, _) => return failed(Failure::bad_payload("no message for this content")),
         };
         if let Err(after) = self.rates.take_recipient(org, &payload.to) {
             return Handled::NotNow { after };
