@@ -67,6 +67,8 @@ pub enum ErrorCode {
     OutboundNotRunning,
     /// A bug: something that should not happen.
     Internal,
+    /// Demo mode ("Probar con datos de ejemplo") could not start or is not running.
+    DemoFailed,
 }
 
 /// An error as the UI sees it: `{code, message, details}`.
