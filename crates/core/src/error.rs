@@ -99,6 +99,8 @@ pub enum ErrorCode {
     WhatsAppNotConfigured,
     /// A message WhatsApp would refuse (empty, too long, a file of the wrong type or size).
     InvalidMessage,
+    /// Demo mode ("Probar con datos de ejemplo") could not start or is not running.
+    DemoFailed,
 }
 
 /// An error as the UI sees it: `{code, message, details}`.

@@ -5,6 +5,7 @@ pub mod activity;
 pub mod channels;
 pub mod conversations;
 pub mod customers;
+pub mod demo;
 pub mod error;
 pub mod events;
 pub mod inbox;

@@ -343,6 +343,13 @@ impl WhatsAppSim {
         })
     }
 
+    /// Makes every id (wamids, media and template ids) issued from now on larger than `floor`.
+    /// A simulator restarted in front of the same database (demo mode) passes e.g. the current
+    /// time in milliseconds, so it never reissues a wamid the app already stored as processed.
+    pub fn start_ids_at(&self, floor: u64) {
+        self.with_state(|s| s.next_id = s.next_id.max(floor))
+    }
+
     /// Moves a customer's last message `age` into the past (e.g. 25 h: window closed).
     pub fn set_last_inbound_age(&self, wa_id: &str, age: Duration) -> bool {
         self.with_state(|s| match s.customers.get_mut(wa_id) {
