@@ -179,6 +179,11 @@ async fn apply(store: &Store, queue: &Queue, ops: &[Op]) -> Result<Vec<Written>,
                     )
                     .await
                     .map_err(fatal)?;
+                    // The message row queued with this job (a template, a reply) learns its
+                    // wamid now, so the status webhooks that follow find it.
+                    crate::conversations::attach_to_job(&mut tx, *org, job.0, pid)
+                        .await
+                        .map_err(|e| fatal(QueueError::Sqlx(e)))?;
                 }
                 let result = serde_json::json!({ "provider_id": provider_id });
                 lost(queue.complete_with_in(&mut tx, lease, &result).await)
