@@ -101,6 +101,20 @@ pub enum ErrorCode {
     InvalidMessage,
     /// Demo mode ("Probar con datos de ejemplo") could not start or is not running.
     DemoFailed,
+    /// A template or a template parameter breaks one of WhatsApp's rules (`details.field`).
+    TemplateInvalid,
+    /// Meta refused a new template (`details.field`, Meta's code and subcode).
+    TemplateRejected,
+    /// No template with that name and language (sync the templates).
+    TemplateNotFound,
+    /// The template is not approved (pending, rejected, paused, disabled).
+    TemplateNotApproved,
+    /// The customer opted out (of marketing, or of every message).
+    CustomerOptedOut,
+    /// The customer does not exist or has no WhatsApp number.
+    TemplateRecipientMissing,
+    /// A call to WhatsApp failed (network, timeout, authorization, rate limit).
+    WhatsappRequestFailed,
 }
 
 /// An error as the UI sees it: `{code, message, details}`.

@@ -17,5 +17,6 @@ pub mod secrets;
 pub mod session;
 pub mod settings;
 pub mod store;
+pub mod templates;
 
 pub use error::{AppError, ErrorCode};

@@ -140,7 +140,7 @@ async fn component_types_and_sub_types_are_case_insensitive() {
             &format!("/{}/message_templates", env.waba),
             Some(
                 json!({"name": "minusculas", "language": "es_AR", "category": "UTILITY",
-                "components": [{"type": "body", "text": "Hola {{1}}",
+                "components": [{"type": "body", "text": "Hola {{1}}, gracias.",
                     "example": {"body_text": [["Ana"]]}}]}),
             ),
         )

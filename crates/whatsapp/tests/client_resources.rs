@@ -223,7 +223,7 @@ async fn rejected_template_and_named_creation() {
         language: "es".into(),
         category: TemplateCategory::Marketing,
         header: None,
-        body: "Hola {{first_name}}".into(),
+        body: "Hola {{first_name}}, gracias.".into(),
         body_examples: BodyExamples::Named(vec![("first_name".into(), "Ana".into())]),
         footer: None,
         buttons: vec![],

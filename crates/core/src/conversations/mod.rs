@@ -466,6 +466,31 @@ pub async fn attach_provider_id(
     Ok(events)
 }
 
+/// For the outbound engine, when a job's send was accepted: the message queued with that job
+/// (if any, and if no other message has that provider id yet) gets the provider id, and statuses
+/// that were waiting for it are applied. The events are left to the status webhooks that follow.
+pub async fn attach_to_job(
+    conn: &mut SqliteConnection,
+    org: OrgId,
+    job_id: i64,
+    provider_id: &str,
+) -> Result<(), sqlx::Error> {
+    let id: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM messages WHERE org_id = ?1 AND job_id = ?2 AND provider_id IS NULL
+           AND NOT EXISTS (SELECT 1 FROM messages WHERE org_id = ?1 AND provider_id = ?3)
+         ORDER BY id LIMIT 1",
+    )
+    .bind(org.to_string())
+    .bind(job_id)
+    .bind(provider_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(id) = id {
+        attach_provider_id(conn, org, id, provider_id).await?;
+    }
+    Ok(())
+}
+
 /// The status history of a message, oldest first: `(status, at)`.
 pub async fn status_history(
     store: &Store,

@@ -187,6 +187,11 @@ async fn apply(
                     )
                     .await
                     .map_err(fatal)?;
+                    // The message row queued with this job (a template, a reply) learns its
+                    // wamid now, so the status webhooks that follow find it.
+                    crate::conversations::attach_to_job(&mut tx, *org, job.0, pid)
+                        .await
+                        .map_err(|e| fatal(QueueError::Sqlx(e)))?;
                 }
                 // The message row of this job (if it is one) gets its wamid and ✓, even when
                 // the lease was lost: it was sent.

@@ -387,6 +387,7 @@ impl WhatsAppSim {
                 parameter_format: t.parameter_format,
                 components: t.components,
                 quality_score: "UNKNOWN".into(),
+                rejected_reason: "NONE".into(),
             });
             id
         })

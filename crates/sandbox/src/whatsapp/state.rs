@@ -135,6 +135,8 @@ pub struct SimTemplate {
     pub components: Vec<Value>,
     /// `GREEN`, `YELLOW`, `RED` or `UNKNOWN` (new templates).
     pub quality_score: String,
+    /// Meta's reason of the last rejection (`NONE` otherwise), listed as `rejected_reason`.
+    pub rejected_reason: String,
 }
 
 impl SimTemplate {
@@ -143,6 +145,8 @@ impl SimTemplate {
             "id": self.id, "name": self.name, "language": self.language, "status": self.status,
             "category": self.category, "parameter_format": self.parameter_format,
             "components": self.components,
+            "quality_score": { "score": self.quality_score },
+            "rejected_reason": self.rejected_reason,
         })
     }
 
@@ -356,6 +360,7 @@ impl State {
                 parameter_format: fmt.into(),
                 components: comps.as_array().cloned().unwrap_or_default(),
                 quality_score: "UNKNOWN".into(),
+                rejected_reason: "NONE".into(),
             });
         }
     }

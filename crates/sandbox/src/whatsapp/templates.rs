@@ -229,7 +229,168 @@ fn validate_new(body: &Value) -> Result<(String, String, String, String, Vec<Val
             "Positional templates use {{1}}, {{2}}…; set parameter_format NAMED.",
         ));
     }
+    check_variable_rules("BODY", text, &format)?;
+    check_other_components(&components, &format)?;
     Ok((name, language, category, format, components))
+}
+
+fn component<'a>(components: &'a [Value], kind: &str) -> Option<&'a Value> {
+    components.iter().find(|c| {
+        c.get("type")
+            .and_then(Value::as_str)
+            .is_some_and(|t| t.eq_ignore_ascii_case(kind))
+    })
+}
+
+/// Meta refuses variables at the start or end of a text (subcode 2388299), and positional
+/// variables that are not `{{1}}…{{n}}` (2388293).
+fn check_variable_rules(what: &str, text: &str, format: &str) -> Result<(), GraphErr> {
+    let vars = variables(text);
+    if vars.is_empty() {
+        return Ok(());
+    }
+    if format == "POSITIONAL" {
+        let mut nums: Vec<u32> = vars.iter().filter_map(|v| v.parse().ok()).collect();
+        nums.sort_unstable();
+        if nums.iter().enumerate().any(|(i, n)| *n as usize != i + 1) {
+            return Err(GraphErr::invalid(format!(
+                "{what}: variable parameters must be sequential {{{{1}}}}, {{{{2}}}}…"
+            ))
+            .subcode(2388293));
+        }
+    }
+    let t = text.trim();
+    if t.starts_with("{{") || t.ends_with("}}") {
+        return Err(GraphErr::invalid(format!(
+            "{what}: variables can't be at the start or end of the template."
+        ))
+        .subcode(2388299));
+    }
+    Ok(())
+}
+
+/// Header, footer and buttons as Meta limits them.
+fn check_other_components(components: &[Value], format: &str) -> Result<(), GraphErr> {
+    let too_long = |what: &str| GraphErr::invalid(what.to_owned()).subcode(2388040);
+    if let Some(h) = component(components, "HEADER") {
+        let hf = h.get("format").and_then(Value::as_str).unwrap_or("TEXT");
+        if !matches!(
+            hf.to_ascii_uppercase().as_str(),
+            "TEXT" | "IMAGE" | "VIDEO" | "DOCUMENT" | "LOCATION"
+        ) {
+            return Err(GraphErr::invalid(format!("Invalid header format {hf}.")).subcode(2388047));
+        }
+        if hf.eq_ignore_ascii_case("TEXT") {
+            let text = h.get("text").and_then(Value::as_str).unwrap_or_default();
+            if text.is_empty() || text.chars().count() > 60 {
+                return Err(too_long("HEADER text must be 1 to 60 characters."));
+            }
+            let vars = variables(text);
+            if vars.len() > 1 {
+                return Err(
+                    GraphErr::invalid("HEADER text may have one variable.").subcode(2388047)
+                );
+            }
+            if vars.len() == 1 {
+                if h.pointer("/example/header_text/0")
+                    .and_then(Value::as_str)
+                    .is_none()
+                    && h.pointer("/example/header_text_named_params/0").is_none()
+                {
+                    return Err(
+                        GraphErr::invalid("The HEADER variable needs an example.").subcode(2388043)
+                    );
+                }
+                check_variable_rules("HEADER", text, format)?;
+            }
+        }
+    }
+    if let Some(f) = component(components, "FOOTER") {
+        let text = f.get("text").and_then(Value::as_str).unwrap_or_default();
+        if text.is_empty() || text.chars().count() > 60 {
+            return Err(too_long("FOOTER text must be 1 to 60 characters."));
+        }
+        if !variables(text).is_empty() {
+            return Err(GraphErr::invalid("FOOTER cannot have variables.").subcode(2388072));
+        }
+    }
+    if let Some(b) = component(components, "BUTTONS") {
+        let buttons = b
+            .get("buttons")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let bad = |d: String| GraphErr::invalid(d).subcode(2388158);
+        if buttons.is_empty() || buttons.len() > 10 {
+            return Err(bad("BUTTONS: 1 to 10 buttons.".into()));
+        }
+        let (mut urls, mut phones, mut codes) = (0, 0, 0);
+        let mut quick = Vec::new();
+        for (i, b) in buttons.iter().enumerate() {
+            let ty = b.get("type").and_then(Value::as_str).unwrap_or_default();
+            let text = b.get("text").and_then(Value::as_str).unwrap_or_default();
+            let text_ok = !text.is_empty() && text.chars().count() <= 25;
+            quick.push(ty == "QUICK_REPLY");
+            match ty {
+                "QUICK_REPLY" if text_ok => {}
+                "URL" if text_ok => {
+                    urls += 1;
+                    let url = b.get("url").and_then(Value::as_str).unwrap_or_default();
+                    let vars = variables(url);
+                    if !url.starts_with("http") || url.chars().count() > 2000 {
+                        return Err(bad(format!("buttons[{i}].url is not a valid URL.")));
+                    }
+                    if vars.len() > 1 || (vars.len() == 1 && !url.ends_with("}}")) {
+                        return Err(bad(format!("buttons[{i}].url: one variable, at the end.")));
+                    }
+                    if vars.len() == 1 && b.pointer("/example/0").and_then(Value::as_str).is_none()
+                    {
+                        return Err(GraphErr::invalid(format!(
+                            "buttons[{i}]: the URL variable needs an example."
+                        ))
+                        .subcode(2388043));
+                    }
+                }
+                "PHONE_NUMBER" if text_ok => {
+                    phones += 1;
+                    let n = b
+                        .get("phone_number")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    let d = n.trim_start_matches('+');
+                    if d.is_empty() || n.len() > 20 || !d.bytes().all(|c| c.is_ascii_digit()) {
+                        return Err(bad(format!("buttons[{i}].phone_number is invalid.")));
+                    }
+                }
+                "COPY_CODE" => {
+                    codes += 1;
+                    let e = b.get("example").and_then(Value::as_str).unwrap_or_default();
+                    if e.is_empty() || e.chars().count() > 15 {
+                        return Err(bad(format!(
+                            "buttons[{i}].example must be 1 to 15 characters."
+                        )));
+                    }
+                }
+                "QUICK_REPLY" | "URL" | "PHONE_NUMBER" => {
+                    return Err(bad(format!(
+                        "buttons[{i}].text must be 1 to 25 characters."
+                    )))
+                }
+                other => return Err(bad(format!("buttons[{i}]: unknown type {other}."))),
+            }
+        }
+        if urls > 2 || phones > 1 || codes > 1 {
+            return Err(bad(
+                "BUTTONS: at most 2 URL, 1 phone number and 1 copy code buttons.".into(),
+            ));
+        }
+        if quick.windows(2).filter(|w| w[0] != w[1]).count() > 1 {
+            return Err(bad(
+                "BUTTONS: quick replies must be grouped together.".into()
+            ));
+        }
+    }
+    Ok(())
 }
 
 pub(crate) async fn create(
@@ -269,6 +430,7 @@ pub(crate) async fn create(
                 parameter_format: format,
                 components,
                 quality_score: "UNKNOWN".into(),
+                rejected_reason: "NONE".into(),
             });
             let answer = json!({ "id": tid, "status": "PENDING", "category": category });
             st.log(
@@ -321,6 +483,10 @@ pub(crate) fn set_status(
             return false;
         };
         t.status = status.to_owned();
+        t.rejected_reason = match status {
+            "REJECTED" => reason.unwrap_or("NONE").to_owned(),
+            _ => "NONE".to_owned(),
+        };
         json!({
             "event": status,
             "message_template_id": t.id.parse::<u64>().map(Value::from).unwrap_or_else(|_| json!(t.id)),

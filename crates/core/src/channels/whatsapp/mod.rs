@@ -8,7 +8,11 @@ mod payload;
 mod send;
 
 pub use config::{
-    load_client, WhatsAppSettings, ACCESS_TOKEN, BASE_URL, GRAPH_VERSION, PHONE_NUMBER_ID, WABA_ID,
+    load_client, LoadError, WhatsAppSettings, ACCESS_TOKEN, BASE_URL, GRAPH_VERSION,
+    PHONE_NUMBER_ID, WABA_ID,
+};
+pub use payload::{
+    TemplateHeader, WhatsAppContent, WhatsAppSend, TEMPLATE_EXPIRES_AFTER, TEXT_EXPIRES_AFTER,
 };
 pub(crate) use connect::secret;
 pub use connect::{

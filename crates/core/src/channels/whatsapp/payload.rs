@@ -8,6 +8,10 @@ use mostrador_queue::{NewJob, QueueError};
 use mostrador_whatsapp::ids::{IdError, MediaId, MessageId, Recipient};
 use mostrador_whatsapp::send::{
     CallbackData, Content, MediaKind, MediaMessage, OutgoingMessage, Reaction, Template, Text,
+use mostrador_whatsapp::ids::{MediaId, MessageId, Recipient};
+use mostrador_whatsapp::send::{
+    BodyParameter, ButtonParameter, CallbackData, Content, HeaderParameter, MediaSource,
+    OutgoingMessage, Template, Text, TextParameter,
 };
 use serde::{Deserialize, Serialize};
 
@@ -31,12 +35,43 @@ pub enum WhatsAppContent {
         #[serde(default)]
         preview_url: bool,
     },
-    /// An approved template with positional body parameters.
+    /// An approved template with its body parameters (positional, or named with
+    /// `body_param_names`), an optional header parameter and dynamic URL button suffixes.
     Template {
         name: String,
         language: String,
         #[serde(default)]
         body_params: Vec<String>,
+        /// NAMED templates: each body parameter's variable name, in the same order.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        body_param_names: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        header: Option<TemplateHeader>,
+        /// Dynamic URL buttons: (button index, URL suffix).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        url_buttons: Vec<(u8, String)>,
+    },
+}
+
+/// A template's header parameter: its variable's text, or the media file (an uploaded media id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum TemplateHeader {
+    Text {
+        text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+    },
+    Image {
+        media_id: String,
+    },
+    Video {
+        media_id: String,
+    },
+    Document {
+        media_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        filename: Option<String>,
     },
     /// A reaction on a customer's (or our) message; an empty emoji takes it off.
     Reaction { message_id: String, emoji: String },
@@ -141,10 +176,51 @@ impl WhatsAppSend {
                 name,
                 language,
                 body_params,
+                body_param_names,
+                header,
+                url_buttons,
             } => {
                 let mut t = Template::new(name.clone(), language.clone());
-                for p in body_params {
-                    t = t.body_text(p.clone());
+                for (i, p) in body_params.iter().enumerate() {
+                    t = match body_param_names.get(i) {
+                        Some(n) => t.body_param(BodyParameter::Text(TextParameter::named(
+                            n.clone(),
+                            p.clone(),
+                        ))),
+                        None => t.body_text(p.clone()),
+                    };
+                }
+                if let Some(h) = header {
+                    let media = |id: &str| -> Result<MediaSource, mostrador_whatsapp::Error> {
+                        Ok(MediaSource::Id(MediaId::new(id.to_owned())?))
+                    };
+                    t = t.header(match h {
+                        TemplateHeader::Text { text, name: None } => {
+                            HeaderParameter::Text(TextParameter::positional(text.clone()))
+                        }
+                        TemplateHeader::Text {
+                            text,
+                            name: Some(n),
+                        } => HeaderParameter::Text(TextParameter::named(n.clone(), text.clone())),
+                        TemplateHeader::Image { media_id } => {
+                            HeaderParameter::Image(media(media_id)?)
+                        }
+                        TemplateHeader::Video { media_id } => {
+                            HeaderParameter::Video(media(media_id)?)
+                        }
+                        TemplateHeader::Document { media_id, filename } => {
+                            HeaderParameter::Document {
+                                source: media(media_id)?,
+                                filename: filename.clone(),
+                            }
+                        }
+                    });
+                }
+                for (index, suffix) in url_buttons {
+                    t = t.button(ButtonParameter::Url {
+                        index: *index,
+                        text: suffix.clone(),
+                    });
                 }
                 Content::Template(t)
             }
