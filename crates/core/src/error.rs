@@ -67,6 +67,15 @@ pub enum ErrorCode {
     OutboundNotRunning,
     /// A bug: something that should not happen.
     Internal,
+    /// A phone number or e-mail address cannot be used (invalid, missing, or the customer opted
+    /// out of that channel).
+    InvalidRecipient,
+    /// The channel (SMS, e-mail) is not set up in Ajustes.
+    ChannelNotConfigured,
+    /// The provider refused a test send ("Probar"); the message says why.
+    ProviderRejected,
+    /// A reminder was already sent, cancelled or missed: it cannot change.
+    ReminderNotEditable,
 }
 
 /// An error as the UI sees it: `{code, message, details}`.

@@ -7,6 +7,7 @@ pub mod evidence;
 mod handle;
 pub mod media;
 pub mod processor;
+mod twilio;
 pub mod whatsapp;
 
 pub use error::IntakeError;
