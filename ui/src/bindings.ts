@@ -41,7 +41,7 @@ export type DeadLetterPage = { jobs: Array<DeadLetterJob>,
  */
 next: JobNumber | null, };
 
-export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL";
+export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL" | "INVALID_RECIPIENT" | "CHANNEL_NOT_CONFIGURED" | "PROVIDER_REJECTED" | "REMINDER_NOT_EDITABLE";
 
 export type HealthChange = { org_id: OrgId, integration: Integration, change: Change, };
 
@@ -65,7 +65,7 @@ risk_es: string, };
 
 export type InFlight = { outbound_sends: number, invoice_submissions: number, };
 
-export type Integration = "whats_app" | "mercado_pago" | "afip" | "open_ai";
+export type Integration = "whats_app" | "mercado_pago" | "afip" | "open_ai" | "sms" | "email";
 
 export type IntegrationHealth = { integration: Integration, level: HealthLevel, 
 /**

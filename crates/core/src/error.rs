@@ -115,6 +115,15 @@ pub enum ErrorCode {
     TemplateRecipientMissing,
     /// A call to WhatsApp failed (network, timeout, authorization, rate limit).
     WhatsappRequestFailed,
+    /// A phone number or e-mail address cannot be used (invalid, missing, or the customer opted
+    /// out of that channel).
+    InvalidRecipient,
+    /// The channel (SMS, e-mail) is not set up in Ajustes.
+    ChannelNotConfigured,
+    /// The provider refused a test send ("Probar"); the message says why.
+    ProviderRejected,
+    /// A reminder was already sent, cancelled or missed: it cannot change.
+    ReminderNotEditable,
 }
 
 /// An error as the UI sees it: `{code, message, details}`.

@@ -11,6 +11,7 @@ pub mod events;
 pub mod inbox;
 pub mod intake;
 pub mod logging;
+pub mod notifications;
 pub mod org;
 pub mod outbound;
 pub mod secrets;

@@ -7,6 +7,7 @@
 //! control action is also available over HTTP under the simulator's own prefix.
 
 pub mod afip;
+pub mod sendgrid;
 pub mod twilio;
 pub mod whatsapp;
 
@@ -35,6 +36,7 @@ pub fn router(
         .nest(GRAPH_PREFIX, whatsapp.router())
         .nest(AFIP_PREFIX, afip.router())
         .nest(TWILIO_PREFIX, twilio.router())
+        .nest("/sendgrid", sendgrid::SendGridSim::default().router())
 }
 
 /// A running sandbox: its address, the simulator handles, and the server task (aborted on drop).

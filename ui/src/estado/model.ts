@@ -45,6 +45,10 @@ export function integrationName(i: Integration): string {
       return "ARCA (AFIP)";
     case "open_ai":
       return "OpenAI";
+    case "sms":
+      return "SMS (Twilio)";
+    case "email":
+      return "E-mail";
   }
 }
 

@@ -37,6 +37,11 @@ const enByCode: Record<ErrorCode, string> = {
   OUTBOUND_NOT_RUNNING:
     "Sending is still starting or could not start: wait a few seconds; if it persists, restart Mostrador and check the logs.",
   INTERNAL: "Something went wrong. Try again.",
+  INVALID_RECIPIENT:
+    "That phone number or e-mail address cannot be used (invalid, missing, or the customer opted out of that channel).",
+  CHANNEL_NOT_CONFIGURED: "That channel is not set up yet: complete it in Settings.",
+  PROVIDER_REJECTED: "The provider refused the test message; check the settings and try again.",
+  REMINDER_NOT_EDITABLE: "That reminder was already sent, cancelled or missed: it can no longer change.",
 };
 
 /** The text to show for an error in the current language. */

@@ -9,6 +9,7 @@ mod handle;
 pub mod media;
 pub mod processor;
 mod supervisor;
+mod twilio;
 pub mod whatsapp;
 
 pub use connect::{

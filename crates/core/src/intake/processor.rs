@@ -46,11 +46,18 @@ pub type SecretFuture<'a> =
 /// Where the processor gets an organization's app secret: the keychain in the app.
 pub trait AppSecrets: Send + Sync + 'static {
     fn app_secret(&self, org: OrgId) -> SecretFuture<'_>;
+    /// The Twilio auth token that signs Twilio's callbacks (none: they are quarantined).
+    fn twilio_auth_token(&self, _org: OrgId) -> SecretFuture<'_> {
+        Box::pin(async { Ok(None) })
+    }
 }
 
 impl AppSecrets for SecretStore {
     fn app_secret(&self, org: OrgId) -> SecretFuture<'_> {
         Box::pin(self.get(org, APP_SECRET))
+    }
+    fn twilio_auth_token(&self, org: OrgId) -> SecretFuture<'_> {
+        Box::pin(self.get(org, crate::channels::sms::AUTH_TOKEN))
     }
 }
 
@@ -192,6 +199,14 @@ impl Processor {
             None => None,
         };
         let secret = self.secrets.app_secret(org).await?;
+        let twilio_rows = if self.has_twilio_rows(org).await? {
+            Some((
+                self.secrets.twilio_auth_token(org).await?,
+                settings::get(&self.store, Some(org), crate::channels::sms::ACCOUNT_SID).await?,
+            ))
+        } else {
+            None
+        };
         let now = ts_now();
         let mut tx = self.store.begin_immediate().await?;
         let rows: Vec<RawRow> = sqlx::query_as(
@@ -207,6 +222,27 @@ impl Processor {
         let mut events = Vec::new();
         let mut evidence = Vec::new();
         let mut wakes: Vec<Wake> = Vec::new();
+        // Twilio's callbacks and inbound SMS (intake/twilio.rs), in the same transaction.
+        if let Some(tw) = twilio_rows {
+            let b = super::twilio::process(
+                &mut tx,
+                org,
+                tw.0.as_ref(),
+                tw.1.as_deref(),
+                &now,
+                self.opts.batch,
+            )
+            .await?;
+            report.add(Report {
+                processed: b.processed,
+                quarantined: b.quarantined,
+                failed: b.failed,
+                applied: b.applied,
+                duplicates: b.duplicates,
+            });
+            events.extend(b.events);
+            evidence.extend(b.evidence);
+        }
         for row in rows {
             let outcome = 'outcome: {
                 let Some(secret) = &secret else {
@@ -353,6 +389,17 @@ impl Processor {
         Ok(report)
     }
 
+    /// Whether Twilio rows wait (the keychain is only asked when they do).
+    async fn has_twilio_rows(&self, org: OrgId) -> Result<bool, IntakeError> {
+        Ok(sqlx::query_scalar::<_, i64>(
+            "SELECT EXISTS (SELECT 1 FROM inbox_raw WHERE org_id = ? AND status = 'new' AND provider = 'twilio')",
+        )
+        .bind(org.to_string())
+        .fetch_one(self.store.reader())
+        .await?
+            != 0)
+    }
+
     /// Processes batches until no `new` row is left, yielding between batches.
     pub async fn drain(&self, org: OrgId) -> Result<Report, IntakeError> {
         let mut total = Report::default();
@@ -383,7 +430,8 @@ impl Processor {
     pub async fn retry_unconfigured(&self, org: OrgId) -> Result<u64, IntakeError> {
         Ok(sqlx::query(
             "UPDATE inbox_raw SET status = 'new' WHERE org_id = ? AND status = 'quarantined'
-               AND (status_reason LIKE 'No hay app secret%' OR status_reason LIKE 'WhatsApp no está conectado%')",
+               AND (status_reason LIKE 'No hay app secret%' OR status_reason LIKE 'WhatsApp no está conectado%'
+                    OR status_reason LIKE 'No hay auth token de Twilio%')",
         )
         .bind(org.to_string())
         .execute(self.store.writer())

@@ -46,6 +46,10 @@ impl Handlers {
         self
     }
 
+    pub fn has(&self, kind: &str) -> bool {
+        self.map.contains_key(kind)
+    }
+
     pub fn with_arc(mut self, kind: &str, handler: Arc<dyn JobHandler>) -> Self {
         self.map.insert(kind.to_owned(), handler);
         self
@@ -75,6 +79,17 @@ pub trait FallbackHook: Send + Sync + 'static {
         conn: &'a mut SqliteConnection,
         job: &'a Job,
     ) -> BoxFuture<'a, Result<(), QueueError>>;
+
+    /// The job failed for good (a permanent refusal, or out of attempts); runs in the
+    /// transaction that discards it when the refusal was permanent.
+    fn on_discarded<'a>(
+        &'a self,
+        _conn: &'a mut SqliteConnection,
+        _job: &'a Job,
+        _reason_es: &'a str,
+    ) -> BoxFuture<'a, Result<(), QueueError>> {
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// Whether the dispatcher is sending.
@@ -482,8 +497,24 @@ async fn run_one_inner(shared: &Shared, c: Claimed, probe: bool) -> Result<(), S
                         if o == RetryOutcome::Exhausted {
                             ended = true;
                             tracing::warn!(job_id = %job.id, "out of attempts: dead letter");
+                Decision::Retry { after } => {
+                    let r = shared.queue.retry_at(&lease, add(now, after), &err).await;
+                    if r.as_ref().is_ok_and(|o| *o == RetryOutcome::Exhausted) {
+                        tracing::warn!(job_id = %job.id, "out of attempts: dead letter");
+                        if let Some(hook) = &shared.fallback {
+                            let mut tx = shared
+                                .store
+                                .begin_immediate()
+                                .await
+                                .map_err(store_to_queue)?;
+                            hook.on_discarded(&mut tx, &job, &failure.message_es)
+                                .await?;
+                            tx.commit().await.map_err(QueueError::Sqlx)?;
+                            shared.queue.notify();
                         }
-                    }),
+                    }
+                    r.map(|_| ())
+                }
                 Decision::Snooze { after } if !send_started => {
                     shared.queue.snooze(&lease, add(now, after)).await
                 }
@@ -507,6 +538,27 @@ async fn run_one_inner(shared: &Shared, c: Claimed, probe: bool) -> Result<(), S
                     ended = r.is_ok();
                     r
                 }
+                Decision::Discard => match &shared.fallback {
+                    // The next channel's job commits with the discard (design §5).
+                    Some(hook) => {
+                        let mut tx = shared
+                            .store
+                            .begin_immediate()
+                            .await
+                            .map_err(store_to_queue)?;
+                        match shared.queue.discard_in(&mut tx, &lease, &err).await {
+                            Ok(()) => {
+                                hook.on_discarded(&mut tx, &job, &failure.message_es)
+                                    .await?;
+                                tx.commit().await.map_err(QueueError::Sqlx)?;
+                                shared.queue.notify();
+                                Ok(())
+                            }
+                            Err(e) => Err(e),
+                        }
+                    }
+                    None => shared.queue.discard(&lease, &err).await,
+                },
             };
             ignore_lost(result)?;
             if ended {

@@ -18,14 +18,20 @@ pub enum Integration {
     MercadoPago,
     Afip,
     OpenAi,
+    /// SMS through Twilio (`sms.send`).
+    Sms,
+    /// E-mail by SMTP or SendGrid (`email.send`).
+    Email,
 }
 
 impl Integration {
-    pub const ALL: [Integration; 4] = [
+    pub const ALL: [Integration; 6] = [
         Integration::WhatsApp,
         Integration::MercadoPago,
         Integration::Afip,
         Integration::OpenAi,
+        Integration::Sms,
+        Integration::Email,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -34,6 +40,8 @@ impl Integration {
             Integration::MercadoPago => "mercadopago",
             Integration::Afip => "afip",
             Integration::OpenAi => "openai",
+            Integration::Sms => "sms",
+            Integration::Email => "email",
         }
     }
 
@@ -49,6 +57,8 @@ impl Integration {
             Integration::MercadoPago => (3, 2, 60),
             Integration::Afip => (3, 1, 120),
             Integration::OpenAi => (5, 2, 30),
+            Integration::Sms => (5, 2, 30),
+            Integration::Email => (5, 2, 60),
         };
         BreakerConfig {
             failure_threshold: failures,
@@ -64,6 +74,8 @@ impl Integration {
             Integration::MercadoPago => "Mercado Pago",
             Integration::Afip => "ARCA (AFIP)",
             Integration::OpenAi => "OpenAI",
+            Integration::Sms => "SMS (Twilio)",
+            Integration::Email => "Correo",
         }
     }
 }
@@ -99,7 +111,8 @@ mod tests {
             Some(Integration::WhatsApp)
         );
         assert_eq!(Integration::of_kind("afip.submit"), Some(Integration::Afip));
-        assert_eq!(Integration::of_kind("sms.send"), None);
+        assert_eq!(Integration::of_kind("sms.send"), Some(Integration::Sms));
+        assert_eq!(Integration::of_kind("fax.send"), None);
         for i in Integration::ALL {
             assert_eq!(i.as_str().parse::<Integration>().unwrap(), i);
         }

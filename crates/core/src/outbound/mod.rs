@@ -18,6 +18,7 @@ mod commit;
 pub mod dispatcher;
 mod evidence;
 pub mod failure;
+pub mod fallback;
 pub mod guards;
 pub mod handler;
 pub mod health;
@@ -38,6 +39,7 @@ use tokio::task::JoinHandle;
 pub use breaker::{BreakerConfig, BreakerState};
 pub use dispatcher::{DispatcherStatus, FallbackHook, Handlers};
 pub use failure::{Failure, FailureKind, ProviderError};
+pub use fallback::{Fallback, FallbackEvidence};
 pub use guards::{Change, GuardConfig, HealthChange, PanicHistoryEntry};
 pub use handler::{BoxFuture, Handled, JobHandler, JobRun};
 pub use health::{HealthLevel, IntegrationHealth};
@@ -138,7 +140,8 @@ pub struct Wiring {
     pub secrets: SecretStore,
     pub gate: ActivityGate,
     pub clock: Arc<dyn Clock>,
-    /// Extra handlers (other channels); `whatsapp.send` is always registered.
+    /// Extra handlers (other channels); `whatsapp.send` is always registered, `sms.send` unless
+    /// given here.
     pub handlers: Handlers,
     pub fallback: Option<Arc<dyn FallbackHook>>,
     /// Where message rows' status changes (sent, failed) are announced; `None`: nobody listens.
@@ -189,10 +192,19 @@ impl Outbound {
             wiring.secrets.clone(),
             rates.clone(),
         );
-        let handlers = wiring
+        let mut handlers = wiring
             .handlers
             .with(crate::channels::whatsapp::KIND, whatsapp);
         let events = wiring.events.unwrap_or_default();
+        if !handlers.has(crate::channels::sms::KIND) {
+            let sms = crate::channels::sms::SendHandler::new(store.clone(), wiring.secrets.clone());
+            handlers = handlers.with(crate::channels::sms::KIND, sms);
+        }
+        if !handlers.has(crate::channels::email::KIND) {
+            let email =
+                crate::channels::email::SendHandler::new(store.clone(), wiring.secrets.clone());
+            handlers = handlers.with(crate::channels::email::KIND, email);
+        }
         let (status_tx, status) = watch::channel(DispatcherStatus::Running);
         let (stop, stop_rx) = watch::channel(false);
         let shared = Arc::new(dispatcher::Shared {

@@ -1,0 +1,419 @@
+//! The pipeline of the channel tests, on real HTTP and real files: the sandbox (Graph and Twilio
+//! simulators) → an in-process relay whose public URL is its own address (so Twilio's URL-based
+//! signature verifies exactly as in production) → the inbox poller → the processor, and the
+//! outbound engine sending to the simulators, with secrets in the real keychain (run under
+//! `dbus-run-session`, like `scripts/test` does).
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use mostrador_core::activity::ActivityGate;
+use mostrador_core::channels::sms::{self, SmsSettings};
+use mostrador_core::channels::whatsapp::{WhatsAppSettings, ACCESS_TOKEN};
+use mostrador_core::events::EventBus;
+use mostrador_core::inbox::{self, InboxHandle, PollerOptions};
+use mostrador_core::intake::{
+    JobEvidence, Processor, ProcessorHandle, ProcessorOptions, APP_SECRET,
+};
+use mostrador_core::org::{self, NewOrganization, OrgId};
+use mostrador_core::outbound::{Fallback, FallbackEvidence, Outbound, OutboundConfig, Wiring};
+use mostrador_core::secrets::SecretStore;
+use mostrador_core::store::Store;
+use mostrador_relay::server::{self, tenant_admin, ServeConfig, Storage};
+use mostrador_relay::RelayClient;
+use mostrador_sandbox::twilio::TwilioConfigPatch;
+use mostrador_sandbox::Sandbox;
+use mostrador_types::{IvaCondition, Secret};
+
+/// The shop's Twilio number in the simulator.
+pub const SHOP_SMS: &str = "+15005550006";
+pub const CUSTOMER_PHONE: &str = "5491122334455";
+
+pub struct Env {
+    pub dir: tempfile::TempDir,
+    pub relay_dir: tempfile::TempDir,
+    pub store: Store,
+    pub org: OrgId,
+    pub secrets: SecretStore,
+    pub sandbox: Sandbox,
+    pub relay: Option<server::Running>,
+    pub twilio_ingress: String,
+    pub whatsapp_ingress: String,
+    pub events: EventBus,
+    pub outbound: Option<Arc<Outbound>>,
+    pub inbox: Option<InboxHandle>,
+    pub proc: Option<ProcessorHandle>,
+    pub customer_id: i64,
+    pub fallback: Option<Arc<Fallback>>,
+}
+
+pub fn fast_config() -> OutboundConfig {
+    let mut cfg = OutboundConfig::default();
+    cfg.retry.base = Duration::from_millis(50);
+    cfg.retry.cap = Duration::from_millis(400);
+    cfg.queue.backstop_poll = Duration::from_millis(50);
+    cfg.maintenance_every = Duration::from_secs(3600);
+    cfg
+}
+
+/// What a test needs besides the defaults.
+#[derive(Default)]
+pub struct Options {
+    /// Wire the fallback chain (hook + evidence).
+    pub fallback: bool,
+    pub clock: Option<Arc<dyn mostrador_queue::Clock>>,
+}
+
+pub async fn env() -> Env {
+    env_with(Options::default()).await
+}
+
+pub async fn env_with(opts: Options) -> Env {
+    let relay_dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", relay_dir.path().join("relay.db").display());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let public = format!("http://{}", listener.local_addr().unwrap());
+    let storage = Storage::open(&db).await.unwrap();
+    let t = tenant_admin::create(&storage, &public, "kiosco", 0)
+        .await
+        .unwrap();
+    storage.close().await;
+    let mut cfg = ServeConfig::new(&db, &public);
+    cfg.rate_limit = 0.0;
+    cfg.max_wait_secs = 5;
+    let relay = server::start(&cfg, listener).await.unwrap();
+    let twilio_ingress = t.ingress_urls["twilio"].clone();
+    let whatsapp_ingress = t.ingress_urls["whatsapp"].clone();
+
+    let sandbox = Sandbox::start("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    sandbox.twilio.configure(TwilioConfigPatch {
+        inbound_url: Some(twilio_ingress.clone()),
+        ..Default::default()
+    });
+    sandbox
+        .whatsapp
+        .set_webhook_url(Some(whatsapp_ingress.clone()));
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("m.sqlite3")).await.unwrap();
+    let org = org::create(
+        &store,
+        NewOrganization {
+            name: "Kiosco Don Pepe".into(),
+            cuit: "20-12345678-6".into(),
+            iva_condition: IvaCondition::Monotributo,
+        },
+    )
+    .await
+    .unwrap()
+    .id;
+    let secrets = SecretStore::new(&format!(
+        "ar.mostrador.test.channels.{}",
+        uuid::Uuid::new_v4()
+    ));
+    let tw = sandbox.twilio.account();
+    SmsSettings {
+        account_sid: tw.account_sid.clone(),
+        from: Some(SHOP_SMS.into()),
+        messaging_service_sid: None,
+        base_url: Some(sandbox.twilio_url()),
+        status_callback_url: Some(twilio_ingress.clone()),
+    }
+    .save(&store, org)
+    .await
+    .unwrap();
+    secrets
+        .set(org, sms::AUTH_TOKEN, &Secret::new(tw.auth_token))
+        .await
+        .unwrap();
+    let wa = sandbox.whatsapp.account();
+    WhatsAppSettings {
+        phone_number_id: wa.phone_number_id.clone(),
+        waba_id: wa.waba_id.clone(),
+        base_url: Some(sandbox.graph_url()),
+        graph_version: None,
+    }
+    .save(&store, org)
+    .await
+    .unwrap();
+    secrets
+        .set(org, ACCESS_TOKEN, &Secret::new(wa.access_token))
+        .await
+        .unwrap();
+    secrets
+        .set(org, APP_SECRET, &Secret::new(wa.app_secret))
+        .await
+        .unwrap();
+
+    let now = "2026-11-29T12:00:00.000Z";
+    let customer_id: i64 = sqlx::query_scalar(
+        "INSERT INTO customers (org_id, wa_id, phone, name, email, first_contact_at, created_at, updated_at)
+         VALUES (?1, ?2, ?2, 'Ana', 'ana@example.com', ?3, ?3, ?3) RETURNING id",
+    )
+    .bind(org.to_string())
+    .bind(CUSTOMER_PHONE)
+    .bind(now)
+    .fetch_one(store.writer())
+    .await
+    .unwrap();
+
+    let mut env = Env {
+        dir,
+        relay_dir,
+        store,
+        org,
+        secrets,
+        sandbox,
+        relay: Some(relay),
+        twilio_ingress,
+        whatsapp_ingress,
+        events: EventBus::default(),
+        outbound: None,
+        inbox: None,
+        proc: None,
+        customer_id,
+        fallback: None,
+    };
+    let mut wiring = Wiring::new(env.secrets.clone(), ActivityGate::new());
+    if let Some(c) = opts.clock {
+        wiring.clock = c;
+    }
+    let fallback = opts.fallback.then(|| {
+        Fallback::with_events(
+            env.store.clone(),
+            env.events.clone(),
+            Duration::from_secs(600),
+        )
+    });
+    if let Some(f) = &fallback {
+        wiring.fallback = Some(f.clone());
+    }
+    env.start_outbound(wiring).await;
+    let evidence: Arc<dyn JobEvidence> = match &fallback {
+        Some(f) => {
+            f.bind(env.outbound().queue().clone());
+            Arc::new(FallbackEvidence {
+                outbound: env.outbound.clone().unwrap(),
+                fallback: f.clone(),
+            })
+        }
+        None => env.outbound.clone().unwrap(),
+    };
+    env.fallback = fallback;
+    let client = RelayClient::new(
+        &format!("http://{}", env.relay.as_ref().unwrap().addr),
+        t.device_token.clone().into(),
+    )
+    .unwrap();
+    let inbox = inbox::spawn(
+        env.store.clone(),
+        org,
+        client,
+        PollerOptions {
+            wait: Duration::from_secs(5),
+            limit: 500,
+            min_backoff: Duration::from_millis(50),
+            max_backoff: Duration::from_millis(300),
+        },
+    );
+    let processor = Processor::new(
+        env.store.clone(),
+        Arc::new(env.secrets.clone()),
+        env.events.clone(),
+    )
+    .with_evidence(evidence)
+    .with_options(ProcessorOptions {
+        batch: 100,
+        idle: Duration::from_millis(200),
+    });
+    env.proc = Some(processor.spawn(org, inbox.committed()));
+    env.inbox = Some(inbox);
+    env
+}
+
+impl Env {
+    pub async fn start_outbound(&mut self, wiring: Wiring) {
+        let o = Outbound::start(self.store.clone(), wiring, fast_config())
+            .await
+            .unwrap();
+        self.outbound = Some(Arc::new(o));
+    }
+
+    pub fn outbound(&self) -> &Outbound {
+        self.outbound.as_ref().unwrap()
+    }
+
+    /// Waits (bounded) until the processor has taken `n` rows out of `new` in total.
+    pub async fn processed(&self, n: u64) {
+        let mut rx = self.proc.as_ref().unwrap().report();
+        let ok = tokio::time::timeout(Duration::from_secs(30), rx.wait_for(|r| r.rows() >= n))
+            .await
+            .is_ok();
+        assert!(
+            ok,
+            "the processor did not reach {n} rows: {:?}",
+            *rx.borrow()
+        );
+    }
+
+    pub async fn scalar<T>(&self, sql: &str) -> T
+    where
+        T: for<'r> sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite> + Send + Unpin,
+    {
+        sqlx::query_scalar(sql)
+            .fetch_one(self.store.reader())
+            .await
+            .unwrap()
+    }
+
+    /// Waits (bounded) until `sql` returns `want`.
+    pub async fn until<T>(&self, sql: &str, want: T)
+    where
+        T: for<'r> sqlx::Decode<'r, sqlx::Sqlite>
+            + sqlx::Type<sqlx::Sqlite>
+            + Send
+            + Unpin
+            + PartialEq
+            + std::fmt::Debug,
+    {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let got: Option<T> = sqlx::query_scalar(sql)
+                .fetch_optional(self.store.reader())
+                .await
+                .unwrap();
+            if got.as_ref() == Some(&want) {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{sql}: wanted {want:?}, still {got:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(p) = self.proc.take() {
+            p.stop().await;
+        }
+        if let Some(i) = self.inbox.take() {
+            i.stop().await;
+        }
+        if let Some(o) = self.outbound.take() {
+            o.shutdown().await;
+        }
+        if let Some(r) = self.relay.take() {
+            let _ = r.shutdown().await;
+        }
+        for k in [
+            sms::AUTH_TOKEN,
+            ACCESS_TOKEN,
+            APP_SECRET,
+            mostrador_core::channels::email::SMTP_PASSWORD,
+            mostrador_core::channels::email::SENDGRID_API_KEY,
+        ] {
+            let _ = self.secrets.delete(self.org, k).await;
+        }
+    }
+}
+
+/// The real SMTP server of `scripts/test-smtp.sh` (STARTTLS + AUTH), or `None` with a clear
+/// message in a developer run without it. In CI its absence fails the test.
+pub struct Smtp {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub password: String,
+    pub ca_pem: String,
+    pub maildir: std::path::PathBuf,
+}
+
+pub fn smtp() -> Option<Smtp> {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let Some(host) = var("MOSTRADOR_TEST_SMTP_HOST") else {
+        if var("CI").is_some() {
+            panic!("MOSTRADOR_TEST_SMTP_HOST is not set: scripts/test starts the SMTP server (scripts/test-smtp.sh); CI must run the e-mail tests");
+        }
+        eprintln!("SKIPPED: no test SMTP server (MOSTRADOR_TEST_SMTP_HOST unset). Run `. scripts/test-smtp.sh` first, or use scripts/test.");
+        return None;
+    };
+    Some(Smtp {
+        host,
+        port: var("MOSTRADOR_TEST_SMTP_PORT").unwrap().parse().unwrap(),
+        user: var("MOSTRADOR_TEST_SMTP_USER").unwrap(),
+        password: var("MOSTRADOR_TEST_SMTP_PASSWORD").unwrap(),
+        ca_pem: std::fs::read_to_string(var("MOSTRADOR_TEST_SMTP_CA").unwrap()).unwrap(),
+        maildir: var("MOSTRADOR_TEST_SMTP_MAILDIR").unwrap().into(),
+    })
+}
+
+impl Smtp {
+    /// Points the org's e-mail at this server and stores the password in the keychain.
+    pub async fn configure(&self, env: &Env) {
+        use mostrador_core::channels::email::{EmailProvider, EmailSettings, SMTP_PASSWORD};
+        EmailSettings {
+            provider: EmailProvider::Smtp,
+            from_address: "avisos@kiosco.example.com".into(),
+            from_name: None,
+            smtp_host: Some(self.host.clone()),
+            smtp_port: Some(self.port),
+            smtp_security: Some("starttls".into()),
+            smtp_username: Some(self.user.clone()),
+            smtp_ca_pem: Some(self.ca_pem.clone()),
+            sendgrid_base_url: None,
+        }
+        .save(&env.store, env.org)
+        .await
+        .unwrap();
+        env.secrets
+            .set(env.org, SMTP_PASSWORD, &Secret::new(self.password.clone()))
+            .await
+            .unwrap();
+    }
+
+    /// The raw messages the server stored for `to` (a unique address per test).
+    pub fn received_for(&self, to: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for sub in ["new", "cur"] {
+            let Ok(rd) = std::fs::read_dir(self.maildir.join(sub)) else {
+                continue;
+            };
+            for e in rd.flatten() {
+                let raw = std::fs::read_to_string(e.path()).unwrap_or_default();
+                if raw
+                    .lines()
+                    .any(|l| l.to_ascii_lowercase().starts_with("to:") && l.contains(to))
+                {
+                    out.push(raw);
+                }
+            }
+        }
+        out
+    }
+
+    /// Waits (bounded) until the server holds `n` messages for `to`.
+    pub async fn wait_received(&self, to: &str, n: usize) -> Vec<String> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let got = self.received_for(to);
+            if got.len() >= n {
+                return got;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{to}: {} of {n} e-mails",
+                got.len()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// A unique address per test, so tests sharing the server do not see each other's mail.
+pub fn unique_address() -> String {
+    format!("ana.{}@example.com", uuid::Uuid::new_v4().simple())
+}
