@@ -67,6 +67,12 @@ pub enum ErrorCode {
     OutboundNotRunning,
     /// A bug: something that should not happen.
     Internal,
+    /// An invoice broke a local rule before queuing (`details.field` names the field).
+    InvoiceInvalid,
+    /// AFIP (certificate, point of sale) is not set up for the business.
+    InvoicingNotConfigured,
+    /// The invoice does not exist.
+    InvoiceNotFound,
 }
 
 /// An error as the UI sees it: `{code, message, details}`.

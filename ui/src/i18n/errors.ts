@@ -37,6 +37,10 @@ const enByCode: Record<ErrorCode, string> = {
   OUTBOUND_NOT_RUNNING:
     "Sending is still starting or could not start: wait a few seconds; if it persists, restart Mostrador and check the logs.",
   INTERNAL: "Something went wrong. Try again.",
+  INVOICE_INVALID: "The invoice breaks a rule: check the highlighted field.",
+  INVOICING_NOT_CONFIGURED:
+    "AFIP (ARCA) is not set up: load the certificate and choose the point of sale in Settings → AFIP.",
+  INVOICE_NOT_FOUND: "That invoice does not exist.",
 };
 
 /** The text to show for an error in the current language. */
