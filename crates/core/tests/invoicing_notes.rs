@@ -20,7 +20,7 @@ fn credit_notes_reference_the_invoice_and_never_exceed_what_is_left() {
     let authorized =
         |s: InvoiceState, _: Option<u64>, _: Option<&str>| s == InvoiceState::Authorized;
 
-    let invoice = engine.create(fx.org, sale(1_000_00, None));
+    let invoice = engine.create(fx.org, sale(100_000, None));
     engine.wait_one(invoice, wait, "invoice authorized", authorized);
 
     let note = |cents: i64, kind: DocumentKind| {
@@ -42,12 +42,12 @@ fn credit_notes_reference_the_invoice_and_never_exceed_what_is_left() {
     );
 
     // Partial credit, then more than what is left: refused before queuing.
-    let nc1 = engine.create(fx.org, note(400_00, DocumentKind::NotaCredito));
+    let nc1 = engine.create(fx.org, note(40_000, DocumentKind::NotaCredito));
     engine.wait_one(nc1, wait, "credit note authorized", authorized);
     let too_much = engine.rt.block_on(
         engine
             .invoicing
-            .create(fx.org, note(600_01, DocumentKind::NotaCredito)),
+            .create(fx.org, note(60_001, DocumentKind::NotaCredito)),
     );
     match too_much {
         Err(InvoicingError::Field(f)) => {
@@ -59,9 +59,9 @@ fn credit_notes_reference_the_invoice_and_never_exceed_what_is_left() {
         other => panic!("{other:?}"),
     }
     // The rest exactly, and a debit note.
-    let nc2 = engine.create(fx.org, note(600_00, DocumentKind::NotaCredito));
+    let nc2 = engine.create(fx.org, note(60_000, DocumentKind::NotaCredito));
     engine.wait_one(nc2, wait, "second credit note authorized", authorized);
-    let nd = engine.create(fx.org, note(50_00, DocumentKind::NotaDebito));
+    let nd = engine.create(fx.org, note(5_000, DocumentKind::NotaDebito));
     engine.wait_one(nd, wait, "debit note authorized", authorized);
 
     // AFIP holds one invoice (11) and two credit notes (13) and a debit note (12), each numbered
