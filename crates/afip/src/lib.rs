@@ -8,6 +8,7 @@
 pub mod endpoints;
 pub mod exchange;
 pub mod invoice;
+pub mod padron;
 pub mod qr;
 pub mod tls;
 pub mod transport;

@@ -124,6 +124,12 @@ pub enum ErrorCode {
     ProviderRejected,
     /// A reminder was already sent, cancelled or missed: it cannot change.
     ReminderNotEditable,
+    /// An invoice broke a local rule before queuing (`details.field` names the field).
+    InvoiceInvalid,
+    /// AFIP (certificate, point of sale) is not set up for the business.
+    InvoicingNotConfigured,
+    /// The invoice does not exist.
+    InvoiceNotFound,
 }
 
 /// An error as the UI sees it: `{code, message, details}`.

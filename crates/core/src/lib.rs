@@ -10,6 +10,7 @@ pub mod error;
 pub mod events;
 pub mod inbox;
 pub mod intake;
+pub mod invoicing;
 pub mod logging;
 pub mod notifications;
 pub mod org;

@@ -42,6 +42,10 @@ const enByCode: Record<ErrorCode, string> = {
   CHANNEL_NOT_CONFIGURED: "That channel is not set up yet: complete it in Settings.",
   PROVIDER_REJECTED: "The provider refused the test message; check the settings and try again.",
   REMINDER_NOT_EDITABLE: "That reminder was already sent, cancelled or missed: it can no longer change.",
+  INVOICE_INVALID: "The invoice breaks a rule: check the highlighted field.",
+  INVOICING_NOT_CONFIGURED:
+    "AFIP (ARCA) is not set up: load the certificate and choose the point of sale in Settings → AFIP.",
+  INVOICE_NOT_FOUND: "That invoice does not exist.",
 };
 
 /** The text to show for an error in the current language. */

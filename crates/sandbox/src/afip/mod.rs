@@ -15,6 +15,7 @@ pub mod clock;
 mod control;
 mod decimal;
 pub mod faults;
+pub mod padron;
 mod rules;
 mod soap;
 mod state;
@@ -52,6 +53,10 @@ impl AfipSim {
         Router::new()
             .route("/ws/services/LoginCms", post(login_cms))
             .route("/wsfev1/service.asmx", post(wsfe_endpoint))
+            .route(
+                "/sr-padron/webservices/personaServiceA5",
+                post(padron_endpoint),
+            )
             .merge(control::routes())
             .with_state(self.clone())
     }
@@ -147,6 +152,11 @@ impl AfipSim {
     /// Adds `Events/Evt` to every WSFE answer (empty list: none).
     pub fn set_events(&self, events: Vec<(i64, String)>) {
         self.lock().events = events;
+    }
+
+    /// Adds (or replaces) a person in the simulated padrón (`getPersona_v2`).
+    pub fn add_persona(&self, persona: padron::PadronPersona) {
+        self.lock().personas.insert(persona.cuit, persona);
     }
 
     fn take_fault(&self, operation: &str) -> Option<Fault> {
@@ -292,5 +302,20 @@ async fn wsfe_endpoint(
         wsfe::process(&mut state, &op, &body, fault.as_ref())
     };
     tracing::info!(operation = %op, status, "sandbox wsfe");
+    after(&fault, xml_response(status, xml, now)).await
+}
+
+/// `getPersona_v2` (faults are keyed by that operation name).
+async fn padron_endpoint(AxState(sim): AxState<AfipSim>, body: String) -> Response {
+    let now = sim.now();
+    let fault = sim.take_fault("getPersona_v2");
+    if let Err(resp) = before(&fault, now).await {
+        return resp;
+    }
+    let (status, xml) = {
+        let state = sim.lock();
+        padron::process(&state, &body)
+    };
+    tracing::info!(status, "sandbox padron");
     after(&fault, xml_response(status, xml, now)).await
 }

@@ -73,6 +73,8 @@ pub struct State {
     pub cae_counter: u64,
     /// `Events/Evt` added to every WSFE answer (AFIP announces maintenance this way).
     pub events: Vec<(i64, String)>,
+    /// The simulated padrón (ws_sr_constancia_inscripcion), by CUIT.
+    pub personas: BTreeMap<u64, super::padron::PadronPersona>,
 }
 
 impl Default for State {
@@ -91,6 +93,7 @@ impl Default for State {
             max_records: 250,
             cae_counter: 0,
             events: Vec::new(),
+            personas: BTreeMap::new(),
         }
     }
 }

@@ -1,0 +1,287 @@
+//! "Facturas": the list (pending and in-doubt first, with what the app is doing about each),
+//! totals per period, and the period's CSV with the libro IVA ventas columns.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use super::model::InvoiceState;
+use super::submit::{age_warning, argentina_today, HOLD_DATE_BEFORE_LAST, HOLD_DATE_WINDOW};
+use crate::org::OrgId;
+use crate::store::Store;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ListFilter {
+    #[serde(default)]
+    pub from: Option<NaiveDate>,
+    #[serde(default)]
+    pub to: Option<NaiveDate>,
+    #[serde(default)]
+    pub voucher_type: Option<u16>,
+    #[serde(default)]
+    pub state: Option<InvoiceState>,
+    #[serde(default)]
+    pub customer_id: Option<String>,
+    /// Matches the receiver's name or document, or the number.
+    #[serde(default)]
+    pub search: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct InvoiceListItem {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub id: i64,
+    pub state: InvoiceState,
+    pub voucher_type: u16,
+    pub point_of_sale: u32,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub number: Option<u64>,
+    pub date: NaiveDate,
+    pub receiver_name: Option<String>,
+    pub receiver_doc_type: u8,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub receiver_doc_number: u64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub total_cents: i64,
+    pub cae: Option<String>,
+    pub cae_due: Option<String>,
+    pub hold: Option<String>,
+    pub reject_reason: Option<String>,
+    /// Ageing in the queue (date window closing), when it applies.
+    pub warning: Option<String>,
+    /// What the app is doing about it (pending and in-doubt invoices), es-AR.
+    pub doing: Option<String>,
+}
+
+fn is_note_credit(t: u16) -> bool {
+    matches!(t, 3 | 8 | 13)
+}
+
+/// What the app does about an unfinished invoice, for the owner.
+pub fn doing(state: InvoiceState, hold: Option<&str>, number: Option<u64>) -> Option<String> {
+    Some(match (state, hold) {
+        (InvoiceState::Queued, Some(HOLD_DATE_WINDOW)) => {
+            "Su fecha quedó fuera de la ventana que acepta AFIP: confirmá emitirla con la fecha de hoy."
+                .into()
+        }
+        (InvoiceState::Queued, Some(HOLD_DATE_BEFORE_LAST)) => {
+            "Su fecha es anterior a la última factura de ese tipo: confirmá emitirla con la fecha de hoy."
+                .into()
+        }
+        (InvoiceState::Queued, _) => {
+            "En cola: sale sola, en orden, cuando AFIP responda.".into()
+        }
+        (InvoiceState::Submitting, _) => format!(
+            "Enviando a AFIP con el número {}.",
+            number.map_or("-".into(), |n| n.to_string())
+        ),
+        (InvoiceState::InDoubt, _) => format!(
+            "No sabemos si AFIP autorizó el número {}: lo consultamos antes de reintentar, así nunca se emite dos veces.",
+            number.map_or("-".into(), |n| n.to_string())
+        ),
+        _ => return None,
+    })
+}
+
+/// The list, pending and in-doubt first, then newest first.
+pub async fn list(
+    store: &Store,
+    org: OrgId,
+    f: &ListFilter,
+    today: NaiveDate,
+    limit: u32,
+) -> Result<Vec<InvoiceListItem>, sqlx::Error> {
+    let search = f.search.as_ref().map(|s| format!("%{}%", s.trim()));
+    let rows = sqlx::query(
+        "SELECT id, state, voucher_type, point_of_sale, number, date, receiver_name, receiver_doc_type,
+                receiver_doc_number, total_cents, cae, cae_due, hold, reject_reason, concept
+         FROM invoices
+         WHERE org_id = ?1
+           AND (?2 IS NULL OR date >= ?2) AND (?3 IS NULL OR date <= ?3)
+           AND (?4 IS NULL OR voucher_type = ?4) AND (?5 IS NULL OR state = ?5)
+           AND (?6 IS NULL OR customer_id = ?6)
+           AND (?7 IS NULL OR receiver_name LIKE ?7 OR CAST(receiver_doc_number AS TEXT) LIKE ?7
+                OR CAST(number AS TEXT) LIKE ?7)
+         ORDER BY CASE WHEN state IN ('queued', 'submitting', 'in_doubt') THEN 0 ELSE 1 END,
+                  date DESC, id DESC
+         LIMIT ?8",
+    )
+    .bind(org.to_string())
+    .bind(f.from.map(|d| d.to_string()))
+    .bind(f.to.map(|d| d.to_string()))
+    .bind(f.voucher_type.map(i64::from))
+    .bind(f.state.map(|s| s.as_str()))
+    .bind(&f.customer_id)
+    .bind(search)
+    .bind(i64::from(limit))
+    .fetch_all(store.reader())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let state: InvoiceState = r.get::<String, _>("state").parse().ok()?;
+            let date: NaiveDate = r.get::<String, _>("date").parse().ok()?;
+            let number = r.get::<Option<i64>, _>("number").map(|n| n as u64);
+            let hold: Option<String> = r.get("hold");
+            let window = if r.get::<i64, _>("concept") == 1 {
+                5
+            } else {
+                10
+            };
+            let warning = (state == InvoiceState::Queued && hold.is_none())
+                .then(|| age_warning(date, today, window))
+                .flatten();
+            Some(InvoiceListItem {
+                id: r.get("id"),
+                state,
+                voucher_type: r.get::<i64, _>("voucher_type") as u16,
+                point_of_sale: r.get::<i64, _>("point_of_sale") as u32,
+                number,
+                date,
+                receiver_name: r.get("receiver_name"),
+                receiver_doc_type: r.get::<i64, _>("receiver_doc_type") as u8,
+                receiver_doc_number: r.get::<i64, _>("receiver_doc_number") as u64,
+                total_cents: r.get("total_cents"),
+                cae: r.get("cae"),
+                cae_due: r.get("cae_due"),
+                doing: doing(state, hold.as_deref(), number),
+                hold,
+                reject_reason: r.get("reject_reason"),
+                warning,
+            })
+        })
+        .collect())
+}
+
+/// Authorized totals of a period per voucher type (notas de crédito count negative in `net_cents`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct PeriodTotals {
+    pub voucher_type: u16,
+    pub count: u32,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub net_cents: i64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub iva_cents: i64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub total_cents: i64,
+}
+
+pub async fn totals(
+    store: &Store,
+    org: OrgId,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<PeriodTotals>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT voucher_type, count(*) AS c, sum(net_cents + not_taxed_cents + exempt_cents) AS net,
+                sum(iva_cents) AS iva, sum(total_cents) AS total
+         FROM invoices WHERE org_id = ? AND state = 'authorized' AND date >= ? AND date <= ?
+         GROUP BY voucher_type ORDER BY voucher_type",
+    )
+    .bind(org.to_string())
+    .bind(from.to_string())
+    .bind(to.to_string())
+    .fetch_all(store.reader())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let t = r.get::<i64, _>("voucher_type") as u16;
+            let sign = if is_note_credit(t) { -1 } else { 1 };
+            PeriodTotals {
+                voucher_type: t,
+                count: r.get::<i64, _>("c") as u32,
+                net_cents: sign * r.get::<i64, _>("net"),
+                iva_cents: sign * r.get::<i64, _>("iva"),
+                total_cents: sign * r.get::<i64, _>("total"),
+            }
+        })
+        .collect())
+}
+
+fn money(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let c = cents.unsigned_abs();
+    format!("{sign}{}.{:02}", c / 100, c % 100)
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', ';']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// The period's authorized vouchers as CSV with the libro IVA ventas columns (credit notes
+/// negative), amounts with a dot and two decimals.
+pub async fn libro_iva_ventas_csv(
+    store: &Store,
+    org: OrgId,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<String, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT i.id, i.date, i.voucher_type, i.point_of_sale, i.number, i.cae, i.receiver_doc_type,
+                i.receiver_doc_number, i.receiver_name, i.receiver_condition, i.net_cents,
+                i.not_taxed_cents, i.exempt_cents, i.iva_cents, i.tributes_cents, i.total_cents,
+                i.currency, i.currency_rate,
+                coalesce((SELECT amount_cents FROM invoice_iva_lines l WHERE l.invoice_id = i.id AND l.afip_id = 4), 0) AS iva105,
+                coalesce((SELECT amount_cents FROM invoice_iva_lines l WHERE l.invoice_id = i.id AND l.afip_id = 5), 0) AS iva21,
+                coalesce((SELECT amount_cents FROM invoice_iva_lines l WHERE l.invoice_id = i.id AND l.afip_id = 6), 0) AS iva27,
+                coalesce((SELECT sum(amount_cents) FROM invoice_iva_lines l WHERE l.invoice_id = i.id AND l.afip_id NOT IN (4, 5, 6)), 0) AS iva_other
+         FROM invoices i
+         WHERE i.org_id = ? AND i.state = 'authorized' AND i.date >= ? AND i.date <= ?
+         ORDER BY i.date, i.voucher_type, i.point_of_sale, i.number",
+    )
+    .bind(org.to_string())
+    .bind(from.to_string())
+    .bind(to.to_string())
+    .fetch_all(store.reader())
+    .await?;
+    let mut out = String::from(
+        "Fecha,Tipo de comprobante,Punto de venta,Número,CAE,Tipo doc. receptor,Nro. doc. receptor,Receptor,Condición IVA receptor,Moneda,Cotización,Neto gravado,No gravado,Exento,IVA 10.5%,IVA 21%,IVA 27%,IVA otras alícuotas,Otros tributos,Total\n",
+    );
+    for r in rows {
+        let t = r.get::<i64, _>("voucher_type") as u16;
+        let s = if is_note_credit(t) { -1 } else { 1 };
+        let m = |col: &str| money(s * r.get::<i64, _>(col));
+        let rate: i64 = r.get("currency_rate");
+        let line = [
+            r.get::<String, _>("date"),
+            t.to_string(),
+            format!("{:05}", r.get::<i64, _>("point_of_sale")),
+            format!("{:08}", r.get::<i64, _>("number")),
+            r.get::<Option<String>, _>("cae").unwrap_or_default(),
+            r.get::<i64, _>("receiver_doc_type").to_string(),
+            r.get::<i64, _>("receiver_doc_number").to_string(),
+            csv_field(
+                &r.get::<Option<String>, _>("receiver_name")
+                    .unwrap_or_default(),
+            ),
+            r.get::<String, _>("receiver_condition"),
+            r.get::<String, _>("currency"),
+            format!("{}.{:06}", rate / 1_000_000, rate % 1_000_000),
+            m("net_cents"),
+            m("not_taxed_cents"),
+            m("exempt_cents"),
+            m("iva105"),
+            m("iva21"),
+            m("iva27"),
+            m("iva_other"),
+            m("tributes_cents"),
+            m("total_cents"),
+        ];
+        out.push_str(&line.join(","));
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// Today's date for the list's warnings.
+pub fn today(clock: &dyn mostrador_queue::Clock) -> NaiveDate {
+    argentina_today(clock.now())
+}

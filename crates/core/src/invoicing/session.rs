@@ -1,0 +1,204 @@
+//! The connection to AFIP per organization: endpoints, the signer (certificate + key, set up by
+//! `invoicing/certificate/`), this computer's point of sale, and the WSAA ticket. The ticket is
+//! reused across the whole backlog and across restarts (persisted in the keychain with
+//! `AccessTicket::persist`/`restore`), so a backlog drains with one login and a restart never hits
+//! `coe.alreadyAuthenticated`.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use mostrador_afip::transport::HttpClient;
+use mostrador_afip::wsaa::{AccessTicket, Signer, WsaaClient, WsaaError};
+use mostrador_afip::wsfe::WsfeClient;
+use mostrador_afip::Endpoints;
+use tokio::sync::Mutex;
+
+use crate::org::OrgId;
+use crate::secrets::SecretStore;
+
+/// Keychain name of the persisted WSFE ticket (`{org}/afip.ta.wsfe`).
+pub const TICKET_SECRET: &str = "afip.ta.wsfe";
+/// Keychain name of the persisted padrón ticket.
+pub const PADRON_TICKET_SECRET: &str = "afip.ta.padron";
+
+/// The shortest timeout a WSAA login gets.
+pub const WSAA_MIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How an organization reaches AFIP.
+pub struct AfipSetup {
+    pub endpoints: Endpoints,
+    pub signer: Arc<Signer>,
+    /// This computer's web-service point of sale.
+    pub point_of_sale: u32,
+    /// Timeout of each WSFE/WSAA call.
+    pub timeout: Duration,
+    /// ws_sr_constancia_inscripcion (`None`: no padrón lookups).
+    pub padron: Option<url::Url>,
+}
+
+/// Clients built once per setup.
+pub struct Connection {
+    pub setup: AfipSetup,
+    pub wsaa: WsaaClient,
+    pub wsfe: WsfeClient,
+}
+
+/// The organizations' AFIP setups (the certificate flow and the app wiring fill it).
+#[derive(Clone, Default)]
+pub struct AfipSetups {
+    map: Arc<RwLock<HashMap<OrgId, Arc<Connection>>>>,
+}
+
+impl AfipSetups {
+    pub fn set(&self, org: OrgId, setup: AfipSetup) {
+        let http = HttpClient::default();
+        let conn = Connection {
+            // A login that times out after WSAA issued the ticket locks us out for minutes
+            // (coe.alreadyAuthenticated), so WSAA gets a generous timeout of its own.
+            wsaa: WsaaClient::new(http.clone(), setup.endpoints.wsaa.clone())
+                .with_timeout(setup.timeout.max(WSAA_MIN_TIMEOUT)),
+            wsfe: WsfeClient::new(http, setup.endpoints.wsfe.clone()).with_timeout(setup.timeout),
+            setup,
+        };
+        self.map
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(org, Arc::new(conn));
+    }
+
+    pub fn remove(&self, org: OrgId) {
+        self.map
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&org);
+    }
+
+    pub fn get(&self, org: OrgId) -> Option<Arc<Connection>> {
+        self.map
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&org)
+            .cloned()
+    }
+
+    pub fn point_of_sale(&self, org: OrgId) -> Option<u32> {
+        self.get(org).map(|c| c.setup.point_of_sale)
+    }
+}
+
+/// Why no ticket could be had.
+#[derive(Debug, thiserror::Error)]
+pub enum TicketError {
+    #[error(transparent)]
+    Wsaa(#[from] WsaaError),
+    #[error("keychain: {0}")]
+    Keychain(String),
+}
+
+impl TicketError {
+    /// AFIP (or the network) is down: wait and retry, nothing for the owner to fix yet.
+    pub fn is_offline(&self) -> bool {
+        matches!(
+            self,
+            TicketError::Wsaa(
+                WsaaError::Transport(_)
+                    | WsaaError::Unavailable { .. }
+                    | WsaaError::Unexpected { .. }
+                    | WsaaError::AlreadyAuthenticated
+            )
+        )
+    }
+}
+
+/// The tickets of one WSAA service, one per organization, logged in at most once while valid.
+pub struct Tickets {
+    secrets: SecretStore,
+    service: &'static str,
+    secret_name: &'static str,
+    cache: Mutex<HashMap<OrgId, AccessTicket>>,
+    logins: AtomicU64,
+}
+
+impl Tickets {
+    /// WSFE's tickets.
+    pub fn new(secrets: SecretStore) -> Self {
+        Self::for_service(secrets, "wsfe", TICKET_SECRET)
+    }
+
+    /// The padrón's tickets (a separate WSAA service).
+    pub fn padron(secrets: SecretStore) -> Self {
+        Self::for_service(
+            secrets,
+            mostrador_afip::padron::SERVICE,
+            PADRON_TICKET_SECRET,
+        )
+    }
+
+    fn for_service(secrets: SecretStore, service: &'static str, secret_name: &'static str) -> Self {
+        Tickets {
+            secrets,
+            service,
+            secret_name,
+            cache: Mutex::new(HashMap::new()),
+            logins: AtomicU64::new(0),
+        }
+    }
+
+    /// WSAA logins made by this process (the backlog drain must make one).
+    pub fn logins(&self) -> u64 {
+        self.logins.load(Ordering::Relaxed)
+    }
+
+    /// A valid ticket: the cached one, the keychain's, or a new login (persisted at once).
+    pub async fn get(
+        &self,
+        org: OrgId,
+        conn: &Connection,
+        now: DateTime<Utc>,
+    ) -> Result<AccessTicket, TicketError> {
+        // Held across the login: concurrent sequences of one org share one login.
+        let mut cache = self.cache.lock().await;
+        if let Some(t) = cache.get(&org).filter(|t| t.is_valid(now)) {
+            return Ok(t.clone());
+        }
+        let stored = self
+            .secrets
+            .get(org, self.secret_name)
+            .await
+            .map_err(|e| TicketError::Keychain(e.to_string()))?;
+        if let Some(s) = stored {
+            match AccessTicket::restore(s.expose()) {
+                Ok(t) if t.is_valid(now) => {
+                    cache.insert(org, t.clone());
+                    return Ok(t);
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "stored AFIP ticket unreadable; logging in again")
+                }
+            }
+        }
+        let login = conn
+            .wsaa
+            .login(&conn.setup.signer, self.service, now)
+            .await?;
+        self.logins.fetch_add(1, Ordering::Relaxed);
+        self.secrets
+            .set(org, self.secret_name, &login.ticket.persist())
+            .await
+            .map_err(|e| TicketError::Keychain(e.to_string()))?;
+        cache.insert(org, login.ticket.clone());
+        Ok(login.ticket)
+    }
+
+    /// WSFE refused the ticket (600): forget it so the next call logs in.
+    pub async fn invalidate(&self, org: OrgId) {
+        self.cache.lock().await.remove(&org);
+        if let Err(e) = self.secrets.delete(org, self.secret_name).await {
+            tracing::warn!(error = %e, "could not delete the stored AFIP ticket");
+        }
+    }
+}
