@@ -9,6 +9,7 @@ pub mod error;
 pub mod events;
 pub mod inbox;
 pub mod intake;
+pub mod invoicing;
 pub mod logging;
 pub mod org;
 pub mod outbound;

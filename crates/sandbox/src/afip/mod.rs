@@ -19,6 +19,7 @@ mod rules;
 mod soap;
 mod state;
 mod tables;
+pub mod test_ca;
 mod vouchers;
 mod wsaa;
 mod wsfe;

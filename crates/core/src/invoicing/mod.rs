@@ -1,0 +1,3 @@
+//! Electronic invoicing (issue 13).
+
+pub mod certificate;
