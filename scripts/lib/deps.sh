@@ -13,6 +13,10 @@ BUILD_PACKAGES=(build-essential pkg-config file libssl-dev libdbus-1-dev libwebk
 # SMTP server for the e-mail tests (aiosmtpd, scripts/test-smtp.sh).
 TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring keyutils postgresql
   openssl ca-certificates e2fsprogs python3-aiosmtpd)
+# Secret Service (gnome-keyring), PostgreSQL for the relay, the openssl CLI, chattr, and poppler +
+# zbar to read the invoice PDFs and their QR back (crates/documents).
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring keyutils postgresql
+  openssl ca-certificates e2fsprogs poppler-utils zbar-tools)
 
 TAURI_DRIVER_VERSION=2.1.0
 NODE_MIN_MAJOR=20

@@ -130,6 +130,22 @@ pub enum ErrorCode {
     InvoicingNotConfigured,
     /// The invoice does not exist.
     InvoiceNotFound,
+    /// AFIP set-up: the file is not a certificate, key or .p12 that can be read.
+    AfipCertificateInvalid,
+    /// AFIP set-up: the .p12 password is wrong.
+    AfipWrongPassword,
+    /// AFIP set-up: the certificate is for another private key.
+    AfipKeyMismatch,
+    /// AFIP set-up: the certificate represents another CUIT.
+    AfipCuitMismatch,
+    /// AFIP set-up: the certificate is expired (or not valid yet).
+    AfipCertificateExpired,
+    /// AFIP set-up: no key or certificate yet.
+    AfipNotConfigured,
+    /// AFIP answered and refused (not authorized, untrusted certificate, service error).
+    AfipRejected,
+    /// AFIP could not be reached.
+    AfipUnreachable,
 }
 
 /// An error as the UI sees it: `{code, message, details}`.

@@ -278,3 +278,6 @@ impl Invoicing {
         Ok(())
     }
 }
+//! Electronic invoicing (issue 13).
+
+pub mod certificate;

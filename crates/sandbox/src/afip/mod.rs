@@ -20,6 +20,7 @@ mod rules;
 mod soap;
 mod state;
 mod tables;
+pub mod test_ca;
 mod vouchers;
 mod wsaa;
 mod wsfe;

@@ -1,0 +1,192 @@
+//! The embedded font (DejaVu Sans Condensed, Bitstream Vera licence, see fonts/LICENSE-DejaVu.txt):
+//! metrics for layout and the subset written into each PDF as a CID font (Identity-H, glyph ids
+//! as codes) with a ToUnicode map, so `pdftotext` and copy-paste read the real text.
+
+use std::collections::BTreeMap;
+
+use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap};
+use pdf_writer::{Filter, Finish, Name, Pdf, Rect, Ref, Str};
+
+use crate::RenderError;
+
+static REGULAR: &[u8] = include_bytes!("../fonts/DejaVuSansCondensed.ttf");
+static BOLD: &[u8] = include_bytes!("../fonts/DejaVuSansCondensed-Bold.ttf");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Weight {
+    Regular,
+    Bold,
+}
+
+/// One face and the glyphs a document used from it.
+pub struct FontFace {
+    data: &'static [u8],
+    face: ttf_parser::Face<'static>,
+    /// The PDF resource name (`F1`, `F2`).
+    pub resource: &'static [u8],
+    base_name: &'static str,
+    /// glyph id → the text it stands for (for ToUnicode).
+    used: BTreeMap<u16, char>,
+}
+
+impl FontFace {
+    fn load(
+        data: &'static [u8],
+        resource: &'static [u8],
+        base_name: &'static str,
+    ) -> Result<Self, RenderError> {
+        let face = ttf_parser::Face::parse(data, 0)
+            .map_err(|e| RenderError::Font(format!("{base_name}: {e}")))?;
+        Ok(FontFace {
+            data,
+            face,
+            resource,
+            base_name,
+            used: BTreeMap::new(),
+        })
+    }
+
+    fn units_per_em(&self) -> f32 {
+        self.face.units_per_em() as f32
+    }
+
+    fn glyph(&self, c: char) -> u16 {
+        self.face
+            .glyph_index(c)
+            .or_else(|| self.face.glyph_index('?'))
+            .map(|g| g.0)
+            .unwrap_or(0)
+    }
+
+    fn advance(&self, gid: u16) -> f32 {
+        self.face
+            .glyph_hor_advance(ttf_parser::GlyphId(gid))
+            .unwrap_or(0) as f32
+    }
+
+    /// The width of `text` at `size` points.
+    pub fn width(&self, text: &str, size: f32) -> f32 {
+        let units: f32 = text.chars().map(|c| self.advance(self.glyph(c))).sum();
+        units * size / self.units_per_em()
+    }
+
+    /// `text` as 2-byte glyph ids, remembering each glyph for the subset.
+    pub fn encode(&mut self, text: &str) -> Vec<u8> {
+        let mut out = Vec::with_capacity(text.len() * 2);
+        for c in text.chars() {
+            let gid = self.glyph(c);
+            self.used.entry(gid).or_insert(c);
+            out.extend_from_slice(&gid.to_be_bytes());
+        }
+        out
+    }
+
+    /// Writes the Type0 font, its CID font, descriptor, subset file and ToUnicode map.
+    fn write(&self, pdf: &mut Pdf, next: &mut Ref, type0: Ref) -> Result<(), RenderError> {
+        let cid = next.bump();
+        let descriptor = next.bump();
+        let file = next.bump();
+        let cmap = next.bump();
+        let info = SystemInfo {
+            registry: Str(b"Adobe"),
+            ordering: Str(b"Identity"),
+            supplement: 0,
+        };
+        // A subset's name carries a six-letter tag (ISO 32000 9.6.4).
+        let name = format!("MOSTRA+{}", self.base_name);
+        let scale = 1000.0 / self.units_per_em();
+
+        pdf.type0_font(type0)
+            .base_font(Name(name.as_bytes()))
+            .encoding_predefined(Name(b"Identity-H"))
+            .descendant_font(cid)
+            .to_unicode(cmap);
+
+        let mut cid_font = pdf.cid_font(cid);
+        cid_font
+            .subtype(CidFontType::Type2)
+            .base_font(Name(name.as_bytes()))
+            .system_info(info)
+            .font_descriptor(descriptor)
+            .default_width(0.0)
+            .cid_to_gid_map_predefined(Name(b"Identity"));
+        let mut widths = cid_font.widths();
+        for &gid in self.used.keys() {
+            widths.consecutive(gid, [self.advance(gid) * scale]);
+        }
+        widths.finish();
+        cid_font.finish();
+
+        let bbox = self.face.global_bounding_box();
+        let mut flags = FontFlags::SYMBOLIC;
+        flags.set(FontFlags::FORCE_BOLD, self.face.is_bold());
+        pdf.font_descriptor(descriptor)
+            .name(Name(name.as_bytes()))
+            .flags(flags)
+            .bbox(Rect::new(
+                bbox.x_min as f32 * scale,
+                bbox.y_min as f32 * scale,
+                bbox.x_max as f32 * scale,
+                bbox.y_max as f32 * scale,
+            ))
+            .italic_angle(0.0)
+            .ascent(self.face.ascender() as f32 * scale)
+            .descent(self.face.descender() as f32 * scale)
+            .cap_height(self.face.capital_height().unwrap_or(700) as f32 * scale)
+            .stem_v(if self.face.is_bold() { 140.0 } else { 80.0 })
+            .font_file2(file);
+
+        let glyphs: Vec<u16> = self.used.keys().copied().collect();
+        let subset = subsetter::subset(self.data, 0, subsetter::Profile::pdf(&glyphs))
+            .map_err(|e| RenderError::Font(format!("subsetting {}: {e:?}", self.base_name)))?;
+        let compressed = miniz_oxide::deflate::compress_to_vec_zlib(&subset, 6);
+        pdf.stream(file, &compressed)
+            .filter(Filter::FlateDecode)
+            .pair(Name(b"Length1"), subset.len() as i32);
+
+        let mut map = UnicodeCmap::new(Name(b"Custom"), info);
+        for (&gid, &c) in &self.used {
+            map.pair(gid, c);
+        }
+        pdf.stream(cmap, &map.finish());
+        Ok(())
+    }
+}
+
+/// The two faces a document uses.
+pub struct Fonts {
+    pub regular: FontFace,
+    pub bold: FontFace,
+}
+
+impl Fonts {
+    pub fn load() -> Result<Self, RenderError> {
+        Ok(Fonts {
+            regular: FontFace::load(REGULAR, b"F1", "DejaVuSansCondensed")?,
+            bold: FontFace::load(BOLD, b"F2", "DejaVuSansCondensed-Bold")?,
+        })
+    }
+
+    pub fn face(&self, weight: Weight) -> &FontFace {
+        match weight {
+            Weight::Regular => &self.regular,
+            Weight::Bold => &self.bold,
+        }
+    }
+
+    pub fn face_mut(&mut self, weight: Weight) -> &mut FontFace {
+        match weight {
+            Weight::Regular => &mut self.regular,
+            Weight::Bold => &mut self.bold,
+        }
+    }
+
+    /// Writes both faces; returns their Type0 refs in (regular, bold) order.
+    pub fn write(&self, pdf: &mut Pdf, next: &mut Ref) -> Result<(Ref, Ref), RenderError> {
+        let regular = next.bump();
+        let bold = next.bump();
+        self.regular.write(pdf, next, regular)?;
+        self.bold.write(pdf, next, bold)?;
+        Ok((regular, bold))
+    }
+}
