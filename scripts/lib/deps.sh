@@ -9,14 +9,11 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BUILD_PACKAGES=(build-essential pkg-config file libssl-dev libdbus-1-dev libwebkit2gtk-4.1-dev
   libgtk-3-dev libsoup-3.0-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev)
 # What the tests need besides: a virtual display, WebKit's WebDriver, a session bus with a real
-# Secret Service (gnome-keyring), PostgreSQL for the relay, the openssl CLI, chattr, and a real
-# SMTP server for the e-mail tests (aiosmtpd, scripts/test-smtp.sh).
+# Secret Service (gnome-keyring), PostgreSQL for the relay, the openssl CLI, chattr, a real SMTP
+# server for the e-mail tests (aiosmtpd, scripts/test-smtp.sh), and poppler + zbar to read the
+# invoice PDFs and their QR back (crates/documents).
 TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring keyutils postgresql
-  openssl ca-certificates e2fsprogs python3-aiosmtpd)
-# Secret Service (gnome-keyring), PostgreSQL for the relay, the openssl CLI, chattr, and poppler +
-# zbar to read the invoice PDFs and their QR back (crates/documents).
-TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring keyutils postgresql
-  openssl ca-certificates e2fsprogs poppler-utils zbar-tools)
+  openssl ca-certificates e2fsprogs python3-aiosmtpd poppler-utils zbar-tools)
 
 TAURI_DRIVER_VERSION=2.1.0
 NODE_MIN_MAJOR=20

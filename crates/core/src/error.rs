@@ -109,8 +109,6 @@ pub enum ErrorCode {
     TemplateNotFound,
     /// The template is not approved (pending, rejected, paused, disabled).
     TemplateNotApproved,
-    /// The customer opted out (of marketing, or of every message).
-    CustomerOptedOut,
     /// The customer does not exist or has no WhatsApp number.
     TemplateRecipientMissing,
     /// A call to WhatsApp failed (network, timeout, authorization, rate limit).

@@ -123,7 +123,33 @@ pub(crate) struct Shared {
     pub events: crate::events::EventBus,
 }
 
-/// A job that ended without sending: its message row (if it is one) shows ⚠ with the reason.
+/// A job that ended without sending, inside the transaction that ended it: the fallback hook
+/// queues the next channel, and its message row (if it is one) shows ⚠ with the reason. Returns
+/// the events to emit once the transaction commits.
+async fn job_ended(
+    shared: &Shared,
+    conn: &mut SqliteConnection,
+    org: OrgId,
+    job: &Job,
+    failure: &Failure,
+) -> Result<Vec<crate::events::ConversationEvent>, QueueError> {
+    if let Some(hook) = &shared.fallback {
+        hook.on_discarded(conn, job, &failure.message_es).await?;
+    }
+    let mut out = Vec::new();
+    crate::conversations::jobs::job_failed(
+        conn,
+        org,
+        job.id.0,
+        Some(&failure.code),
+        &failure.message_es,
+        &mut out,
+    )
+    .await?;
+    Ok(out)
+}
+
+/// A job ended outside the dispatcher ("Descartar" on an in-doubt send): its message row shows ⚠.
 pub(crate) async fn message_failed(
     shared: &Shared,
     org: OrgId,
@@ -487,31 +513,15 @@ async fn run_one_inner(shared: &Shared, c: Claimed, probe: bool) -> Result<(), S
                     .retry
                     .decide(&failure, job.attempts, job.max_attempts, &mut rand::rng());
             let err = job_error(&failure);
-            let mut ended = false;
+            // A job that ends here (discarded, or out of attempts) hands over to the next channel
+            // (design §5) and marks its message row failed, in one transaction.
+            let mut exhausted = false;
             let result = match decision {
-                Decision::Retry { after } => shared
-                    .queue
-                    .retry_at(&lease, add(now, after), &err)
-                    .await
-                    .map(|o| {
-                        if o == RetryOutcome::Exhausted {
-                            ended = true;
-                            tracing::warn!(job_id = %job.id, "out of attempts: dead letter");
                 Decision::Retry { after } => {
                     let r = shared.queue.retry_at(&lease, add(now, after), &err).await;
                     if r.as_ref().is_ok_and(|o| *o == RetryOutcome::Exhausted) {
                         tracing::warn!(job_id = %job.id, "out of attempts: dead letter");
-                        if let Some(hook) = &shared.fallback {
-                            let mut tx = shared
-                                .store
-                                .begin_immediate()
-                                .await
-                                .map_err(store_to_queue)?;
-                            hook.on_discarded(&mut tx, &job, &failure.message_es)
-                                .await?;
-                            tx.commit().await.map_err(QueueError::Sqlx)?;
-                            shared.queue.notify();
-                        }
+                        exhausted = true;
                     }
                     r.map(|_| ())
                 }
@@ -534,42 +544,35 @@ async fn run_one_inner(shared: &Shared, c: Claimed, probe: bool) -> Result<(), S
                     r
                 }
                 Decision::Discard => {
-                    let r = shared.queue.discard(&lease, &err).await;
-                    ended = r.is_ok();
-                    r
-                }
-                Decision::Discard => match &shared.fallback {
-                    // The next channel's job commits with the discard (design §5).
-                    Some(hook) => {
-                        let mut tx = shared
-                            .store
-                            .begin_immediate()
-                            .await
-                            .map_err(store_to_queue)?;
-                        match shared.queue.discard_in(&mut tx, &lease, &err).await {
-                            Ok(()) => {
-                                hook.on_discarded(&mut tx, &job, &failure.message_es)
-                                    .await?;
-                                tx.commit().await.map_err(QueueError::Sqlx)?;
-                                shared.queue.notify();
-                                Ok(())
-                            }
-                            Err(e) => Err(e),
+                    let mut tx = shared
+                        .store
+                        .begin_immediate()
+                        .await
+                        .map_err(store_to_queue)?;
+                    match shared.queue.discard_in(&mut tx, &lease, &err).await {
+                        Ok(()) => {
+                            let out = job_ended(shared, &mut tx, org, &job, &failure).await?;
+                            tx.commit().await.map_err(QueueError::Sqlx)?;
+                            shared.queue.notify();
+                            shared.events.emit_all(out);
+                            Ok(())
                         }
+                        Err(e) => Err(e),
                     }
-                    None => shared.queue.discard(&lease, &err).await,
-                },
+                }
             };
             ignore_lost(result)?;
-            if ended {
-                message_failed(
-                    shared,
-                    org,
-                    job.id,
-                    Some(&failure.code),
-                    &failure.message_es,
-                )
-                .await?;
+            if exhausted {
+                // The dead-letter row is committed; the hand-over follows it.
+                let mut tx = shared
+                    .store
+                    .begin_immediate()
+                    .await
+                    .map_err(store_to_queue)?;
+                let out = job_ended(shared, &mut tx, org, &job, &failure).await?;
+                tx.commit().await.map_err(QueueError::Sqlx)?;
+                shared.queue.notify();
+                shared.events.emit_all(out);
             }
             Ok(())
         }

@@ -21,5 +21,4 @@ pub use connect::{
 };
 pub use connect_error::ConnectError;
 pub use media_download::MediaDownloadHandler;
-pub use payload::{WhatsAppContent, WhatsAppSend, TEMPLATE_EXPIRES_AFTER, TEXT_EXPIRES_AFTER};
 pub use send::{SendHandler, KIND};

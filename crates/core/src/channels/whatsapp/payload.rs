@@ -7,11 +7,8 @@ use chrono::{DateTime, Utc};
 use mostrador_queue::{NewJob, QueueError};
 use mostrador_whatsapp::ids::{IdError, MediaId, MessageId, Recipient};
 use mostrador_whatsapp::send::{
-    CallbackData, Content, MediaKind, MediaMessage, OutgoingMessage, Reaction, Template, Text,
-use mostrador_whatsapp::ids::{MediaId, MessageId, Recipient};
-use mostrador_whatsapp::send::{
-    BodyParameter, ButtonParameter, CallbackData, Content, HeaderParameter, MediaSource,
-    OutgoingMessage, Template, Text, TextParameter,
+    BodyParameter, ButtonParameter, CallbackData, Content, HeaderParameter, MediaKind,
+    MediaMessage, MediaSource, OutgoingMessage, Reaction, Template, Text, TextParameter,
 };
 use serde::{Deserialize, Serialize};
 
@@ -51,6 +48,20 @@ pub enum WhatsAppContent {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         url_buttons: Vec<(u8, String)>,
     },
+    /// A reaction on a customer's (or our) message; an empty emoji takes it off.
+    Reaction { message_id: String, emoji: String },
+    /// A file from the owner's disk: uploaded by the job (a new media id per attempt is
+    /// harmless), then sent by id. `path` is absolute and read only when the job runs.
+    Media {
+        path: String,
+        mime_type: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        caption: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        filename: Option<String>,
+    },
+    /// Read receipt (blue ticks) for a customer's message: not a message, nothing to deliver.
+    MarkRead { message_id: String },
 }
 
 /// A template's header parameter: its variable's text, or the media file (an uploaded media id).
@@ -73,20 +84,6 @@ pub enum TemplateHeader {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         filename: Option<String>,
     },
-    /// A reaction on a customer's (or our) message; an empty emoji takes it off.
-    Reaction { message_id: String, emoji: String },
-    /// A file from the owner's disk: uploaded by the job (a new media id per attempt is
-    /// harmless), then sent by id. `path` is absolute and read only when the job runs.
-    Media {
-        path: String,
-        mime_type: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        caption: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        filename: Option<String>,
-    },
-    /// Read receipt (blue ticks) for a customer's message: not a message, nothing to deliver.
-    MarkRead { message_id: String },
 }
 
 /// A chat message is never sent more than a day late (design §5: chat goes stale).
