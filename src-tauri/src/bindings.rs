@@ -22,7 +22,9 @@ pub fn typescript() -> String {
 
 /// The generated file for the given commands and events.
 pub fn typescript_for(commands: &[&CommandSpec], events: &[&EventSpec]) -> String {
-    let cfg = Config::new();
+    // Ids and counts are i64 in Rust but plain JSON numbers on the wire (all below 2^53): a
+    // `bigint` in TypeScript would be a lie, and `invoke` cannot serialize one.
+    let cfg = Config::new().with_large_int("number");
     let mut decls = BTreeMap::new();
     let mut command_lines = String::new();
     for c in commands {

@@ -24,6 +24,13 @@ pub struct Intakes {
     events: EventBus,
 }
 
+impl Intakes {
+    /// The conversation events bus every intake (and local action) announces on.
+    pub fn bus(&self) -> EventBus {
+        self.events.clone()
+    }
+}
+
 /// Starts every configured business's intake. `engine` is `None` when the outbound engine could
 /// not start: messages still come in, statuses are stored, in-doubt jobs wait for the next start.
 pub async fn start(app: &AppHandle, store: Store, engine: Option<Arc<Outbound>>) {

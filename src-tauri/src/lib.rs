@@ -3,10 +3,12 @@
 pub mod bindings;
 mod boot;
 mod commands;
+mod conversations;
 mod intake;
 pub mod ipc;
 mod outbound;
 mod paths;
+mod tray;
 pub mod updater;
 
 use tauri::Manager;
@@ -33,6 +35,7 @@ pub fn run() {
         .manage(updater::Updates::new())
         .manage(outbound::Engine::default())
         .manage(intake::Intakes::default())
+        .manage(tray::Unread::default())
         .setup(|app| {
             let dirs = paths::AppDirs::resolve(app.handle())?;
             match mostrador_core::logging::init(&dirs.logs) {
@@ -56,6 +59,8 @@ pub fn run() {
             tauri::async_runtime::spawn(async move {
                 let phase = handle.state::<boot::Boot>().opened().await;
                 if let boot::Phase::Ready(store) = phase {
+                    conversations::start(&handle);
+                    tray::seed(&handle, &store).await;
                     let engine = outbound::start(&handle, store.clone()).await;
                     intake::start(&handle, store, engine).await;
                 }

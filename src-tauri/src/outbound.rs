@@ -53,7 +53,7 @@ pub struct Engine {
 }
 
 impl Engine {
-    fn get(&self) -> Result<&Outbound, AppError> {
+    pub(crate) fn get(&self) -> Result<&Outbound, AppError> {
         self.running
             .get()
             .map(|o| &**o)
@@ -66,7 +66,8 @@ impl Engine {
 /// the intake's in-doubt evidence.
 pub async fn start(app: &AppHandle, store: Store) -> Option<Arc<Outbound>> {
     let gate = app.state::<ActivityGate>().inner().clone();
-    let wiring = Wiring::new(SecretStore::default(), gate);
+    let mut wiring = Wiring::new(SecretStore::default(), gate);
+    wiring.events = Some(app.state::<crate::intake::Intakes>().bus());
     match Outbound::start(store.clone(), wiring, OutboundConfig::default()).await {
         Ok(engine) => {
             let engine = Arc::new(engine);

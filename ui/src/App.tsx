@@ -2,6 +2,7 @@ import { useEffect, useState } from "react";
 import { asAppError } from "./api";
 import { commands, events, onEvent, type AppError, type Language, type Organization, type StartupState } from "./bindings";
 import { EmptyState } from "./components/EmptyState";
+import { Conversations } from "./conversations/Conversations";
 import { Estado } from "./estado/Estado";
 import { OrgSetup } from "./components/OrgSetup";
 import { Settings } from "./components/Settings";
@@ -155,7 +156,7 @@ export function App() {
               <span className="muted">CUIT {current?.cuit}</span>
             </header>
             {actionError && <p className="field-error" role="alert">{errorText(actionError, language)}</p>}
-            {page === "conversations" && <EmptyState title="empty.conversations.title" body="empty.conversations.body" />}
+            {page === "conversations" && currentId && <Conversations key={currentId} orgId={currentId} />}
             {page === "templates" && <EmptyState title="empty.templates.title" body="empty.templates.body" />}
             {page === "invoices" && <EmptyState title="empty.invoices.title" body="empty.invoices.body" />}
             {page === "estado" && currentId && <Estado key={currentId} orgId={currentId} />}

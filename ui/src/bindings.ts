@@ -29,6 +29,55 @@ export type BreakerState = "closed" | "open" | "half_open";
 
 export type Change = { "kind": "breaker", from: BreakerState, to: BreakerState, } | { "kind": "panic_triggered", code: string, reason_es: string, } | { "kind": "panic_probe_failed", code: string, reason_es: string, } | { "kind": "panic_resolved", by_owner: boolean, } | { "kind": "last_error", code: string, message_es: string, } | { "kind": "recovered" };
 
+export type ConversationEvent = { "kind": "new_message", org_id: OrgId, message: MessageView, } | { "kind": "status_changed", org_id: OrgId, conversation_id: number, message_id: number, status: MessageStatus, error_code: number | null, error_reason: string | null, } | { "kind": "reaction_changed", org_id: OrgId, conversation_id: number, message_id: number, reactor: string, emoji: string | null, } | { "kind": "conversation_updated", org_id: OrgId, conversation: ConversationSummary, };
+
+export type ConversationPage = { conversations: Array<ConversationSummary>, 
+/**
+ * `None`: this was the last page.
+ */
+next: ListCursor | null, };
+
+export type ConversationSummary = { id: number, customer_id: number, customer_name: string, customer_wa_id: string | null, customer_username: string | null, 
+/**
+ * `+54 9 11 1234-5678`.
+ */
+customer_phone_display: string | null, channel: string, 
+/**
+ * `abierta` or `resuelta`.
+ */
+status: string, labels: Array<string>, unread_count: number, last_message_preview: string | null, last_activity_at: string, last_inbound_at: string | null, 
+/**
+ * Until when free-form replies are allowed (last inbound + 24 h); `None`: only templates.
+ */
+window_open_until: string | null, 
+/**
+ * When the window closed (last inbound + 24 h, in the past); `None` while open or never
+ * opened. The composer names it: "Pasaron más de 24 h desde…".
+ */
+window_closed_at: string | null, 
+/**
+ * The customer asked for no messages at all (free-form sends are refused).
+ */
+customer_opted_out: boolean, 
+/**
+ * The customer asked for no marketing (BAJA/STOP, or Meta's 131050).
+ */
+customer_opted_out_marketing: boolean, };
+
+export type Customer = { id: number, wa_id: string | null, bsuid: string | null, username: string | null, 
+/**
+ * The WhatsApp profile name.
+ */
+name: string | null, 
+/**
+ * The name the owner gave them (wins over the profile name).
+ */
+owner_name: string | null, 
+/**
+ * Normalized E.164 digits.
+ */
+phone: string | null, first_contact_at: string, notes: string, opted_out: boolean, opted_out_marketing: boolean, };
+
 export type DeadLetterJob = { job_id: JobNumber, kind: string, integration: Integration | null, 
 /**
  * Who it was for (the payload's `to`), when it says.
@@ -43,6 +92,7 @@ next: JobNumber | null, };
 
 export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL" | "INVALID_RECIPIENT" | "CHANNEL_NOT_CONFIGURED" | "PROVIDER_REJECTED" | "REMINDER_NOT_EDITABLE";
 export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL" | "INVOICE_INVALID" | "INVOICING_NOT_CONFIGURED" | "INVOICE_NOT_FOUND";
+export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL" | "CONVERSATION_NOT_FOUND" | "MESSAGE_NOT_FOUND" | "WINDOW_CLOSED" | "CUSTOMER_OPTED_OUT" | "WHATS_APP_NOT_CONFIGURED" | "INVALID_MESSAGE";
 
 export type HealthChange = { org_id: OrgId, integration: Integration, change: Change, };
 
@@ -98,11 +148,57 @@ export type LastError = { code: string,
  */
 message_es: string, at: string, };
 
+export type ListCursor = { last_activity_at: string, id: number, };
+
+export type ListFilter = { "filter": "all" } | { "filter": "unread" } | { "filter": "open" } | { "filter": "resolved" } | { "filter": "label", "label": string };
+
+export type MediaView = { id: number, mime_type: string | null, 
+/**
+ * `pending` (not downloaded yet), `downloaded` or `failed`.
+ */
+state: string, 
+/**
+ * Relative to the data dir (`media/ab/ab12…`), once downloaded.
+ */
+path: string | null, size_bytes: number | null, };
+
+export type MessageStatus = "received" | "pending" | "queued" | "sent" | "delivered" | "read" | "played" | "failed";
+
+export type MessageView = { id: number, conversation_id: number, provider_id: string | null, 
+/**
+ * `in` (from the customer) or `out`.
+ */
+direction: string, 
+/**
+ * `text`, `image`, `video`, `audio`, `voice`, `document`, `sticker`, `location`, `contacts`,
+ * `button_reply`, `list_reply`, `flow_reply`, `template_button`, `order`, `system`,
+ * `request_welcome`, `unsupported` ("mensaje no soportado").
+ */
+kind: string, 
+/**
+ * The text, or the media caption.
+ */
+text: string | null, 
+/**
+ * A document's name as the sender gave it (display only).
+ */
+filename: string | null, media: MediaView | null, reply_to_provider_id: string | null, 
+/**
+ * Type-specific details (location, shared contacts, selected option, order lines…).
+ */
+data: Record<string, unknown> | null, status: MessageStatus, error_code: number | null, error_reason: string | null, 
+/**
+ * RFC 3339 UTC.
+ */
+at: string, reactions: Array<ReactionView>, };
+
 export type NewOrganization = { name: string, cuit: string, iva_condition: IvaCondition, };
 
 export type OrgId = string;
 
 export type Organization = { id: OrgId, name: string, cuit: string, iva_condition: IvaCondition, created_at: string, updated_at: string, };
+
+export type Outgoing = { "type": "text", body: string, } | { "type": "media", path: string, mime_type: string, caption: string | null, filename: string | null, } | { "type": "reaction", message_id: number, emoji: string, };
 
 export type PanicHistoryEntry = { integration: Integration, 
 /**
@@ -124,6 +220,34 @@ reason_es: string, triggered_at: string | null,
  */
 resume_at: string | null, };
 
+export type QuickReply = { id: number, 
+/**
+ * What follows "/" (`horarios`).
+ */
+shortcut: string, body: string, };
+
+export type ReactionView = { 
+/**
+ * `customer` or `business`.
+ */
+reactor: string, emoji: string, };
+
+export type SearchHit = { conversation_id: number, customer_name: string, message_id: number | null, 
+/**
+ * The matching text with the match between `[` and `]`.
+ */
+snippet: string | null, at: string, };
+
+export type SendRequest = { conversation_id: number, 
+/**
+ * Generated by the UI once per composed message (a UUID); the same key never sends twice.
+ */
+client_key: string, content: Outgoing, 
+/**
+ * The message this one answers (shown quoted).
+ */
+reply_to_message_id: number | null, };
+
 export type Snapshot = { organizations: Array<Organization>, 
 /**
  * `None` only when there is no business yet (first run).
@@ -144,6 +268,18 @@ opening: boolean,
  * `None` when the store could not open; `error` then says why.
  */
 snapshot: Snapshot | null, error: AppError | null, };
+
+export type ThreadCursor = { at: string, id: number, };
+
+export type ThreadPage = { 
+/**
+ * Oldest first.
+ */
+messages: Array<MessageView>, 
+/**
+ * Cursor for older messages; `None` when this page reaches the first message.
+ */
+older: ThreadCursor | null, };
 
 export type UpdateChannel = "stable" | "beta";
 
@@ -181,7 +317,40 @@ downloaded: boolean, in_flight: InFlight, };
 export const commands = {
   checkCuit: (cuit: string) => invoke<void>("check_cuit", { cuit }),
   checkForUpdate: () => invoke<UpdateInfo | null>("check_for_update"),
+  /** An internal note in the thread (never sent). */
+  conversationAddNote: (orgId: OrgId, conversationId: number, clientKey: string, text: string) => invoke<MessageView>("conversation_add_note", { orgId, conversationId, clientKey, text }),
+  /** One conversation's list row (window, opt-out, labels…). */
+  conversationGet: (orgId: OrgId, conversationId: number) => invoke<ConversationSummary | null>("conversation_get", { orgId, conversationId }),
+  /**
+   * Opening a conversation: read locally, and a read receipt to the customer if the setting is on.
+   * Resolves with whether a receipt was queued.
+   */
+  conversationOpen: (orgId: OrgId, conversationId: number) => invoke<boolean>("conversation_open", { orgId, conversationId }),
+  /** "Reintentar" a failed message: sent again once (a second click changes nothing). */
+  conversationRetry: (orgId: OrgId, messageId: number) => invoke<MessageView>("conversation_retry", { orgId, messageId }),
+  /**
+   * Sends a text, a file or a reaction. The same `client_key` always resolves with the same
+   * message (a double click sends once). Refusals (`WINDOW_CLOSED`, `CUSTOMER_OPTED_OUT`,
+   * `WHATSAPP_NOT_CONFIGURED`, `INVALID_MESSAGE`) write nothing.
+   */
+  conversationSend: (orgId: OrgId, request: SendRequest) => invoke<MessageView>("conversation_send", { orgId, request }),
+  /** Replaces the conversation's labels. */
+  conversationSetLabels: (orgId: OrgId, conversationId: number, labels: Array<string>) => invoke<void>("conversation_set_labels", { orgId, conversationId, labels }),
+  /** Resolver / reabrir. */
+  conversationSetResolved: (orgId: OrgId, conversationId: number, resolved: boolean) => invoke<void>("conversation_set_resolved", { orgId, conversationId, resolved }),
+  /** A page of a thread, oldest first (`before`: the previous page's `older`). */
+  conversationThread: (orgId: OrgId, conversationId: number, before: ThreadCursor | null, limit: number) => invoke<ThreadPage>("conversation_thread", { orgId, conversationId, before, limit }),
+  /** A page of the conversation list, newest activity first (`after`: the previous page's `next`). */
+  conversationsList: (orgId: OrgId, filter: ListFilter, after: ListCursor | null, limit: number) => invoke<ConversationPage>("conversations_list", { orgId, filter, after, limit }),
+  /** Messages and customers matching what was typed, newest first. */
+  conversationsSearch: (orgId: OrgId, query: string, limit: number) => invoke<Array<SearchHit>>("conversations_search", { orgId, query, limit }),
+  /** Unread customer messages over all conversations. */
+  conversationsUnreadTotal: (orgId: OrgId) => invoke<number>("conversations_unread_total", { orgId }),
   createOrganization: (input: NewOrganization) => invoke<Organization>("create_organization", { input }),
+  /** The customer panel. */
+  customerGet: (orgId: OrgId, customerId: number) => invoke<Customer | null>("customer_get", { orgId, customerId }),
+  /** The owner's name for the customer (empty: back to their WhatsApp name) and notes. */
+  customerUpdate: (orgId: OrgId, customerId: number, name: string | null, notes: string) => invoke<Customer | null>("customer_update", { orgId, customerId, name, notes }),
   downloadUpdate: () => invoke<UpdateInfo>("download_update"),
   /** "Cancelar" a dead-letter job: it leaves the list and is never sent. */
   outboundCancelDead: (jobId: JobNumber) => invoke<void>("outbound_cancel_dead", { jobId }),
@@ -204,6 +373,11 @@ export const commands = {
   outboundResume: (orgId: OrgId, integration: Integration) => invoke<boolean>("outbound_resume", { orgId, integration }),
   /** "Reintentar" a dead-letter job: it is sent again now, with a fresh deadline. */
   outboundRetryDead: (jobId: JobNumber) => invoke<void>("outbound_retry_dead", { jobId }),
+  /** Respuestas rápidas, by shortcut. */
+  quickRepliesList: (orgId: OrgId) => invoke<Array<QuickReply>>("quick_replies_list", { orgId }),
+  quickReplyDelete: (orgId: OrgId, id: number) => invoke<boolean>("quick_reply_delete", { orgId, id }),
+  /** Creates or replaces a quick reply; `null` when the shortcut or text is blank. */
+  quickReplySave: (orgId: OrgId, shortcut: string, body: string) => invoke<QuickReply | null>("quick_reply_save", { orgId, shortcut, body }),
   /** Waits until no send or invoice submission is in flight, installs, restarts. */
   restartToUpdate: () => invoke<void>("restart_to_update"),
   selectOrganization: (id: OrgId) => invoke<void>("select_organization", { id }),
@@ -219,6 +393,17 @@ export const commands = {
 
 /** Events the core emits to the window, by name. */
 export const events = {
+  /**
+   * A conversation changed: a new message, a status (ticks), a reaction, or its list row.
+   * Payload: `ConversationEvent`.
+   */
+  conversationEvent: "conversation-event",
+  /**
+   * The bus dropped events for the window (a burst it could not keep up with): reload what
+   * is shown.
+   * Payload: `null`.
+   */
+  conversationsReload: "conversations-reload",
   /**
    * An organization's health cards changed (queue depth, ages, levels): the whole snapshot.
    * Payload: `HealthSnapshot`.
@@ -248,6 +433,8 @@ export const events = {
 
 /** The payload each event carries. */
 export type EventPayloads = {
+  "conversation-event": ConversationEvent,
+  "conversations-reload": null,
   "outbound-health": HealthSnapshot,
   "outbound-health-changed": HealthChange,
   "second-instance": null,

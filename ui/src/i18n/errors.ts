@@ -46,6 +46,12 @@ const enByCode: Record<ErrorCode, string> = {
   INVOICING_NOT_CONFIGURED:
     "AFIP (ARCA) is not set up: load the certificate and choose the point of sale in Settings → AFIP.",
   INVOICE_NOT_FOUND: "That invoice does not exist.",
+  CONVERSATION_NOT_FOUND: "That conversation no longer exists.",
+  MESSAGE_NOT_FOUND: "That message no longer exists.",
+  WINDOW_CLOSED: "More than 24 h have passed since the customer's last message: you can only send a template.",
+  CUSTOMER_OPTED_OUT: "The customer asked not to receive messages: it was not sent.",
+  WHATS_APP_NOT_CONFIGURED: "WhatsApp is not connected: connect it in Settings to reply.",
+  INVALID_MESSAGE: "WhatsApp would refuse this message (empty, too long, or a file of the wrong type or size).",
 };
 
 /** The text to show for an error in the current language. */
@@ -57,6 +63,9 @@ export function errorText(err: AppError, lang: Language): string {
     });
   }
   if (lang === "es") return err.message;
+  if (err.code === "WINDOW_CLOSED" && typeof err.details?.customer_name === "string") {
+    return `More than 24 h have passed since ${err.details.customer_name}'s last message: you can only send a template.`;
+  }
   return enByCode[err.code] ?? err.message;
 }
 

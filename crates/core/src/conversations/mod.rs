@@ -515,3 +515,13 @@ pub async fn unread_total(store: &Store, org: OrgId) -> Result<i64, StoreError> 
     .fetch_one(store.reader())
     .await?)
 }
+
+/// Every conversation with unread messages, over all businesses: `(conversation id, unread)`.
+/// The desktop shell seeds its unread total (window title) with it at start.
+pub async fn unread_counts(store: &Store) -> Result<Vec<(i64, i64)>, StoreError> {
+    Ok(
+        sqlx::query_as("SELECT id, unread_count FROM conversations WHERE unread_count > 0")
+            .fetch_all(store.reader())
+            .await?,
+    )
+}

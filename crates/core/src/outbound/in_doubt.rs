@@ -99,6 +99,19 @@ pub async fn resolve_by_callback(
             &note(&evidence.provider_id, &evidence.status),
         )
         .await?;
+    if resolved {
+        // Its message row (if the job is one) gets the wamid, so the statuses that follow land.
+        // The window learns of it when it next loads the thread (no bus here).
+        let mut events = Vec::new();
+        crate::conversations::jobs::job_sent(
+            &mut tx,
+            org,
+            job_id.0,
+            Some(&evidence.provider_id),
+            &mut events,
+        )
+        .await?;
+    }
     tx.commit().await?;
     if resolved {
         queue.notify();
