@@ -3,6 +3,7 @@
 pub mod bindings;
 mod boot;
 mod commands;
+mod connect;
 mod intake;
 pub mod ipc;
 mod outbound;

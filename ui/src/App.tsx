@@ -4,7 +4,8 @@ import { commands, events, onEvent, type AppError, type Language, type Organizat
 import { EmptyState } from "./components/EmptyState";
 import { Estado } from "./estado/Estado";
 import { OrgSetup } from "./components/OrgSetup";
-import { Settings } from "./components/Settings";
+import { Settings } from "./settings/Settings";
+import { StatusBar } from "./statusbar/StatusBar";
 import { UpdateBanner } from "./components/UpdateBanner";
 import { translate } from "./i18n";
 import { LanguageContext } from "./i18n/context";
@@ -169,6 +170,7 @@ export function App() {
               />
             )}
           </main>
+          {currentId && <StatusBar orgId={currentId} />}
         </div>
       )}
     </LanguageContext.Provider>
