@@ -1,38 +1,64 @@
-//! Inbound WhatsApp in the app: once the store is open, every business with a relay configured
-//! gets its relay loop and processor (one core call), with the outbound engine as the evidence
-//! that resolves in-doubt sends; all of them are stopped on exit.
+//! Inbound WhatsApp in the app: once the store is open, the core's intake supervisor starts every
+//! business with a relay (with the outbound engine as the evidence that resolves in-doubt
+//! sends), restarts a business's intake when Ajustes changes its connection, and reports each
+//! business's connection state, which is forwarded to the window for the status bar.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use mostrador_core::events::EventBus;
 use mostrador_core::inbox::PollerOptions;
-use mostrador_core::intake::{self, IntakeHandle, IntakeWiring, JobEvidence};
+use mostrador_core::intake::{IntakeStatus, IntakeSupervisor, IntakeWiring, JobEvidence};
+use mostrador_core::org::OrgId;
 use mostrador_core::outbound::Outbound;
 use mostrador_core::secrets::SecretStore;
 use mostrador_core::store::Store;
-use tauri::{AppHandle, Manager, RunEvent};
-use tokio::sync::Mutex;
+use mostrador_core::AppError;
+use tauri::{AppHandle, Manager, RunEvent, State};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::ipc::command;
+
+crate::event! {
+    /// A business's relay connection state changed (conectado, reconectando, token rechazado,
+    /// sin configurar): sent as it happens, for the status bar.
+    pub INTAKE_STATUS: "intake-status" => IntakeStatus
+}
 
 /// How long the exit waits for the loops to stop (a batch in flight commits or rolls back).
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
 
-/// The running intakes, one per business with a relay.
+/// The intake supervisor (once the store is open) and the bus its processors publish on.
 #[derive(Default)]
 pub struct Intakes {
-    running: Mutex<Vec<IntakeHandle>>,
+    supervisor: OnceLock<Arc<IntakeSupervisor>>,
     events: EventBus,
 }
 
 impl Intakes {
-    /// The conversation events bus every intake (and local action) announces on.
+    /// The bus conversation events are published on (forwarded to the window elsewhere).
     pub fn bus(&self) -> EventBus {
         self.events.clone()
     }
+
+    /// The supervisor, once the store is open.
+    pub fn supervisor(&self) -> Option<&Arc<IntakeSupervisor>> {
+        self.supervisor.get()
+    }
+
+    /// Restarts the business's intake from its current settings (after Ajustes saved or
+    /// removed a connection). Before the store is open there is nothing to restart: the boot
+    /// start reads the new settings.
+    pub async fn restart(&self, org: OrgId) {
+        if let Some(s) = self.supervisor.get() {
+            s.restart(org).await;
+        }
+    }
 }
 
-/// Starts every configured business's intake. `engine` is `None` when the outbound engine could
-/// not start: messages still come in, statuses are stored, in-doubt jobs wait for the next start.
+/// Starts the supervisor and every configured business's intake. `engine` is `None` when the
+/// outbound engine could not start: messages still come in, statuses are stored, in-doubt jobs
+/// wait for the next start.
 pub async fn start(app: &AppHandle, store: Store, engine: Option<Arc<Outbound>>) {
     let intakes = app.state::<Intakes>();
     let wiring = IntakeWiring {
@@ -42,27 +68,62 @@ pub async fn start(app: &AppHandle, store: Store, engine: Option<Arc<Outbound>>)
         evidence: engine.map(|e| e as Arc<dyn JobEvidence>),
         poller: PollerOptions::default(),
     };
-    match intake::start_configured(&wiring).await {
-        Ok(started) => {
-            tracing::info!(businesses = started.len(), "intake running");
-            intakes.running.lock().await.extend(started);
-        }
+    let supervisor = Arc::new(IntakeSupervisor::new(wiring));
+    if intakes.supervisor.set(supervisor.clone()).is_err() {
+        tracing::error!("intake supervisor started twice; keeping the first");
+        return;
+    }
+    // Subscribed before anything starts, so no state change is missed.
+    tauri::async_runtime::spawn(forward_status(app.clone(), supervisor.clone()));
+    match supervisor.start_all().await {
+        Ok(n) => tracing::info!(businesses = n, "intake running"),
         Err(e) => tracing::error!(error = %e, "cannot list businesses; intake not started"),
     }
+}
+
+async fn forward_status(app: AppHandle, supervisor: Arc<IntakeSupervisor>) {
+    let mut changes = supervisor.subscribe();
+    loop {
+        match changes.recv().await {
+            Ok(status) => {
+                let _ = INTAKE_STATUS.emit(&app, status);
+            }
+            // Too many changes at once: the window asks `intake_status` again on its next
+            // event; the latest state of each business follows anyway.
+            Err(RecvError::Lagged(n)) => tracing::debug!(missed = n, "intake status lagged"),
+            Err(RecvError::Closed) => return,
+        }
+    }
+}
+
+/// The business's relay connection state now (the status bar's first paint; then
+/// `intake-status` events).
+#[command]
+pub async fn intake_status(
+    intakes: State<'_, Intakes>,
+    org_id: OrgId,
+) -> Result<IntakeStatus, AppError> {
+    Ok(match intakes.supervisor() {
+        Some(s) => s.status(org_id),
+        None => IntakeStatus {
+            org_id,
+            connection: None,
+            whatsapp_configured: false,
+        },
+    })
 }
 
 /// On exit, before the outbound engine stops: no new evidence is handed to it afterwards.
 pub fn on_run_event(app: &AppHandle, event: &RunEvent) {
     if let RunEvent::Exit = event {
-        let intakes = app.state::<Intakes>();
+        let Some(supervisor) = app.state::<Intakes>().supervisor().cloned() else {
+            return;
+        };
         tauri::async_runtime::block_on(async {
-            let running = std::mem::take(&mut *intakes.running.lock().await);
-            let all = async {
-                for h in running {
-                    h.stop().await;
-                }
-            };
-            if tokio::time::timeout(SHUTDOWN_WAIT, all).await.is_err() {
+            if tokio::time::timeout(SHUTDOWN_WAIT, supervisor.shutdown())
+                .await
+                .is_err()
+            {
                 tracing::warn!(
                     "intake still stopping at exit; unprocessed rows wait for next start"
                 );

@@ -4,6 +4,7 @@ pub mod bindings;
 mod boot;
 mod commands;
 mod conversations;
+mod connect;
 mod intake;
 pub mod ipc;
 mod outbound;

@@ -5,7 +5,8 @@ import { EmptyState } from "./components/EmptyState";
 import { Conversations } from "./conversations/Conversations";
 import { Estado } from "./estado/Estado";
 import { OrgSetup } from "./components/OrgSetup";
-import { Settings } from "./components/Settings";
+import { Settings } from "./settings/Settings";
+import { StatusBar } from "./statusbar/StatusBar";
 import { UpdateBanner } from "./components/UpdateBanner";
 import { translate } from "./i18n";
 import { LanguageContext } from "./i18n/context";
@@ -170,6 +171,7 @@ export function App() {
               />
             )}
           </main>
+          {currentId && <StatusBar orgId={currentId} />}
         </div>
       )}
     </LanguageContext.Provider>

@@ -77,6 +77,17 @@ owner_name: string | null,
  * Normalized E.164 digits.
  */
 phone: string | null, first_contact_at: string, notes: string, opted_out: boolean, opted_out_marketing: boolean, };
+export type ConnectionState = { "state": "connecting" } | { "state": "connected", since: string, } | { "state": "reconnecting", since: string, last_error: string, attempts: number, } | { "state": "rejected_token", since: string, } | { "state": "tenant_in_use", tenant_id: string, other_org: OrgId, } | { "state": "stopped" };
+
+export type ConnectionTest = { display_phone_number: string, verified_name: string | null, 
+/**
+ * `GREEN`, `YELLOW`, `RED`, `NA` or what Meta sent.
+ */
+quality_rating: string | null, 
+/**
+ * Whether our app receives this WABA's webhooks; `false` ⇒ offer "Suscribir".
+ */
+app_subscribed: boolean, };
 
 export type DeadLetterJob = { job_id: JobNumber, kind: string, integration: Integration | null, 
 /**
@@ -93,6 +104,7 @@ next: JobNumber | null, };
 export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL" | "INVALID_RECIPIENT" | "CHANNEL_NOT_CONFIGURED" | "PROVIDER_REJECTED" | "REMINDER_NOT_EDITABLE";
 export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL" | "INVOICE_INVALID" | "INVOICING_NOT_CONFIGURED" | "INVOICE_NOT_FOUND";
 export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL" | "CONVERSATION_NOT_FOUND" | "MESSAGE_NOT_FOUND" | "WINDOW_CLOSED" | "CUSTOMER_OPTED_OUT" | "WHATS_APP_NOT_CONFIGURED" | "INVALID_MESSAGE";
+export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL" | "WHATSAPP_TOKEN_INVALID" | "WHATSAPP_WRONG_ID" | "WHATSAPP_PERMISSION_DENIED" | "WHATSAPP_UNREACHABLE" | "WHATSAPP_REJECTED" | "WHATSAPP_NOT_CONNECTED" | "RELAY_TOKEN_REJECTED" | "RELAY_UNREACHABLE" | "RELAY_BLOCK_INVALID" | "RELAY_TENANT_IN_USE";
 
 export type HealthChange = { org_id: OrgId, integration: Integration, change: Change, };
 
@@ -117,6 +129,17 @@ risk_es: string, };
 export type InFlight = { outbound_sends: number, invoice_submissions: number, };
 
 export type Integration = "whats_app" | "mercado_pago" | "afip" | "open_ai" | "sms" | "email";
+export type IntakeStatus = { org_id: OrgId, 
+/**
+ * `None`: no relay configured (nothing comes in).
+ */
+connection: ConnectionState | null, 
+/**
+ * Without WhatsApp settings the events that arrive wait unprocessed.
+ */
+whatsapp_configured: boolean, };
+
+export type Integration = "whats_app" | "mercado_pago" | "afip" | "open_ai";
 
 export type IntegrationHealth = { integration: Integration, level: HealthLevel, 
 /**
@@ -191,6 +214,7 @@ data: Record<string, unknown> | null, status: MessageStatus, error_code: number 
  * RFC 3339 UTC.
  */
 at: string, reactions: Array<ReactionView>, };
+export type MetaWebhook = { callback_url: string, verify_token: string, };
 
 export type NewOrganization = { name: string, cuit: string, iva_condition: IvaCondition, };
 
@@ -247,6 +271,29 @@ client_key: string, content: Outgoing,
  * The message this one answers (shown quoted).
  */
 reply_to_message_id: number | null, };
+export type RelayCheck = { relay_url: string, tenant_id: string, 
+/**
+ * Events waiting for this computer.
+ */
+backlog: number, oldest_unacked_age_secs: number | null, 
+/**
+ * What to paste into Meta's dashboard (WhatsApp → Configuración → Webhook).
+ */
+meta: MetaWebhook | null, };
+
+export type RelayInput = { pasted: string, relay_url: string, device_token: string, };
+
+export type RelaySaved = { check: RelayCheck, status: RelayStatus, };
+
+export type RelayStatus = { "state": "not_configured" } | { "state": "configured", relay_url: string, 
+/**
+ * "termina en 1234".
+ */
+token_hint: string | null, 
+/**
+ * `None` when only the URL and device token were given (the block was not pasted).
+ */
+meta: MetaWebhook | null, };
 
 export type Snapshot = { organizations: Array<Organization>, 
 /**
@@ -313,6 +360,21 @@ available: UpdateInfo | null,
  */
 downloaded: boolean, in_flight: InFlight, };
 
+export type WhatsAppCredentials = { phone_number_id: string, waba_id: string, access_token: string, app_secret: string, 
+/**
+ * `None` or empty: the current default version.
+ */
+graph_version: string | null, };
+
+export type WhatsAppSaved = { test: ConnectionTest, status: WhatsAppStatus, };
+
+export type WhatsAppStatus = { "state": "not_configured" } | { "state": "configured", phone_number_id: string, waba_id: string, graph_version: string, display_phone_number: string | null, verified_name: string | null, 
+/**
+ * "termina en 1234"; `None` when the token is missing from the keychain or too short
+ * for its end to be shown safely.
+ */
+token_hint: string | null, token_saved: boolean, app_secret_saved: boolean, };
+
 /** Every command the core exposes. Rejections carry an `AppError` unless said otherwise. */
 export const commands = {
   checkCuit: (cuit: string) => invoke<void>("check_cuit", { cuit }),
@@ -352,6 +414,11 @@ export const commands = {
   /** The owner's name for the customer (empty: back to their WhatsApp name) and notes. */
   customerUpdate: (orgId: OrgId, customerId: number, name: string | null, notes: string) => invoke<Customer | null>("customer_update", { orgId, customerId, name, notes }),
   downloadUpdate: () => invoke<UpdateInfo>("download_update"),
+  /**
+   * The business's relay connection state now (the status bar's first paint; then
+   * `intake-status` events).
+   */
+  intakeStatus: (orgId: OrgId) => invoke<IntakeStatus>("intake_status", { orgId }),
   /** "Cancelar" a dead-letter job: it leaves the list and is never sent. */
   outboundCancelDead: (jobId: JobNumber) => invoke<void>("outbound_cancel_dead", { jobId }),
   /** The dead letter of the business: jobs given up on, with each attempt's error. */
@@ -378,6 +445,14 @@ export const commands = {
   quickReplyDelete: (orgId: OrgId, id: number) => invoke<boolean>("quick_reply_delete", { orgId, id }),
   /** Creates or replaces a quick reply; `null` when the shortcut or text is blank. */
   quickReplySave: (orgId: OrgId, shortcut: string, body: string) => invoke<QuickReply | null>("quick_reply_save", { orgId, shortcut, body }),
+  /** "Desconectar": removes the relay's settings and tokens and stops the intake. */
+  relayDisconnect: (orgId: OrgId) => invoke<RelayStatus>("relay_disconnect", { orgId }),
+  /** "Guardar": tests, stores the URL and the keychain token, restarts the intake. */
+  relaySave: (orgId: OrgId, input: RelayInput) => invoke<RelaySaved>("relay_save", { orgId, input }),
+  /** What Ajustes → Relay shows, with Meta's webhook URL and verify token when they were pasted. */
+  relayStatus: (orgId: OrgId) => invoke<RelayStatus>("relay_status", { orgId }),
+  /** "Probar": reads the pasted block (or the typed fields) and asks the relay `/v1/status`. */
+  relayTest: (orgId: OrgId, input: RelayInput) => invoke<RelayCheck>("relay_test", { orgId, input }),
   /** Waits until no send or invoice submission is in flight, installs, restarts. */
   restartToUpdate: () => invoke<void>("restart_to_update"),
   selectOrganization: (id: OrgId) => invoke<void>("select_organization", { id }),
@@ -389,6 +464,29 @@ export const commands = {
   updateStatus: () => invoke<UpdaterStatus>("update_status"),
   /** Answers once the database is open (or could not be opened). */
   waitForStartup: () => invoke<StartupState>("wait_for_startup"),
+  /** "Desconectar": removes the token, app secret and settings; conversations stay. */
+  whatsappDisconnect: (orgId: OrgId) => invoke<WhatsAppStatus>("whatsapp_disconnect", { orgId }),
+  /** "Cambiar token": the new token replaces the old one only if it passes the test. */
+  whatsappRotateToken: (orgId: OrgId, accessToken: string) => invoke<WhatsAppSaved>("whatsapp_rotate_token", { orgId, accessToken }),
+  /**
+   * "Guardar": tests again and stores only if it passes (ids in settings, token and app secret
+   * in the keychain); the intake restarts with them.
+   */
+  whatsappSave: (orgId: OrgId, credentials: WhatsAppCredentials) => invoke<WhatsAppSaved>("whatsapp_save", { orgId, credentials }),
+  /** What Ajustes → WhatsApp shows (never a secret: "termina en 1234"). */
+  whatsappStatus: (orgId: OrgId) => invoke<WhatsAppStatus>("whatsapp_status", { orgId }),
+  /**
+   * "Suscribir": subscribes the app to the WABA's webhooks, with the form's data or, without
+   * it, the saved connection's. Resolves with the new test.
+   */
+  whatsappSubscribe: (orgId: OrgId, credentials: WhatsAppCredentials | null) => invoke<ConnectionTest>("whatsapp_subscribe", { orgId, credentials }),
+  /**
+   * "Probar conexión" with the form's data: number, verified name, quality, subscription.
+   * Nothing is stored.
+   */
+  whatsappTest: (credentials: WhatsAppCredentials) => invoke<ConnectionTest>("whatsapp_test", { credentials }),
+  /** "Probar conexión" of the saved connection (the window never holds the saved token). */
+  whatsappTestSaved: (orgId: OrgId) => invoke<ConnectionTest>("whatsapp_test_saved", { orgId }),
 };
 
 /** Events the core emits to the window, by name. */
@@ -404,6 +502,11 @@ export const events = {
    * Payload: `null`.
    */
   conversationsReload: "conversations-reload",
+   * A business's relay connection state changed (conectado, reconectando, token rechazado,
+   * sin configurar): sent as it happens, for the status bar.
+   * Payload: `IntakeStatus`.
+   */
+  intakeStatus: "intake-status",
   /**
    * An organization's health cards changed (queue depth, ages, levels): the whole snapshot.
    * Payload: `HealthSnapshot`.
@@ -435,6 +538,7 @@ export const events = {
 export type EventPayloads = {
   "conversation-event": ConversationEvent,
   "conversations-reload": null,
+  "intake-status": IntakeStatus,
   "outbound-health": HealthSnapshot,
   "outbound-health-changed": HealthChange,
   "second-instance": null,

@@ -52,6 +52,20 @@ const enByCode: Record<ErrorCode, string> = {
   CUSTOMER_OPTED_OUT: "The customer asked not to receive messages: it was not sent.",
   WHATS_APP_NOT_CONFIGURED: "WhatsApp is not connected: connect it in Settings to reply.",
   INVALID_MESSAGE: "WhatsApp would refuse this message (empty, too long, or a file of the wrong type or size).",
+  WHATSAPP_TOKEN_INVALID:
+    "Meta rejected the access token: it is invalid or expired (code 190). Copy the System User's token again from Meta Business.",
+  WHATSAPP_WRONG_ID:
+    "Meta cannot find that phone number or account, or the token cannot see them (code 100). Check the IDs in WhatsApp Manager → API Setup.",
+  WHATSAPP_PERMISSION_DENIED:
+    "The token lacks permission on this account. In Meta Business, give the System User the WhatsApp account and the whatsapp_business_messaging and whatsapp_business_management permissions.",
+  WHATSAPP_UNREACHABLE: "Could not reach WhatsApp (Meta). Check the internet connection and try again in a few minutes.",
+  WHATSAPP_REJECTED: "Meta refused the connection test. Check the account in WhatsApp Manager.",
+  WHATSAPP_NOT_CONNECTED: "WhatsApp is not connected for this business: connect it in Settings → WhatsApp.",
+  RELAY_TOKEN_REJECTED: "The relay rejected the device token: it was mistyped or rotated. Paste the current one.",
+  RELAY_UNREACHABLE: "Could not reach the relay: check its address, the internet connection and that the relay is running.",
+  RELAY_BLOCK_INVALID:
+    "The relay data is incomplete: paste everything `mostrador-relay tenant create` printed, or type the relay address and device token.",
+  RELAY_TENANT_IN_USE: "That relay already feeds another business on this computer: create another tenant for this one.",
 };
 
 /** The text to show for an error in the current language. */

@@ -1,9 +1,22 @@
+import "./settings.css";
 import type { Language, Organization, StartupState } from "../bindings";
+import { About } from "../components/About";
 import { useT } from "../i18n/context";
+import type { MessageKey } from "../i18n";
 import type { Updates } from "../updates/useUpdates";
-import { About } from "./About";
+import { RelaySection } from "./RelaySection";
+import { WhatsAppSection } from "./WhatsAppSection";
 import { QuickRepliesSettings } from "../conversations/QuickRepliesSettings";
 
+const SECTIONS: { id: string; label: MessageKey }[] = [
+  { id: "settings-business-section", label: "settings.business" },
+  { id: "settings-whatsapp", label: "wa.title" },
+  { id: "settings-relay", label: "relay.title" },
+  { id: "settings-general", label: "settings.general" },
+  { id: "settings-about", label: "settings.about" },
+];
+
+/** Ajustes: one page of sections (Tu negocio, WhatsApp, Relay, General, Acerca de), with an index. */
 export function Settings(props: {
   org: Organization | undefined;
   startup: StartupState;
@@ -15,33 +28,51 @@ export function Settings(props: {
   const { org, startup } = props;
   return (
     <section className="settings">
-      <h2>{t("settings.business")}</h2>
-      {org && (
-        <dl id="settings-business">
-          <dt>{t("setup.name")}</dt>
-          <dd>{org.name}</dd>
-          <dt>{t("setup.cuit")}</dt>
-          <dd>{org.cuit}</dd>
-          <dt>{t("setup.iva")}</dt>
-          <dd>{t(`iva.${org.iva_condition}`)}</dd>
-        </dl>
-      )}
+      <nav className="section-index" aria-label={t("nav.settings")}>
+        {SECTIONS.map((s) => (
+          <button
+            key={s.id}
+            id={`goto-${s.id}`}
+            className="link"
+            onClick={() => document.getElementById(s.id)?.scrollIntoView({ behavior: "smooth" })}
+          >
+            {t(s.label)}
+          </button>
+        ))}
+      </nav>
+      <section id="settings-business-section">
+        <h2>{t("settings.business")}</h2>
+        {org && (
+          <dl id="settings-business">
+            <dt>{t("setup.name")}</dt>
+            <dd>{org.name}</dd>
+            <dt>{t("setup.cuit")}</dt>
+            <dd>{org.cuit}</dd>
+            <dt>{t("setup.iva")}</dt>
+            <dd>{t(`iva.${org.iva_condition}`)}</dd>
+          </dl>
+        )}
+      </section>
+      {org && <WhatsAppSection key={`wa-${org.id}`} orgId={org.id} />}
+      {org && <RelaySection key={`relay-${org.id}`} orgId={org.id} />}
       {org && <QuickRepliesSettings orgId={org.id} />}
-      <h2>{t("nav.language")}</h2>
-      <select id="language" value={props.language} onChange={(e) => props.onLanguage(e.target.value as Language)}>
-        <option value="es">Español (Argentina)</option>
-        <option value="en">English</option>
-      </select>
-      <h2>{t("settings.storage")}</h2>
-      <dl>
-        <dt>{t("settings.dataDir")}</dt>
-        <dd><code>{startup.data_dir}</code></dd>
-        <dt>{t("settings.logsDir")}</dt>
-        <dd><code>{startup.logs_dir}</code></dd>
-        <dt>{t("settings.version")}</dt>
-        <dd>{startup.version}</dd>
-      </dl>
-      <p className="muted">{t("settings.keychain")}</p>
+      <section id="settings-general">
+        <h2>{t("nav.language")}</h2>
+        <select id="language" value={props.language} onChange={(e) => props.onLanguage(e.target.value as Language)}>
+          <option value="es">Español (Argentina)</option>
+          <option value="en">English</option>
+        </select>
+        <h2>{t("settings.storage")}</h2>
+        <dl>
+          <dt>{t("settings.dataDir")}</dt>
+          <dd><code>{startup.data_dir}</code></dd>
+          <dt>{t("settings.logsDir")}</dt>
+          <dd><code>{startup.logs_dir}</code></dd>
+          <dt>{t("settings.version")}</dt>
+          <dd>{startup.version}</dd>
+        </dl>
+        <p className="muted">{t("settings.keychain")}</p>
+      </section>
       <About updates={props.updates} />
     </section>
   );
