@@ -27,7 +27,8 @@ use sqlx::SqliteConnection;
 use crate::events::{ConversationEvent, EventBus};
 use crate::org::OrgId;
 use crate::store::{Store, StoreError};
-use view::{MessageRow, SummaryRow, MESSAGE_SELECT, SUMMARY_SELECT};
+// pub(crate): the intake processor loads a batch's new messages and list rows in one query each.
+pub(crate) use view::{MessageRow, SummaryRow, MESSAGE_SELECT, SUMMARY_SELECT};
 
 /// Which conversations the list shows.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]

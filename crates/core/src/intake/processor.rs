@@ -16,17 +16,17 @@ use std::time::Duration;
 use mostrador_queue::{Queue, Wake};
 use mostrador_types::Secret;
 use mostrador_whatsapp::signature::{self, SignatureError};
-use mostrador_whatsapp::webhook;
+use mostrador_whatsapp::webhook::{self, Notification};
 use sqlx::Connection as _;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::Instrument as _;
 
-use super::evidence::JobEvidence;
+use super::evidence::{JobEvidence, JobStatusEvidence};
 use super::whatsapp::{self as wa, Route};
 use super::IntakeError;
 use crate::conversations::ts_now;
-use crate::events::EventBus;
+use crate::events::{ConversationEvent, EventBus};
 use crate::org::OrgId;
 use crate::secrets::{SecretError, SecretStore};
 use crate::settings;
@@ -151,6 +151,85 @@ fn signature_reason_es(e: SignatureError) -> String {
     }
 }
 
+/// A row after the checks that need no database: signature and parse.
+struct Checked {
+    event_id: String,
+    check: Check,
+}
+
+enum Check {
+    Parsed(Notification),
+    Quarantined(String),
+}
+
+fn check(row: RawRow, secret: Option<&Secret>, has_route: bool) -> Checked {
+    let check = 'check: {
+        let Some(secret) = secret else {
+            break 'check Check::Quarantined(
+                "No hay app secret de WhatsApp guardado: no se puede verificar la firma. Conectá WhatsApp y reintentá.".into(),
+            );
+        };
+        if !has_route {
+            break 'check Check::Quarantined(
+                "WhatsApp no está conectado en este negocio (falta el phone number id).".into(),
+            );
+        }
+        let headers: serde_json::Value =
+            serde_json::from_str(&row.headers).unwrap_or(serde_json::Value::Null);
+        if let Err(e) = signature::verify(
+            secret,
+            &row.body,
+            header(&headers, signature::SIGNATURE_HEADER),
+        ) {
+            break 'check Check::Quarantined(signature_reason_es(e));
+        }
+        match webhook::parse(&row.body) {
+            Ok(n) => Check::Parsed(n),
+            Err(e) => Check::Quarantined(format!("No es un webhook de WhatsApp legible: {e}")),
+        }
+    };
+    Checked {
+        event_id: row.event_id,
+        check,
+    }
+}
+
+fn foreign(route: &Route) -> Outcome {
+    Outcome::Quarantined(format!(
+        "El webhook es para otro número de WhatsApp (phone number id distinto de {}): no se aplicó.",
+        route.phone_number_id
+    ))
+}
+
+/// The row's state after its items were applied.
+fn outcome_of(applied: &wa::Applied, n: &Notification) -> Outcome {
+    let mut notes = Vec::new();
+    if applied.foreign > 0 {
+        notes.push(format!(
+            "{} cambio(s) de otro número no se aplicaron",
+            applied.foreign
+        ));
+    }
+    for u in &n.unparsed {
+        notes.push(format!("ilegible en {}: {}", u.path, u.reason));
+    }
+    if applied.errors.is_empty() {
+        Outcome::Processed((!notes.is_empty()).then(|| notes.join("; ")))
+    } else {
+        // The rest is applied; a retry redoes only what failed (dedupe).
+        notes.extend(applied.errors.iter().cloned());
+        Outcome::Failed(notes.join("; "))
+    }
+}
+
+/// What one committed batch hands out.
+struct BatchOut {
+    report: Report,
+    events: Vec<ConversationEvent>,
+    evidence: Vec<JobStatusEvidence>,
+    wakes: Vec<Wake>,
+}
+
 impl Processor {
     pub fn new(store: Store, secrets: Arc<dyn AppSecrets>, events: EventBus) -> Self {
         // Jobs enqueued here are found by the engine's backstop poll; `with_queue` shares the
@@ -190,203 +269,54 @@ impl Processor {
     }
 
     /// Processes up to one batch of `new` WhatsApp rows of `org` in one transaction.
+    ///
+    /// The rows are read, their signatures checked and their bodies parsed before the write lock
+    /// is taken (CPU work, on a blocking thread). The batch is then applied optimistically: every
+    /// event in one transaction, no savepoints, message views loaded once at the end. If anything
+    /// fails, that transaction is rolled back and the batch is redone with a savepoint per event
+    /// (and per item), so only what failed is marked `failed`.
     pub async fn process_batch(&self, org: OrgId) -> Result<Report, IntakeError> {
-        let route = match settings::get(&self.store, Some(org), PHONE_NUMBER_ID).await? {
-            Some(phone_number_id) => Some(Route {
-                phone_number_id,
-                waba_id: settings::get(&self.store, Some(org), WABA_ID).await?,
-            }),
-            None => None,
-        };
-        let secret = self.secrets.app_secret(org).await?;
-        let twilio_rows = if self.has_twilio_rows(org).await? {
-            Some((
-                self.secrets.twilio_auth_token(org).await?,
-                settings::get(&self.store, Some(org), crate::channels::sms::ACCOUNT_SID).await?,
-            ))
-        } else {
-            None
-        };
+        let mut report = self.process_twilio_batch(org).await?;
+        report.add(self.process_whatsapp_batch(org).await?);
+        Ok(report)
+    }
+
+    /// Twilio's callbacks and inbound SMS (intake/twilio.rs): one transaction per batch.
+    async fn process_twilio_batch(&self, org: OrgId) -> Result<Report, IntakeError> {
+        if !self.has_twilio_rows(org).await? {
+            return Ok(Report::default());
+        }
+        let token = self.secrets.twilio_auth_token(org).await?;
+        let account_sid =
+            settings::get(&self.store, Some(org), crate::channels::sms::ACCOUNT_SID).await?;
         let now = ts_now();
         let mut tx = self.store.begin_immediate().await?;
-        let rows: Vec<RawRow> = sqlx::query_as(
-            "SELECT event_id, headers, body FROM inbox_raw
-             WHERE org_id = ? AND status = 'new' AND provider = 'whatsapp'
-             ORDER BY relay_seq LIMIT ?",
+        let b = super::twilio::process(
+            &mut tx,
+            org,
+            token.as_ref(),
+            account_sid.as_deref(),
+            &now,
+            self.opts.batch,
         )
-        .bind(org.to_string())
-        .bind(self.opts.batch as i64)
-        .fetch_all(&mut *tx)
         .await?;
-        let mut report = Report::default();
-        let mut events = Vec::new();
-        let mut evidence = Vec::new();
-        let mut wakes: Vec<Wake> = Vec::new();
-        // Twilio's callbacks and inbound SMS (intake/twilio.rs), in the same transaction.
-        if let Some(tw) = twilio_rows {
-            let b = super::twilio::process(
-                &mut tx,
-                org,
-                tw.0.as_ref(),
-                tw.1.as_deref(),
-                &now,
-                self.opts.batch,
-            )
-            .await?;
-            report.add(Report {
-                processed: b.processed,
-                quarantined: b.quarantined,
-                failed: b.failed,
-                applied: b.applied,
-                duplicates: b.duplicates,
-            });
-            events.extend(b.events);
-            evidence.extend(b.evidence);
-        }
-        for row in rows {
-            let outcome = 'outcome: {
-                let Some(secret) = &secret else {
-                    break 'outcome Outcome::Quarantined(
-                        "No hay app secret de WhatsApp guardado: no se puede verificar la firma. Conectá WhatsApp y reintentá.".into(),
-                    );
-                };
-                let Some(route) = &route else {
-                    break 'outcome Outcome::Quarantined(
-                        "WhatsApp no está conectado en este negocio (falta el phone number id)."
-                            .into(),
-                    );
-                };
-                let headers: serde_json::Value =
-                    serde_json::from_str(&row.headers).unwrap_or(serde_json::Value::Null);
-                if let Err(e) = signature::verify(
-                    secret,
-                    &row.body,
-                    header(&headers, signature::SIGNATURE_HEADER),
-                ) {
-                    break 'outcome Outcome::Quarantined(signature_reason_es(e));
-                }
-                let n = match webhook::parse(&row.body) {
-                    Ok(n) => n,
-                    Err(e) => {
-                        break 'outcome Outcome::Quarantined(format!(
-                            "No es un webhook de WhatsApp legible: {e}"
-                        ))
-                    }
-                };
-                // Fast path: the whole event in one savepoint. On an error, redo it with a
-                // savepoint per item so the good items still apply and the bad one is named.
-                let mut sp = tx.begin().await?;
-                let first = match wa::apply(&mut sp, org, route, &n, &now, false).await {
-                    Ok(applied) => Ok((sp, applied)),
-                    Err(_) => {
-                        sp.rollback().await?;
-                        let mut sp = tx.begin().await?;
-                        let r = wa::apply(&mut sp, org, route, &n, &now, true).await;
-                        r.map(|a| (sp, a))
-                    }
-                };
-                match first {
-                    Ok((sp, applied)) if applied.ours == 0 && applied.foreign > 0 => {
-                        sp.rollback().await?;
-                        Outcome::Quarantined(format!(
-                            "El webhook es para otro número de WhatsApp (phone number id distinto de {}): no se aplicó.",
-                            route.phone_number_id
-                        ))
-                    }
-                    Ok((mut sp, applied)) => {
-                        // Each new media's download job exists iff the message does.
-                        let mut enqueue_error = None;
-                        for m in &applied.media {
-                            let job = match super::media::new_job(org, m) {
-                                Ok(j) => j,
-                                Err(e) => {
-                                    enqueue_error = Some(e);
-                                    break;
-                                }
-                            };
-                            match self.queue.enqueue_in(&mut sp, &job).await {
-                                Ok((_, wake)) => wakes.push(wake),
-                                Err(e) => {
-                                    enqueue_error = Some(e);
-                                    break;
-                                }
-                            }
-                        }
-                        if let Some(e) = enqueue_error {
-                            sp.rollback().await?;
-                            break 'outcome Outcome::Failed(format!(
-                                "could not enqueue a media download: {e}"
-                            ));
-                        }
-                        sp.commit().await?;
-                        report.applied += applied.applied as u64;
-                        report.duplicates += applied.duplicates as u64;
-                        events.extend(applied.events);
-                        evidence.extend(applied.evidence);
-                        let mut notes = Vec::new();
-                        if applied.foreign > 0 {
-                            notes.push(format!(
-                                "{} cambio(s) de otro número no se aplicaron",
-                                applied.foreign
-                            ));
-                        }
-                        for u in &n.unparsed {
-                            notes.push(format!("ilegible en {}: {}", u.path, u.reason));
-                        }
-                        if applied.errors.is_empty() {
-                            Outcome::Processed((!notes.is_empty()).then(|| notes.join("; ")))
-                        } else {
-                            // The rest is applied; a retry redoes only what failed (dedupe).
-                            notes.extend(applied.errors);
-                            Outcome::Failed(notes.join("; "))
-                        }
-                    }
-                    // The savepoint was dropped (rolled back) with the error.
-                    Err(e) => Outcome::Failed(e.to_string()),
-                }
-            };
-            let (status, reason) = match outcome {
-                Outcome::Processed(note) => {
-                    report.processed += 1;
-                    ("processed", note)
-                }
-                Outcome::Quarantined(r) => {
-                    tracing::warn!(event_id = %row.event_id, reason = %r, "webhook quarantined");
-                    report.quarantined += 1;
-                    ("quarantined", Some(r))
-                }
-                Outcome::Failed(r) => {
-                    tracing::error!(event_id = %row.event_id, error = %r, "webhook failed to apply (kept for retry)");
-                    report.failed += 1;
-                    ("failed", Some(r))
-                }
-            };
-            sqlx::query(
-                "UPDATE inbox_raw SET status = ?, status_reason = ?, processed_at = ?,
-                                      attempts = attempts + 1
-                 WHERE event_id = ?",
-            )
-            .bind(status)
-            .bind(reason)
-            .bind(&now)
-            .bind(&row.event_id)
-            .execute(&mut *tx)
-            .await?;
-        }
         tx.commit().await.map_err(IntakeError::from)?;
-        for w in wakes {
-            w.after_commit();
-        }
-        self.events.emit_all(events);
+        self.events.emit_all(b.events);
         if let Some(hook) = &self.evidence {
-            for e in evidence {
+            for e in b.evidence {
                 let job = e.job_id;
                 if let Err(err) = hook.job_status(org, e).await {
                     tracing::warn!(job, error = %err, "outbound evidence hook failed");
                 }
             }
         }
-        Ok(report)
+        Ok(Report {
+            processed: b.processed,
+            quarantined: b.quarantined,
+            failed: b.failed,
+            applied: b.applied,
+            duplicates: b.duplicates,
+        })
     }
 
     /// Whether Twilio rows wait (the keychain is only asked when they do).
@@ -398,6 +328,267 @@ impl Processor {
         .fetch_one(self.store.reader())
         .await?
             != 0)
+    }
+
+    async fn process_whatsapp_batch(&self, org: OrgId) -> Result<Report, IntakeError> {
+        let route = match settings::get(&self.store, Some(org), PHONE_NUMBER_ID).await? {
+            Some(phone_number_id) => Some(Route {
+                phone_number_id,
+                waba_id: settings::get(&self.store, Some(org), WABA_ID).await?,
+            }),
+            None => None,
+        };
+        let secret = self.secrets.app_secret(org).await?;
+        let rows: Vec<RawRow> = sqlx::query_as(
+            "SELECT event_id, headers, body FROM inbox_raw
+             WHERE org_id = ? AND status = 'new' AND provider = 'whatsapp'
+             ORDER BY relay_seq LIMIT ?",
+        )
+        .bind(org.to_string())
+        .bind(self.opts.batch as i64)
+        .fetch_all(self.store.reader())
+        .await?;
+        if rows.is_empty() {
+            return Ok(Report::default());
+        }
+        let has_route = route.is_some();
+        let checked = tokio::task::spawn_blocking(move || {
+            rows.into_iter()
+                .map(|row| check(row, secret.as_ref(), has_route))
+                .collect::<Vec<_>>()
+        })
+        .await
+        .map_err(|e| {
+            IntakeError::Store(crate::store::StoreError::Sqlx(sqlx::Error::Protocol(
+                format!("webhook check task: {e}"),
+            )))
+        })?;
+        let now = ts_now();
+        let route = route.unwrap_or(Route {
+            phone_number_id: String::new(),
+            waba_id: None,
+        });
+        let out = match self.apply_batch(org, &route, &checked, &now, false).await? {
+            Some(out) => out,
+            // Something failed: redo the batch isolated, so only that is marked failed.
+            None => self
+                .apply_batch(org, &route, &checked, &now, true)
+                .await?
+                .expect("the isolated pass always completes"),
+        };
+        for w in out.wakes {
+            w.after_commit();
+        }
+        self.events.emit_all(out.events);
+        if let Some(hook) = &self.evidence {
+            for e in out.evidence {
+                let job = e.job_id;
+                if let Err(err) = hook.job_status(org, e).await {
+                    tracing::warn!(job, error = %err, "outbound evidence hook failed");
+                }
+            }
+        }
+        Ok(out.report)
+    }
+
+    /// One pass over a checked batch, committed. `isolate: false` gives up at the first error
+    /// (rolled back, `None`); `isolate: true` uses savepoints and marks failures per row.
+    async fn apply_batch(
+        &self,
+        org: OrgId,
+        route: &Route,
+        checked: &[Checked],
+        now: &str,
+        isolate: bool,
+    ) -> Result<Option<BatchOut>, IntakeError> {
+        let mut tx = self.store.begin_immediate().await?;
+        let mut report = Report::default();
+        let mut applied_all = wa::Applied::default();
+        let mut wakes: Vec<Wake> = Vec::new();
+        let mut state = wa::BatchState::load(&mut tx, org, !isolate).await?;
+        // (event id, status, reason): rows processed without a note are marked in one statement.
+        let mut marks: Vec<(&str, &'static str, Option<String>)> = Vec::new();
+        let mut clean: Vec<&str> = Vec::new();
+        // Read before the lock: skip what another run took meanwhile.
+        let ids = serde_json::to_string(&checked.iter().map(|c| &c.event_id).collect::<Vec<_>>())
+            .expect("strings");
+        let still_new: std::collections::HashSet<String> = sqlx::query_scalar(
+            "SELECT event_id FROM inbox_raw WHERE event_id IN (SELECT value FROM json_each(?))
+               AND status = 'new'",
+        )
+        .bind(ids)
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .collect();
+        for c in checked.iter().filter(|c| still_new.contains(&c.event_id)) {
+            let n = match &c.check {
+                Check::Quarantined(reason) => {
+                    marks.push((&c.event_id, "quarantined", Some(reason.clone())));
+                    continue;
+                }
+                Check::Parsed(n) => n,
+            };
+            let outcome = if isolate {
+                self.apply_isolated(&mut tx, org, route, n, now, &mut state, &mut wakes)
+                    .await?
+            } else {
+                match wa::apply(&mut tx, org, route, n, now, false, &mut state).await {
+                    Ok(applied) if applied.ours == 0 && applied.foreign > 0 => Ok(foreign(route)),
+                    Ok(applied) => {
+                        match self.enqueue_media(&mut tx, org, &applied, &mut wakes).await {
+                            Ok(()) => Err(applied),
+                            Err(_) => {
+                                tx.rollback().await?;
+                                return Ok(None);
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        tracing::debug!(error = %e, "batch failed fast; redoing it with savepoints");
+                        tx.rollback().await?;
+                        return Ok(None);
+                    }
+                }
+            };
+            // Ok(outcome) = decided; Err(applied) = applied, outcome from what it did.
+            let outcome = match outcome {
+                Ok(o) => o,
+                Err(applied) => {
+                    let o = outcome_of(&applied, n);
+                    report.applied += applied.applied as u64;
+                    report.duplicates += applied.duplicates as u64;
+                    applied_all.merge(applied);
+                    o
+                }
+            };
+            match outcome {
+                Outcome::Processed(None) => clean.push(&c.event_id),
+                Outcome::Processed(note) => marks.push((&c.event_id, "processed", note)),
+                Outcome::Quarantined(r) => marks.push((&c.event_id, "quarantined", Some(r))),
+                Outcome::Failed(r) => marks.push((&c.event_id, "failed", Some(r))),
+            }
+        }
+        report.processed += clean.len() as u64;
+        if !clean.is_empty() {
+            let ids = serde_json::to_string(&clean).expect("strings");
+            sqlx::query(
+                "UPDATE inbox_raw SET status = 'processed', status_reason = NULL, processed_at = ?,
+                                      attempts = attempts + 1
+                 WHERE event_id IN (SELECT value FROM json_each(?))",
+            )
+            .bind(now)
+            .bind(ids)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for (event_id, status, reason) in marks {
+            match status {
+                "processed" => report.processed += 1,
+                "quarantined" => {
+                    tracing::warn!(
+                        event_id,
+                        reason = reason.as_deref().unwrap_or(""),
+                        "webhook quarantined"
+                    );
+                    report.quarantined += 1;
+                }
+                _ => {
+                    tracing::error!(
+                        event_id,
+                        error = reason.as_deref().unwrap_or(""),
+                        "webhook failed to apply (kept for retry)"
+                    );
+                    report.failed += 1;
+                }
+            }
+            sqlx::query(
+                "UPDATE inbox_raw SET status = ?, status_reason = ?, processed_at = ?,
+                                      attempts = attempts + 1
+                 WHERE event_id = ?",
+            )
+            .bind(status)
+            .bind(reason)
+            .bind(now)
+            .bind(event_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        // The new messages' views and their conversations' rows, loaded once for the batch.
+        let mut events = applied_all.events;
+        wa::load_new_message_events(&mut tx, org, &applied_all.new_messages, &mut events).await?;
+        tx.commit().await.map_err(IntakeError::from)?;
+        Ok(Some(BatchOut {
+            report,
+            events,
+            evidence: applied_all.evidence,
+            wakes,
+        }))
+    }
+
+    /// One event in its own savepoint; on an error, again with a savepoint per item so the good
+    /// items still apply and the bad one is named. Returns the outcome, or what was applied.
+    #[allow(clippy::too_many_arguments)]
+    async fn apply_isolated(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        org: OrgId,
+        route: &Route,
+        n: &Notification,
+        now: &str,
+        state: &mut wa::BatchState,
+        wakes: &mut Vec<Wake>,
+    ) -> Result<Result<Outcome, wa::Applied>, IntakeError> {
+        let mut sp = tx.begin().await?;
+        let first = match wa::apply(&mut sp, org, route, n, now, false, state).await {
+            Ok(applied) => Ok((sp, applied)),
+            Err(_) => {
+                sp.rollback().await?;
+                let mut sp = tx.begin().await?;
+                let r = wa::apply(&mut sp, org, route, n, now, true, state).await;
+                r.map(|a| (sp, a))
+            }
+        };
+        Ok(match first {
+            Ok((sp, applied)) if applied.ours == 0 && applied.foreign > 0 => {
+                sp.rollback().await?;
+                Ok(foreign(route))
+            }
+            Ok((mut sp, applied)) => {
+                let mut mine = Vec::new();
+                match self.enqueue_media(&mut sp, org, &applied, &mut mine).await {
+                    Ok(()) => {
+                        sp.commit().await?;
+                        wakes.extend(mine);
+                        Err(applied)
+                    }
+                    Err(e) => {
+                        sp.rollback().await?;
+                        Ok(Outcome::Failed(format!(
+                            "could not enqueue a media download: {e}"
+                        )))
+                    }
+                }
+            }
+            // The savepoint was dropped (rolled back) with the error.
+            Err(e) => Ok(Outcome::Failed(e.to_string())),
+        })
+    }
+
+    /// Each new media's download job, in the caller's transaction: it exists iff the message does.
+    async fn enqueue_media(
+        &self,
+        conn: &mut sqlx::SqliteConnection,
+        org: OrgId,
+        applied: &wa::Applied,
+        wakes: &mut Vec<Wake>,
+    ) -> Result<(), mostrador_queue::QueueError> {
+        for m in &applied.media {
+            let job = super::media::new_job(org, m)?;
+            let (_, wake) = self.queue.enqueue_in(conn, &job).await?;
+            wakes.push(wake);
+        }
+        Ok(())
     }
 
     /// Processes batches until no `new` row is left, yielding between batches.
@@ -430,8 +621,7 @@ impl Processor {
     pub async fn retry_unconfigured(&self, org: OrgId) -> Result<u64, IntakeError> {
         Ok(sqlx::query(
             "UPDATE inbox_raw SET status = 'new' WHERE org_id = ? AND status = 'quarantined'
-               AND (status_reason LIKE 'No hay app secret%' OR status_reason LIKE 'WhatsApp no está conectado%'
-                    OR status_reason LIKE 'No hay auth token de Twilio%')",
+               AND (status_reason LIKE 'No hay app secret%' OR status_reason LIKE 'WhatsApp no está conectado%')",
         )
         .bind(org.to_string())
         .execute(self.store.writer())

@@ -9,8 +9,12 @@ use serde_json::{json, Value};
 use sqlx::{Connection as _, SqliteConnection};
 
 use super::evidence::{job_id_from_callback, JobStatusEvidence};
+use std::collections::HashMap;
+
 use crate::conversations::write::{self, NewMessage, StatusInput};
-use crate::conversations::MessageStatus;
+use crate::conversations::{
+    ConversationSummary, MessageRow, MessageStatus, SummaryRow, MESSAGE_SELECT, SUMMARY_SELECT,
+};
 use crate::customers::{self, WhatsAppIdentity};
 use crate::events::ConversationEvent;
 use crate::org::OrgId;
@@ -39,6 +43,108 @@ pub struct Applied {
     pub errors: Vec<String>,
     /// Media ids of newly stored messages: each gets a download job in the same transaction.
     pub media: Vec<String>,
+    /// Newly stored messages (message id, conversation id): their events are loaded once per
+    /// batch ([`load_new_message_events`]).
+    pub new_messages: Vec<(i64, i64)>,
+}
+
+impl Applied {
+    /// Adds another event's results (the batch's totals).
+    pub fn merge(&mut self, o: Applied) {
+        self.events.extend(o.events);
+        self.evidence.extend(o.evidence);
+        self.applied += o.applied;
+        self.duplicates += o.duplicates;
+        self.foreign += o.foreign;
+        self.ours += o.ours;
+        self.errors.extend(o.errors);
+        self.media.extend(o.media);
+        self.new_messages.extend(o.new_messages);
+    }
+}
+
+/// What a batch remembers between its events, to save a lookup per message.
+#[derive(Debug, Default)]
+pub struct BatchState {
+    /// Whether a reaction may be waiting for its message (none at the start of the batch and
+    /// no reaction in it so far ⇒ nothing to look up).
+    pending_reactions: bool,
+    /// Customer ⇒ conversation, found or created in this transaction. Only when nothing is
+    /// rolled back inside it (the fast pass): a savepoint rollback could undo a creation.
+    conversations: Option<HashMap<i64, i64>>,
+}
+
+impl BatchState {
+    /// At the start of a batch. `cache: false` for a pass that uses savepoints.
+    pub async fn load(
+        conn: &mut SqliteConnection,
+        org: OrgId,
+        cache: bool,
+    ) -> Result<BatchState, sqlx::Error> {
+        let pending_reactions: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pending_reactions WHERE org_id = ?)")
+                .bind(org.to_string())
+                .fetch_one(&mut *conn)
+                .await?;
+        Ok(BatchState {
+            pending_reactions: pending_reactions || !cache,
+            conversations: cache.then(HashMap::new),
+        })
+    }
+}
+
+/// The events of the batch's new messages: each message's view, then each touched
+/// conversation's list row once (its state after the whole batch). Two queries for the batch.
+pub async fn load_new_message_events(
+    conn: &mut SqliteConnection,
+    org: OrgId,
+    new_messages: &[(i64, i64)],
+    events: &mut Vec<ConversationEvent>,
+) -> Result<(), sqlx::Error> {
+    if new_messages.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = new_messages.iter().map(|m| m.0).collect();
+    let rows: Vec<MessageRow> = sqlx::query_as(&format!(
+        "{MESSAGE_SELECT} WHERE m.id IN (SELECT value FROM json_each(?)) ORDER BY m.id"
+    ))
+    .bind(serde_json::to_string(&ids).expect("integers"))
+    .fetch_all(&mut *conn)
+    .await?;
+    events.extend(rows.into_iter().map(|r| ConversationEvent::NewMessage {
+        org_id: org,
+        message: r.into_view(),
+    }));
+    let mut convs: Vec<i64> = Vec::new();
+    for (_, c) in new_messages {
+        if !convs.contains(c) {
+            convs.push(*c);
+        }
+    }
+    let rows: Vec<SummaryRow> = sqlx::query_as(&format!(
+        "{SUMMARY_SELECT} WHERE v.id IN (SELECT value FROM json_each(?))"
+    ))
+    .bind(serde_json::to_string(&convs).expect("integers"))
+    .fetch_all(&mut *conn)
+    .await?;
+    let now = Utc::now();
+    let mut by_id: HashMap<i64, ConversationSummary> = rows
+        .into_iter()
+        .map(|r| {
+            let v = r.into_view(now);
+            (v.id, v)
+        })
+        .collect();
+    // In the order the batch touched them.
+    for c in convs {
+        if let Some(conversation) = by_id.remove(&c) {
+            events.push(ConversationEvent::ConversationUpdated {
+                org_id: org,
+                conversation,
+            });
+        }
+    }
+    Ok(())
 }
 
 fn ts(unix: Option<i64>, fallback: &str) -> String {
@@ -59,6 +165,7 @@ pub async fn apply(
     n: &Notification,
     now: &str,
     isolate: bool,
+    state: &mut BatchState,
 ) -> Result<Applied, sqlx::Error> {
     let mut out = Applied::default();
     for (i, entry) in n.entries.iter().enumerate() {
@@ -76,11 +183,11 @@ pub async fn apply(
                     for (k, m) in v.messages.iter().enumerate() {
                         let contact = find_contact(&v.contacts, m);
                         if !isolate {
-                            apply_message(conn, org, m, contact, now, &mut out).await?;
+                            apply_message(conn, org, m, contact, now, &mut out, state).await?;
                             continue;
                         }
                         let mut sp = conn.begin().await?;
-                        match apply_message(&mut sp, org, m, contact, now, &mut out).await {
+                        match apply_message(&mut sp, org, m, contact, now, &mut out, state).await {
                             Ok(()) => sp.commit().await?,
                             Err(e) => {
                                 sp.rollback().await?;
@@ -308,6 +415,7 @@ async fn apply_message(
     contact: Option<&Contact>,
     now: &str,
     out: &mut Applied,
+    state: &mut BatchState,
 ) -> Result<(), sqlx::Error> {
     let org_id = org.to_string();
     let dup: Option<i64> =
@@ -360,7 +468,20 @@ async fn apply_message(
         }
         _ => customers::upsert_whatsapp(conn, org, &who, now).await?,
     };
-    let conversation_id = write::conversation_for(conn, org, customer_id, "whatsapp", now).await?;
+    let cached = state
+        .conversations
+        .as_ref()
+        .and_then(|c| c.get(&customer_id).copied());
+    let conversation_id = match cached {
+        Some(id) => id,
+        None => {
+            let id = write::conversation_for(conn, org, customer_id, "whatsapp", now).await?;
+            if let Some(c) = state.conversations.as_mut() {
+                c.insert(customer_id, id);
+            }
+            id
+        }
+    };
     let s = shape(m);
     let media_id = match s.media {
         Some(x) => Some(
@@ -412,6 +533,10 @@ async fn apply_message(
         return Ok(());
     };
     out.applied += 1;
+    if reaction.is_some() {
+        // It may be waiting for a message later in this batch.
+        state.pending_reactions = true;
+    }
     if let Some(x) = s.media {
         out.media.push(x.id.as_str().to_owned());
     }
@@ -452,8 +577,10 @@ async fn apply_message(
         now,
     )
     .await?;
-    write::apply_pending_reactions(conn, org, m.id.as_str(), &mut out.events).await?;
-    write::message_events(conn, org, message_id, conversation_id, &mut out.events).await?;
+    if state.pending_reactions {
+        write::apply_pending_reactions(conn, org, m.id.as_str(), &mut out.events).await?;
+    }
+    out.new_messages.push((message_id, conversation_id));
     Ok(())
 }
 
