@@ -7,6 +7,7 @@ mod conversations;
 mod connect;
 mod intake;
 pub mod ipc;
+mod media;
 mod outbound;
 mod paths;
 mod tray;
@@ -51,6 +52,7 @@ pub fn run() {
                 logs = %dirs.logs.display(),
                 "starting"
             );
+            media::allow(app.handle(), &dirs.data);
             // In the background: a long migration shows the window ("Abriendo la base de datos…").
             let boot = boot::Boot::start(dirs);
             app.manage(boot);

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use mostrador_core::activity::ActivityGate;
+use mostrador_core::channels::whatsapp::{media_download, MediaDownloadHandler};
 use mostrador_core::org::{self, OrgId};
 use mostrador_core::outbound::{
     HealthChange, InDoubtJob, Integration, IntegrationHealth, Outbound, OutboundConfig,
@@ -68,6 +69,11 @@ pub async fn start(app: &AppHandle, store: Store) -> Option<Arc<Outbound>> {
     let gate = app.state::<ActivityGate>().inner().clone();
     let mut wiring = Wiring::new(SecretStore::default(), gate);
     wiring.events = Some(app.state::<crate::intake::Intakes>().bus());
+    // Customers' media: downloaded by the engine as jobs, into the data dir's media folder.
+    let data_dir = app.state::<crate::boot::Boot>().dirs().data.clone();
+    let media = MediaDownloadHandler::new(store.clone(), SecretStore::default(), data_dir)
+        .with_events(app.state::<crate::intake::Intakes>().bus());
+    wiring.handlers = wiring.handlers.with(media_download::KIND, media);
     match Outbound::start(store.clone(), wiring, OutboundConfig::default()).await {
         Ok(engine) => {
             let engine = Arc::new(engine);
