@@ -1,5 +1,6 @@
 //! The desktop shell: wires plugins, opens the store, and exposes thin commands over core.
 
+mod afip_setup;
 pub mod bindings;
 mod boot;
 mod commands;

@@ -5,6 +5,8 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
+export type AfipEnvironment = "homologacion" | "produccion";
+
 export type AppError = { code: ErrorCode, 
 /**
  * For people, in Spanish (es-AR). The UI may localize by `code` + `details`.
@@ -26,6 +28,26 @@ code: string | null,
 message: string, };
 
 export type BreakerState = "closed" | "open" | "half_open";
+
+export type CertificateRequest = { pem: string, 
+/**
+ * A file name for the save dialog, e.g. `mostrador-caja1-20123456786.csr`.
+ */
+file_name: string, };
+
+export type CertificateSummary = { 
+/**
+ * 11 digits.
+ */
+cuit: string, subject: string, issuer: string, not_before: string, not_after: string, 
+/**
+ * Whole days left (negative once expired).
+ */
+days_left: number, 
+/**
+ * Expires within [`EXPIRY_WARNING_DAYS`]: the UI warns.
+ */
+expiring_soon: boolean, expired: boolean, };
 
 export type Change = { "kind": "breaker", from: BreakerState, to: BreakerState, } | { "kind": "panic_triggered", code: string, reason_es: string, } | { "kind": "panic_probe_failed", code: string, reason_es: string, } | { "kind": "panic_resolved", by_owner: boolean, } | { "kind": "last_error", code: string, message_es: string, } | { "kind": "recovered" };
 
@@ -105,6 +127,7 @@ export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION
 export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL" | "INVOICE_INVALID" | "INVOICING_NOT_CONFIGURED" | "INVOICE_NOT_FOUND";
 export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL" | "CONVERSATION_NOT_FOUND" | "MESSAGE_NOT_FOUND" | "WINDOW_CLOSED" | "CUSTOMER_OPTED_OUT" | "WHATS_APP_NOT_CONFIGURED" | "INVALID_MESSAGE";
 export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL" | "WHATSAPP_TOKEN_INVALID" | "WHATSAPP_WRONG_ID" | "WHATSAPP_PERMISSION_DENIED" | "WHATSAPP_UNREACHABLE" | "WHATSAPP_REJECTED" | "WHATSAPP_NOT_CONNECTED" | "RELAY_TOKEN_REJECTED" | "RELAY_UNREACHABLE" | "RELAY_BLOCK_INVALID" | "RELAY_TENANT_IN_USE";
+export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL" | "AFIP_CERTIFICATE_INVALID" | "AFIP_WRONG_PASSWORD" | "AFIP_KEY_MISMATCH" | "AFIP_CUIT_MISMATCH" | "AFIP_CERTIFICATE_EXPIRED" | "AFIP_NOT_CONFIGURED" | "AFIP_REJECTED" | "AFIP_UNREACHABLE";
 
 export type HealthChange = { org_id: OrgId, integration: Integration, change: Change, };
 
@@ -158,6 +181,32 @@ oldest_waiting_secs: number | null, in_doubt: number,
  * Discarded jobs (the dead letter).
  */
 dead_letter: number, };
+
+export type IssuerProfile = { 
+/**
+ * Razón social as registered at AFIP; the business name when absent.
+ */
+legal_name: string | null, 
+/**
+ * Nombre de fantasía, printed above.
+ */
+trade_name: string | null, 
+/**
+ * Domicilio comercial.
+ */
+address: string, 
+/**
+ * Ingresos Brutos number, or "Exento" / "Convenio Multilateral …".
+ */
+iibb: string, 
+/**
+ * Inicio de actividades.
+ */
+activity_start: string | null, 
+/**
+ * An image file for the printout's header (optional).
+ */
+logo_path: string | null, };
 
 export type IvaCondition = "responsable_inscripto" | "monotributo" | "exento" | "consumidor_final" | "no_alcanzado" | "monotributista_social" | "monotributo_trabajador_independiente_promovido" | "proveedor_del_exterior" | "cliente_del_exterior" | "iva_liberado" | "no_categorizado";
 
@@ -294,6 +343,25 @@ token_hint: string | null,
  * `None` when only the URL and device token were given (the block was not pasted).
  */
 meta: MetaWebhook | null, };
+export type PointOfSaleInfo = { number: number, emission_type: string, blocked: boolean, closed: boolean, };
+
+export type ProbeReport = { 
+/**
+ * The stored access ticket was still valid (no new WSAA login).
+ */
+ticket_reused: boolean, ticket_expires_at: string, 
+/**
+ * FEDummy's AppServer / DbServer / AuthServer ("OK" when up).
+ */
+app_server: string, db_server: string, auth_server: string, points_of_sale: Array<PointOfSaleInfo>, };
+
+export type SavedRequest = { path: string, pem: string, };
+
+export type SetupStatus = { environment: AfipEnvironment, 
+/**
+ * A generated key waits for its certificate (the CSR is in `pending_request`).
+ */
+pending_request: CertificateRequest | null, certificate: CertificateSummary | null, point_of_sale: number | null, };
 
 export type Snapshot = { organizations: Array<Organization>, 
 /**
@@ -377,6 +445,26 @@ token_hint: string | null, token_saved: boolean, app_secret_saved: boolean, };
 
 /** Every command the core exposes. Rejections carry an `AppError` unless said otherwise. */
 export const commands = {
+  /** Generates the private key (kept in the keychain) and the CSR, and saves the CSR file. */
+  afipGenerateRequest: (orgId: OrgId, alias: string) => invoke<SavedRequest>("afip_generate_request", { orgId, alias }),
+  /** Imports the certificate AFIP issued for the CSR (.crt/.pem/.der, as base64). */
+  afipImportCertificate: (orgId: OrgId, certificateBase64: string) => invoke<CertificateSummary>("afip_import_certificate", { orgId, certificateBase64 }),
+  /** Imports a .p12/.pfx with its password. */
+  afipImportP12: (orgId: OrgId, p12Base64: string, password: string) => invoke<CertificateSummary>("afip_import_p12", { orgId, p12Base64, password }),
+  /** Imports an existing certificate with its PEM private key. */
+  afipImportPemPair: (orgId: OrgId, certificateBase64: string, keyBase64: string) => invoke<CertificateSummary>("afip_import_pem_pair", { orgId, certificateBase64, keyBase64 }),
+  /** The issuer data printed on invoices. */
+  afipIssuer: (orgId: OrgId) => invoke<IssuerProfile>("afip_issuer", { orgId }),
+  /** "Probar": WSAA login (or the stored ticket), FEDummy and the points of sale. */
+  afipProbe: (orgId: OrgId) => invoke<ProbeReport>("afip_probe", { orgId }),
+  /** Homologación or producción: certificates, tickets and points of sale are per environment. */
+  afipSetEnvironment: (orgId: OrgId, environment: AfipEnvironment) => invoke<void>("afip_set_environment", { orgId, environment }),
+  /** Saves the issuer data printed on invoices (validated: lengths, no future start date). */
+  afipSetIssuer: (orgId: OrgId, profile: IssuerProfile) => invoke<void>("afip_set_issuer", { orgId, profile }),
+  /** Saves this computer's point of sale (one of those the last "Probar" listed). */
+  afipSetPointOfSale: (orgId: OrgId, number: number) => invoke<void>("afip_set_point_of_sale", { orgId, number }),
+  /** Where the set-up stands (environment, pending CSR, certificate and expiry, point of sale). */
+  afipStatus: (orgId: OrgId) => invoke<SetupStatus>("afip_status", { orgId }),
   checkCuit: (cuit: string) => invoke<void>("check_cuit", { cuit }),
   checkForUpdate: () => invoke<UpdateInfo | null>("check_for_update"),
   /** An internal note in the thread (never sent). */

@@ -269,4 +269,68 @@ export const en: Record<MessageKey, string> = {
   "statusbar.reason.keychain": "the system keychain could not be read",
   "statusbar.reason.database": "database error",
   "statusbar.reason.other": "connection error",
+  // Ajustes → AFIP (ui/src/invoices/settings)
+  "afip.title": "AFIP / ARCA: electronic invoicing",
+  "afip.intro":
+    "To invoice from Mostrador you need an AFIP digital certificate for this computer. Four steps, about five minutes.",
+  "afip.environment": "Environment",
+  "afip.env.homologacion": "Homologation (testing, no fiscal value)",
+  "afip.env.produccion": "Production (real invoices)",
+  "afip.cert.cuit": "Certificate for CUIT",
+  "afip.cert.expires": "expires on",
+  "afip.cert.expiringSoon":
+    "The certificate expires in {days} days. Generate a new request and renew it at AFIP before it expires, or you will not be able to invoice.",
+  "afip.cert.expired": "The certificate has expired: generate a new request and download another certificate.",
+  "afip.step1": "1. Generate the key and the certificate request (CSR)",
+  "afip.step1.help":
+    "Mostrador creates a private key that stays only in this computer's keychain, and a request file (.csr) to upload to AFIP. The alias is the name you will recognize this computer by at AFIP.",
+  "afip.alias": "Alias",
+  "afip.alias.invalid": "Use only unaccented letters, digits, \"-\" or \"_\" (up to 50).",
+  "afip.generate": "Generate key and request (CSR)",
+  "afip.generating": "Generating the key…",
+  "afip.csrSaved": "Request saved to",
+  "afip.step2": "2. Upload the request to AFIP and authorize invoicing",
+  "afip.step2.homo1":
+    "Log in to afip.gob.ar with your clave fiscal and open \"WSASS - Autogestión Certificados Homologación\" (if missing, add it in the Administrador de Relaciones de Clave Fiscal).",
+  "afip.step2.homo2":
+    "Under \"Nuevo Certificado\" type the same alias, paste the .csr file's content and click \"Crear DN y obtener certificado\". Copy the certificate shown and save it to a .crt file.",
+  "afip.step2.homo3":
+    "Under \"Crear autorización a servicio\" choose that alias, your CUIT and the service \"wsfe - Facturación Electrónica\", and confirm.",
+  "afip.step2.prod1":
+    "Log in to afip.gob.ar with your clave fiscal (level 3 or higher) and open \"Administración de Certificados Digitales\" (if missing, add it in the Administrador de Relaciones de Clave Fiscal).",
+  "afip.step2.prod2":
+    "Choose your CUIT, click \"Agregar alias\", type the same alias and upload the .csr file. Then download the certificate (.crt) with \"Ver\".",
+  "afip.step2.prod3":
+    "In the \"Administrador de Relaciones de Clave Fiscal\" click \"Nueva Relación\", find \"AFIP → WebServices → Facturación Electrónica\" and as \"Representante\" choose the fiscal computer with your alias. Confirm.",
+  "afip.step2.padron":
+    "To fill in customers' data from their CUIT, authorize the \"ws_sr_constancia_inscripcion\" service (Consulta de constancia de inscripción) the same way.",
+  "afip.step3": "3. Import the certificate",
+  "afip.step3.help":
+    "Choose the .crt you downloaded. If you already had a certificate and its key, choose both files, or a .p12/.pfx with its password.",
+  "afip.file.cert": "Certificate (.crt, .pem, .p12)",
+  "afip.file.key": "Private key (only if you already had one)",
+  "afip.file.p12password": ".p12 password",
+  "afip.import": "Import",
+  "afip.imported": "Certificate imported for CUIT {cuit}.",
+  "afip.step4": "4. Test the connection",
+  "afip.probe": "Test",
+  "afip.probing": "Testing with AFIP…",
+  "afip.probe.ok": "Connection works. AFIP servers: application {app}, database {db}, authentication {auth}.",
+  "afip.probe.ticketNew": "New AFIP login; the access ticket is valid until {time}.",
+  "afip.probe.ticketReused": "The stored access ticket was used (valid until {time}).",
+  "afip.pos": "This computer's point of sale",
+  "afip.pos.choose": "Choose one",
+  "afip.pos.none":
+    "AFIP lists no web-service points of sale. Create one of type \"Factura Electrónica - Monotributo/RI - Web Services\" in \"Administración de puntos de venta y domicilios\" and test again.",
+  "afip.pos.saved": "This computer invoices with point of sale {n}.",
+  "afip.issuer": "Data printed on the invoice",
+  "afip.issuer.legalName": "Legal name (razón social)",
+  "afip.issuer.tradeName": "Trade name",
+  "afip.issuer.address": "Business address",
+  "afip.issuer.iibb": "Ingresos Brutos",
+  "afip.issuer.activityStart": "Start of activities",
+  "afip.issuer.logo": "Logo (optional)",
+  "afip.issuer.fromOrg": "The CUIT and IVA condition ({iva}) are the business's.",
+  "afip.issuer.save": "Save data",
+  "afip.issuer.saved": "Data saved.",
 };

@@ -66,6 +66,15 @@ const enByCode: Record<ErrorCode, string> = {
   RELAY_BLOCK_INVALID:
     "The relay data is incomplete: paste everything `mostrador-relay tenant create` printed, or type the relay address and device token.",
   RELAY_TENANT_IN_USE: "That relay already feeds another business on this computer: create another tenant for this one.",
+  AFIP_CERTIFICATE_INVALID: "That file is not a certificate, key or .p12 that can be read. Nothing was stored.",
+  AFIP_WRONG_PASSWORD: "The .p12 password is wrong. Nothing was stored.",
+  AFIP_KEY_MISMATCH:
+    "That certificate does not belong to this computer's key: it was issued for another request (CSR). Upload Mostrador's CSR to AFIP and download the new certificate. Nothing was stored.",
+  AFIP_CUIT_MISMATCH: "The certificate is for another CUIT than this business's. Nothing was stored.",
+  AFIP_CERTIFICATE_EXPIRED: "The certificate has expired (or is not valid yet). Nothing was stored.",
+  AFIP_NOT_CONFIGURED: "AFIP is not set up yet: generate the key and import the certificate in Settings → AFIP.",
+  AFIP_REJECTED: "AFIP refused: check that the certificate is authorized for wsfe in this environment.",
+  AFIP_UNREACHABLE: "Could not reach AFIP. Check the internet connection and try again.",
 };
 
 /** The text to show for an error in the current language. */

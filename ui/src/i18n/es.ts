@@ -267,6 +267,70 @@ export const es = {
   "statusbar.reason.keychain": "no se pudo leer el llavero del sistema",
   "statusbar.reason.database": "error de la base de datos",
   "statusbar.reason.other": "error de conexión",
+  // Ajustes → AFIP (ui/src/invoices/settings)
+  "afip.title": "AFIP / ARCA: factura electrónica",
+  "afip.intro":
+    "Para facturar desde Mostrador necesitás un certificado digital de AFIP para esta computadora. Son cuatro pasos y unos cinco minutos.",
+  "afip.environment": "Ambiente",
+  "afip.env.homologacion": "Homologación (pruebas, sin validez fiscal)",
+  "afip.env.produccion": "Producción (facturas reales)",
+  "afip.cert.cuit": "Certificado del CUIT",
+  "afip.cert.expires": "vence el",
+  "afip.cert.expiringSoon":
+    "El certificado vence en {days} días. Generá un pedido nuevo y renovalo en AFIP antes de que venza, o no vas a poder facturar.",
+  "afip.cert.expired": "El certificado venció: generá un pedido nuevo y descargá otro certificado.",
+  "afip.step1": "1. Generar la clave y el pedido de certificado (CSR)",
+  "afip.step1.help":
+    "Mostrador crea una clave privada que queda guardada solo en el llavero de esta computadora, y un archivo de pedido (.csr) para subir a AFIP. El alias es el nombre con el que vas a reconocer esta computadora en AFIP.",
+  "afip.alias": "Alias",
+  "afip.alias.invalid": "Usá solo letras sin acentos, números, «-» o «_» (hasta 50).",
+  "afip.generate": "Generar clave y pedido (CSR)",
+  "afip.generating": "Generando la clave…",
+  "afip.csrSaved": "Pedido guardado en",
+  "afip.step2": "2. Subir el pedido a AFIP y autorizar la facturación",
+  "afip.step2.homo1":
+    "Entrá a afip.gob.ar con tu clave fiscal y abrí el servicio «WSASS - Autogestión Certificados Homologación» (si no lo tenés, adheríte desde el Administrador de Relaciones de Clave Fiscal).",
+  "afip.step2.homo2":
+    "En «Nuevo Certificado» escribí el mismo alias, pegá el contenido del archivo .csr y tocá «Crear DN y obtener certificado». Copiá el certificado que aparece y guardalo en un archivo .crt.",
+  "afip.step2.homo3":
+    "En «Crear autorización a servicio» elegí ese alias, tu CUIT y el servicio «wsfe - Facturación Electrónica», y confirmá.",
+  "afip.step2.prod1":
+    "Entrá a afip.gob.ar con tu clave fiscal (nivel 3 o más) y abrí «Administración de Certificados Digitales» (si no lo tenés, adherílo en el Administrador de Relaciones de Clave Fiscal).",
+  "afip.step2.prod2":
+    "Elegí tu CUIT, tocá «Agregar alias», escribí el mismo alias y subí el archivo .csr. Después descargá el certificado (.crt) con el botón «Ver».",
+  "afip.step2.prod3":
+    "En el «Administrador de Relaciones de Clave Fiscal» tocá «Nueva Relación», buscá «AFIP → WebServices → Facturación Electrónica» y en «Representante» elegí el computador fiscal con tu alias. Confirmá.",
+  "afip.step2.padron":
+    "Para completar datos de clientes por CUIT, autorizá también el servicio «ws_sr_constancia_inscripcion» (Consulta de constancia de inscripción) del mismo modo.",
+  "afip.step3": "3. Importar el certificado",
+  "afip.step3.help":
+    "Elegí el .crt que descargaste. Si ya tenías un certificado con su clave, elegí los dos archivos, o un .p12/.pfx con su contraseña.",
+  "afip.file.cert": "Certificado (.crt, .pem, .p12)",
+  "afip.file.key": "Clave privada (solo si ya la tenías)",
+  "afip.file.p12password": "Contraseña del .p12",
+  "afip.import": "Importar",
+  "afip.imported": "Certificado importado para el CUIT {cuit}.",
+  "afip.step4": "4. Probar la conexión",
+  "afip.probe": "Probar",
+  "afip.probing": "Probando con AFIP…",
+  "afip.probe.ok": "Conexión correcta. Servidores de AFIP: aplicación {app}, base de datos {db}, autenticación {auth}.",
+  "afip.probe.ticketNew": "Ingreso nuevo a AFIP; el ticket de acceso vale hasta {time}.",
+  "afip.probe.ticketReused": "Se usó el ticket de acceso guardado (vale hasta {time}).",
+  "afip.pos": "Punto de venta de esta computadora",
+  "afip.pos.choose": "Elegí uno",
+  "afip.pos.none":
+    "AFIP no lista puntos de venta para web services. Creá uno del tipo «Factura Electrónica - Monotributo/RI - Web Services» en «Administración de puntos de venta y domicilios» y probá de nuevo.",
+  "afip.pos.saved": "Esta computadora factura con el punto de venta {n}.",
+  "afip.issuer": "Datos que se imprimen en la factura",
+  "afip.issuer.legalName": "Razón social",
+  "afip.issuer.tradeName": "Nombre de fantasía",
+  "afip.issuer.address": "Domicilio comercial",
+  "afip.issuer.iibb": "Ingresos Brutos",
+  "afip.issuer.activityStart": "Inicio de actividades",
+  "afip.issuer.logo": "Logo (opcional)",
+  "afip.issuer.fromOrg": "El CUIT y la condición frente al IVA ({iva}) son los del negocio.",
+  "afip.issuer.save": "Guardar datos",
+  "afip.issuer.saved": "Datos guardados.",
 } as const;
 
 export type MessageKey = keyof typeof es;

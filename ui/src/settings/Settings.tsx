@@ -7,6 +7,7 @@ import type { Updates } from "../updates/useUpdates";
 import { RelaySection } from "./RelaySection";
 import { WhatsAppSection } from "./WhatsAppSection";
 import { QuickRepliesSettings } from "../conversations/QuickRepliesSettings";
+import { AfipSettings } from "../invoices/settings/AfipSettings";
 
 const SECTIONS: { id: string; label: MessageKey }[] = [
   { id: "settings-business-section", label: "settings.business" },
@@ -56,6 +57,7 @@ export function Settings(props: {
       {org && <WhatsAppSection key={`wa-${org.id}`} orgId={org.id} />}
       {org && <RelaySection key={`relay-${org.id}`} orgId={org.id} />}
       {org && <QuickRepliesSettings orgId={org.id} />}
+      {org && <AfipSettings org={org} />}
       <section id="settings-general">
         <h2>{t("nav.language")}</h2>
         <select id="language" value={props.language} onChange={(e) => props.onLanguage(e.target.value as Language)}>
