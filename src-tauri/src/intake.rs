@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use mostrador_core::events::EventBus;
 use mostrador_core::inbox::PollerOptions;
-use mostrador_core::intake::{self, IntakeHandle, IntakeWiring, JobEvidence};
+use mostrador_core::intake::{self, IntakeHandle, IntakeWiring};
 use mostrador_core::outbound::Outbound;
 use mostrador_core::secrets::SecretStore;
 use mostrador_core::store::Store;
@@ -32,7 +32,10 @@ pub async fn start(app: &AppHandle, store: Store, engine: Option<Arc<Outbound>>)
         store,
         secrets: SecretStore::default(),
         events: intakes.events.clone(),
-        evidence: engine.map(|e| e as Arc<dyn JobEvidence>),
+        evidence: engine.map(|e| {
+            app.state::<crate::notifications::Notifications>()
+                .evidence(e)
+        }),
         poller: PollerOptions::default(),
     };
     match intake::start_configured(&wiring).await {

@@ -5,6 +5,7 @@ mod boot;
 mod commands;
 mod intake;
 pub mod ipc;
+mod notifications;
 mod outbound;
 mod paths;
 pub mod updater;
@@ -28,11 +29,16 @@ pub fn run() {
             let _ = SECOND_INSTANCE.emit(app, ());
         }))
         .plugin(updater::plugin())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            None,
+        ))
         // Held by sends and invoice submissions in flight; the updater waits for them.
         .manage(mostrador_core::activity::ActivityGate::new())
         .manage(updater::Updates::new())
         .manage(outbound::Engine::default())
         .manage(intake::Intakes::default())
+        .manage(notifications::Notifications::default())
         .setup(|app| {
             let dirs = paths::AppDirs::resolve(app.handle())?;
             match mostrador_core::logging::init(&dirs.logs) {
@@ -57,6 +63,9 @@ pub fn run() {
                 let phase = handle.state::<boot::Boot>().opened().await;
                 if let boot::Phase::Ready(store) = phase {
                     let engine = outbound::start(&handle, store.clone()).await;
+                    if let Some(e) = &engine {
+                        notifications::start(&handle, store.clone(), e.clone());
+                    }
                     intake::start(&handle, store, engine).await;
                 }
             });
@@ -70,6 +79,7 @@ pub fn run() {
         .run(|app, event| {
             // Intake first: it hands evidence to the engine, which stops after it.
             intake::on_run_event(app, &event);
+            notifications::on_run_event(app, &event);
             outbound::on_run_event(app, &event);
         });
 }

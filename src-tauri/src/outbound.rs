@@ -66,7 +66,12 @@ impl Engine {
 /// the intake's in-doubt evidence.
 pub async fn start(app: &AppHandle, store: Store) -> Option<Arc<Outbound>> {
     let gate = app.state::<ActivityGate>().inner().clone();
-    let wiring = Wiring::new(SecretStore::default(), gate);
+    let mut wiring = Wiring::new(SecretStore::default(), gate);
+    // Notices move to the next channel (SMS, e-mail) in the engine's own transactions.
+    wiring.fallback = Some(
+        app.state::<crate::notifications::Notifications>()
+            .fallback(&store),
+    );
     match Outbound::start(store.clone(), wiring, OutboundConfig::default()).await {
         Ok(engine) => {
             let engine = Arc::new(engine);

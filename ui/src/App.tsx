@@ -3,6 +3,7 @@ import { asAppError } from "./api";
 import { commands, events, onEvent, type AppError, type Language, type Organization, type StartupState } from "./bindings";
 import { EmptyState } from "./components/EmptyState";
 import { Estado } from "./estado/Estado";
+import { Reminders } from "./notifications/Reminders";
 import { OrgSetup } from "./components/OrgSetup";
 import { Settings } from "./components/Settings";
 import { UpdateBanner } from "./components/UpdateBanner";
@@ -11,8 +12,8 @@ import { LanguageContext } from "./i18n/context";
 import { errorText } from "./i18n/errors";
 import { useUpdates } from "./updates/useUpdates";
 
-type Page = "conversations" | "templates" | "invoices" | "estado" | "settings";
-const PAGES: Page[] = ["conversations", "templates", "invoices", "estado", "settings"];
+type Page = "conversations" | "templates" | "invoices" | "reminders" | "estado" | "settings";
+const PAGES: Page[] = ["conversations", "templates", "invoices", "reminders", "estado", "settings"];
 const ADD = "__add__";
 
 export function App() {
@@ -158,6 +159,7 @@ export function App() {
             {page === "conversations" && <EmptyState title="empty.conversations.title" body="empty.conversations.body" />}
             {page === "templates" && <EmptyState title="empty.templates.title" body="empty.templates.body" />}
             {page === "invoices" && <EmptyState title="empty.invoices.title" body="empty.invoices.body" />}
+            {page === "reminders" && currentId && <Reminders key={currentId} orgId={currentId} />}
             {page === "estado" && currentId && <Estado key={currentId} orgId={currentId} />}
             {page === "settings" && (
               <Settings

@@ -29,6 +29,8 @@ export type BreakerState = "closed" | "open" | "half_open";
 
 export type Change = { "kind": "breaker", from: BreakerState, to: BreakerState, } | { "kind": "panic_triggered", code: string, reason_es: string, } | { "kind": "panic_probe_failed", code: string, reason_es: string, } | { "kind": "panic_resolved", by_owner: boolean, } | { "kind": "last_error", code: string, message_es: string, } | { "kind": "recovered" };
 
+export type Channel = "whatsapp" | "sms" | "email";
+
 export type DeadLetterJob = { job_id: JobNumber, kind: string, integration: Integration | null, 
 /**
  * Who it was for (the payload's `to`), when it says.
@@ -40,6 +42,16 @@ export type DeadLetterPage = { jobs: Array<DeadLetterJob>,
  * Pass as `before` for the next page; `null` on the last one.
  */
 next: JobNumber | null, };
+
+export type EmailProvider = "smtp" | "sendgrid";
+
+export type EmailSettings = { provider: EmailProvider, from_address: string, from_name: string | null, smtp_host: string | null, smtp_port: number | null, 
+/**
+ * `starttls`, `tls` or `none`.
+ */
+smtp_security: string | null, smtp_username: string | null, smtp_ca_pem: string | null, sendgrid_base_url: string | null, };
+
+export type EmailSettingsView = { settings: EmailSettings | null, has_secret: boolean, };
 
 export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL" | "INVALID_RECIPIENT" | "CHANNEL_NOT_CONFIGURED" | "PROVIDER_REJECTED" | "REMINDER_NOT_EDITABLE";
 
@@ -99,6 +111,12 @@ message_es: string, at: string, };
 
 export type NewOrganization = { name: string, cuit: string, iva_condition: IvaCondition, };
 
+export type NewScheduled = { customer_id: number, kind: string, subject: string, body: string, when: When, 
+/**
+ * How late it may still go out (default: 2 h; never past a relative reminder's event).
+ */
+valid_for_secs: number | null, };
+
 export type OrgId = string;
 
 export type Organization = { id: OrgId, name: string, cuit: string, iva_condition: IvaCondition, created_at: string, updated_at: string, };
@@ -122,6 +140,34 @@ reason_es: string, triggered_at: string | null,
  * When one probe goes through by itself.
  */
 resume_at: string | null, };
+
+export type ReminderId = number;
+
+export type ScheduledNotice = { id: number, customer_id: number, customer_name: string | null, kind: string, subject: string, body: string, send_at: string, valid_until: string, event_at: string | null, before_secs: number | null, state: ScheduledState, 
+/**
+ * Spanish: why it was not sent, or which channel took it.
+ */
+state_reason: string | null, notice_id: number | null, };
+
+export type ScheduledState = "scheduled" | "sent" | "cancelled" | "missed";
+
+export type SmsMeasure = { 
+/**
+ * `gsm7` (160 per SMS) or `ucs2` (70: one accent outside GSM-7 is enough).
+ */
+encoding: string, characters: number, segments: number, 
+/**
+ * Characters left in the last segment.
+ */
+remaining: number, 
+/**
+ * Spanish, for the composer: "2 SMS (UCS-2: 70 caracteres por SMS por las tildes)".
+ */
+summary_es: string, };
+
+export type SmsSettings = { account_sid: string, from: string | null, messaging_service_sid: string | null, base_url: string | null, status_callback_url: string | null, };
+
+export type SmsSettingsView = { settings: SmsSettings | null, has_token: boolean, };
 
 export type Snapshot = { organizations: Array<Organization>, 
 /**
@@ -176,12 +222,23 @@ available: UpdateInfo | null,
  */
 downloaded: boolean, in_flight: InFlight, };
 
+export type When = { "type": "at", at: string, } | { "type": "before", event_at: string, before_secs: number, };
+
 /** Every command the core exposes. Rejections carry an `AppError` unless said otherwise. */
 export const commands = {
+  /** Whether Mostrador opens when the user logs in (so reminders go out on time). */
+  autostartEnabled: () => invoke<boolean>("autostart_enabled"),
+  cancelReminder: (orgId: OrgId, id: ReminderId) => invoke<void>("cancel_reminder", { orgId, id }),
   checkCuit: (cuit: string) => invoke<void>("check_cuit", { cuit }),
   checkForUpdate: () => invoke<UpdateInfo | null>("check_for_update"),
   createOrganization: (input: NewOrganization) => invoke<Organization>("create_organization", { input }),
   downloadUpdate: () => invoke<UpdateInfo>("download_update"),
+  editReminder: (orgId: OrgId, id: ReminderId, reminder: NewScheduled) => invoke<void>("edit_reminder", { orgId, id, reminder }),
+  emailSettings: (orgId: OrgId) => invoke<EmailSettingsView>("email_settings", { orgId }),
+  /** Encoding, segments and cost class of an SMS text (shown while typing). */
+  measureSms: (text: string) => invoke<SmsMeasure>("measure_sms", { text }),
+  /** The channels a notification type goes through, in order. */
+  notificationChain: (orgId: OrgId, kind: string) => invoke<Array<Channel>>("notification_chain", { orgId, kind }),
   /** "Cancelar" a dead-letter job: it leaves the list and is never sent. */
   outboundCancelDead: (jobId: JobNumber) => invoke<void>("outbound_cancel_dead", { jobId }),
   /** The dead letter of the business: jobs given up on, with each attempt's error. */
@@ -203,12 +260,26 @@ export const commands = {
   outboundResume: (orgId: OrgId, integration: Integration) => invoke<boolean>("outbound_resume", { orgId, integration }),
   /** "Reintentar" a dead-letter job: it is sent again now, with a fresh deadline. */
   outboundRetryDead: (jobId: JobNumber) => invoke<void>("outbound_retry_dead", { jobId }),
+  /** The Recordatorios page: every scheduled notice, soonest first. */
+  reminders: (orgId: OrgId) => invoke<Array<ScheduledNotice>>("reminders", { orgId }),
   /** Waits until no send or invoice submission is in flight, installs, restarts. */
   restartToUpdate: () => invoke<void>("restart_to_update"),
+  /** Saves Ajustes → E-mail; `secret` (SMTP password or SendGrid key) replaces the stored one. */
+  saveEmailSettings: (orgId: OrgId, settings: EmailSettings, secret: string | null) => invoke<void>("save_email_settings", { orgId, settings, secret }),
+  /** Saves Ajustes → SMS; `auth_token` replaces the stored one when given. */
+  saveSmsSettings: (orgId: OrgId, settings: SmsSettings, authToken: string | null) => invoke<void>("save_sms_settings", { orgId, settings, authToken }),
+  scheduleReminder: (orgId: OrgId, reminder: NewScheduled) => invoke<ReminderId>("schedule_reminder", { orgId, reminder }),
   selectOrganization: (id: OrgId) => invoke<void>("select_organization", { id }),
+  /** "Enviar correo de prueba" to `to`. */
+  sendTestEmail: (orgId: OrgId, to: string) => invoke<void>("send_test_email", { orgId, to }),
+  /** "Probar": sends one SMS now to `to` (as typed) and answers Twilio's message sid. */
+  sendTestSms: (orgId: OrgId, to: string) => invoke<string>("send_test_sms", { orgId, to }),
+  /** "Abrir Mostrador al iniciar sesión". */
+  setAutostart: (enabled: boolean) => invoke<void>("set_autostart", { enabled }),
   setLanguage: (language: Language) => invoke<void>("set_language", { language }),
   setUpdateChannel: (channel: UpdateChannel) => invoke<void>("set_update_channel", { channel }),
   setUpdateCheckOnStartup: (enabled: boolean) => invoke<void>("set_update_check_on_startup", { enabled }),
+  smsSettings: (orgId: OrgId) => invoke<SmsSettingsView>("sms_settings", { orgId }),
   /** Answers at once, even while the database is still opening. */
   startupState: () => invoke<StartupState>("startup_state"),
   updateStatus: () => invoke<UpdaterStatus>("update_status"),

@@ -2,6 +2,7 @@ import type { Language, Organization, StartupState } from "../bindings";
 import { useT } from "../i18n/context";
 import type { Updates } from "../updates/useUpdates";
 import { About } from "./About";
+import { ChannelSettings } from "../notifications/ChannelSettings";
 
 export function Settings(props: {
   org: Organization | undefined;
@@ -25,6 +26,7 @@ export function Settings(props: {
           <dd>{t(`iva.${org.iva_condition}`)}</dd>
         </dl>
       )}
+      {org && <ChannelSettings orgId={org.id} />}
       <h2>{t("nav.language")}</h2>
       <select id="language" value={props.language} onChange={(e) => props.onLanguage(e.target.value as Language)}>
         <option value="es">Español (Argentina)</option>
