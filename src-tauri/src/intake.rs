@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use mostrador_core::events::EventBus;
 use mostrador_core::inbox::PollerOptions;
-use mostrador_core::intake::{IntakeStatus, IntakeSupervisor, IntakeWiring, JobEvidence};
+use mostrador_core::intake::{IntakeStatus, IntakeSupervisor, IntakeWiring};
 use mostrador_core::org::OrgId;
 use mostrador_core::outbound::Outbound;
 use mostrador_core::secrets::SecretStore;
@@ -65,7 +65,10 @@ pub async fn start(app: &AppHandle, store: Store, engine: Option<Arc<Outbound>>)
         store,
         secrets: SecretStore::default(),
         events: intakes.events.clone(),
-        evidence: engine.map(|e| e as Arc<dyn JobEvidence>),
+        evidence: engine.map(|e| {
+            app.state::<crate::notifications::Notifications>()
+                .evidence(e)
+        }),
         poller: PollerOptions::default(),
     };
     let supervisor = Arc::new(IntakeSupervisor::new(wiring));

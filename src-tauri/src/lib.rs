@@ -9,6 +9,7 @@ mod connect;
 mod intake;
 pub mod ipc;
 mod media;
+mod notifications;
 mod outbound;
 mod paths;
 mod tray;
@@ -33,12 +34,17 @@ pub fn run() {
             let _ = SECOND_INSTANCE.emit(app, ());
         }))
         .plugin(updater::plugin())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            None,
+        ))
         // Held by sends and invoice submissions in flight; the updater waits for them.
         .manage(mostrador_core::activity::ActivityGate::new())
         .manage(updater::Updates::new())
         .manage(outbound::Engine::default())
         .manage(intake::Intakes::default())
         .manage(tray::Unread::default())
+        .manage(notifications::Notifications::default())
         .setup(|app| {
             let dirs = paths::AppDirs::resolve(app.handle())?;
             match mostrador_core::logging::init(&dirs.logs) {
@@ -66,6 +72,9 @@ pub fn run() {
                     conversations::start(&handle);
                     tray::seed(&handle, &store).await;
                     let engine = outbound::start(&handle, store.clone()).await;
+                    if let Some(e) = &engine {
+                        notifications::start(&handle, store.clone(), e.clone());
+                    }
                     intake::start(&handle, store, engine).await;
                 }
             });
@@ -79,6 +88,7 @@ pub fn run() {
         .run(|app, event| {
             // Intake first: it hands evidence to the engine, which stops after it.
             intake::on_run_event(app, &event);
+            notifications::on_run_event(app, &event);
             outbound::on_run_event(app, &event);
         });
 }

@@ -74,6 +74,11 @@ pub async fn start(app: &AppHandle, store: Store) -> Option<Arc<Outbound>> {
     let media = MediaDownloadHandler::new(store.clone(), SecretStore::default(), data_dir)
         .with_events(app.state::<crate::intake::Intakes>().bus());
     wiring.handlers = wiring.handlers.with(media_download::KIND, media);
+    // Notices move to the next channel (SMS, e-mail) in the engine's own transactions.
+    wiring.fallback = Some(
+        app.state::<crate::notifications::Notifications>()
+            .fallback(&store),
+    );
     match Outbound::start(store.clone(), wiring, OutboundConfig::default()).await {
         Ok(engine) => {
             let engine = Arc::new(engine);

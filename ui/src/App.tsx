@@ -4,6 +4,7 @@ import { commands, events, onEvent, type AppError, type Language, type Organizat
 import { EmptyState } from "./components/EmptyState";
 import { Conversations } from "./conversations/Conversations";
 import { Estado } from "./estado/Estado";
+import { Reminders } from "./notifications/Reminders";
 import { OrgSetup } from "./components/OrgSetup";
 import { Settings } from "./settings/Settings";
 import { StatusBar } from "./statusbar/StatusBar";
@@ -13,8 +14,8 @@ import { LanguageContext } from "./i18n/context";
 import { errorText } from "./i18n/errors";
 import { useUpdates } from "./updates/useUpdates";
 
-type Page = "conversations" | "templates" | "invoices" | "estado" | "settings";
-const PAGES: Page[] = ["conversations", "templates", "invoices", "estado", "settings"];
+type Page = "conversations" | "templates" | "invoices" | "reminders" | "estado" | "settings";
+const PAGES: Page[] = ["conversations", "templates", "invoices", "reminders", "estado", "settings"];
 const ADD = "__add__";
 
 export function App() {
@@ -160,6 +161,7 @@ export function App() {
             {page === "conversations" && currentId && <Conversations key={currentId} orgId={currentId} />}
             {page === "templates" && <EmptyState title="empty.templates.title" body="empty.templates.body" />}
             {page === "invoices" && <EmptyState title="empty.invoices.title" body="empty.invoices.body" />}
+            {page === "reminders" && currentId && <Reminders key={currentId} orgId={currentId} />}
             {page === "estado" && currentId && <Estado key={currentId} orgId={currentId} />}
             {page === "settings" && (
               <Settings

@@ -110,6 +110,7 @@ quality_rating: string | null,
  * Whether our app receives this WABA's webhooks; `false` ⇒ offer "Suscribir".
  */
 app_subscribed: boolean, };
+export type Channel = "whatsapp" | "sms" | "email";
 
 export type DeadLetterJob = { job_id: JobNumber, kind: string, integration: Integration | null, 
 /**
@@ -122,6 +123,16 @@ export type DeadLetterPage = { jobs: Array<DeadLetterJob>,
  * Pass as `before` for the next page; `null` on the last one.
  */
 next: JobNumber | null, };
+
+export type EmailProvider = "smtp" | "sendgrid";
+
+export type EmailSettings = { provider: EmailProvider, from_address: string, from_name: string | null, smtp_host: string | null, smtp_port: number | null, 
+/**
+ * `starttls`, `tls` or `none`.
+ */
+smtp_security: string | null, smtp_username: string | null, smtp_ca_pem: string | null, sendgrid_base_url: string | null, };
+
+export type EmailSettingsView = { settings: EmailSettings | null, has_secret: boolean, };
 
 export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL" | "INVALID_RECIPIENT" | "CHANNEL_NOT_CONFIGURED" | "PROVIDER_REJECTED" | "REMINDER_NOT_EDITABLE";
 export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL" | "INVOICE_INVALID" | "INVOICING_NOT_CONFIGURED" | "INVOICE_NOT_FOUND";
@@ -267,6 +278,12 @@ export type MetaWebhook = { callback_url: string, verify_token: string, };
 
 export type NewOrganization = { name: string, cuit: string, iva_condition: IvaCondition, };
 
+export type NewScheduled = { customer_id: number, kind: string, subject: string, body: string, when: When, 
+/**
+ * How late it may still go out (default: 2 h; never past a relative reminder's event).
+ */
+valid_for_secs: number | null, };
+
 export type OrgId = string;
 
 export type Organization = { id: OrgId, name: string, cuit: string, iva_condition: IvaCondition, created_at: string, updated_at: string, };
@@ -362,6 +379,33 @@ export type SetupStatus = { environment: AfipEnvironment,
  * A generated key waits for its certificate (the CSR is in `pending_request`).
  */
 pending_request: CertificateRequest | null, certificate: CertificateSummary | null, point_of_sale: number | null, };
+export type ReminderId = number;
+
+export type ScheduledNotice = { id: number, customer_id: number, customer_name: string | null, kind: string, subject: string, body: string, send_at: string, valid_until: string, event_at: string | null, before_secs: number | null, state: ScheduledState, 
+/**
+ * Spanish: why it was not sent, or which channel took it.
+ */
+state_reason: string | null, notice_id: number | null, };
+
+export type ScheduledState = "scheduled" | "sent" | "cancelled" | "missed";
+
+export type SmsMeasure = { 
+/**
+ * `gsm7` (160 per SMS) or `ucs2` (70: one accent outside GSM-7 is enough).
+ */
+encoding: string, characters: number, segments: number, 
+/**
+ * Characters left in the last segment.
+ */
+remaining: number, 
+/**
+ * Spanish, for the composer: "2 SMS (UCS-2: 70 caracteres por SMS por las tildes)".
+ */
+summary_es: string, };
+
+export type SmsSettings = { account_sid: string, from: string | null, messaging_service_sid: string | null, base_url: string | null, status_callback_url: string | null, };
+
+export type SmsSettingsView = { settings: SmsSettings | null, has_token: boolean, };
 
 export type Snapshot = { organizations: Array<Organization>, 
 /**
@@ -465,6 +509,13 @@ export const commands = {
   afipSetPointOfSale: (orgId: OrgId, number: number) => invoke<void>("afip_set_point_of_sale", { orgId, number }),
   /** Where the set-up stands (environment, pending CSR, certificate and expiry, point of sale). */
   afipStatus: (orgId: OrgId) => invoke<SetupStatus>("afip_status", { orgId }),
+export type When = { "type": "at", at: string, } | { "type": "before", event_at: string, before_secs: number, };
+
+/** Every command the core exposes. Rejections carry an `AppError` unless said otherwise. */
+export const commands = {
+  /** Whether Mostrador opens when the user logs in (so reminders go out on time). */
+  autostartEnabled: () => invoke<boolean>("autostart_enabled"),
+  cancelReminder: (orgId: OrgId, id: ReminderId) => invoke<void>("cancel_reminder", { orgId, id }),
   checkCuit: (cuit: string) => invoke<void>("check_cuit", { cuit }),
   checkForUpdate: () => invoke<UpdateInfo | null>("check_for_update"),
   /** An internal note in the thread (never sent). */
@@ -507,6 +558,12 @@ export const commands = {
    * `intake-status` events).
    */
   intakeStatus: (orgId: OrgId) => invoke<IntakeStatus>("intake_status", { orgId }),
+  editReminder: (orgId: OrgId, id: ReminderId, reminder: NewScheduled) => invoke<void>("edit_reminder", { orgId, id, reminder }),
+  emailSettings: (orgId: OrgId) => invoke<EmailSettingsView>("email_settings", { orgId }),
+  /** Encoding, segments and cost class of an SMS text (shown while typing). */
+  measureSms: (text: string) => invoke<SmsMeasure>("measure_sms", { text }),
+  /** The channels a notification type goes through, in order. */
+  notificationChain: (orgId: OrgId, kind: string) => invoke<Array<Channel>>("notification_chain", { orgId, kind }),
   /** "Cancelar" a dead-letter job: it leaves the list and is never sent. */
   outboundCancelDead: (jobId: JobNumber) => invoke<void>("outbound_cancel_dead", { jobId }),
   /** The dead letter of the business: jobs given up on, with each attempt's error. */
@@ -541,12 +598,26 @@ export const commands = {
   relayStatus: (orgId: OrgId) => invoke<RelayStatus>("relay_status", { orgId }),
   /** "Probar": reads the pasted block (or the typed fields) and asks the relay `/v1/status`. */
   relayTest: (orgId: OrgId, input: RelayInput) => invoke<RelayCheck>("relay_test", { orgId, input }),
+  /** The Recordatorios page: every scheduled notice, soonest first. */
+  reminders: (orgId: OrgId) => invoke<Array<ScheduledNotice>>("reminders", { orgId }),
   /** Waits until no send or invoice submission is in flight, installs, restarts. */
   restartToUpdate: () => invoke<void>("restart_to_update"),
+  /** Saves Ajustes → E-mail; `secret` (SMTP password or SendGrid key) replaces the stored one. */
+  saveEmailSettings: (orgId: OrgId, settings: EmailSettings, secret: string | null) => invoke<void>("save_email_settings", { orgId, settings, secret }),
+  /** Saves Ajustes → SMS; `auth_token` replaces the stored one when given. */
+  saveSmsSettings: (orgId: OrgId, settings: SmsSettings, authToken: string | null) => invoke<void>("save_sms_settings", { orgId, settings, authToken }),
+  scheduleReminder: (orgId: OrgId, reminder: NewScheduled) => invoke<ReminderId>("schedule_reminder", { orgId, reminder }),
   selectOrganization: (id: OrgId) => invoke<void>("select_organization", { id }),
+  /** "Enviar correo de prueba" to `to`. */
+  sendTestEmail: (orgId: OrgId, to: string) => invoke<void>("send_test_email", { orgId, to }),
+  /** "Probar": sends one SMS now to `to` (as typed) and answers Twilio's message sid. */
+  sendTestSms: (orgId: OrgId, to: string) => invoke<string>("send_test_sms", { orgId, to }),
+  /** "Abrir Mostrador al iniciar sesión". */
+  setAutostart: (enabled: boolean) => invoke<void>("set_autostart", { enabled }),
   setLanguage: (language: Language) => invoke<void>("set_language", { language }),
   setUpdateChannel: (channel: UpdateChannel) => invoke<void>("set_update_channel", { channel }),
   setUpdateCheckOnStartup: (enabled: boolean) => invoke<void>("set_update_check_on_startup", { enabled }),
+  smsSettings: (orgId: OrgId) => invoke<SmsSettingsView>("sms_settings", { orgId }),
   /** Answers at once, even while the database is still opening. */
   startupState: () => invoke<StartupState>("startup_state"),
   updateStatus: () => invoke<UpdaterStatus>("update_status"),

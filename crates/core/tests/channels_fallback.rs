@@ -160,3 +160,52 @@ async fn a_chat_reply_never_falls_back() {
     assert!(env.sandbox.twilio.messages().is_empty());
     env.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notice_waiting_behind_panic_mode_moves_to_sms() {
+    let env = env_with(Options {
+        fallback: true,
+        ..Default::default()
+    })
+    .await;
+    // The token is revoked: the first send (a chat message) trips panic mode at once (190).
+    env.sandbox.whatsapp.expire_token(true);
+    env.outbound()
+        .queue()
+        .enqueue(
+            &WhatsAppSend::text(CUSTOMER_PHONE, "Hola")
+                .job(env.org, chrono::Utc::now())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    env.until(
+        "SELECT count(*) FROM outbound_panic WHERE integration = 'whatsapp'",
+        1i64,
+    )
+    .await;
+    let (notice_id, wa_job) =
+        notifications::send_notice(&env.store, env.outbound().queue(), env.org, &notice(&env))
+            .await
+            .unwrap();
+    let fallback = env.fallback.clone().unwrap();
+    assert_eq!(fallback.sweep().await.unwrap(), 1);
+    assert_eq!(fallback.sweep().await.unwrap(), 0, "moved once");
+    let state: String = env
+        .scalar(&format!("SELECT state FROM jobs WHERE id = {}", wa_job.0))
+        .await;
+    assert_eq!(state, "cancelled");
+    env.until(
+        "SELECT status FROM messages WHERE channel = 'sms' AND direction = 'out'",
+        "delivered".to_owned(),
+    )
+    .await;
+    let reason: String = env
+        .scalar(&format!(
+            "SELECT reason FROM notice_sends WHERE notice_id = {notice_id} AND step = 0"
+        ))
+        .await;
+    assert!(!reason.is_empty());
+    assert_eq!(env.sandbox.twilio.messages().len(), 1);
+    env.stop().await;
+}

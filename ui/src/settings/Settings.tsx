@@ -8,6 +8,7 @@ import { RelaySection } from "./RelaySection";
 import { WhatsAppSection } from "./WhatsAppSection";
 import { QuickRepliesSettings } from "../conversations/QuickRepliesSettings";
 import { AfipSettings } from "../invoices/settings/AfipSettings";
+import { ChannelSettings } from "../notifications/ChannelSettings";
 
 const SECTIONS: { id: string; label: MessageKey }[] = [
   { id: "settings-business-section", label: "settings.business" },
@@ -58,6 +59,7 @@ export function Settings(props: {
       {org && <RelaySection key={`relay-${org.id}`} orgId={org.id} />}
       {org && <QuickRepliesSettings orgId={org.id} />}
       {org && <AfipSettings org={org} />}
+      {org && <ChannelSettings orgId={org.id} />}
       <section id="settings-general">
         <h2>{t("nav.language")}</h2>
         <select id="language" value={props.language} onChange={(e) => props.onLanguage(e.target.value as Language)}>

@@ -1,0 +1,153 @@
+import { useCallback, useEffect, useState } from "react";
+import { asAppError } from "../api";
+import { commands, type AppError, type NewScheduled, type ScheduledNotice } from "../bindings";
+import { useLanguage, useT } from "../i18n/context";
+import { errorText } from "../i18n/errors";
+import { reminderFromForm, type ReminderForm } from "./model";
+
+const BLANK: ReminderForm = {
+  customerId: "",
+  subject: "",
+  body: "",
+  mode: "at",
+  at: "",
+  eventAt: "",
+  hoursBefore: "24",
+};
+
+/** Recordatorios: schedule a notice for a customer (at a time, or N hours before an event), list, edit, cancel. */
+export function Reminders({ orgId }: { orgId: string }) {
+  const t = useT();
+  const lang = useLanguage();
+  const locale = lang === "es" ? "es-AR" : "en";
+  const [list, setList] = useState<ScheduledNotice[]>([]);
+  const [form, setForm] = useState<ReminderForm>(BLANK);
+  const [editing, setEditing] = useState<number | null>(null);
+  const [error, setError] = useState<AppError | null>(null);
+
+  const [autostart, setAutostart] = useState<boolean | null>(null);
+  useEffect(() => {
+    commands.autostartEnabled().then(setAutostart).catch(() => setAutostart(null));
+  }, []);
+  const toggleAutostart = (on: boolean) => {
+    commands
+      .setAutostart(on)
+      .then(() => setAutostart(on))
+      .catch((e) => setError(asAppError(e)));
+  };
+
+  const load = useCallback(() => {
+    commands.reminders(orgId).then(setList).catch((e) => setError(asAppError(e)));
+  }, [orgId]);
+  useEffect(load, [load]);
+
+  const submit = () => {
+    setError(null);
+    const r: NewScheduled | string = reminderFromForm(form);
+    if (typeof r === "string") {
+      setError({ code: "INVALID_SETTING", message: t(r as "reminders.error.customer"), details: null });
+      return;
+    }
+    const done = () => {
+      setForm(BLANK);
+      setEditing(null);
+      load();
+    };
+    const call = editing === null ? commands.scheduleReminder(orgId, r) : commands.editReminder(orgId, editing, r);
+    call.then(done).catch((e) => setError(asAppError(e)));
+  };
+
+  const edit = (n: ScheduledNotice) => {
+    setEditing(n.id);
+    const local = (iso: string | null) => (iso ? iso.slice(0, 16) : "");
+    setForm({
+      customerId: String(n.customer_id),
+      subject: n.subject,
+      body: n.body,
+      mode: n.event_at ? "before" : "at",
+      at: local(n.send_at),
+      eventAt: local(n.event_at),
+      hoursBefore: n.before_secs ? String(Math.round(n.before_secs / 3600)) : "24",
+    });
+  };
+
+  const cancel = (id: number) => {
+    commands.cancelReminder(orgId, id).then(load).catch((e) => setError(asAppError(e)));
+  };
+
+  return (
+    <section id="reminders">
+      <h2>{t("reminders.title")}</h2>
+      <p className="muted">{t("reminders.intro")}</p>
+      {autostart !== null && (
+        <label>
+          <input id="autostart" type="checkbox" checked={autostart} onChange={(e) => toggleAutostart(e.target.checked)} />
+          {t("reminders.autostart")}
+        </label>
+      )}
+      <div className="reminder-form">
+        <label>
+          {t("reminders.customer")}
+          <input id="reminder-customer" inputMode="numeric" value={form.customerId} onChange={(e) => setForm({ ...form, customerId: e.target.value })} />
+        </label>
+        <label>
+          {t("reminders.subject")}
+          <input id="reminder-subject" value={form.subject} onChange={(e) => setForm({ ...form, subject: e.target.value })} />
+        </label>
+        <label>
+          {t("reminders.body")}
+          <textarea id="reminder-body" value={form.body} onChange={(e) => setForm({ ...form, body: e.target.value })} />
+        </label>
+        <label>
+          <input type="radio" name="reminder-mode" checked={form.mode === "at"} onChange={() => setForm({ ...form, mode: "at" })} />
+          {t("reminders.at")}
+        </label>
+        <label>
+          <input type="radio" name="reminder-mode" checked={form.mode === "before"} onChange={() => setForm({ ...form, mode: "before" })} />
+          {t("reminders.before")}
+        </label>
+        {form.mode === "at" ? (
+          <input id="reminder-at" type="datetime-local" value={form.at} onChange={(e) => setForm({ ...form, at: e.target.value })} />
+        ) : (
+          <>
+            <input id="reminder-event" type="datetime-local" value={form.eventAt} onChange={(e) => setForm({ ...form, eventAt: e.target.value })} />
+            <input
+              id="reminder-hours"
+              type="number"
+              min="1"
+              value={form.hoursBefore}
+              onChange={(e) => setForm({ ...form, hoursBefore: e.target.value })}
+            />{" "}
+            {t("reminders.hoursBefore")}
+          </>
+        )}
+        <button id="reminder-save" onClick={submit}>{editing === null ? t("reminders.schedule") : t("reminders.save")}</button>
+      </div>
+      {error && <p className="field-error" role="alert">{errorText(error, lang)}</p>}
+      {list.length === 0 ? (
+        <p className="muted">{t("reminders.empty")}</p>
+      ) : (
+        <table id="reminders-list">
+          <tbody>
+            {list.map((n) => (
+              <tr key={n.id} id={`reminder-${n.id}`}>
+                <td>{new Date(n.send_at).toLocaleString(locale)}</td>
+                <td>{n.customer_name ?? `#${n.customer_id}`}</td>
+                <td>{n.subject}</td>
+                <td>{t(`reminders.state.${n.state}`)}{n.state_reason ? ` — ${n.state_reason}` : ""}</td>
+                <td>
+                  {n.state === "scheduled" && (
+                    <>
+                      <button onClick={() => edit(n)}>{t("reminders.edit")}</button>
+                      <button onClick={() => cancel(n.id)}>{t("reminders.cancel")}</button>
+                    </>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
