@@ -24,6 +24,13 @@ pub struct Intakes {
     events: EventBus,
 }
 
+impl Intakes {
+    /// The conversation events (sends recorded locally announce their message here).
+    pub fn bus(&self) -> &EventBus {
+        &self.events
+    }
+}
+
 /// Starts every configured business's intake. `engine` is `None` when the outbound engine could
 /// not start: messages still come in, statuses are stored, in-doubt jobs wait for the next start.
 pub async fn start(app: &AppHandle, store: Store, engine: Option<Arc<Outbound>>) {

@@ -7,6 +7,7 @@ mod intake;
 pub mod ipc;
 mod outbound;
 mod paths;
+mod templates;
 pub mod updater;
 
 use tauri::Manager;
@@ -56,6 +57,7 @@ pub fn run() {
             tauri::async_runtime::spawn(async move {
                 let phase = handle.state::<boot::Boot>().opened().await;
                 if let boot::Phase::Ready(store) = phase {
+                    templates::watch(handle.clone(), store.clone());
                     let engine = outbound::start(&handle, store.clone()).await;
                     intake::start(&handle, store, engine).await;
                 }

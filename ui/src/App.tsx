@@ -5,6 +5,7 @@ import { EmptyState } from "./components/EmptyState";
 import { Estado } from "./estado/Estado";
 import { OrgSetup } from "./components/OrgSetup";
 import { Settings } from "./components/Settings";
+import { Templates } from "./templates/Templates";
 import { UpdateBanner } from "./components/UpdateBanner";
 import { translate } from "./i18n";
 import { LanguageContext } from "./i18n/context";
@@ -156,7 +157,7 @@ export function App() {
             </header>
             {actionError && <p className="field-error" role="alert">{errorText(actionError, language)}</p>}
             {page === "conversations" && <EmptyState title="empty.conversations.title" body="empty.conversations.body" />}
-            {page === "templates" && <EmptyState title="empty.templates.title" body="empty.templates.body" />}
+            {page === "templates" && currentId && <Templates key={currentId} orgId={currentId} />}
             {page === "invoices" && <EmptyState title="empty.invoices.title" body="empty.invoices.body" />}
             {page === "estado" && currentId && <Estado key={currentId} orgId={currentId} />}
             {page === "settings" && (

@@ -27,7 +27,17 @@ message: string, };
 
 export type BreakerState = "closed" | "open" | "half_open";
 
+export type ButtonInput = { "type": "quick_reply", text: string, } | { "type": "url", text: string, url: string, example: string | null, } | { "type": "phone_number", text: string, phone_number: string, } | { "type": "copy_code", example: string, };
+
+export type ButtonShape = { 
+/**
+ * `quick_reply`, `url`, `phone_number`, `copy_code` or Meta's name for another kind.
+ */
+kind: string, text: string | null, url: string | null, phone_number: string | null, };
+
 export type Change = { "kind": "breaker", from: BreakerState, to: BreakerState, } | { "kind": "panic_triggered", code: string, reason_es: string, } | { "kind": "panic_probe_failed", code: string, reason_es: string, } | { "kind": "panic_resolved", by_owner: boolean, } | { "kind": "last_error", code: string, message_es: string, } | { "kind": "recovered" };
+
+export type ContextField = "customer_name" | "business_name" | "date" | "time" | "service" | "invoice_number" | "invoice_total" | "amount" | "due_date" | "payment_link" | "order_number";
 
 export type DeadLetterJob = { job_id: JobNumber, kind: string, integration: Integration | null, 
 /**
@@ -41,7 +51,19 @@ export type DeadLetterPage = { jobs: Array<DeadLetterJob>,
  */
 next: JobNumber | null, };
 
-export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL";
+export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL" | "TEMPLATE_INVALID" | "TEMPLATE_REJECTED" | "TEMPLATE_NOT_FOUND" | "TEMPLATE_NOT_APPROVED" | "CUSTOMER_OPTED_OUT" | "TEMPLATE_RECIPIENT_MISSING" | "WHATSAPP_REQUEST_FAILED";
+
+export type HeaderFormat = "text" | "image" | "video" | "document" | "location";
+
+export type HeaderFormatInput = "image" | "video" | "document";
+
+export type HeaderInput = { "type": "text", text: string, example: string | null, } | { "type": "media", format: HeaderFormatInput, file: string, };
+
+export type HeaderShape = { format: HeaderFormat, 
+/**
+ * A text header's text (may hold one variable).
+ */
+text: string | null, };
 
 export type HealthChange = { org_id: OrgId, integration: Integration, change: Change, };
 
@@ -99,6 +121,24 @@ message_es: string, at: string, };
 
 export type NewOrganization = { name: string, cuit: string, iva_condition: IvaCondition, };
 
+export type NewTemplateInput = { name: string, language: string, 
+/**
+ * `UTILITY`, `MARKETING` or `AUTHENTICATION`.
+ */
+category: string, header: HeaderInput | null, body: string, 
+/**
+ * Variable (`1` or the name) → example value, in the body's order.
+ */
+examples: Array<[string, string]>, 
+/**
+ * `{{name}}` variables instead of `{{1}}`.
+ */
+named: boolean, footer: string | null, buttons: Array<ButtonInput>, 
+/**
+ * Variable key (`body.1`) → the context field that fills it.
+ */
+mapping: { [key in string]: ContextField }, };
+
 export type OrgId = string;
 
 export type Organization = { id: OrgId, name: string, cuit: string, iva_condition: IvaCondition, created_at: string, updated_at: string, };
@@ -123,6 +163,29 @@ reason_es: string, triggered_at: string | null,
  */
 resume_at: string | null, };
 
+export type Part = "header" | "body" | "button";
+
+export type SendTemplate = { customer_id: number, name: string, language: string, 
+/**
+ * Variable key (`body.1`, `header.1`, `button.0`) → value typed in the picker. A missing key
+ * is filled from `context` through the template's mapping.
+ */
+params: { [key in string]: string }, context: TemplateContext, 
+/**
+ * An uploaded media id for an image, video or document header (the invoice PDF).
+ */
+header_media_id: string | null, header_filename: string | null, 
+/**
+ * Chosen by the caller once per intent: a double click or a retried command sends once.
+ */
+idempotency_key: string, };
+
+export type SentTemplate = { message_id: number, conversation_id: number, job_id: number, 
+/**
+ * The idempotency key had been used: this is the earlier message, nothing new was queued.
+ */
+already_sent: boolean, };
+
 export type Snapshot = { organizations: Array<Organization>, 
 /**
  * `None` only when there is no business yet (first run).
@@ -143,6 +206,58 @@ opening: boolean,
  * `None` when the store could not open; `error` then says why.
  */
 snapshot: Snapshot | null, error: AppError | null, };
+
+export type SuggestedOutcome = "created" | "already_there" | "failed";
+
+export type SuggestedResult = { name: string, outcome: SuggestedOutcome, 
+/**
+ * Why it failed (Spanish), when it did.
+ */
+error: AppError | null, };
+
+export type SyncOutcome = { total: number, added: number, removed: number, };
+
+export type SyncProgress = { pages: number, fetched: number, 
+/**
+ * Stored: the list is up to date.
+ */
+done: boolean, };
+
+export type TemplateContext = { [key in ContextField]?: string };
+
+export type TemplateShape = { header: HeaderShape | null, body: string, footer: string | null, buttons: Array<ButtonShape>, variables: Array<VariableShape>, };
+
+export type TemplateSyncProgress = { org_id: OrgId, progress: SyncProgress, };
+
+export type TemplateView = { name: string, language: string, provider_id: string | null, 
+/**
+ * Meta's status: `APPROVED`, `PENDING`, `REJECTED`, `PAUSED`, `DISABLED`…
+ */
+status: string | null, 
+/**
+ * `MARKETING`, `UTILITY` or `AUTHENTICATION` (Meta may re-categorize).
+ */
+category: string | null, 
+/**
+ * `GREEN`, `YELLOW`, `RED` or `UNKNOWN`.
+ */
+quality: string | null, 
+/**
+ * Meta's rejection reason code, and in Spanish.
+ */
+reason: string | null, reason_es: string | null, 
+/**
+ * `POSITIONAL` or `NAMED`.
+ */
+parameter_format: string | null, shape: TemplateShape, 
+/**
+ * Variable key (`body.1`) → the context field that fills it.
+ */
+mapping: { [key in string]: ContextField }, 
+/**
+ * Whether it can be sent now (approved).
+ */
+sendable: boolean, updated_at: string, };
 
 export type UpdateChannel = "stable" | "beta";
 
@@ -175,6 +290,16 @@ available: UpdateInfo | null,
  * `available` is downloaded and verified: "Reiniciar para actualizar" can install it.
  */
 downloaded: boolean, in_flight: InFlight, };
+
+export type VariableShape = { key: string, part: Part, 
+/**
+ * `1`, `2`… or the parameter name; for a button, its index.
+ */
+variable: string, 
+/**
+ * Meta's example value, when the template carries one.
+ */
+example: string | null, };
 
 /** Every command the core exposes. Rejections carry an `AppError` unless said otherwise. */
 export const commands = {
@@ -211,6 +336,23 @@ export const commands = {
   setUpdateCheckOnStartup: (enabled: boolean) => invoke<void>("set_update_check_on_startup", { enabled }),
   /** Answers at once, even while the database is still opening. */
   startupState: () => invoke<StartupState>("startup_state"),
+  /** "Crear": submits a template for review (Meta's limits checked first). */
+  templatesCreate: (orgId: OrgId, input: NewTemplateInput) => invoke<TemplateView>("templates_create", { orgId, input }),
+  /** "Crear plantillas sugeridas": submits the suggested ones the account does not have. */
+  templatesCreateSuggested: (orgId: OrgId) => invoke<Array<SuggestedResult>>("templates_create_suggested", { orgId }),
+  /** "Eliminar": at Meta and here. */
+  templatesDelete: (orgId: OrgId, name: string, language: string) => invoke<void>("templates_delete", { orgId, name, language }),
+  /** Every template of the business (as last synced and updated by webhooks). */
+  templatesList: (orgId: OrgId) => invoke<Array<TemplateView>>("templates_list", { orgId }),
+  /**
+   * Sends a template to a customer (allowed with the 24 h window closed): the message and its
+   * send job in one transaction; the same `idempotency_key` never sends twice.
+   */
+  templatesSend: (orgId: OrgId, request: SendTemplate) => invoke<SentTemplate>("templates_send", { orgId, request }),
+  /** Maps one variable (`body.1`) to a context field, or unmaps it (`field: null`). */
+  templatesSetMapping: (orgId: OrgId, name: string, language: string, key: string, field: ContextField | null) => invoke<TemplateView>("templates_set_mapping", { orgId, name, language, key, field }),
+  /** "Sincronizar": every page from Meta, with progress events. */
+  templatesSync: (orgId: OrgId) => invoke<SyncOutcome>("templates_sync", { orgId }),
   updateStatus: () => invoke<UpdaterStatus>("update_status"),
   /** Answers once the database is open (or could not be opened). */
   waitForStartup: () => invoke<StartupState>("wait_for_startup"),
@@ -234,6 +376,17 @@ export const events = {
    */
   secondInstance: "second-instance",
   /**
+   * A business's templates changed (a review, category or quality webhook, a sync, a
+   * creation or deletion): reload the list.
+   * Payload: `OrgId`.
+   */
+  templatesChanged: "templates-changed",
+  /**
+   * A template sync got one more page from Meta (and once more when stored: `done`).
+   * Payload: `TemplateSyncProgress`.
+   */
+  templatesSyncProgress: "templates-sync-progress",
+  /**
    * The start-up check found a newer release.
    * Payload: `UpdateInfo`.
    */
@@ -250,6 +403,8 @@ export type EventPayloads = {
   "outbound-health": HealthSnapshot,
   "outbound-health-changed": HealthChange,
   "second-instance": null,
+  "templates-changed": OrgId,
+  "templates-sync-progress": TemplateSyncProgress,
   "update-available": UpdateInfo,
   "update-progress": UpdateProgress,
 };

@@ -37,6 +37,13 @@ const enByCode: Record<ErrorCode, string> = {
   OUTBOUND_NOT_RUNNING:
     "Sending is still starting or could not start: wait a few seconds; if it persists, restart Mostrador and check the logs.",
   INTERNAL: "Something went wrong. Try again.",
+  TEMPLATE_INVALID: "The template or one of its values breaks a WhatsApp rule: check the highlighted field.",
+  TEMPLATE_REJECTED: "WhatsApp refused the template: check the highlighted field.",
+  TEMPLATE_NOT_FOUND: "That template does not exist. Sync the templates.",
+  TEMPLATE_NOT_APPROVED: "That template is not approved by WhatsApp yet, so it cannot be sent.",
+  CUSTOMER_OPTED_OUT: "The customer asked not to receive these messages.",
+  TEMPLATE_RECIPIENT_MISSING: "That customer does not exist or has no WhatsApp number.",
+  WHATSAPP_REQUEST_FAILED: "The call to WhatsApp failed. Try again in a few minutes.",
 };
 
 /** The text to show for an error in the current language. */
