@@ -13,6 +13,7 @@ mod notifications;
 mod outbound;
 mod paths;
 mod tray;
+mod templates;
 pub mod updater;
 
 use tauri::Manager;
@@ -71,6 +72,7 @@ pub fn run() {
                 if let boot::Phase::Ready(store) = phase {
                     conversations::start(&handle);
                     tray::seed(&handle, &store).await;
+                    templates::watch(handle.clone(), store.clone());
                     let engine = outbound::start(&handle, store.clone()).await;
                     if let Some(e) = &engine {
                         notifications::start(&handle, store.clone(), e.clone());

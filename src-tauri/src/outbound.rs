@@ -54,6 +54,11 @@ pub struct Engine {
 }
 
 impl Engine {
+    /// The engine's queue, for commands that enqueue a send with its domain row.
+    pub fn queue(&self) -> Result<&mostrador_queue::Queue, AppError> {
+        Ok(self.get()?.queue())
+    }
+
     pub(crate) fn get(&self) -> Result<&Outbound, AppError> {
         self.running
             .get()

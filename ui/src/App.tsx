@@ -8,6 +8,7 @@ import { Reminders } from "./notifications/Reminders";
 import { OrgSetup } from "./components/OrgSetup";
 import { Settings } from "./settings/Settings";
 import { StatusBar } from "./statusbar/StatusBar";
+import { Templates } from "./templates/Templates";
 import { UpdateBanner } from "./components/UpdateBanner";
 import { translate } from "./i18n";
 import { LanguageContext } from "./i18n/context";
@@ -159,7 +160,7 @@ export function App() {
             </header>
             {actionError && <p className="field-error" role="alert">{errorText(actionError, language)}</p>}
             {page === "conversations" && currentId && <Conversations key={currentId} orgId={currentId} />}
-            {page === "templates" && <EmptyState title="empty.templates.title" body="empty.templates.body" />}
+            {page === "templates" && currentId && <Templates key={currentId} orgId={currentId} />}
             {page === "invoices" && <EmptyState title="empty.invoices.title" body="empty.invoices.body" />}
             {page === "reminders" && currentId && <Reminders key={currentId} orgId={currentId} />}
             {page === "estado" && currentId && <Estado key={currentId} orgId={currentId} />}

@@ -111,6 +111,17 @@ quality_rating: string | null,
  */
 app_subscribed: boolean, };
 export type Channel = "whatsapp" | "sms" | "email";
+export type ButtonInput = { "type": "quick_reply", text: string, } | { "type": "url", text: string, url: string, example: string | null, } | { "type": "phone_number", text: string, phone_number: string, } | { "type": "copy_code", example: string, };
+
+export type ButtonShape = { 
+/**
+ * `quick_reply`, `url`, `phone_number`, `copy_code` or Meta's name for another kind.
+ */
+kind: string, text: string | null, url: string | null, phone_number: string | null, };
+
+export type Change = { "kind": "breaker", from: BreakerState, to: BreakerState, } | { "kind": "panic_triggered", code: string, reason_es: string, } | { "kind": "panic_probe_failed", code: string, reason_es: string, } | { "kind": "panic_resolved", by_owner: boolean, } | { "kind": "last_error", code: string, message_es: string, } | { "kind": "recovered" };
+
+export type ContextField = "customer_name" | "business_name" | "date" | "time" | "service" | "invoice_number" | "invoice_total" | "amount" | "due_date" | "payment_link" | "order_number";
 
 export type DeadLetterJob = { job_id: JobNumber, kind: string, integration: Integration | null, 
 /**
@@ -139,6 +150,19 @@ export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION
 export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL" | "CONVERSATION_NOT_FOUND" | "MESSAGE_NOT_FOUND" | "WINDOW_CLOSED" | "CUSTOMER_OPTED_OUT" | "WHATS_APP_NOT_CONFIGURED" | "INVALID_MESSAGE";
 export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL" | "WHATSAPP_TOKEN_INVALID" | "WHATSAPP_WRONG_ID" | "WHATSAPP_PERMISSION_DENIED" | "WHATSAPP_UNREACHABLE" | "WHATSAPP_REJECTED" | "WHATSAPP_NOT_CONNECTED" | "RELAY_TOKEN_REJECTED" | "RELAY_UNREACHABLE" | "RELAY_BLOCK_INVALID" | "RELAY_TENANT_IN_USE";
 export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL" | "AFIP_CERTIFICATE_INVALID" | "AFIP_WRONG_PASSWORD" | "AFIP_KEY_MISMATCH" | "AFIP_CUIT_MISMATCH" | "AFIP_CERTIFICATE_EXPIRED" | "AFIP_NOT_CONFIGURED" | "AFIP_REJECTED" | "AFIP_UNREACHABLE";
+export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL" | "TEMPLATE_INVALID" | "TEMPLATE_REJECTED" | "TEMPLATE_NOT_FOUND" | "TEMPLATE_NOT_APPROVED" | "CUSTOMER_OPTED_OUT" | "TEMPLATE_RECIPIENT_MISSING" | "WHATSAPP_REQUEST_FAILED";
+
+export type HeaderFormat = "text" | "image" | "video" | "document" | "location";
+
+export type HeaderFormatInput = "image" | "video" | "document";
+
+export type HeaderInput = { "type": "text", text: string, example: string | null, } | { "type": "media", format: HeaderFormatInput, file: string, };
+
+export type HeaderShape = { format: HeaderFormat, 
+/**
+ * A text header's text (may hold one variable).
+ */
+text: string | null, };
 
 export type HealthChange = { org_id: OrgId, integration: Integration, change: Change, };
 
@@ -283,6 +307,23 @@ export type NewScheduled = { customer_id: number, kind: string, subject: string,
  * How late it may still go out (default: 2 h; never past a relative reminder's event).
  */
 valid_for_secs: number | null, };
+export type NewTemplateInput = { name: string, language: string, 
+/**
+ * `UTILITY`, `MARKETING` or `AUTHENTICATION`.
+ */
+category: string, header: HeaderInput | null, body: string, 
+/**
+ * Variable (`1` or the name) → example value, in the body's order.
+ */
+examples: Array<[string, string]>, 
+/**
+ * `{{name}}` variables instead of `{{1}}`.
+ */
+named: boolean, footer: string | null, buttons: Array<ButtonInput>, 
+/**
+ * Variable key (`body.1`) → the context field that fills it.
+ */
+mapping: { [key in string]: ContextField }, };
 
 export type OrgId = string;
 
@@ -406,6 +447,28 @@ summary_es: string, };
 export type SmsSettings = { account_sid: string, from: string | null, messaging_service_sid: string | null, base_url: string | null, status_callback_url: string | null, };
 
 export type SmsSettingsView = { settings: SmsSettings | null, has_token: boolean, };
+export type Part = "header" | "body" | "button";
+
+export type SendTemplate = { customer_id: number, name: string, language: string, 
+/**
+ * Variable key (`body.1`, `header.1`, `button.0`) → value typed in the picker. A missing key
+ * is filled from `context` through the template's mapping.
+ */
+params: { [key in string]: string }, context: TemplateContext, 
+/**
+ * An uploaded media id for an image, video or document header (the invoice PDF).
+ */
+header_media_id: string | null, header_filename: string | null, 
+/**
+ * Chosen by the caller once per intent: a double click or a retried command sends once.
+ */
+idempotency_key: string, };
+
+export type SentTemplate = { message_id: number, conversation_id: number, job_id: number, 
+/**
+ * The idempotency key had been used: this is the earlier message, nothing new was queued.
+ */
+already_sent: boolean, };
 
 export type Snapshot = { organizations: Array<Organization>, 
 /**
@@ -439,6 +502,57 @@ messages: Array<MessageView>,
  * Cursor for older messages; `None` when this page reaches the first message.
  */
 older: ThreadCursor | null, };
+export type SuggestedOutcome = "created" | "already_there" | "failed";
+
+export type SuggestedResult = { name: string, outcome: SuggestedOutcome, 
+/**
+ * Why it failed (Spanish), when it did.
+ */
+error: AppError | null, };
+
+export type SyncOutcome = { total: number, added: number, removed: number, };
+
+export type SyncProgress = { pages: number, fetched: number, 
+/**
+ * Stored: the list is up to date.
+ */
+done: boolean, };
+
+export type TemplateContext = { [key in ContextField]?: string };
+
+export type TemplateShape = { header: HeaderShape | null, body: string, footer: string | null, buttons: Array<ButtonShape>, variables: Array<VariableShape>, };
+
+export type TemplateSyncProgress = { org_id: OrgId, progress: SyncProgress, };
+
+export type TemplateView = { name: string, language: string, provider_id: string | null, 
+/**
+ * Meta's status: `APPROVED`, `PENDING`, `REJECTED`, `PAUSED`, `DISABLED`…
+ */
+status: string | null, 
+/**
+ * `MARKETING`, `UTILITY` or `AUTHENTICATION` (Meta may re-categorize).
+ */
+category: string | null, 
+/**
+ * `GREEN`, `YELLOW`, `RED` or `UNKNOWN`.
+ */
+quality: string | null, 
+/**
+ * Meta's rejection reason code, and in Spanish.
+ */
+reason: string | null, reason_es: string | null, 
+/**
+ * `POSITIONAL` or `NAMED`.
+ */
+parameter_format: string | null, shape: TemplateShape, 
+/**
+ * Variable key (`body.1`) → the context field that fills it.
+ */
+mapping: { [key in string]: ContextField }, 
+/**
+ * Whether it can be sent now (approved).
+ */
+sendable: boolean, updated_at: string, };
 
 export type UpdateChannel = "stable" | "beta";
 
@@ -486,6 +600,15 @@ export type WhatsAppStatus = { "state": "not_configured" } | { "state": "configu
  * for its end to be shown safely.
  */
 token_hint: string | null, token_saved: boolean, app_secret_saved: boolean, };
+export type VariableShape = { key: string, part: Part, 
+/**
+ * `1`, `2`… or the parameter name; for a button, its index.
+ */
+variable: string, 
+/**
+ * Meta's example value, when the template carries one.
+ */
+example: string | null, };
 
 /** Every command the core exposes. Rejections carry an `AppError` unless said otherwise. */
 export const commands = {
@@ -620,6 +743,23 @@ export const commands = {
   smsSettings: (orgId: OrgId) => invoke<SmsSettingsView>("sms_settings", { orgId }),
   /** Answers at once, even while the database is still opening. */
   startupState: () => invoke<StartupState>("startup_state"),
+  /** "Crear": submits a template for review (Meta's limits checked first). */
+  templatesCreate: (orgId: OrgId, input: NewTemplateInput) => invoke<TemplateView>("templates_create", { orgId, input }),
+  /** "Crear plantillas sugeridas": submits the suggested ones the account does not have. */
+  templatesCreateSuggested: (orgId: OrgId) => invoke<Array<SuggestedResult>>("templates_create_suggested", { orgId }),
+  /** "Eliminar": at Meta and here. */
+  templatesDelete: (orgId: OrgId, name: string, language: string) => invoke<void>("templates_delete", { orgId, name, language }),
+  /** Every template of the business (as last synced and updated by webhooks). */
+  templatesList: (orgId: OrgId) => invoke<Array<TemplateView>>("templates_list", { orgId }),
+  /**
+   * Sends a template to a customer (allowed with the 24 h window closed): the message and its
+   * send job in one transaction; the same `idempotency_key` never sends twice.
+   */
+  templatesSend: (orgId: OrgId, request: SendTemplate) => invoke<SentTemplate>("templates_send", { orgId, request }),
+  /** Maps one variable (`body.1`) to a context field, or unmaps it (`field: null`). */
+  templatesSetMapping: (orgId: OrgId, name: string, language: string, key: string, field: ContextField | null) => invoke<TemplateView>("templates_set_mapping", { orgId, name, language, key, field }),
+  /** "Sincronizar": every page from Meta, with progress events. */
+  templatesSync: (orgId: OrgId) => invoke<SyncOutcome>("templates_sync", { orgId }),
   updateStatus: () => invoke<UpdaterStatus>("update_status"),
   /** Answers once the database is open (or could not be opened). */
   waitForStartup: () => invoke<StartupState>("wait_for_startup"),
@@ -682,6 +822,17 @@ export const events = {
    */
   secondInstance: "second-instance",
   /**
+   * A business's templates changed (a review, category or quality webhook, a sync, a
+   * creation or deletion): reload the list.
+   * Payload: `OrgId`.
+   */
+  templatesChanged: "templates-changed",
+  /**
+   * A template sync got one more page from Meta (and once more when stored: `done`).
+   * Payload: `TemplateSyncProgress`.
+   */
+  templatesSyncProgress: "templates-sync-progress",
+  /**
    * The start-up check found a newer release.
    * Payload: `UpdateInfo`.
    */
@@ -701,6 +852,8 @@ export type EventPayloads = {
   "outbound-health": HealthSnapshot,
   "outbound-health-changed": HealthChange,
   "second-instance": null,
+  "templates-changed": OrgId,
+  "templates-sync-progress": TemplateSyncProgress,
   "update-available": UpdateInfo,
   "update-progress": UpdateProgress,
 };

@@ -75,6 +75,12 @@ const enByCode: Record<ErrorCode, string> = {
   AFIP_NOT_CONFIGURED: "AFIP is not set up yet: generate the key and import the certificate in Settings → AFIP.",
   AFIP_REJECTED: "AFIP refused: check that the certificate is authorized for wsfe in this environment.",
   AFIP_UNREACHABLE: "Could not reach AFIP. Check the internet connection and try again.",
+  TEMPLATE_INVALID: "The template or one of its values breaks a WhatsApp rule: check the highlighted field.",
+  TEMPLATE_REJECTED: "WhatsApp refused the template: check the highlighted field.",
+  TEMPLATE_NOT_FOUND: "That template does not exist. Sync the templates.",
+  TEMPLATE_NOT_APPROVED: "That template is not approved by WhatsApp yet, so it cannot be sent.",
+  TEMPLATE_RECIPIENT_MISSING: "That customer does not exist or has no WhatsApp number.",
+  WHATSAPP_REQUEST_FAILED: "The call to WhatsApp failed. Try again in a few minutes.",
 };
 
 /** The text to show for an error in the current language. */
