@@ -3,6 +3,7 @@
 pub mod bindings;
 mod boot;
 mod commands;
+mod demo;
 mod intake;
 pub mod ipc;
 mod outbound;
@@ -33,6 +34,7 @@ pub fn run() {
         .manage(updater::Updates::new())
         .manage(outbound::Engine::default())
         .manage(intake::Intakes::default())
+        .manage(demo::DemoRuntime::default())
         .setup(|app| {
             let dirs = paths::AppDirs::resolve(app.handle())?;
             match mostrador_core::logging::init(&dirs.logs) {
@@ -56,6 +58,10 @@ pub fn run() {
             tauri::async_runtime::spawn(async move {
                 let phase = handle.state::<boot::Boot>().opened().await;
                 if let boot::Phase::Ready(store) = phase {
+                    // In demo mode the demo runs its own; the app's wait for the real database.
+                    if demo::resume(&handle, &store).await {
+                        return;
+                    }
                     let engine = outbound::start(&handle, store.clone()).await;
                     intake::start(&handle, store, engine).await;
                 }
@@ -69,6 +75,7 @@ pub fn run() {
         .expect("Mostrador could not start its window")
         .run(|app, event| {
             // Intake first: it hands evidence to the engine, which stops after it.
+            demo::on_run_event(app, &event);
             intake::on_run_event(app, &event);
             outbound::on_run_event(app, &event);
         });

@@ -41,7 +41,17 @@ export type DeadLetterPage = { jobs: Array<DeadLetterJob>,
  */
 next: JobNumber | null, };
 
-export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL";
+export type DemoActivity = { org_id: OrgId, message: MessageView, };
+
+export type DemoMessageKind = "text" | "image" | "audio" | "reaction" | "reply" | "location";
+
+export type DemoStatus = { active: boolean, org_id: OrgId | null, 
+/**
+ * The automatic trickle of customer messages is on.
+ */
+trickle: boolean, };
+
+export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL" | "DEMO_FAILED";
 
 export type HealthChange = { org_id: OrgId, integration: Integration, change: Change, };
 
@@ -97,6 +107,46 @@ export type LastError = { code: string,
  */
 message_es: string, at: string, };
 
+export type MediaView = { id: bigint, mime_type: string | null, 
+/**
+ * `pending` (not downloaded yet), `downloaded` or `failed`.
+ */
+state: string, 
+/**
+ * Relative to the data dir (`media/ab/ab12…`), once downloaded.
+ */
+path: string | null, size_bytes: bigint | null, };
+
+export type MessageStatus = "received" | "pending" | "queued" | "sent" | "delivered" | "read" | "played" | "failed";
+
+export type MessageView = { id: bigint, conversation_id: bigint, provider_id: string | null, 
+/**
+ * `in` (from the customer) or `out`.
+ */
+direction: string, 
+/**
+ * `text`, `image`, `video`, `audio`, `voice`, `document`, `sticker`, `location`, `contacts`,
+ * `button_reply`, `list_reply`, `flow_reply`, `template_button`, `order`, `system`,
+ * `request_welcome`, `unsupported` ("mensaje no soportado").
+ */
+kind: string, 
+/**
+ * The text, or the media caption.
+ */
+text: string | null, 
+/**
+ * A document's name as the sender gave it (display only).
+ */
+filename: string | null, media: MediaView | null, reply_to_provider_id: string | null, 
+/**
+ * Type-specific details (location, shared contacts, selected option, order lines…).
+ */
+data: Record<string, unknown> | null, status: MessageStatus, error_code: bigint | null, error_reason: string | null, 
+/**
+ * RFC 3339 UTC.
+ */
+at: string, reactions: Array<ReactionView>, };
+
 export type NewOrganization = { name: string, cuit: string, iva_condition: IvaCondition, };
 
 export type OrgId = string;
@@ -122,6 +172,22 @@ reason_es: string, triggered_at: string | null,
  * When one probe goes through by itself.
  */
 resume_at: string | null, };
+
+export type ReactionView = { 
+/**
+ * `customer` or `business`.
+ */
+reactor: string, emoji: string, };
+
+export type SimulatedMessage = { wa_id: string, customer_name: string, 
+/**
+ * What was sent: a reaction or reply asked of a customer who never wrote is a text.
+ */
+kind: DemoMessageKind, 
+/**
+ * The text, caption, place name or emoji; `null` for a voice note.
+ */
+text: string | null, wamid: string, };
 
 export type Snapshot = { organizations: Array<Organization>, 
 /**
@@ -181,6 +247,22 @@ export const commands = {
   checkCuit: (cuit: string) => invoke<void>("check_cuit", { cuit }),
   checkForUpdate: () => invoke<UpdateInfo | null>("check_for_update"),
   createOrganization: (input: NewOrganization) => invoke<Organization>("create_organization", { input }),
+  /**
+   * "Probar con datos de ejemplo": creates and starts the demo shop in its own database; the
+   * window then shows it. Only on a first run (no business of one's own yet).
+   */
+  demoEnter: () => invoke<DemoStatus>("demo_enter"),
+  /**
+   * "Salir del demo": stops it, deletes its database, files and keychain entries, and returns the
+   * window to a clean first run on the real database.
+   */
+  demoExit: () => invoke<DemoStatus>("demo_exit"),
+  /** Turns the automatic trickle of customer messages on or off (remembered). */
+  demoSetTrickle: (on: boolean) => invoke<DemoStatus>("demo_set_trickle", { on }),
+  /** "Simular mensaje de un cliente": a random customer writes a random kind of message. */
+  demoSimulate: () => invoke<SimulatedMessage>("demo_simulate"),
+  /** Whether the window is in demo mode. */
+  demoStatus: () => invoke<DemoStatus>("demo_status"),
   downloadUpdate: () => invoke<UpdateInfo>("download_update"),
   /** "Cancelar" a dead-letter job: it leaves the list and is never sent. */
   outboundCancelDead: (jobId: JobNumber) => invoke<void>("outbound_cancel_dead", { jobId }),
@@ -219,6 +301,11 @@ export const commands = {
 /** Events the core emits to the window, by name. */
 export const events = {
   /**
+   * A message of the demo business was stored (the demo panel's "actividad" feed).
+   * Payload: `DemoActivity`.
+   */
+  demoActivity: "demo-activity",
+  /**
    * An organization's health cards changed (queue depth, ages, levels): the whole snapshot.
    * Payload: `HealthSnapshot`.
    */
@@ -247,6 +334,7 @@ export const events = {
 
 /** The payload each event carries. */
 export type EventPayloads = {
+  "demo-activity": DemoActivity,
   "outbound-health": HealthSnapshot,
   "outbound-health-changed": HealthChange,
   "second-instance": null,

@@ -37,6 +37,7 @@ const enByCode: Record<ErrorCode, string> = {
   OUTBOUND_NOT_RUNNING:
     "Sending is still starting or could not start: wait a few seconds; if it persists, restart Mostrador and check the logs.",
   INTERNAL: "Something went wrong. Try again.",
+  DEMO_FAILED: "Demo mode could not run on this computer. Leave the demo and try again; if it persists, check the logs.",
 };
 
 /** The text to show for an error in the current language. */
