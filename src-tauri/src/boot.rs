@@ -1,9 +1,15 @@
 //! The app's state after start-up: the store opens in the background, so the window appears at
 //! once and says "Abriendo la base de datos…" during a long migration instead of not appearing.
 //! A failed open still shows the window, with the reason, instead of crashing.
+//!
+//! Which database: the demo's own (`<data>/demo/`) when its marker is there (the app was left in
+//! demo mode), else the real one; the real one is then not even created. Entering and leaving the
+//! demo later switches the store the commands see ([`Boot::switch`]).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
+use mostrador_core::demo;
 use mostrador_core::store::{Store, DB_FILE_NAME};
 use mostrador_core::{AppError, ErrorCode};
 use tokio::sync::watch;
@@ -21,13 +27,23 @@ pub enum Phase {
 pub struct Boot {
     dirs: AppDirs,
     phase: watch::Receiver<Phase>,
+    tx: Arc<watch::Sender<Phase>>,
+    demo: bool,
 }
 
 impl Boot {
     /// Starts opening (and migrating) the store in the background and returns at once.
     pub fn start(dirs: AppDirs) -> Boot {
         let (tx, rx) = watch::channel(Phase::Opening);
-        let path: PathBuf = dirs.data.join(DB_FILE_NAME);
+        let tx = Arc::new(tx);
+        let demo = demo::is_active(&dirs.data);
+        let path: PathBuf = if demo {
+            demo::db_path(&dirs.data)
+        } else {
+            real_db_path(&dirs)
+        };
+        tracing::info!(demo, "opening the store");
+        let sender = tx.clone();
         // A thread of its own, driving the open on the app's runtime: the store's pools live
         // there, and sqlx's open future is not provably `Send` for `spawn`.
         std::thread::spawn(move || {
@@ -46,9 +62,24 @@ impl Boot {
                 }
             };
             // No receiver left means the app is shutting down: nothing to tell.
-            let _ = tx.send(phase);
+            let _ = sender.send(phase);
         });
-        Boot { dirs, phase: rx }
+        Boot {
+            dirs,
+            phase: rx,
+            tx,
+            demo,
+        }
+    }
+
+    /// Whether the app started in demo mode (the demo's marker was there).
+    pub fn started_in_demo(&self) -> bool {
+        self.demo
+    }
+
+    /// From now on the commands see `store` (entering or leaving the demo).
+    pub fn switch(&self, store: Store) {
+        self.tx.send_replace(Phase::Ready(store));
     }
 
     /// Where opening stands right now, without waiting.
@@ -85,6 +116,11 @@ impl Boot {
     pub fn dirs(&self) -> &AppDirs {
         &self.dirs
     }
+}
+
+/// The real database (never the demo's).
+pub fn real_db_path(dirs: &AppDirs) -> PathBuf {
+    dirs.data.join(DB_FILE_NAME)
 }
 
 #[cfg(test)]
@@ -131,6 +167,48 @@ mod tests {
         let orgs = mostrador_core::org::list(&store).await.unwrap();
         assert!(orgs.is_empty());
         assert!(matches!(boot.phase(), Phase::Ready(_)));
+    }
+
+    /// With the demo's marker the app opens the demo's database, and the real one is not even
+    /// created; `switch` then hands the commands another store (leaving the demo).
+    #[tokio::test(flavor = "multi_thread")]
+    async fn the_demo_marker_opens_the_demo_database_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let dirs = || AppDirs {
+            data: dir.path().to_owned(),
+            logs: dir.path().join("logs"),
+        };
+        // A demo left running: its database with its business, and its marker.
+        let demo_store = Store::open(&demo::db_path(dir.path())).await.unwrap();
+        mostrador_core::org::create(
+            &demo_store,
+            mostrador_core::org::NewOrganization {
+                name: demo::DEMO_BUSINESS_NAME.into(),
+                cuit: demo::DEMO_CUIT.into(),
+                iva_condition: mostrador_types::IvaCondition::ResponsableInscripto,
+            },
+        )
+        .await
+        .unwrap();
+        demo_store.close().await;
+        std::fs::write(demo::demo_dir(dir.path()).join("demo.json"), b"{}").unwrap();
+        assert!(demo::is_active(dir.path()));
+
+        let boot = Boot::start(dirs());
+        assert!(boot.started_in_demo());
+        let store = boot.store().await.unwrap();
+        let orgs = mostrador_core::org::list(&store).await.unwrap();
+        assert_eq!(orgs.len(), 1);
+        assert_eq!(orgs[0].name, demo::DEMO_BUSINESS_NAME);
+        assert!(
+            !dir.path().join(DB_FILE_NAME).exists(),
+            "the real database was created in demo mode"
+        );
+
+        let real = Store::open(&real_db_path(&dirs())).await.unwrap();
+        boot.switch(real);
+        let now = boot.store().await.unwrap();
+        assert!(mostrador_core::org::list(&now).await.unwrap().is_empty());
     }
 
     #[tokio::test(flavor = "multi_thread")]

@@ -6,6 +6,7 @@ mod boot;
 mod commands;
 mod conversations;
 mod connect;
+mod demo;
 mod intake;
 pub mod ipc;
 mod media;
@@ -46,6 +47,7 @@ pub fn run() {
         .manage(intake::Intakes::default())
         .manage(tray::Unread::default())
         .manage(notifications::Notifications::default())
+        .manage(demo::DemoRuntime::default())
         .setup(|app| {
             let dirs = paths::AppDirs::resolve(app.handle())?;
             match mostrador_core::logging::init(&dirs.logs) {
@@ -73,6 +75,10 @@ pub fn run() {
                     conversations::start(&handle);
                     tray::seed(&handle, &store).await;
                     templates::watch(handle.clone(), store.clone());
+                    // In demo mode the demo runs its own; the app's wait for the real database.
+                    if demo::resume(&handle, &store).await {
+                        return;
+                    }
                     let engine = outbound::start(&handle, store.clone()).await;
                     if let Some(e) = &engine {
                         notifications::start(&handle, store.clone(), e.clone());
@@ -89,6 +95,7 @@ pub fn run() {
         .expect("Mostrador could not start its window")
         .run(|app, event| {
             // Intake first: it hands evidence to the engine, which stops after it.
+            demo::on_run_event(app, &event);
             intake::on_run_event(app, &event);
             notifications::on_run_event(app, &event);
             outbound::on_run_event(app, &event);

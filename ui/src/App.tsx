@@ -1,6 +1,9 @@
 import { useEffect, useState } from "react";
 import { asAppError } from "./api";
-import { commands, events, onEvent, type AppError, type Language, type Organization, type StartupState } from "./bindings";
+import { commands, events, onEvent, type AppError, type DemoStatus, type Language, type Organization, type StartupState } from "./bindings";
+import { DemoBand } from "./demo/DemoBand";
+import { DemoOffer } from "./demo/DemoOffer";
+import { DemoPanel } from "./demo/DemoPanel";
 import { EmptyState } from "./components/EmptyState";
 import { Conversations } from "./conversations/Conversations";
 import { Estado } from "./estado/Estado";
@@ -29,17 +32,28 @@ export function App() {
   const [adding, setAdding] = useState(false);
   const [secondInstance, setSecondInstance] = useState(false);
   const [actionError, setActionError] = useState<AppError | null>(null);
+  const [demo, setDemo] = useState<DemoStatus | null>(null);
   const updates = useUpdates();
 
-  useEffect(() => {
-    function show(s: StartupState) {
-      setStartup(s);
-      if (s.snapshot) {
-        setOrgs(s.snapshot.organizations);
-        setCurrentId(s.snapshot.current_org_id);
-        setLanguage(s.snapshot.language);
-      }
+  function show(s: StartupState) {
+    setStartup(s);
+    if (s.snapshot) {
+      setOrgs(s.snapshot.organizations);
+      setCurrentId(s.snapshot.current_org_id);
+      setLanguage(s.snapshot.language);
     }
+  }
+
+  // Entering or leaving the demo switches the database the window shows: reload what it shows.
+  async function reloadAfterDemo(status: DemoStatus) {
+    const s = await commands.startupState();
+    setDemo(status);
+    setAdding(false);
+    setPage("conversations");
+    show(s);
+  }
+
+  useEffect(() => {
     // The database opens in the background: while it does (a long migration), say so, and
     // wait for the core to tell when it is done.
     commands
@@ -48,6 +62,7 @@ export function App() {
         show(s);
         return s.opening ? commands.waitForStartup().then(show) : undefined;
       })
+      .then(() => commands.demoStatus().then(setDemo))
       .catch((raw) => setLoadError(asAppError(raw)));
     const unlisten = onEvent(events.secondInstance, () => setSecondInstance(true));
     return () => {
@@ -130,7 +145,16 @@ export function App() {
           <button className="link" onClick={() => setSecondInstance(false)}>{t("banner.dismiss")}</button>
         </div>
       )}
-      {orgs.length === 0 || adding ? (
+      {demo?.active && <DemoBand />}
+      {orgs.length === 0 && !demo?.active ? (
+        // First run: "Crear mi negocio" (the form) or "Probar con datos de ejemplo".
+        <main className="centered">
+          <div className="first-run">
+            <OrgSetup adding={false} onCreated={created} />
+            <DemoOffer onEnter={async () => reloadAfterDemo(await commands.demoEnter())} />
+          </div>
+        </main>
+      ) : orgs.length === 0 || adding ? (
         <main className="centered">
           <OrgSetup adding={orgs.length > 0} onCreated={created} onCancel={orgs.length > 0 ? () => setAdding(false) : undefined} />
         </main>
@@ -159,6 +183,9 @@ export function App() {
               <span className="muted">CUIT {current?.cuit}</span>
             </header>
             {actionError && <p className="field-error" role="alert">{errorText(actionError, language)}</p>}
+            {demo?.active && (
+              <DemoPanel status={demo} onStatus={setDemo} onExit={async () => reloadAfterDemo(await commands.demoExit())} />
+            )}
             {page === "conversations" && currentId && <Conversations key={currentId} orgId={currentId} />}
             {page === "templates" && currentId && <Templates key={currentId} orgId={currentId} />}
             {page === "invoices" && <EmptyState title="empty.invoices.title" body="empty.invoices.body" />}

@@ -163,6 +163,17 @@ export type HeaderShape = { format: HeaderFormat,
  * A text header's text (may hold one variable).
  */
 text: string | null, };
+export type DemoActivity = { org_id: OrgId, message: MessageView, };
+
+export type DemoMessageKind = "text" | "image" | "audio" | "reaction" | "reply" | "location";
+
+export type DemoStatus = { active: boolean, org_id: OrgId | null, 
+/**
+ * The automatic trickle of customer messages is on.
+ */
+trickle: boolean, };
+
+export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL" | "DEMO_FAILED";
 
 export type HealthChange = { org_id: OrgId, integration: Integration, change: Change, };
 
@@ -260,6 +271,7 @@ export type ListCursor = { last_activity_at: string, id: number, };
 export type ListFilter = { "filter": "all" } | { "filter": "unread" } | { "filter": "open" } | { "filter": "resolved" } | { "filter": "label", "label": string };
 
 export type MediaView = { id: number, mime_type: string | null, 
+export type MediaView = { id: bigint, mime_type: string | null, 
 /**
  * `pending` (not downloaded yet), `downloaded` or `failed`.
  */
@@ -272,6 +284,11 @@ path: string | null, size_bytes: number | null, };
 export type MessageStatus = "received" | "pending" | "queued" | "sent" | "delivered" | "read" | "played" | "failed";
 
 export type MessageView = { id: number, conversation_id: number, provider_id: string | null, 
+path: string | null, size_bytes: bigint | null, };
+
+export type MessageStatus = "received" | "pending" | "queued" | "sent" | "delivered" | "read" | "played" | "failed";
+
+export type MessageView = { id: bigint, conversation_id: bigint, provider_id: string | null, 
 /**
  * `in` (from the customer) or `out`.
  */
@@ -294,6 +311,7 @@ filename: string | null, media: MediaView | null, reply_to_provider_id: string |
  * Type-specific details (location, shared contacts, selected option, order lines…).
  */
 data: Record<string, unknown> | null, status: MessageStatus, error_code: number | null, error_reason: string | null, 
+data: Record<string, unknown> | null, status: MessageStatus, error_code: bigint | null, error_reason: string | null, 
 /**
  * RFC 3339 UTC.
  */
@@ -469,6 +487,15 @@ export type SentTemplate = { message_id: number, conversation_id: number, job_id
  * The idempotency key had been used: this is the earlier message, nothing new was queued.
  */
 already_sent: boolean, };
+export type SimulatedMessage = { wa_id: string, customer_name: string, 
+/**
+ * What was sent: a reaction or reply asked of a customer who never wrote is a text.
+ */
+kind: DemoMessageKind, 
+/**
+ * The text, caption, place name or emoji; `null` for a voice note.
+ */
+text: string | null, wamid: string, };
 
 export type Snapshot = { organizations: Array<Organization>, 
 /**
@@ -675,6 +702,22 @@ export const commands = {
   customerGet: (orgId: OrgId, customerId: number) => invoke<Customer | null>("customer_get", { orgId, customerId }),
   /** The owner's name for the customer (empty: back to their WhatsApp name) and notes. */
   customerUpdate: (orgId: OrgId, customerId: number, name: string | null, notes: string) => invoke<Customer | null>("customer_update", { orgId, customerId, name, notes }),
+  /**
+   * "Probar con datos de ejemplo": creates and starts the demo shop in its own database; the
+   * window then shows it. Only on a first run (no business of one's own yet).
+   */
+  demoEnter: () => invoke<DemoStatus>("demo_enter"),
+  /**
+   * "Salir del demo": stops it, deletes its database, files and keychain entries, and returns the
+   * window to a clean first run on the real database.
+   */
+  demoExit: () => invoke<DemoStatus>("demo_exit"),
+  /** Turns the automatic trickle of customer messages on or off (remembered). */
+  demoSetTrickle: (on: boolean) => invoke<DemoStatus>("demo_set_trickle", { on }),
+  /** "Simular mensaje de un cliente": a random customer writes a random kind of message. */
+  demoSimulate: () => invoke<SimulatedMessage>("demo_simulate"),
+  /** Whether the window is in demo mode. */
+  demoStatus: () => invoke<DemoStatus>("demo_status"),
   downloadUpdate: () => invoke<UpdateInfo>("download_update"),
   /**
    * The business's relay connection state now (the status bar's first paint; then
@@ -806,6 +849,10 @@ export const events = {
    * Payload: `IntakeStatus`.
    */
   intakeStatus: "intake-status",
+   * A message of the demo business was stored (the demo panel's "actividad" feed).
+   * Payload: `DemoActivity`.
+   */
+  demoActivity: "demo-activity",
   /**
    * An organization's health cards changed (queue depth, ages, levels): the whole snapshot.
    * Payload: `HealthSnapshot`.
@@ -849,6 +896,7 @@ export type EventPayloads = {
   "conversation-event": ConversationEvent,
   "conversations-reload": null,
   "intake-status": IntakeStatus,
+  "demo-activity": DemoActivity,
   "outbound-health": HealthSnapshot,
   "outbound-health-changed": HealthChange,
   "second-instance": null,

@@ -81,6 +81,7 @@ const enByCode: Record<ErrorCode, string> = {
   TEMPLATE_NOT_APPROVED: "That template is not approved by WhatsApp yet, so it cannot be sent.",
   TEMPLATE_RECIPIENT_MISSING: "That customer does not exist or has no WhatsApp number.",
   WHATSAPP_REQUEST_FAILED: "The call to WhatsApp failed. Try again in a few minutes.",
+  DEMO_FAILED: "Demo mode could not run on this computer. Leave the demo and try again; if it persists, check the logs.",
 };
 
 /** The text to show for an error in the current language. */

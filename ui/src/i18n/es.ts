@@ -480,6 +480,22 @@ export const es = {
   "tpl.issue.tab": "Sin tabulaciones: WhatsApp lo rechaza.",
   "tpl.issue.too_many_spaces": "No más de cuatro espacios seguidos: WhatsApp lo rechaza.",
   "tpl.issue.too_long": "Es demasiado largo para WhatsApp.",
+  "demo.band": "Estás probando Mostrador con datos de ejemplo: los clientes y mensajes son simulados.",
+  "demo.offer.title": "¿Querés probar primero?",
+  "demo.offer.body": "Abrí un almacén de ejemplo con clientes simulados que escriben por WhatsApp. No necesitás ninguna cuenta y tus datos reales no se tocan.",
+  "demo.offer.button": "Probar con datos de ejemplo",
+  "demo.offer.starting": "Preparando el ejemplo…",
+  "demo.panel.title": "Modo de prueba",
+  "demo.panel.simulate": "Simular mensaje de un cliente",
+  "demo.panel.trickle": "Los clientes escriben solos de vez en cuando",
+  "demo.panel.exit": "Salir del demo",
+  "demo.panel.sent": "{name} está escribiendo…",
+  "demo.panel.activity": "Actividad",
+  "demo.panel.activityEmpty": "Todavía no llegó ningún mensaje.",
+  "demo.kind.text": "Mensaje:",
+  "demo.kind.image": "Foto:",
+  "demo.kind.audio": "Audio",
+  "demo.kind.location": "Ubicación:",
 } as const;
 
 export type MessageKey = keyof typeof es;
