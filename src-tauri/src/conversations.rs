@@ -121,9 +121,9 @@ pub async fn conversation_open(
     conversation_id: i64,
 ) -> Result<bool, AppError> {
     let store = boot.store().await?;
-    let queue = engine.get().ok().map(|o| o.queue());
+    let queue = engine.queue().ok();
     let bus = app.state::<Intakes>().bus();
-    Ok(conversations::open(&store, queue, &bus, org_id, conversation_id).await?)
+    Ok(conversations::open(&store, queue.as_ref(), &bus, org_id, conversation_id).await?)
 }
 
 /// Sends a text, a file or a reaction. The same `client_key` always resolves with the same

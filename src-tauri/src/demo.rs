@@ -112,20 +112,19 @@ async fn activate(app: &AppHandle, store: Store, real: Option<Store>) -> Result<
     let data = app.state::<Boot>().dirs().data.clone();
     let demo = demo::start(&data, store.clone(), DemoOptions::new(secrets())).await?;
     let gate = app.state::<ActivityGate>().inner().clone();
-    let engine = match Outbound::start(
-        store.clone(),
-        Wiring::new(secrets(), gate),
-        OutboundConfig::default(),
-    )
-    .await
-    {
+    // The window's bus: Conversaciones and the title's unread count follow the demo shop live.
+    let events = app.state::<crate::intake::Intakes>().bus();
+    let mut wiring = Wiring::new(secrets(), gate);
+    wiring.events = Some(events.clone());
+    let engine = match Outbound::start(store.clone(), wiring, OutboundConfig::default()).await {
         Ok(e) => Some(Arc::new(e)),
         Err(e) => {
             tracing::error!(error = %e, "the demo's outbound engine could not start");
             None
         }
     };
-    let events = EventBus::default();
+    app.state::<crate::outbound::Engine>()
+        .set_demo(engine.clone());
     let forward = tauri::async_runtime::spawn(forward(app.clone(), events.clone(), demo.org()));
     let wiring = IntakeWiring {
         store,
@@ -141,6 +140,7 @@ async fn activate(app: &AppHandle, store: Store, real: Option<Store>) -> Result<
             if let Some(engine) = &engine {
                 engine.shutdown().await;
             }
+            app.state::<crate::outbound::Engine>().set_demo(None);
             demo.stop().await;
             return Err(demo::DemoError::from(e).into());
         }
@@ -284,6 +284,7 @@ pub async fn demo_exit(
     runtime: State<'_, DemoRuntime>,
 ) -> Result<DemoStatus, AppError> {
     let mut active = runtime.active.lock().await;
+    app.state::<crate::outbound::Engine>().set_demo(None);
     let real = match active.take() {
         Some(a) => a.stop().await,
         // Started in demo mode but the demo failed: the window still shows the demo's store.

@@ -51,19 +51,30 @@ const RETRY_FRESH_FOR: chrono::Duration = chrono::Duration::hours(24);
 #[derive(Default)]
 pub struct Engine {
     running: OnceLock<Arc<Outbound>>,
+    /// The demo shop's engine (on the demo's database) while the window shows the demo: every
+    /// command then reaches it instead of the app's own.
+    demo: std::sync::RwLock<Option<Arc<Outbound>>>,
 }
 
 impl Engine {
     /// The engine's queue, for commands that enqueue a send with its domain row.
-    pub fn queue(&self) -> Result<&mostrador_queue::Queue, AppError> {
-        Ok(self.get()?.queue())
+    pub fn queue(&self) -> Result<mostrador_queue::Queue, AppError> {
+        Ok(self.get()?.queue().clone())
     }
 
-    pub(crate) fn get(&self) -> Result<&Outbound, AppError> {
+    pub(crate) fn get(&self) -> Result<Arc<Outbound>, AppError> {
+        if let Some(demo) = self.demo.read().unwrap_or_else(|p| p.into_inner()).clone() {
+            return Ok(demo);
+        }
         self.running
             .get()
-            .map(|o| &**o)
+            .cloned()
             .ok_or_else(AppError::outbound_not_running)
+    }
+
+    /// Entering (`Some`) or leaving (`None`) the demo.
+    pub(crate) fn set_demo(&self, engine: Option<Arc<Outbound>>) {
+        *self.demo.write().unwrap_or_else(|p| p.into_inner()) = engine;
     }
 }
 
@@ -304,7 +315,7 @@ pub async fn outbound_retry_dead(
     engine: State<'_, Engine>,
     job_id: JobNumber,
 ) -> Result<(), AppError> {
-    let queue = engine.get()?.queue();
+    let queue = engine.queue()?;
     queue
         .retry_dead(JobId(job_id.0), Some(queue.now() + RETRY_FRESH_FOR))
         .await

@@ -166,5 +166,5 @@ pub async fn templates_send(
 ) -> Result<SentTemplate, AppError> {
     let store = boot.store().await?;
     let queue = engine.queue()?;
-    Ok(templates::send_template(&store, queue, intakes.bus(), org_id, request).await?)
+    Ok(templates::send_template(&store, &queue, &intakes.bus(), org_id, request).await?)
 }

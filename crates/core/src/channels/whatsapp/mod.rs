@@ -11,9 +11,6 @@ pub use config::{
     load_client, LoadError, WhatsAppSettings, ACCESS_TOKEN, BASE_URL, GRAPH_VERSION,
     PHONE_NUMBER_ID, WABA_ID,
 };
-pub use payload::{
-    TemplateHeader, WhatsAppContent, WhatsAppSend, TEMPLATE_EXPIRES_AFTER, TEXT_EXPIRES_AFTER,
-};
 pub(crate) use connect::secret;
 pub use connect::{
     ConnectionTest, WhatsAppConnect, WhatsAppCredentials, WhatsAppStatus, DISPLAY_PHONE_NUMBER,
@@ -21,4 +18,7 @@ pub use connect::{
 };
 pub use connect_error::ConnectError;
 pub use media_download::MediaDownloadHandler;
+pub use payload::{
+    TemplateHeader, WhatsAppContent, WhatsAppSend, TEMPLATE_EXPIRES_AFTER, TEXT_EXPIRES_AFTER,
+};
 pub use send::{SendHandler, KIND};
