@@ -29,6 +29,14 @@ message: string, };
 
 export type BreakerState = "closed" | "open" | "half_open";
 
+export type ButtonInput = { "type": "quick_reply", text: string, } | { "type": "url", text: string, url: string, example: string | null, } | { "type": "phone_number", text: string, phone_number: string, } | { "type": "copy_code", example: string, };
+
+export type ButtonShape = { 
+/**
+ * `quick_reply`, `url`, `phone_number`, `copy_code` or Meta's name for another kind.
+ */
+kind: string, text: string | null, url: string | null, phone_number: string | null, };
+
 export type CertificateRequest = { pem: string, 
 /**
  * A file name for the save dialog, e.g. `mostrador-caja1-20123456786.csr`.
@@ -51,7 +59,23 @@ expiring_soon: boolean, expired: boolean, };
 
 export type Change = { "kind": "breaker", from: BreakerState, to: BreakerState, } | { "kind": "panic_triggered", code: string, reason_es: string, } | { "kind": "panic_probe_failed", code: string, reason_es: string, } | { "kind": "panic_resolved", by_owner: boolean, } | { "kind": "last_error", code: string, message_es: string, } | { "kind": "recovered" };
 
-export type ConversationEvent = { "kind": "new_message", org_id: OrgId, message: MessageView, } | { "kind": "status_changed", org_id: OrgId, conversation_id: number, message_id: number, status: MessageStatus, error_code: number | null, error_reason: string | null, } | { "kind": "reaction_changed", org_id: OrgId, conversation_id: number, message_id: number, reactor: string, emoji: string | null, } | { "kind": "conversation_updated", org_id: OrgId, conversation: ConversationSummary, };
+export type Channel = "whatsapp" | "sms" | "email";
+
+export type ConnectionState = { "state": "connecting" } | { "state": "connected", since: string, } | { "state": "reconnecting", since: string, last_error: string, attempts: number, } | { "state": "rejected_token", since: string, } | { "state": "tenant_in_use", tenant_id: string, other_org: OrgId, } | { "state": "stopped" };
+
+export type ConnectionTest = { display_phone_number: string, verified_name: string | null, 
+/**
+ * `GREEN`, `YELLOW`, `RED`, `NA` or what Meta sent.
+ */
+quality_rating: string | null, 
+/**
+ * Whether our app receives this WABA's webhooks; `false` ⇒ offer "Suscribir".
+ */
+app_subscribed: boolean, };
+
+export type ContextField = "customer_name" | "business_name" | "date" | "time" | "service" | "invoice_number" | "invoice_total" | "amount" | "due_date" | "payment_link" | "order_number";
+
+export type ConversationEvent = { "kind": "new_message", org_id: OrgId, message: MessageView, } | { "kind": "status_changed", org_id: OrgId, conversation_id: number, message_id: number, status: MessageStatus, error_code: number | null, error_reason: string | null, } | { "kind": "reaction_changed", org_id: OrgId, conversation_id: number, message_id: number, reactor: string, emoji: string | null, } | { "kind": "conversation_updated", org_id: OrgId, conversation: ConversationSummary, } | { "kind": "media_changed", org_id: OrgId, conversation_id: number, message_id: number, media: MediaView, };
 
 export type ConversationPage = { conversations: Array<ConversationSummary>, 
 /**
@@ -99,29 +123,6 @@ owner_name: string | null,
  * Normalized E.164 digits.
  */
 phone: string | null, first_contact_at: string, notes: string, opted_out: boolean, opted_out_marketing: boolean, };
-export type ConnectionState = { "state": "connecting" } | { "state": "connected", since: string, } | { "state": "reconnecting", since: string, last_error: string, attempts: number, } | { "state": "rejected_token", since: string, } | { "state": "tenant_in_use", tenant_id: string, other_org: OrgId, } | { "state": "stopped" };
-
-export type ConnectionTest = { display_phone_number: string, verified_name: string | null, 
-/**
- * `GREEN`, `YELLOW`, `RED`, `NA` or what Meta sent.
- */
-quality_rating: string | null, 
-/**
- * Whether our app receives this WABA's webhooks; `false` ⇒ offer "Suscribir".
- */
-app_subscribed: boolean, };
-export type Channel = "whatsapp" | "sms" | "email";
-export type ButtonInput = { "type": "quick_reply", text: string, } | { "type": "url", text: string, url: string, example: string | null, } | { "type": "phone_number", text: string, phone_number: string, } | { "type": "copy_code", example: string, };
-
-export type ButtonShape = { 
-/**
- * `quick_reply`, `url`, `phone_number`, `copy_code` or Meta's name for another kind.
- */
-kind: string, text: string | null, url: string | null, phone_number: string | null, };
-
-export type Change = { "kind": "breaker", from: BreakerState, to: BreakerState, } | { "kind": "panic_triggered", code: string, reason_es: string, } | { "kind": "panic_probe_failed", code: string, reason_es: string, } | { "kind": "panic_resolved", by_owner: boolean, } | { "kind": "last_error", code: string, message_es: string, } | { "kind": "recovered" };
-
-export type ContextField = "customer_name" | "business_name" | "date" | "time" | "service" | "invoice_number" | "invoice_total" | "amount" | "due_date" | "payment_link" | "order_number";
 
 export type DeadLetterJob = { job_id: JobNumber, kind: string, integration: Integration | null, 
 /**
@@ -135,6 +136,16 @@ export type DeadLetterPage = { jobs: Array<DeadLetterJob>,
  */
 next: JobNumber | null, };
 
+export type DemoActivity = { org_id: OrgId, message: MessageView, };
+
+export type DemoMessageKind = "text" | "image" | "audio" | "reaction" | "reply" | "location";
+
+export type DemoStatus = { active: boolean, org_id: OrgId | null, 
+/**
+ * The automatic trickle of customer messages is on.
+ */
+trickle: boolean, };
+
 export type EmailProvider = "smtp" | "sendgrid";
 
 export type EmailSettings = { provider: EmailProvider, from_address: string, from_name: string | null, smtp_host: string | null, smtp_port: number | null, 
@@ -145,12 +156,7 @@ smtp_security: string | null, smtp_username: string | null, smtp_ca_pem: string 
 
 export type EmailSettingsView = { settings: EmailSettings | null, has_secret: boolean, };
 
-export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL" | "INVALID_RECIPIENT" | "CHANNEL_NOT_CONFIGURED" | "PROVIDER_REJECTED" | "REMINDER_NOT_EDITABLE";
-export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL" | "INVOICE_INVALID" | "INVOICING_NOT_CONFIGURED" | "INVOICE_NOT_FOUND";
-export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL" | "CONVERSATION_NOT_FOUND" | "MESSAGE_NOT_FOUND" | "WINDOW_CLOSED" | "CUSTOMER_OPTED_OUT" | "WHATS_APP_NOT_CONFIGURED" | "INVALID_MESSAGE";
-export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL" | "WHATSAPP_TOKEN_INVALID" | "WHATSAPP_WRONG_ID" | "WHATSAPP_PERMISSION_DENIED" | "WHATSAPP_UNREACHABLE" | "WHATSAPP_REJECTED" | "WHATSAPP_NOT_CONNECTED" | "RELAY_TOKEN_REJECTED" | "RELAY_UNREACHABLE" | "RELAY_BLOCK_INVALID" | "RELAY_TENANT_IN_USE";
-export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL" | "AFIP_CERTIFICATE_INVALID" | "AFIP_WRONG_PASSWORD" | "AFIP_KEY_MISMATCH" | "AFIP_CUIT_MISMATCH" | "AFIP_CERTIFICATE_EXPIRED" | "AFIP_NOT_CONFIGURED" | "AFIP_REJECTED" | "AFIP_UNREACHABLE";
-export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL" | "TEMPLATE_INVALID" | "TEMPLATE_REJECTED" | "TEMPLATE_NOT_FOUND" | "TEMPLATE_NOT_APPROVED" | "CUSTOMER_OPTED_OUT" | "TEMPLATE_RECIPIENT_MISSING" | "WHATSAPP_REQUEST_FAILED";
+export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL" | "WHATSAPP_TOKEN_INVALID" | "WHATSAPP_WRONG_ID" | "WHATSAPP_PERMISSION_DENIED" | "WHATSAPP_UNREACHABLE" | "WHATSAPP_REJECTED" | "WHATSAPP_NOT_CONNECTED" | "RELAY_TOKEN_REJECTED" | "RELAY_UNREACHABLE" | "RELAY_BLOCK_INVALID" | "RELAY_TENANT_IN_USE" | "CONVERSATION_NOT_FOUND" | "MESSAGE_NOT_FOUND" | "WINDOW_CLOSED" | "CUSTOMER_OPTED_OUT" | "WHATS_APP_NOT_CONFIGURED" | "INVALID_MESSAGE" | "DEMO_FAILED" | "TEMPLATE_INVALID" | "TEMPLATE_REJECTED" | "TEMPLATE_NOT_FOUND" | "TEMPLATE_NOT_APPROVED" | "TEMPLATE_RECIPIENT_MISSING" | "WHATSAPP_REQUEST_FAILED" | "INVALID_RECIPIENT" | "CHANNEL_NOT_CONFIGURED" | "PROVIDER_REJECTED" | "REMINDER_NOT_EDITABLE" | "INVOICE_INVALID" | "INVOICING_NOT_CONFIGURED" | "INVOICE_NOT_FOUND" | "AFIP_CERTIFICATE_INVALID" | "AFIP_WRONG_PASSWORD" | "AFIP_KEY_MISMATCH" | "AFIP_CUIT_MISMATCH" | "AFIP_CERTIFICATE_EXPIRED" | "AFIP_NOT_CONFIGURED" | "AFIP_REJECTED" | "AFIP_UNREACHABLE";
 
 export type HeaderFormat = "text" | "image" | "video" | "document" | "location";
 
@@ -163,17 +169,6 @@ export type HeaderShape = { format: HeaderFormat,
  * A text header's text (may hold one variable).
  */
 text: string | null, };
-export type DemoActivity = { org_id: OrgId, message: MessageView, };
-
-export type DemoMessageKind = "text" | "image" | "audio" | "reaction" | "reply" | "location";
-
-export type DemoStatus = { active: boolean, org_id: OrgId | null, 
-/**
- * The automatic trickle of customer messages is on.
- */
-trickle: boolean, };
-
-export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL" | "DEMO_FAILED";
 
 export type HealthChange = { org_id: OrgId, integration: Integration, change: Change, };
 
@@ -197,7 +192,6 @@ risk_es: string, };
 
 export type InFlight = { outbound_sends: number, invoice_submissions: number, };
 
-export type Integration = "whats_app" | "mercado_pago" | "afip" | "open_ai" | "sms" | "email";
 export type IntakeStatus = { org_id: OrgId, 
 /**
  * `None`: no relay configured (nothing comes in).
@@ -208,7 +202,7 @@ connection: ConnectionState | null,
  */
 whatsapp_configured: boolean, };
 
-export type Integration = "whats_app" | "mercado_pago" | "afip" | "open_ai";
+export type Integration = "whats_app" | "mercado_pago" | "afip" | "open_ai" | "sms" | "email";
 
 export type IntegrationHealth = { integration: Integration, level: HealthLevel, 
 /**
@@ -270,8 +264,30 @@ export type ListCursor = { last_activity_at: string, id: number, };
 
 export type ListFilter = { "filter": "all" } | { "filter": "unread" } | { "filter": "open" } | { "filter": "resolved" } | { "filter": "label", "label": string };
 
+export type MediaLocation = { message_id: number, 
+/**
+ * `pending`, `downloaded`, `failed` or `too_large`.
+ */
+state: string, 
+/**
+ * Absolute path of the stored file (under the data dir's `media/` folder, the only folder
+ * the asset protocol serves), once downloaded and present.
+ */
+path: string | null, mime_type: string | null, 
+/**
+ * Shown inline; otherwise offered as a file.
+ */
+previewable: boolean, size_bytes: number | null, 
+/**
+ * The sender's name for it (display only).
+ */
+filename: string | null, 
+/**
+ * Why it is not there (es-AR), when it failed.
+ */
+error: string | null, };
+
 export type MediaView = { id: number, mime_type: string | null, 
-export type MediaView = { id: bigint, mime_type: string | null, 
 /**
  * `pending` (not downloaded yet), `downloaded` or `failed`.
  */
@@ -284,11 +300,6 @@ path: string | null, size_bytes: number | null, };
 export type MessageStatus = "received" | "pending" | "queued" | "sent" | "delivered" | "read" | "played" | "failed";
 
 export type MessageView = { id: number, conversation_id: number, provider_id: string | null, 
-path: string | null, size_bytes: bigint | null, };
-
-export type MessageStatus = "received" | "pending" | "queued" | "sent" | "delivered" | "read" | "played" | "failed";
-
-export type MessageView = { id: bigint, conversation_id: bigint, provider_id: string | null, 
 /**
  * `in` (from the customer) or `out`.
  */
@@ -311,11 +322,11 @@ filename: string | null, media: MediaView | null, reply_to_provider_id: string |
  * Type-specific details (location, shared contacts, selected option, order lines…).
  */
 data: Record<string, unknown> | null, status: MessageStatus, error_code: number | null, error_reason: string | null, 
-data: Record<string, unknown> | null, status: MessageStatus, error_code: bigint | null, error_reason: string | null, 
 /**
  * RFC 3339 UTC.
  */
 at: string, reactions: Array<ReactionView>, };
+
 export type MetaWebhook = { callback_url: string, verify_token: string, };
 
 export type NewOrganization = { name: string, cuit: string, iva_condition: IvaCondition, };
@@ -325,6 +336,7 @@ export type NewScheduled = { customer_id: number, kind: string, subject: string,
  * How late it may still go out (default: 2 h; never past a relative reminder's event).
  */
 valid_for_secs: number | null, };
+
 export type NewTemplateInput = { name: string, language: string, 
 /**
  * `UTILITY`, `MARKETING` or `AUTHENTICATION`.
@@ -369,6 +381,20 @@ reason_es: string, triggered_at: string | null,
  */
 resume_at: string | null, };
 
+export type Part = "header" | "body" | "button";
+
+export type PointOfSaleInfo = { number: number, emission_type: string, blocked: boolean, closed: boolean, };
+
+export type ProbeReport = { 
+/**
+ * The stored access ticket was still valid (no new WSAA login).
+ */
+ticket_reused: boolean, ticket_expires_at: string, 
+/**
+ * FEDummy's AppServer / DbServer / AuthServer ("OK" when up).
+ */
+app_server: string, db_server: string, auth_server: string, points_of_sale: Array<PointOfSaleInfo>, };
+
 export type QuickReply = { id: number, 
 /**
  * What follows "/" (`horarios`).
@@ -381,21 +407,6 @@ export type ReactionView = {
  */
 reactor: string, emoji: string, };
 
-export type SearchHit = { conversation_id: number, customer_name: string, message_id: number | null, 
-/**
- * The matching text with the match between `[` and `]`.
- */
-snippet: string | null, at: string, };
-
-export type SendRequest = { conversation_id: number, 
-/**
- * Generated by the UI once per composed message (a UUID); the same key never sends twice.
- */
-client_key: string, content: Outgoing, 
-/**
- * The message this one answers (shown quoted).
- */
-reply_to_message_id: number | null, };
 export type RelayCheck = { relay_url: string, tenant_id: string, 
 /**
  * Events waiting for this computer.
@@ -419,26 +430,10 @@ token_hint: string | null,
  * `None` when only the URL and device token were given (the block was not pasted).
  */
 meta: MetaWebhook | null, };
-export type PointOfSaleInfo = { number: number, emission_type: string, blocked: boolean, closed: boolean, };
 
-export type ProbeReport = { 
-/**
- * The stored access ticket was still valid (no new WSAA login).
- */
-ticket_reused: boolean, ticket_expires_at: string, 
-/**
- * FEDummy's AppServer / DbServer / AuthServer ("OK" when up).
- */
-app_server: string, db_server: string, auth_server: string, points_of_sale: Array<PointOfSaleInfo>, };
+export type ReminderId = number;
 
 export type SavedRequest = { path: string, pem: string, };
-
-export type SetupStatus = { environment: AfipEnvironment, 
-/**
- * A generated key waits for its certificate (the CSR is in `pending_request`).
- */
-pending_request: CertificateRequest | null, certificate: CertificateSummary | null, point_of_sale: number | null, };
-export type ReminderId = number;
 
 export type ScheduledNotice = { id: number, customer_id: number, customer_name: string | null, kind: string, subject: string, body: string, send_at: string, valid_until: string, event_at: string | null, before_secs: number | null, state: ScheduledState, 
 /**
@@ -448,24 +443,21 @@ state_reason: string | null, notice_id: number | null, };
 
 export type ScheduledState = "scheduled" | "sent" | "cancelled" | "missed";
 
-export type SmsMeasure = { 
+export type SearchHit = { conversation_id: number, customer_name: string, message_id: number | null, 
 /**
- * `gsm7` (160 per SMS) or `ucs2` (70: one accent outside GSM-7 is enough).
+ * The matching text with the match between `[` and `]`.
  */
-encoding: string, characters: number, segments: number, 
-/**
- * Characters left in the last segment.
- */
-remaining: number, 
-/**
- * Spanish, for the composer: "2 SMS (UCS-2: 70 caracteres por SMS por las tildes)".
- */
-summary_es: string, };
+snippet: string | null, at: string, };
 
-export type SmsSettings = { account_sid: string, from: string | null, messaging_service_sid: string | null, base_url: string | null, status_callback_url: string | null, };
-
-export type SmsSettingsView = { settings: SmsSettings | null, has_token: boolean, };
-export type Part = "header" | "body" | "button";
+export type SendRequest = { conversation_id: number, 
+/**
+ * Generated by the UI once per composed message (a UUID); the same key never sends twice.
+ */
+client_key: string, content: Outgoing, 
+/**
+ * The message this one answers (shown quoted).
+ */
+reply_to_message_id: number | null, };
 
 export type SendTemplate = { customer_id: number, name: string, language: string, 
 /**
@@ -487,6 +479,13 @@ export type SentTemplate = { message_id: number, conversation_id: number, job_id
  * The idempotency key had been used: this is the earlier message, nothing new was queued.
  */
 already_sent: boolean, };
+
+export type SetupStatus = { environment: AfipEnvironment, 
+/**
+ * A generated key waits for its certificate (the CSR is in `pending_request`).
+ */
+pending_request: CertificateRequest | null, certificate: CertificateSummary | null, point_of_sale: number | null, };
+
 export type SimulatedMessage = { wa_id: string, customer_name: string, 
 /**
  * What was sent: a reaction or reply asked of a customer who never wrote is a text.
@@ -496,6 +495,24 @@ kind: DemoMessageKind,
  * The text, caption, place name or emoji; `null` for a voice note.
  */
 text: string | null, wamid: string, };
+
+export type SmsMeasure = { 
+/**
+ * `gsm7` (160 per SMS) or `ucs2` (70: one accent outside GSM-7 is enough).
+ */
+encoding: string, characters: number, segments: number, 
+/**
+ * Characters left in the last segment.
+ */
+remaining: number, 
+/**
+ * Spanish, for the composer: "2 SMS (UCS-2: 70 caracteres por SMS por las tildes)".
+ */
+summary_es: string, };
+
+export type SmsSettings = { account_sid: string, from: string | null, messaging_service_sid: string | null, base_url: string | null, status_callback_url: string | null, };
+
+export type SmsSettingsView = { settings: SmsSettings | null, has_token: boolean, };
 
 export type Snapshot = { organizations: Array<Organization>, 
 /**
@@ -518,17 +535,6 @@ opening: boolean,
  */
 snapshot: Snapshot | null, error: AppError | null, };
 
-export type ThreadCursor = { at: string, id: number, };
-
-export type ThreadPage = { 
-/**
- * Oldest first.
- */
-messages: Array<MessageView>, 
-/**
- * Cursor for older messages; `None` when this page reaches the first message.
- */
-older: ThreadCursor | null, };
 export type SuggestedOutcome = "created" | "already_there" | "failed";
 
 export type SuggestedResult = { name: string, outcome: SuggestedOutcome, 
@@ -581,6 +587,18 @@ mapping: { [key in string]: ContextField },
  */
 sendable: boolean, updated_at: string, };
 
+export type ThreadCursor = { at: string, id: number, };
+
+export type ThreadPage = { 
+/**
+ * Oldest first.
+ */
+messages: Array<MessageView>, 
+/**
+ * Cursor for older messages; `None` when this page reaches the first message.
+ */
+older: ThreadCursor | null, };
+
 export type UpdateChannel = "stable" | "beta";
 
 export type UpdateInfo = { version: string, current_version: string, 
@@ -613,6 +631,16 @@ available: UpdateInfo | null,
  */
 downloaded: boolean, in_flight: InFlight, };
 
+export type VariableShape = { key: string, part: Part, 
+/**
+ * `1`, `2`… or the parameter name; for a button, its index.
+ */
+variable: string, 
+/**
+ * Meta's example value, when the template carries one.
+ */
+example: string | null, };
+
 export type WhatsAppCredentials = { phone_number_id: string, waba_id: string, access_token: string, app_secret: string, 
 /**
  * `None` or empty: the current default version.
@@ -627,15 +655,8 @@ export type WhatsAppStatus = { "state": "not_configured" } | { "state": "configu
  * for its end to be shown safely.
  */
 token_hint: string | null, token_saved: boolean, app_secret_saved: boolean, };
-export type VariableShape = { key: string, part: Part, 
-/**
- * `1`, `2`… or the parameter name; for a button, its index.
- */
-variable: string, 
-/**
- * Meta's example value, when the template carries one.
- */
-example: string | null, };
+
+export type When = { "type": "at", at: string, } | { "type": "before", event_at: string, before_secs: number, };
 
 /** Every command the core exposes. Rejections carry an `AppError` unless said otherwise. */
 export const commands = {
@@ -659,10 +680,6 @@ export const commands = {
   afipSetPointOfSale: (orgId: OrgId, number: number) => invoke<void>("afip_set_point_of_sale", { orgId, number }),
   /** Where the set-up stands (environment, pending CSR, certificate and expiry, point of sale). */
   afipStatus: (orgId: OrgId) => invoke<SetupStatus>("afip_status", { orgId }),
-export type When = { "type": "at", at: string, } | { "type": "before", event_at: string, before_secs: number, };
-
-/** Every command the core exposes. Rejections carry an `AppError` unless said otherwise. */
-export const commands = {
   /** Whether Mostrador opens when the user logs in (so reminders go out on time). */
   autostartEnabled: () => invoke<boolean>("autostart_enabled"),
   cancelReminder: (orgId: OrgId, id: ReminderId) => invoke<void>("cancel_reminder", { orgId, id }),
@@ -719,15 +736,21 @@ export const commands = {
   /** Whether the window is in demo mode. */
   demoStatus: () => invoke<DemoStatus>("demo_status"),
   downloadUpdate: () => invoke<UpdateInfo>("download_update"),
+  editReminder: (orgId: OrgId, id: ReminderId, reminder: NewScheduled) => invoke<void>("edit_reminder", { orgId, id, reminder }),
+  emailSettings: (orgId: OrgId) => invoke<EmailSettingsView>("email_settings", { orgId }),
   /**
    * The business's relay connection state now (the status bar's first paint; then
    * `intake-status` events).
    */
   intakeStatus: (orgId: OrgId) => invoke<IntakeStatus>("intake_status", { orgId }),
-  editReminder: (orgId: OrgId, id: ReminderId, reminder: NewScheduled) => invoke<void>("edit_reminder", { orgId, id, reminder }),
-  emailSettings: (orgId: OrgId) => invoke<EmailSettingsView>("email_settings", { orgId }),
   /** Encoding, segments and cost class of an SMS text (shown while typing). */
   measureSms: (text: string) => invoke<SmsMeasure>("measure_sms", { text }),
+  /**
+   * The media of a message: its state and, once downloaded, the file's absolute path (give it to
+   * `convertFileSrc`). `previewable` says whether to show it inline; `null` when the message has
+   * no media.
+   */
+  messageMedia: (orgId: OrgId, messageId: number) => invoke<MediaLocation | null>("message_media", { orgId, messageId }),
   /** The channels a notification type goes through, in order. */
   notificationChain: (orgId: OrgId, kind: string) => invoke<Array<Channel>>("notification_chain", { orgId, kind }),
   /** "Cancelar" a dead-letter job: it leaves the list and is never sent. */
@@ -844,15 +867,17 @@ export const events = {
    * Payload: `null`.
    */
   conversationsReload: "conversations-reload",
+  /**
+   * A message of the demo business was stored (the demo panel's "actividad" feed).
+   * Payload: `DemoActivity`.
+   */
+  demoActivity: "demo-activity",
+  /**
    * A business's relay connection state changed (conectado, reconectando, token rechazado,
    * sin configurar): sent as it happens, for the status bar.
    * Payload: `IntakeStatus`.
    */
   intakeStatus: "intake-status",
-   * A message of the demo business was stored (the demo panel's "actividad" feed).
-   * Payload: `DemoActivity`.
-   */
-  demoActivity: "demo-activity",
   /**
    * An organization's health cards changed (queue depth, ages, levels): the whole snapshot.
    * Payload: `HealthSnapshot`.
@@ -895,8 +920,8 @@ export const events = {
 export type EventPayloads = {
   "conversation-event": ConversationEvent,
   "conversations-reload": null,
-  "intake-status": IntakeStatus,
   "demo-activity": DemoActivity,
+  "intake-status": IntakeStatus,
   "outbound-health": HealthSnapshot,
   "outbound-health-changed": HealthChange,
   "second-instance": null,
