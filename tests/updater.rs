@@ -12,7 +12,7 @@ use anyhow::Result;
 use axum::routing::get;
 use axum::Router;
 use fantoccini::Locator;
-use support::{screenshot, wait_for, wait_for_text, Driver};
+use support::{click, screenshot, wait_for, wait_for_text, Driver};
 
 const OFFERED: &str = "9.9.9";
 
@@ -68,7 +68,7 @@ async fn about_checks_the_update_server_and_offers_the_newer_version() -> Result
         .await?
         .send_keys("20-12345678-6")
         .await?;
-    app.find(Locator::Css("#org-submit")).await?.click().await?;
+    click(&app, "#org-submit").await?;
     wait_for_text(&app, "#current-org h1", "Kiosco Actualizado").await?;
 
     // The background check at start-up found the newer version: a banner, work goes on.
@@ -76,18 +76,12 @@ async fn about_checks_the_update_server_and_offers_the_newer_version() -> Result
     screenshot(&app, "updater-01-banner").await?;
 
     // Ajustes → Acerca de: version and channel, then "Buscar actualizaciones".
-    app.find(Locator::Css("#update-banner-open"))
-        .await?
-        .click()
-        .await?;
+    click(&app, "#update-banner-open").await?;
     wait_for_text(&app, "#about-version", "0.1.0").await?;
     wait_for_text(&app, "#update-override", &endpoint).await?;
     let before = hits.load(Ordering::SeqCst);
     assert!(before >= 1, "the start-up check asked the update server");
-    app.find(Locator::Css("#update-check"))
-        .await?
-        .click()
-        .await?;
+    click(&app, "#update-check").await?;
     let status = wait_for_text(&app, "#update-status", "Hay una versión nueva: 9.9.9").await?;
     assert!(status.contains(OFFERED), "{status}");
     wait_for(&app, "#update-download").await?;
@@ -98,10 +92,7 @@ async fn about_checks_the_update_server_and_offers_the_newer_version() -> Result
     screenshot(&app, "updater-02-about").await?;
 
     // The package is not on the server: a clear Spanish error, nothing installed.
-    app.find(Locator::Css("#update-download"))
-        .await?
-        .click()
-        .await?;
+    click(&app, "#update-download").await?;
     let error = wait_for_text(&app, "#update-error", "no se instaló nada").await?;
     assert!(error.contains("descarga"), "{error}");
     wait_for(&app, "#update-download").await?;
@@ -112,19 +103,13 @@ async fn about_checks_the_update_server_and_offers_the_newer_version() -> Result
         .select_by_value("beta")
         .await?;
     wait_for(&app, "#update-channel option[value=beta]:checked").await?;
-    app.find(Locator::Css("#update-on-startup"))
-        .await?
-        .click()
-        .await?;
+    click(&app, "#update-on-startup").await?;
     wait_for(&app, "#update-on-startup:not(:checked)").await?;
     app.close().await?;
 
     let app = driver.launch().await?;
     wait_for_text(&app, "#current-org h1", "Kiosco Actualizado").await?;
-    app.find(Locator::Css("#nav-settings"))
-        .await?
-        .click()
-        .await?;
+    click(&app, "#nav-settings").await?;
     wait_for(&app, "#update-on-startup:not(:checked)").await?;
     wait_for(&app, "#update-channel option[value=beta]:checked").await?;
     screenshot(&app, "updater-03-settings-kept").await?;

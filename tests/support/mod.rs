@@ -147,6 +147,14 @@ impl Drop for Driver {
             .args(["-TERM", &self.child.id().to_string()])
             .status();
         let _ = self.child.wait();
+        // A test that failed midway leaves the app running (tauri-driver does not take it down),
+        // and the next test's app would hand over to it (single instance) and never open a
+        // session: end this build's app, matched by its full path, never another install.
+        if let Ok(app) = app_binary() {
+            let _ = Command::new("pkill")
+                .args(["-TERM", "-f", &format!("^{}$", app.display())])
+                .status();
+        }
     }
 }
 
@@ -229,4 +237,19 @@ pub async fn invoke(
         Some(err) => Err(err.clone()),
         None => Ok(answer.get("ok").cloned().unwrap_or_default()),
     })
+}
+
+/// Clicks an element after scrolling it to the middle of the window: the status bar is fixed at
+/// the bottom and would take a click meant for a button scrolled just into view.
+#[allow(dead_code)] // not every test binary uses it
+pub async fn click(client: &Client, css: &str) -> Result<()> {
+    let el = wait_for(client, css).await?;
+    client
+        .execute(
+            "arguments[0].scrollIntoView({block: 'center'});",
+            vec![serde_json::to_value(&el)?],
+        )
+        .await?;
+    el.click().await?;
+    Ok(())
 }
