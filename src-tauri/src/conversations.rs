@@ -128,7 +128,7 @@ pub async fn conversation_open(
 
 /// Sends a text, a file or a reaction. The same `client_key` always resolves with the same
 /// message (a double click sends once). Refusals (`WINDOW_CLOSED`, `CUSTOMER_OPTED_OUT`,
-/// `WHATSAPP_NOT_CONFIGURED`, `INVALID_MESSAGE`) write nothing.
+/// `WHATSAPP_NOT_CONNECTED`, `INVALID_MESSAGE`) write nothing.
 #[command]
 pub async fn conversation_send(
     boot: State<'_, Boot>,

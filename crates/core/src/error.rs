@@ -77,7 +77,8 @@ pub enum ErrorCode {
     WhatsappUnreachable,
     /// Meta refused for another reason (account blocked, unknown code): see `details.graph_code`.
     WhatsappRejected,
-    /// The business has no WhatsApp connection (Ajustes → WhatsApp).
+    /// The business has no WhatsApp connection (Ajustes → WhatsApp), or the customer has no
+    /// WhatsApp id to write to.
     WhatsappNotConnected,
     /// The relay refused the device token (wrong, or rotated with `tenant rotate-token`).
     RelayTokenRejected,
@@ -95,8 +96,6 @@ pub enum ErrorCode {
     WindowClosed,
     /// The customer asked not to receive messages (or marketing, for a marketing send).
     CustomerOptedOut,
-    /// WhatsApp is not connected for this business (or the customer has no WhatsApp id).
-    WhatsAppNotConfigured,
     /// A message WhatsApp would refuse (empty, too long, a file of the wrong type or size).
     InvalidMessage,
     /// Demo mode ("Probar con datos de ejemplo") could not start or is not running.
@@ -124,8 +123,6 @@ pub enum ErrorCode {
     ReminderNotEditable,
     /// An invoice broke a local rule before queuing (`details.field` names the field).
     InvoiceInvalid,
-    /// AFIP (certificate, point of sale) is not set up for the business.
-    InvoicingNotConfigured,
     /// The invoice does not exist.
     InvoiceNotFound,
     /// AFIP set-up: the file is not a certificate, key or .p12 that can be read.
@@ -138,7 +135,7 @@ pub enum ErrorCode {
     AfipCuitMismatch,
     /// AFIP set-up: the certificate is expired (or not valid yet).
     AfipCertificateExpired,
-    /// AFIP set-up: no key or certificate yet.
+    /// AFIP is not set up for the business: no key, certificate or point of sale yet.
     AfipNotConfigured,
     /// AFIP answered and refused (not authorized, untrusted certificate, service error).
     AfipRejected,

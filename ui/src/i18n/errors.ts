@@ -43,14 +43,11 @@ const enByCode: Record<ErrorCode, string> = {
   PROVIDER_REJECTED: "The provider refused the test message; check the settings and try again.",
   REMINDER_NOT_EDITABLE: "That reminder was already sent, cancelled or missed: it can no longer change.",
   INVOICE_INVALID: "The invoice breaks a rule: check the highlighted field.",
-  INVOICING_NOT_CONFIGURED:
-    "AFIP (ARCA) is not set up: load the certificate and choose the point of sale in Settings → AFIP.",
   INVOICE_NOT_FOUND: "That invoice does not exist.",
   CONVERSATION_NOT_FOUND: "That conversation no longer exists.",
   MESSAGE_NOT_FOUND: "That message no longer exists.",
   WINDOW_CLOSED: "More than 24 h have passed since the customer's last message: you can only send a template.",
   CUSTOMER_OPTED_OUT: "The customer asked not to receive messages: it was not sent.",
-  WHATS_APP_NOT_CONFIGURED: "WhatsApp is not connected: connect it in Settings to reply.",
   INVALID_MESSAGE: "WhatsApp would refuse this message (empty, too long, or a file of the wrong type or size).",
   WHATSAPP_TOKEN_INVALID:
     "Meta rejected the access token: it is invalid or expired (code 190). Copy the System User's token again from Meta Business.",
@@ -72,7 +69,8 @@ const enByCode: Record<ErrorCode, string> = {
     "That certificate does not belong to this computer's key: it was issued for another request (CSR). Upload Mostrador's CSR to AFIP and download the new certificate. Nothing was stored.",
   AFIP_CUIT_MISMATCH: "The certificate is for another CUIT than this business's. Nothing was stored.",
   AFIP_CERTIFICATE_EXPIRED: "The certificate has expired (or is not valid yet). Nothing was stored.",
-  AFIP_NOT_CONFIGURED: "AFIP is not set up yet: generate the key and import the certificate in Settings → AFIP.",
+  AFIP_NOT_CONFIGURED:
+    "AFIP (ARCA) is not set up yet: generate the key, import the certificate and choose the point of sale in Settings → AFIP.",
   AFIP_REJECTED: "AFIP refused: check that the certificate is authorized for wsfe in this environment.",
   AFIP_UNREACHABLE: "Could not reach AFIP. Check the internet connection and try again.",
   TEMPLATE_INVALID: "The template or one of its values breaks a WhatsApp rule: check the highlighted field.",

@@ -126,7 +126,7 @@ impl From<ComposeError> for AppError {
             )
             .with_details(serde_json::json!({ "customer_name": customer_name })),
             ComposeError::NotConfigured => AppError::new(
-                ErrorCode::WhatsAppNotConfigured,
+                ErrorCode::WhatsappNotConnected,
                 "WhatsApp no está configurado: conectalo en Ajustes para poder responder.",
             ),
             ComposeError::Invalid { field, problem } => {

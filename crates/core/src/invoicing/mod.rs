@@ -66,7 +66,7 @@ impl From<InvoicingError> for AppError {
             InvoicingError::Field(f) => AppError::new(ErrorCode::InvoiceInvalid, f.message.clone())
                 .with_details(serde_json::json!({ "field": f.field, "rule": f.rule })),
             InvoicingError::NotConfigured => AppError::new(
-                ErrorCode::InvoicingNotConfigured,
+                ErrorCode::AfipNotConfigured,
                 "Falta configurar ARCA (AFIP): cargá el certificado y elegí el punto de venta en Ajustes → AFIP.",
             ),
             InvoicingError::NotFound => {
