@@ -106,6 +106,7 @@ pub async fn start(
         cfg.commit_queue_max_bytes.max(cfg.max_body_bytes),
     );
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    #[cfg_attr(not(feature = "postgres"), allow(unused_mut))] // PostgreSQL adds its listener
     let mut background = vec![
         spawn_tenant_refresh(
             storage.clone(),
@@ -115,6 +116,7 @@ pub async fn start(
         ),
         spawn_pruner(storage.clone(), metrics.clone(), cfg, shutdown_rx.clone()),
     ];
+    #[cfg(feature = "postgres")]
     if let Storage::Postgres(pool) = &storage {
         background.push(spawn_pg_listener(
             pool.clone(),
@@ -225,6 +227,7 @@ fn spawn_pruner(
 }
 
 /// Wakes local long polls when another instance commits (PostgreSQL LISTEN/NOTIFY).
+#[cfg(feature = "postgres")]
 fn spawn_pg_listener(
     pool: sqlx::PgPool,
     notifier: Notifier,

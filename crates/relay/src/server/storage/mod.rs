@@ -7,9 +7,12 @@
 //! a reader can never see seq n+1 committed while seq n is still in flight (the client's cursor
 //! would skip it).
 
+#[cfg(feature = "postgres")]
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, SqlitePool};
+#[cfg(feature = "postgres")]
+use sqlx::PgPool;
+use sqlx::SqlitePool;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -24,6 +27,8 @@ pub enum StorageError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported DATABASE_URL (expected sqlite:… or postgres://…)")]
     UnsupportedUrl,
+    #[error("this relay was built without PostgreSQL support (the `postgres` feature): use a sqlite: DATABASE_URL or the full relay binary")]
+    PostgresNotBuilt,
     #[error("no tenant named {0:?}")]
     NoSuchTenant(String),
     #[error("a tenant named {0:?} already exists")]
@@ -40,6 +45,7 @@ pub enum Storage {
         writer: SqlitePool,
         reader: SqlitePool,
     },
+    #[cfg(feature = "postgres")]
     Postgres(PgPool),
 }
 
@@ -48,6 +54,7 @@ macro_rules! read_pool {
     ($self:expr, $pool:ident => $body:expr) => {
         match $self {
             Storage::Sqlite { reader: $pool, .. } => $body,
+            #[cfg(feature = "postgres")]
             Storage::Postgres($pool) => $body,
         }
     };
@@ -58,6 +65,7 @@ macro_rules! write_pool {
     ($self:expr, $pool:ident => $body:expr) => {
         match $self {
             Storage::Sqlite { writer: $pool, .. } => $body,
+            #[cfg(feature = "postgres")]
             Storage::Postgres($pool) => $body,
         }
     };
@@ -77,6 +85,26 @@ pub use ingest::{BatchOutcome, NewEvent};
 pub use retention::PruneOutcome;
 pub use tenants::{HashColumn, TenantRow, TenantSummary};
 
+#[cfg(feature = "postgres")]
+async fn open_postgres(url: &str, statement_timeout: Duration) -> Result<Storage, StorageError> {
+    let opts = PgConnectOptions::from_str(url)?.options([(
+        "statement_timeout",
+        format!("{}ms", statement_timeout.as_millis()),
+    )]);
+    let pool = PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(opts)
+        .await?;
+    sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+    Ok(Storage::Postgres(pool))
+}
+
+#[cfg(not(feature = "postgres"))]
+async fn open_postgres(_url: &str, _statement_timeout: Duration) -> Result<Storage, StorageError> {
+    Err(StorageError::PostgresNotBuilt)
+}
+
 impl Storage {
     /// Opens (creating if needed) and migrates the database, with PostgreSQL's default statement
     /// timeout (15 s).
@@ -91,17 +119,7 @@ impl Storage {
         statement_timeout: Duration,
     ) -> Result<Storage, StorageError> {
         if is_postgres_url(url) {
-            let opts = PgConnectOptions::from_str(url)?.options([(
-                "statement_timeout",
-                format!("{}ms", statement_timeout.as_millis()),
-            )]);
-            let pool = PgPoolOptions::new()
-                .max_connections(16)
-                .acquire_timeout(Duration::from_secs(10))
-                .connect_with(opts)
-                .await?;
-            sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-            Ok(Storage::Postgres(pool))
+            open_postgres(url, statement_timeout).await
         } else if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
@@ -127,7 +145,10 @@ impl Storage {
     }
 
     pub fn is_postgres(&self) -> bool {
-        matches!(self, Storage::Postgres(_))
+        #[cfg(feature = "postgres")]
+        return matches!(self, Storage::Postgres(_));
+        #[cfg(not(feature = "postgres"))]
+        false
     }
 
     pub async fn close(&self) {
@@ -136,6 +157,7 @@ impl Storage {
                 reader.close().await;
                 writer.close().await;
             }
+            #[cfg(feature = "postgres")]
             Storage::Postgres(pool) => pool.close().await,
         }
     }
