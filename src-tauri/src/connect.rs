@@ -101,10 +101,12 @@ pub async fn whatsapp_subscribe(
 pub async fn whatsapp_save(
     boot: State<'_, Boot>,
     intakes: State<'_, Intakes>,
+    engine: State<'_, crate::outbound::Engine>,
     org_id: OrgId,
     credentials: WhatsAppCredentials,
 ) -> Result<WhatsAppSaved, AppError> {
     let (test, status) = whatsapp(&boot).await?.save(org_id, &credentials).await?;
+    engine.credentials_changed(org_id);
     intakes.restart(org_id).await;
     Ok(WhatsAppSaved { test, status })
 }
@@ -114,6 +116,7 @@ pub async fn whatsapp_save(
 pub async fn whatsapp_rotate_token(
     boot: State<'_, Boot>,
     intakes: State<'_, Intakes>,
+    engine: State<'_, crate::outbound::Engine>,
     org_id: OrgId,
     access_token: String,
 ) -> Result<WhatsAppSaved, AppError> {
@@ -121,6 +124,7 @@ pub async fn whatsapp_rotate_token(
         .await?
         .rotate_token(org_id, Secret::new(access_token))
         .await?;
+    engine.credentials_changed(org_id);
     intakes.restart(org_id).await;
     Ok(WhatsAppSaved { test, status })
 }
@@ -130,10 +134,12 @@ pub async fn whatsapp_rotate_token(
 pub async fn whatsapp_disconnect(
     boot: State<'_, Boot>,
     intakes: State<'_, Intakes>,
+    engine: State<'_, crate::outbound::Engine>,
     org_id: OrgId,
 ) -> Result<WhatsAppStatus, AppError> {
     let w = whatsapp(&boot).await?;
     w.disconnect(org_id).await?;
+    engine.credentials_changed(org_id);
     intakes.restart(org_id).await;
     Ok(w.status(org_id).await?)
 }

@@ -103,6 +103,7 @@ pub async fn sms_settings(
 #[command]
 pub async fn save_sms_settings(
     boot: State<'_, Boot>,
+    engine: State<'_, crate::outbound::Engine>,
     org_id: OrgId,
     settings: SmsSettings,
     auth_token: Option<String>,
@@ -114,6 +115,7 @@ pub async fn save_sms_settings(
             .set(org_id, sms::AUTH_TOKEN, &Secret::new(t.trim()))
             .await?;
     }
+    engine.credentials_changed(org_id);
     Ok(())
 }
 

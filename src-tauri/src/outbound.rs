@@ -72,6 +72,16 @@ impl Engine {
             .ok_or_else(AppError::outbound_not_running)
     }
 
+    /// A business's credentials changed in Ajustes: every engine drops its cached clients.
+    pub(crate) fn credentials_changed(&self, org: mostrador_core::org::OrgId) {
+        if let Some(e) = self.running.get() {
+            e.credentials_changed(org);
+        }
+        if let Some(e) = self.demo.read().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            e.credentials_changed(org);
+        }
+    }
+
     /// Entering (`Some`) or leaving (`None`) the demo.
     pub(crate) fn set_demo(&self, engine: Option<Arc<Outbound>>) {
         *self.demo.write().unwrap_or_else(|p| p.into_inner()) = engine;

@@ -51,6 +51,9 @@ async fn throughput_limit_130429_honours_retry_after() {
         .on_path("/messages"),
     );
     let o = start(&env, fast_config()).await;
+    // The 130429 arrives after this instant, and its error row is written later still (after
+    // waiting for the writer), so the retry is measured from here: a lower bound of the answer.
+    let before = chrono::Utc::now();
     let id = enqueue(&o, text_job(env.org, CUSTOMER, "Hola")).await;
     let limited = wait_job(&o, id, "the 130429 recorded", |j| !j.errors.is_empty()).await;
     let first = &limited.errors[0];
@@ -58,12 +61,12 @@ async fn throughput_limit_130429_honours_retry_after() {
     assert_eq!(first.class, "rate_limited");
     // Not before Meta's Retry-After (2 s), never mind our 50 ms base backoff.
     assert!(
-        limited.run_at - first.at >= chrono::Duration::seconds(2),
-        "retry scheduled {:?} after the 130429",
-        limited.run_at - first.at
+        limited.run_at - before >= chrono::Duration::seconds(2),
+        "retry scheduled {:?} after the send started",
+        limited.run_at - before
     );
     let done = wait_state(&o, id, JobState::Completed).await;
-    assert!(done.finished_at.unwrap() - first.at >= chrono::Duration::seconds(2));
+    assert!(done.finished_at.unwrap() - before >= chrono::Duration::seconds(2));
     assert_eq!(accepted_callbacks(&env.sandbox).len(), 1);
     o.shutdown().await;
 }
@@ -237,5 +240,28 @@ async fn a_read_only_database_stops_the_dispatcher_visibly_and_loses_nothing() {
         wait_state(&o, *id, JobState::Completed).await;
     }
     assert_eq!(accepted_callbacks(&env.sandbox).len(), 3);
+    o.shutdown().await;
+}
+
+/// Ajustes saved a new connection (here: another WhatsApp account): the engine must use it for
+/// the very next send, not keep the cached client until its TTL ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_connection_is_used_at_once_after_credentials_changed() {
+    let env = env(true).await;
+    let o = start(&env, fast_config()).await;
+    let first = enqueue(&o, text_job(env.org, CUSTOMER, "Hola")).await;
+    wait_state(&o, first, JobState::Completed).await;
+
+    let other = mostrador_sandbox::Sandbox::start("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    customer(&other, CUSTOMER);
+    configure_whatsapp(&env.store, &env.secrets, env.org, &other, true).await;
+    o.credentials_changed(env.org);
+
+    let second = enqueue(&o, text_job(env.org, CUSTOMER, "Hola otra vez")).await;
+    wait_state(&o, second, JobState::Completed).await;
+    assert_eq!(accepted_callbacks(&env.sandbox), vec![first.to_string()]);
+    assert_eq!(accepted_callbacks(&other), vec![second.to_string()]);
     o.shutdown().await;
 }

@@ -50,6 +50,13 @@ impl Handlers {
         self.map.contains_key(kind)
     }
 
+    /// Tells every handler that a business's credentials changed.
+    pub(crate) fn credentials_changed(&self, org: crate::org::OrgId) {
+        for h in self.map.values() {
+            h.credentials_changed(org);
+        }
+    }
+
     pub fn with_arc(mut self, kind: &str, handler: Arc<dyn JobHandler>) -> Self {
         self.map.insert(kind.to_owned(), handler);
         self

@@ -68,6 +68,10 @@ impl JobRun {
 /// The handler of one job kind (`whatsapp.send`, later `afip.submit`, `sms.send`…).
 pub trait JobHandler: Send + Sync + 'static {
     fn handle<'a>(&'a self, run: &'a mut JobRun) -> BoxFuture<'a, Handled>;
+
+    /// The business's credentials or settings changed in Ajustes: drop anything cached from
+    /// them, so the next job reads the new ones (handlers that cache nothing ignore it).
+    fn credentials_changed(&self, _org: crate::org::OrgId) {}
 }
 
 /// Why a send must not start (the lease was lost, or the database failed): return the

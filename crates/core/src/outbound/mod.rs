@@ -244,6 +244,12 @@ impl Outbound {
         })
     }
 
+    /// A business's credentials changed in Ajustes (token rotated, disconnected, SMS settings
+    /// saved): handlers drop their cached clients at once instead of after their TTL.
+    pub fn credentials_changed(&self, org: crate::org::OrgId) {
+        self.shared.handlers.credentials_changed(org);
+    }
+
     /// The queue, to enqueue jobs (in the caller's transaction with `enqueue_in`).
     pub fn queue(&self) -> &Queue {
         &self.queue

@@ -281,6 +281,10 @@ impl JobHandler for SendHandler {
             tracing::info_span!("sms.send_job", job_id = %run.job.id, org_id = %run.job.org_id);
         Box::pin(self.run(run).instrument(span))
     }
+
+    fn credentials_changed(&self, org: OrgId) {
+        self.forget(org);
+    }
 }
 
 /// "Probar" in Ajustes → SMS: one SMS now (not queued) to a number as typed; answers the sid.

@@ -218,4 +218,8 @@ impl JobHandler for SendHandler {
         let span = tracing::info_span!("whatsapp.send_job", job_id = %run.job.id, org_id = %run.job.org_id);
         Box::pin(self.run(run).instrument(span))
     }
+
+    fn credentials_changed(&self, org: OrgId) {
+        self.forget(org);
+    }
 }
