@@ -14,8 +14,9 @@ use url::Url;
 use crate::checkout::{CheckoutSession, NewCheckoutSession};
 use crate::config::Config;
 use crate::error::{ApiError, Error, StripeError};
+use crate::event::Event;
 use crate::form::Form;
-use crate::ids::{CheckoutSessionId, IdempotencyKey, PaymentIntentId, RefundId};
+use crate::ids::{CheckoutSessionId, EventId, IdempotencyKey, PaymentIntentId, RefundId};
 use crate::payment_intent::PaymentIntent;
 use crate::refund::{NewRefund, Refund};
 
@@ -240,6 +241,23 @@ impl Client {
         self.get("retrieve refund", &["refunds", id.as_str()])
             .instrument(tracing::info_span!("stripe.refund.retrieve", refund_id = %id))
             .await
+    }
+
+    /// Fetches an event by id: a webhook's body is a hint, this is Stripe's word.
+    pub async fn retrieve_event(&self, id: &EventId) -> Result<Event, Error> {
+        let body = self
+            .execute(
+                "retrieve event",
+                false,
+                self.request(Method::GET, self.url(&["events", id.as_str()])),
+            )
+            .instrument(tracing::info_span!("stripe.event.retrieve", event_id = %id))
+            .await?;
+        Event::parse(&body).map_err(|e| Error::UnexpectedResponse {
+            operation: "retrieve event",
+            cause: e.to_string(),
+            mutation: false,
+        })
     }
 }
 

@@ -1,5 +1,6 @@
 //! Stripe protocol crate, for shops that sell abroad: a typed client for Checkout Sessions,
-//! PaymentIntents and refunds (form-encoded, every POST with an `Idempotency-Key`). No database, no queue: the caller decides
+//! PaymentIntents and refunds (form-encoded, every POST with an `Idempotency-Key`), the
+//! `Stripe-Signature` webhook check and typed events. No database, no queue: the caller decides
 //! what to do with every [`Error`] (see [`RetryClass`]). Design notes: `README.md`.
 //!
 //! ```no_run
@@ -18,21 +19,27 @@
 //! # Ok(()) }
 //! ```
 
+pub mod charge;
 pub mod checkout;
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod event;
 pub mod form;
 pub mod ids;
 pub mod money;
 pub mod payment_intent;
 pub mod refund;
+pub mod signature;
 
+pub use charge::{Charge, Dispute, DisputeStatus};
 pub use checkout::{CheckoutSession, NewCheckoutSession, SessionPaymentStatus, SessionStatus};
 pub use client::Client;
 pub use config::Config;
 pub use error::{ApiError, Error, RetryClass, StripeError};
+pub use event::{Event, EventKind, FetchTarget};
 pub use ids::IdempotencyKey;
 pub use money::{Currency, MinorUnits};
 pub use payment_intent::{PaymentIntent, PaymentIntentStatus};
 pub use refund::{NewRefund, Refund, RefundReason, RefundStatus};
+pub use signature::{SignatureError, Verifier};
