@@ -469,3 +469,30 @@ async fn deliveries_signed_with_another_secret_are_refused() {
         "{got:?}"
     );
 }
+
+#[tokio::test]
+async fn an_expired_session_cannot_be_paid_and_its_event_is_kept_raw() {
+    let mut h = start().await;
+    let s = h
+        .client
+        .create_checkout_session(&session("inv-e"), &key("checkout-inv-e-0"))
+        .await
+        .unwrap();
+    let url = s.url.clone().unwrap();
+    assert!(h.sim.expire(s.id.as_str()).unwrap());
+    let e = h.event_of("checkout.session.expired").await;
+    let EventKind::Other { kind, object } = &e.kind else {
+        panic!("{e:?}")
+    };
+    assert_eq!(kind, "checkout.session.expired");
+    assert_eq!(object["id"], s.id.as_str());
+    assert_eq!(e.fetch_target(), None);
+    let again = h.client.retrieve_checkout_session(&s.id).await.unwrap();
+    assert_eq!(again.status, Some(SessionStatus::Expired));
+    assert!(again.url.is_none());
+    // The old link shows the session closed and cannot be paid.
+    let r = h.http.post(format!("{url}/pay")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("expired"));
+    assert!(h.sim.pay(s.id.as_str()).is_err());
+}

@@ -16,7 +16,8 @@
 //!
 //! Paying creates the PaymentIntent and its charge and sends `charge.succeeded`,
 //! `payment_intent.succeeded`, `checkout.session.completed`; a decline sends
-//! `payment_intent.payment_failed`; a refund `charge.refunded` and `refund.created`; a dispute
+//! `payment_intent.payment_failed`; a refund `charge.refunded` and `refund.created`; an expiry
+//! `checkout.session.expired`; a dispute
 //! `charge.dispute.created`. Each event is POSTed to the configured webhook URL (the shop's relay
 //! URL) with `Stripe-Signature: t=…,v1=…` — one `v1` per configured secret, as during a secret
 //! roll — optionally several times and in reverse order.
@@ -30,6 +31,7 @@
 //! | `POST /_sandbox/faults` | [`StripeFault`] | a fault for the next N API calls |
 //! | `DELETE /_sandbox/faults` | | clear faults |
 //! | `POST /_sandbox/checkout/{id}/pay` / `fail` | | what the page's buttons do |
+//! | `POST /_sandbox/checkout/{id}/expire` | | the session expires now (`checkout.session.expired`) |
 //! | `POST /_sandbox/disputes` | [`OpenDispute`] | the customer's bank opens a chargeback |
 //! | `POST /_sandbox/events/{id}/redeliver` | | deliver an event again |
 //! | `GET  /_sandbox/sessions`, `/_sandbox/events`, `/_sandbox/deliveries` | | what happened |
@@ -188,6 +190,7 @@ impl StripeSim {
             )
             .route("/_sandbox/checkout/{id}/pay", post(control_pay))
             .route("/_sandbox/checkout/{id}/fail", post(control_fail))
+            .route("/_sandbox/checkout/{id}/expire", post(control_expire))
             .route("/_sandbox/disputes", post(control_dispute))
             .route("/_sandbox/events/{id}/redeliver", post(control_redeliver))
             .route("/_sandbox/sessions", get(control_sessions))
@@ -253,6 +256,11 @@ impl StripeSim {
     /// The customer's card is declined (what the `#fail` button does).
     pub fn decline(&self, session_id: &str) -> Result<(), String> {
         page::complete(&self.shared, session_id, page::Outcome::Decline)
+    }
+
+    /// The session expires now, as when its `expires_at` passes. `Ok(false)` if it was not open.
+    pub fn expire(&self, session_id: &str) -> Result<bool, String> {
+        page::expire(&self.shared, session_id)
     }
 
     /// The customer's bank opens a chargeback. Returns the dispute object.
@@ -321,6 +329,10 @@ async fn control_pay(AxState(sh): AxState<Shared>, Path(id): Path<String>) -> Re
 
 async fn control_fail(AxState(sh): AxState<Shared>, Path(id): Path<String>) -> Response {
     control_result(page::complete(&sh, &id, page::Outcome::Decline).map(|()| Value::Null))
+}
+
+async fn control_expire(AxState(sh): AxState<Shared>, Path(id): Path<String>) -> Response {
+    control_result(page::expire(&sh, &id).map(Value::Bool))
 }
 
 async fn control_dispute(AxState(sh): AxState<Shared>, Json(d): Json<OpenDispute>) -> Response {

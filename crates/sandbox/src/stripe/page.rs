@@ -43,17 +43,42 @@ fn shown(amount: i64, currency: &str) -> String {
     }
 }
 
-/// The session if it can still be paid; expires it when its time has passed.
-fn open_session(sh: &Shared, id: &str) -> Result<Value, String> {
-    let mut st = sh.state.lock().unwrap();
-    let s = st
-        .sessions
-        .get_mut(id)
-        .ok_or_else(|| format!("no such checkout session {id}"))?;
-    if s["status"] == "open" && s["expires_at"].as_i64().is_some_and(|t| t < now()) {
+/// Expires an open session now (`checkout.session.expired` is delivered). `Ok(false)` when it
+/// was not open.
+pub(crate) fn expire(sh: &Shared, id: &str) -> Result<bool, String> {
+    let events = {
+        let mut st = sh.state.lock().unwrap();
+        let s = st
+            .sessions
+            .get_mut(id)
+            .ok_or_else(|| format!("no such checkout session {id}"))?;
+        if s["status"] != "open" {
+            return Ok(false);
+        }
         s["status"] = json!("expired");
         s["url"] = Value::Null;
+        let s = s.clone();
+        vec![new_event(&mut st, "checkout.session.expired", &s)]
+    };
+    webhooks::deliver(sh, events);
+    Ok(true)
+}
+
+/// The session if it can still be paid; expires it when its time has passed.
+fn open_session(sh: &Shared, id: &str) -> Result<Value, String> {
+    let past_expiry = {
+        let st = sh.state.lock().unwrap();
+        let s = st
+            .sessions
+            .get(id)
+            .ok_or_else(|| format!("no such checkout session {id}"))?;
+        s["status"] == "open" && s["expires_at"].as_i64().is_some_and(|t| t < now())
+    };
+    if past_expiry {
+        expire(sh, id)?;
     }
+    let st = sh.state.lock().unwrap();
+    let s = &st.sessions[id];
     match s["status"].as_str() {
         Some("open") => Ok(s.clone()),
         Some(other) => Err(format!("this checkout session is {other}")),
