@@ -21,16 +21,23 @@ pub enum Provider {
     Whatsapp,
     Twilio,
     Mercadopago,
+    Stripe,
 }
 
 impl Provider {
-    pub const ALL: [Provider; 3] = [Provider::Whatsapp, Provider::Twilio, Provider::Mercadopago];
+    pub const ALL: [Provider; 4] = [
+        Provider::Whatsapp,
+        Provider::Twilio,
+        Provider::Mercadopago,
+        Provider::Stripe,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Provider::Whatsapp => "whatsapp",
             Provider::Twilio => "twilio",
             Provider::Mercadopago => "mercadopago",
+            Provider::Stripe => "stripe",
         }
     }
 }
@@ -52,6 +59,7 @@ impl FromStr for Provider {
             "whatsapp" => Ok(Provider::Whatsapp),
             "twilio" => Ok(Provider::Twilio),
             "mercadopago" => Ok(Provider::Mercadopago),
+            "stripe" => Ok(Provider::Stripe),
             _ => Err(UnknownProvider),
         }
     }
@@ -219,6 +227,6 @@ mod tests {
             assert_eq!(p.as_str().parse::<Provider>().unwrap(), p);
             assert_eq!(serde_json::to_string(&p).unwrap(), format!("\"{p}\""));
         }
-        assert!("stripe".parse::<Provider>().is_err());
+        assert!("paypal".parse::<Provider>().is_err());
     }
 }

@@ -297,7 +297,7 @@ async fn refusals_401_404_413(backend: Backend) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let r = http
-        .post(format!("{base}/in/{ingress_token}/stripe"))
+        .post(format!("{base}/in/{ingress_token}/paypal"))
         .body("{}")
         .send()
         .await

@@ -8,6 +8,7 @@
 
 pub mod afip;
 pub mod sendgrid;
+pub mod stripe;
 pub mod twilio;
 pub mod whatsapp;
 
@@ -37,6 +38,7 @@ pub fn router(
         .nest(AFIP_PREFIX, afip.router())
         .nest(TWILIO_PREFIX, twilio.router())
         .nest("/sendgrid", sendgrid::SendGridSim::default().router())
+        .nest("/stripe", stripe::StripeSim::default().router())
 }
 
 /// A running sandbox: its address, the simulator handles, and the server task (aborted on drop).

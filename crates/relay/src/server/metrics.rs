@@ -42,7 +42,7 @@ impl Rejection {
 
 #[derive(Default)]
 pub struct Metrics {
-    received: [AtomicU64; 3],
+    received: [AtomicU64; 4],
     delivered: AtomicU64,
     acked: AtomicU64,
     dropped: AtomicU64,
@@ -58,6 +58,7 @@ fn provider_index(p: Provider) -> usize {
         Provider::Whatsapp => 0,
         Provider::Twilio => 1,
         Provider::Mercadopago => 2,
+        Provider::Stripe => 3,
     }
 }
 
