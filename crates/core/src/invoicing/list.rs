@@ -12,6 +12,8 @@ use crate::store::Store;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+// Conversations have a `ListFilter` of their own in the bindings.
+#[cfg_attr(feature = "ts", ts(rename = "InvoiceListFilter"))]
 pub struct ListFilter {
     #[serde(default)]
     pub from: Option<NaiveDate>,
