@@ -114,8 +114,13 @@ async fn activate(app: &AppHandle, store: Store, real: Option<Store>) -> Result<
     let gate = app.state::<ActivityGate>().inner().clone();
     // The window's bus: Conversaciones and the title's unread count follow the demo shop live.
     let events = app.state::<crate::intake::Intakes>().bus();
-    let mut wiring = Wiring::new(secrets(), gate);
+    let mut wiring = Wiring::new(secrets(), gate.clone());
     wiring.events = Some(events.clone());
+    // The demo shop issues invoices against its own AFIP simulator.
+    let afip = crate::invoices::runtime(app, store.clone(), Some(demo.sandbox().afip_url()));
+    wiring.handlers = wiring
+        .handlers
+        .with(mostrador_core::invoicing::KIND, afip.handler(gate));
     let engine = match Outbound::start(store.clone(), wiring, OutboundConfig::default()).await {
         Ok(e) => Some(Arc::new(e)),
         Err(e) => {
@@ -125,6 +130,7 @@ async fn activate(app: &AppHandle, store: Store, real: Option<Store>) -> Result<
     };
     app.state::<crate::outbound::Engine>()
         .set_demo(engine.clone());
+    app.state::<crate::invoices::Afip>().set_demo(Some(afip));
     let forward = tauri::async_runtime::spawn(forward(app.clone(), events.clone(), demo.org()));
     let wiring = IntakeWiring {
         store,
@@ -141,6 +147,7 @@ async fn activate(app: &AppHandle, store: Store, real: Option<Store>) -> Result<
                 engine.shutdown().await;
             }
             app.state::<crate::outbound::Engine>().set_demo(None);
+            app.state::<crate::invoices::Afip>().set_demo(None);
             demo.stop().await;
             return Err(demo::DemoError::from(e).into());
         }
@@ -285,6 +292,7 @@ pub async fn demo_exit(
 ) -> Result<DemoStatus, AppError> {
     let mut active = runtime.active.lock().await;
     app.state::<crate::outbound::Engine>().set_demo(None);
+    app.state::<crate::invoices::Afip>().set_demo(None);
     let real = match active.take() {
         Some(a) => a.stop().await,
         // Started in demo mode but the demo failed: the window still shows the demo's store.

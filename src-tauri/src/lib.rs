@@ -8,6 +8,7 @@ mod connect;
 mod conversations;
 mod demo;
 mod intake;
+mod invoices;
 pub mod ipc;
 mod media;
 mod notifications;
@@ -48,6 +49,7 @@ pub fn run() {
         .manage(tray::Unread::default())
         .manage(notifications::Notifications::default())
         .manage(demo::DemoRuntime::default())
+        .manage(invoices::Afip::default())
         .setup(|app| {
             let dirs = paths::AppDirs::resolve(app.handle())?;
             match mostrador_core::logging::init(&dirs.logs) {

@@ -93,13 +93,16 @@ impl Engine {
 /// the intake's in-doubt evidence.
 pub async fn start(app: &AppHandle, store: Store) -> Option<Arc<Outbound>> {
     let gate = app.state::<ActivityGate>().inner().clone();
-    let mut wiring = Wiring::new(SecretStore::default(), gate);
+    let mut wiring = Wiring::new(SecretStore::default(), gate.clone());
     wiring.events = Some(app.state::<crate::intake::Intakes>().bus());
     // Customers' media: downloaded by the engine as jobs, into the data dir's media folder.
     let data_dir = app.state::<crate::boot::Boot>().dirs().data.clone();
     let media = MediaDownloadHandler::new(store.clone(), SecretStore::default(), data_dir)
         .with_events(app.state::<crate::intake::Intakes>().bus());
     wiring.handlers = wiring.handlers.with(media_download::KIND, media);
+    // Facturas: submissions to AFIP with each business's set-up from Ajustes → AFIP.
+    let afip = crate::invoices::real_handler(app, store.clone(), gate);
+    wiring.handlers = wiring.handlers.with(mostrador_core::invoicing::KIND, afip);
     // Notices move to the next channel (SMS, e-mail) in the engine's own transactions.
     wiring.fallback = Some(
         app.state::<crate::notifications::Notifications>()

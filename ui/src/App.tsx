@@ -4,9 +4,10 @@ import { commands, events, onEvent, type AppError, type DemoStatus, type Languag
 import { DemoBand } from "./demo/DemoBand";
 import { DemoOffer } from "./demo/DemoOffer";
 import { DemoPanel } from "./demo/DemoPanel";
-import { EmptyState } from "./components/EmptyState";
 import { Conversations } from "./conversations/Conversations";
 import { Estado } from "./estado/Estado";
+import { INVOICE_FOR } from "./invoices/events";
+import { Invoices, type InvoiceCustomer } from "./invoices/Invoices";
 import { Reminders } from "./notifications/Reminders";
 import { OrgSetup } from "./components/OrgSetup";
 import { Settings } from "./settings/Settings";
@@ -33,6 +34,13 @@ export function App() {
   const [secondInstance, setSecondInstance] = useState(false);
   const [actionError, setActionError] = useState<AppError | null>(null);
   const [demo, setDemo] = useState<DemoStatus | null>(null);
+  // "Facturar" from a conversation: Facturas → Nueva with that customer.
+  const [invoiceFor, setInvoiceFor] = useState<InvoiceCustomer | null>(null);
+  useEffect(() => {
+    const open = (e: Event) => (setInvoiceFor((e as CustomEvent<InvoiceCustomer>).detail), setPage("invoices"));
+    window.addEventListener(INVOICE_FOR, open);
+    return () => window.removeEventListener(INVOICE_FOR, open);
+  }, []);
   const updates = useUpdates();
 
   function show(s: StartupState) {
@@ -171,7 +179,7 @@ export function App() {
             </select>
             <nav>
               {PAGES.map((p) => (
-                <button key={p} id={`nav-${p}`} className={p === page ? "active" : ""} onClick={() => setPage(p)}>
+                <button key={p} id={`nav-${p}`} className={p === page ? "active" : ""} onClick={() => (setPage(p), setInvoiceFor(null))}>
                   {t(`nav.${p}`)}
                 </button>
               ))}
@@ -188,7 +196,7 @@ export function App() {
             )}
             {page === "conversations" && currentId && <Conversations key={currentId} orgId={currentId} />}
             {page === "templates" && currentId && <Templates key={currentId} orgId={currentId} />}
-            {page === "invoices" && <EmptyState title="empty.invoices.title" body="empty.invoices.body" />}
+            {page === "invoices" && currentId && <Invoices key={`${currentId}-${invoiceFor?.id ?? ""}`} orgId={currentId} customer={invoiceFor} />}
             {page === "reminders" && currentId && <Reminders key={currentId} orgId={currentId} />}
             {page === "estado" && currentId && <Estado key={currentId} orgId={currentId} />}
             {page === "settings" && (

@@ -61,6 +61,10 @@ export type Change = { "kind": "breaker", from: BreakerState, to: BreakerState, 
 
 export type Channel = "whatsapp" | "sms" | "email";
 
+export type ConceptInput = { kind: ConceptKind, service_from: string | null, service_to: string | null, payment_due: string | null, };
+
+export type ConceptKind = "products" | "services" | "both";
+
 export type ConnectionState = { "state": "connecting" } | { "state": "connected", since: string, } | { "state": "reconnecting", since: string, last_error: string, attempts: number, } | { "state": "rejected_token", since: string, } | { "state": "tenant_in_use", tenant_id: string, other_org: OrgId, } | { "state": "stopped" };
 
 export type ConnectionTest = { display_phone_number: string, verified_name: string | null, 
@@ -110,6 +114,8 @@ customer_opted_out: boolean,
  */
 customer_opted_out_marketing: boolean, };
 
+export type CurrencyInput = { code: string, rate: string, };
+
 export type Customer = { id: number, wa_id: string | null, bsuid: string | null, username: string | null, 
 /**
  * The WhatsApp profile name.
@@ -146,6 +152,8 @@ export type DemoStatus = { active: boolean, org_id: OrgId | null,
  */
 trickle: boolean, };
 
+export type DocumentKind = "factura" | "nota_credito" | "nota_debito";
+
 export type EmailProvider = "smtp" | "sendgrid";
 
 export type EmailSettings = { provider: EmailProvider, from_address: string, from_name: string | null, smtp_host: string | null, smtp_port: number | null, 
@@ -175,6 +183,8 @@ export type HealthChange = { org_id: OrgId, integration: Integration, change: Ch
 export type HealthLevel = "healthy" | "degraded" | "unhealthy";
 
 export type HealthSnapshot = { org_id: OrgId, integrations: Array<IntegrationHealth>, };
+
+export type HistoryEntry = { at: string, from_state: InvoiceState | null, to_state: InvoiceState, number: number | null, note: string, };
 
 export type InDoubtJob = { job_id: number, kind: string, 
 /**
@@ -222,6 +232,60 @@ oldest_waiting_secs: number | null, in_doubt: number,
  */
 dead_letter: number, };
 
+export type InvoiceDetail = { invoice: InvoiceListItem, receiver_address: string | null, receiver_condition: string, customer_id: string | null, currency: string, net_cents: number, iva_cents: number, associated_invoice_id: number | null, lines: Array<InvoiceLine>, history: Array<HistoryEntry>, 
+/**
+ * An authorized factura: what credit notes have not taken yet (`null` otherwise).
+ */
+creditable_cents: number | null, };
+
+export type InvoiceEvent = { org_id: OrgId, invoice_id: number, state: InvoiceState, 
+/**
+ * Waiting for the owner (date window): `date_window` | `date_before_last`.
+ */
+hold: string | null, };
+
+export type InvoiceLine = { description: string, 
+/**
+ * Quantity in hundredths (`150` is 1,5).
+ */
+quantity_hundredths: number, unit_price_cents: number, discount_cents: number, 
+/**
+ * `21`, `10.5`, `exento`, `no_gravado`…; `null` on class C.
+ */
+iva: string | null, amount_cents: number, };
+
+export type InvoiceListFilter = { from: string | null, to: string | null, voucher_type: number | null, state: InvoiceState | null, customer_id: string | null, 
+/**
+ * Matches the receiver's name or document, or the number.
+ */
+search: string | null, };
+
+export type InvoiceListItem = { id: number, state: InvoiceState, voucher_type: number, point_of_sale: number, number: number | null, date: string, receiver_name: string | null, receiver_doc_type: number, receiver_doc_number: number, total_cents: number, cae: string | null, cae_due: string | null, hold: string | null, reject_reason: string | null, 
+/**
+ * Ageing in the queue (date window closing), when it applies.
+ */
+warning: string | null, 
+/**
+ * What the app is doing about it (pending and in-doubt invoices), es-AR.
+ */
+doing: string | null, };
+
+export type InvoicePreview = { 
+/**
+ * AFIP's CbteTipo (1, 6, 11…).
+ */
+voucher_type: number, 
+/**
+ * `A`, `B` or `C`.
+ */
+class: string, net_cents: number, not_taxed_cents: number, exempt_cents: number, iva_cents: number, total_cents: number, 
+/**
+ * One entry per aliquot: (AFIP id, base, amount).
+ */
+iva_lines: Array<IvaLine>, };
+
+export type InvoiceState = "draft" | "queued" | "submitting" | "in_doubt" | "authorized" | "rejected";
+
 export type IssuerProfile = { 
 /**
  * Razón social as registered at AFIP; the business name when absent.
@@ -248,7 +312,17 @@ activity_start: string | null,
  */
 logo_path: string | null, };
 
+export type ItemInput = { description: string, quantity: string, unit_price: string, discount: string | null, 
+/**
+ * Required on class A/B, absent on class C.
+ */
+iva: ItemIva | null, };
+
+export type ItemIva = "0" | "2.5" | "5" | "10.5" | "21" | "27" | "exento" | "no_gravado";
+
 export type IvaCondition = "responsable_inscripto" | "monotributo" | "exento" | "consumidor_final" | "no_alcanzado" | "monotributista_social" | "monotributo_trabajador_independiente_promovido" | "proveedor_del_exterior" | "cliente_del_exterior" | "iva_liberado" | "no_categorizado";
+
+export type IvaLine = { afip_id: number, base_cents: number, amount_cents: number, };
 
 export type JobNumber = number;
 
@@ -263,6 +337,8 @@ message_es: string, at: string, };
 export type ListCursor = { last_activity_at: string, id: number, };
 
 export type ListFilter = { "filter": "all" } | { "filter": "unread" } | { "filter": "open" } | { "filter": "resolved" } | { "filter": "label", "label": string };
+
+export type Lookup = { "kind": "found", taxpayer: Taxpayer, from_cache: boolean, } | { "kind": "not_found" } | { "kind": "unavailable", cached: Taxpayer | null, reason: string, };
 
 export type MediaLocation = { message_id: number, 
 /**
@@ -329,6 +405,20 @@ at: string, reactions: Array<ReactionView>, };
 
 export type MetaWebhook = { callback_url: string, verify_token: string, };
 
+export type NewInvoice = { kind: DocumentKind, 
+/**
+ * `CbteFch`; `None` = today in Argentina.
+ */
+date: string | null, concept: ConceptInput, receiver: ReceiverInput, items: Array<ItemInput>, 
+/**
+ * `None` = pesos.
+ */
+currency: CurrencyInput | null, 
+/**
+ * The authorized invoice a note refers to (required for notes).
+ */
+associated_invoice_id: number | null, customer_id: string | null, };
+
 export type NewOrganization = { name: string, cuit: string, iva_condition: IvaCondition, };
 
 export type NewScheduled = { customer_id: number, kind: string, subject: string, body: string, when: When, 
@@ -383,7 +473,11 @@ resume_at: string | null, };
 
 export type Part = "header" | "body" | "button";
 
+export type PeriodTotals = { voucher_type: number, count: number, net_cents: number, iva_cents: number, total_cents: number, };
+
 export type PointOfSaleInfo = { number: number, emission_type: string, blocked: boolean, closed: boolean, };
+
+export type PrintLayout = "a4" | "ticket";
 
 export type ProbeReport = { 
 /**
@@ -406,6 +500,10 @@ export type ReactionView = {
  * `customer` or `business`.
  */
 reactor: string, emoji: string, };
+
+export type ReceiverDocInput = { "type": "consumidor_final" } | { "type": "cuit", "number": string } | { "type": "cuil", "number": string } | { "type": "dni", "number": string };
+
+export type ReceiverInput = { doc: ReceiverDocInput, condition: IvaCondition, name: string | null, address: string | null, };
 
 export type RelayCheck = { relay_url: string, tenant_id: string, 
 /**
@@ -432,6 +530,8 @@ token_hint: string | null,
 meta: MetaWebhook | null, };
 
 export type ReminderId = number;
+
+export type SavedFile = { path: string, };
 
 export type SavedRequest = { path: string, pem: string, };
 
@@ -550,6 +650,8 @@ export type SyncProgress = { pages: number, fetched: number,
  * Stored: the list is up to date.
  */
 done: boolean, };
+
+export type Taxpayer = { cuit: string, name: string, address: string | null, iva_condition: IvaCondition, active: boolean, fetched_at: string, };
 
 export type TemplateContext = { [key in ContextField]?: string };
 
@@ -743,6 +845,36 @@ export const commands = {
    * `intake-status` events).
    */
   intakeStatus: (orgId: OrgId) => invoke<IntakeStatus>("intake_status", { orgId }),
+  /** Validates "Nueva factura" without queuing: errors name the field (`details.field`). */
+  invoicesCheck: (orgId: OrgId, invoice: NewInvoice) => invoke<InvoicePreview>("invoices_check", { orgId, invoice }),
+  /** A held invoice (date window): the owner confirms issuing it with today's date. */
+  invoicesConfirmToday: (orgId: OrgId, invoiceId: number) => invoke<void>("invoices_confirm_today", { orgId, invoiceId }),
+  /**
+   * "Emitir": validated and queued with its submission in one transaction. The same
+   * `idempotency_key` again (a double click) returns the first invoice's id.
+   */
+  invoicesCreate: (orgId: OrgId, idempotencyKey: string, invoice: NewInvoice) => invoke<number>("invoices_create", { orgId, idempotencyKey, invoice }),
+  /** "Hacer nota de crédito": a draft crediting all of the invoice, for the form to edit. */
+  invoicesCreditNoteDraft: (orgId: OrgId, invoiceId: number) => invoke<NewInvoice>("invoices_credit_note_draft", { orgId, invoiceId }),
+  /** "Exportar CSV": the period's libro IVA ventas, saved to Descargas. */
+  invoicesExportCsv: (orgId: OrgId, from: string, to: string) => invoke<SavedFile>("invoices_export_csv", { orgId, from, to }),
+  /** One invoice with its lines and history. */
+  invoicesGet: (orgId: OrgId, invoiceId: number) => invoke<InvoiceDetail>("invoices_get", { orgId, invoiceId }),
+  /** A page of Facturas: pending and in-doubt first (with what the app is doing about them). */
+  invoicesList: (orgId: OrgId, filter: InvoiceListFilter, page: number) => invoke<Array<InvoiceListItem>>("invoices_list", { orgId, filter, page }),
+  /**
+   * Receiver by CUIT in AFIP's padrón: cached, and never holds the sale (AFIP down ⇒ what the
+   * cache has, or nothing, and the owner types the rest).
+   */
+  invoicesPadron: (orgId: OrgId, cuit: string) => invoke<Lookup>("invoices_padron", { orgId, cuit }),
+  /** The PDF (A4 or ticket) in the content-addressed store; returns its path. */
+  invoicesPdf: (orgId: OrgId, invoiceId: number, layout: PrintLayout) => invoke<SavedFile>("invoices_pdf", { orgId, invoiceId, layout }),
+  /** "Imprimir": opens the PDF with the system's viewer, whose print dialog prints it. */
+  invoicesPrint: (orgId: OrgId, invoiceId: number, layout: PrintLayout) => invoke<SavedFile>("invoices_print", { orgId, invoiceId, layout }),
+  /** "Guardar PDF": a copy at `path`, or in Descargas with the voucher's name. */
+  invoicesSavePdf: (orgId: OrgId, invoiceId: number, layout: PrintLayout, path: string | null) => invoke<SavedFile>("invoices_save_pdf", { orgId, invoiceId, layout, path }),
+  /** Authorized totals of the period per voucher type. */
+  invoicesTotals: (orgId: OrgId, from: string, to: string) => invoke<Array<PeriodTotals>>("invoices_totals", { orgId, from, to }),
   /** Encoding, segments and cost class of an SMS text (shown while typing). */
   measureSms: (text: string) => invoke<SmsMeasure>("measure_sms", { text }),
   /**
@@ -879,6 +1011,11 @@ export const events = {
    */
   intakeStatus: "intake-status",
   /**
+   * An invoice changed state (queued, authorized, rejected, in doubt, held).
+   * Payload: `InvoiceEvent`.
+   */
+  invoiceEvent: "invoice-event",
+  /**
    * An organization's health cards changed (queue depth, ages, levels): the whole snapshot.
    * Payload: `HealthSnapshot`.
    */
@@ -922,6 +1059,7 @@ export type EventPayloads = {
   "conversations-reload": null,
   "demo-activity": DemoActivity,
   "intake-status": IntakeStatus,
+  "invoice-event": InvoiceEvent,
   "outbound-health": HealthSnapshot,
   "outbound-health-changed": HealthChange,
   "second-instance": null,

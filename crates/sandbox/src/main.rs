@@ -21,7 +21,14 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!(%addr, "sandbox listening");
-    let (wa, afip, twilio) = Default::default();
+    let (wa, afip, twilio): (_, mostrador_sandbox::afip::AfipSim, _) = Default::default();
+    // A CA to trust from the start (PEM file), so a certificate it issued passes WSAA at once.
+    if let Ok(path) = std::env::var("MOSTRADOR_SANDBOX_AFIP_CA") {
+        let pem = std::fs::read(&path).with_context(|| format!("cannot read {path}"))?;
+        afip.trust_ca_pem(&pem)
+            .map_err(|e| anyhow::anyhow!("MOSTRADOR_SANDBOX_AFIP_CA {path}: {e}"))?;
+        tracing::info!(%path, "AFIP simulator trusts the given CA");
+    }
     axum::serve(listener, mostrador_sandbox::router(&wa, &afip, &twilio))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState } from "react";
+import { INVOICE_FOR } from "../invoices/events";
 import "./conversations.css";
 import type { KeyboardEvent as ReactKeyboardEvent } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
@@ -831,6 +832,17 @@ function CustomerPanel({ orgId, conversation }: { orgId: string; conversation: C
         <textarea value={notes} onChange={(e) => (setNotes(e.target.value), setSaved(false))} rows={4} />
       </label>
       <button onClick={save} id="customer-save">{saved ? t("conv.saved") : t("conv.save")}</button>
+      {/* Facturas → Nueva with this customer (App switches the page). */}
+      <button
+        id="customer-invoice"
+        onClick={() =>
+          window.dispatchEvent(
+            new CustomEvent(INVOICE_FOR, { detail: { id: conversation.customer_id, name: name || conversation.customer_name } }),
+          )
+        }
+      >
+        {t("conv.customer.invoice")}
+      </button>
       {error && <p className="field-error">{errorText(error, lang)}</p>}
     </aside>
   );

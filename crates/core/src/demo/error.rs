@@ -25,6 +25,8 @@ pub enum DemoError {
     Relay(String),
     #[error("the demo's WhatsApp simulator refused a customer message: {0}")]
     Simulator(String),
+    #[error("the demo's AFIP set-up failed: {0}")]
+    Afip(String),
     #[error("no demo is running")]
     NotRunning,
     #[error(transparent)]

@@ -12,6 +12,7 @@
 //! The caller opens the demo's store, calls [`start`] (simulators, relay, settings), then starts
 //! the intake and outbound engine on that store as for any business (`intake::start_for_org`).
 
+mod afip;
 mod customers;
 mod error;
 mod marker;
@@ -29,6 +30,7 @@ use mostrador_types::{IvaCondition, Secret};
 use rand::seq::IndexedRandom as _;
 use serde::Serialize;
 
+pub use afip::DEMO_POINT_OF_SALE;
 pub use customers::{DemoMessageKind, FakeCustomer, CUSTOMERS};
 pub use error::DemoError;
 pub use marker::{demo_dir, is_active, DEMO_DIR};
@@ -226,6 +228,7 @@ pub async fn start(data_dir: &Path, store: Store, options: DemoOptions) -> Resul
             new.name = Some(c.name.to_owned());
             sandbox.whatsapp.add_customer(new);
         }
+        afip::configure(&store, secrets, org, &sandbox.afip, &sandbox.afip_url()).await?;
         if marker.is_none() {
             Marker {
                 org_id: org,
@@ -373,6 +376,9 @@ pub async fn exit(data_dir: &Path, secrets: &SecretStore) -> Result<(), DemoErro
         Ok(Some(m)) => {
             for name in SECRET_NAMES {
                 secrets.delete(m.org_id, name).await?;
+            }
+            for name in afip::secret_names() {
+                secrets.delete(m.org_id, &name).await?;
             }
         }
         Ok(None) => {}

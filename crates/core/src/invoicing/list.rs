@@ -12,6 +12,8 @@ use crate::store::Store;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+// Conversations have a `ListFilter` of their own in the bindings.
+#[cfg_attr(feature = "ts", ts(rename = "InvoiceListFilter"))]
 pub struct ListFilter {
     #[serde(default)]
     pub from: Option<NaiveDate>,
@@ -93,6 +95,19 @@ pub async fn list(
     today: NaiveDate,
     limit: u32,
 ) -> Result<Vec<InvoiceListItem>, sqlx::Error> {
+    list_page(store, org, f, today, limit, 0).await
+}
+
+/// A page of [`list`]: `limit` rows after skipping `offset` (pending ones stay on the first
+/// pages, so an offset is stable enough for a list the owner scrolls).
+pub async fn list_page(
+    store: &Store,
+    org: OrgId,
+    f: &ListFilter,
+    today: NaiveDate,
+    limit: u32,
+    offset: u32,
+) -> Result<Vec<InvoiceListItem>, sqlx::Error> {
     let search = f.search.as_ref().map(|s| format!("%{}%", s.trim()));
     let rows = sqlx::query(
         "SELECT id, state, voucher_type, point_of_sale, number, date, receiver_name, receiver_doc_type,
@@ -106,7 +121,7 @@ pub async fn list(
                 OR CAST(number AS TEXT) LIKE ?7)
          ORDER BY CASE WHEN state IN ('queued', 'submitting', 'in_doubt') THEN 0 ELSE 1 END,
                   date DESC, id DESC
-         LIMIT ?8",
+         LIMIT ?8 OFFSET ?9",
     )
     .bind(org.to_string())
     .bind(f.from.map(|d| d.to_string()))
@@ -116,43 +131,189 @@ pub async fn list(
     .bind(&f.customer_id)
     .bind(search)
     .bind(i64::from(limit))
+    .bind(i64::from(offset))
     .fetch_all(store.reader())
     .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|r| {
-            let state: InvoiceState = r.get::<String, _>("state").parse().ok()?;
-            let date: NaiveDate = r.get::<String, _>("date").parse().ok()?;
-            let number = r.get::<Option<i64>, _>("number").map(|n| n as u64);
-            let hold: Option<String> = r.get("hold");
-            let window = if r.get::<i64, _>("concept") == 1 {
-                5
-            } else {
-                10
-            };
-            let warning = (state == InvoiceState::Queued && hold.is_none())
-                .then(|| age_warning(date, today, window))
-                .flatten();
-            Some(InvoiceListItem {
-                id: r.get("id"),
-                state,
-                voucher_type: r.get::<i64, _>("voucher_type") as u16,
-                point_of_sale: r.get::<i64, _>("point_of_sale") as u32,
-                number,
-                date,
-                receiver_name: r.get("receiver_name"),
-                receiver_doc_type: r.get::<i64, _>("receiver_doc_type") as u8,
-                receiver_doc_number: r.get::<i64, _>("receiver_doc_number") as u64,
-                total_cents: r.get("total_cents"),
-                cae: r.get("cae"),
-                cae_due: r.get("cae_due"),
-                doing: doing(state, hold.as_deref(), number),
-                hold,
-                reject_reason: r.get("reject_reason"),
-                warning,
-            })
-        })
+        .filter_map(|r| item_of(&r, today))
         .collect())
+}
+
+/// The row decoding shared by the list and the detail.
+fn item_of(r: &sqlx::sqlite::SqliteRow, today: NaiveDate) -> Option<InvoiceListItem> {
+    let state: InvoiceState = r.get::<String, _>("state").parse().ok()?;
+    let date: NaiveDate = r.get::<String, _>("date").parse().ok()?;
+    let number = r.get::<Option<i64>, _>("number").map(|n| n as u64);
+    let hold: Option<String> = r.get("hold");
+    let window = if r.get::<i64, _>("concept") == 1 {
+        5
+    } else {
+        10
+    };
+    let warning = (state == InvoiceState::Queued && hold.is_none())
+        .then(|| age_warning(date, today, window))
+        .flatten();
+    Some(InvoiceListItem {
+        id: r.get("id"),
+        state,
+        voucher_type: r.get::<i64, _>("voucher_type") as u16,
+        point_of_sale: r.get::<i64, _>("point_of_sale") as u32,
+        number,
+        date,
+        receiver_name: r.get("receiver_name"),
+        receiver_doc_type: r.get::<i64, _>("receiver_doc_type") as u8,
+        receiver_doc_number: r.get::<i64, _>("receiver_doc_number") as u64,
+        total_cents: r.get("total_cents"),
+        cae: r.get("cae"),
+        cae_due: r.get("cae_due"),
+        doing: doing(state, hold.as_deref(), number),
+        hold,
+        reject_reason: r.get("reject_reason"),
+        warning,
+    })
+}
+
+/// One line of an invoice as stored (amounts in cents, quantity in hundredths).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct InvoiceLine {
+    pub description: String,
+    /// Quantity in hundredths (`150` is 1,5).
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub quantity_hundredths: i64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub unit_price_cents: i64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub discount_cents: i64,
+    /// `21`, `10.5`, `exento`, `no_gravado`…; `null` on class C.
+    pub iva: Option<String>,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub amount_cents: i64,
+}
+
+/// One step of the invoice's history, for the detail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct HistoryEntry {
+    pub at: String,
+    pub from_state: Option<InvoiceState>,
+    pub to_state: InvoiceState,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub number: Option<u64>,
+    pub note: String,
+}
+
+/// "Ver factura": the row, its lines, its history, and what a credit note may still take.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct InvoiceDetail {
+    pub invoice: InvoiceListItem,
+    pub receiver_address: Option<String>,
+    pub receiver_condition: String,
+    pub customer_id: Option<String>,
+    pub currency: String,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub net_cents: i64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub iva_cents: i64,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub associated_invoice_id: Option<i64>,
+    pub lines: Vec<InvoiceLine>,
+    pub history: Vec<HistoryEntry>,
+    /// An authorized factura: what credit notes have not taken yet (`null` otherwise).
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub creditable_cents: Option<i64>,
+}
+
+/// The detail of invoice `id` of `org`, or `None`.
+pub async fn detail(
+    store: &Store,
+    org: OrgId,
+    id: i64,
+    today: NaiveDate,
+) -> Result<Option<InvoiceDetail>, sqlx::Error> {
+    let Some(r) = sqlx::query(
+        "SELECT id, state, voucher_type, point_of_sale, number, date, receiver_name, receiver_doc_type,
+                receiver_doc_number, total_cents, cae, cae_due, hold, reject_reason, concept,
+                receiver_address, receiver_condition, customer_id, currency,
+                net_cents + not_taxed_cents + exempt_cents AS net, iva_cents, associated_invoice_id
+         FROM invoices WHERE org_id = ? AND id = ?",
+    )
+    .bind(org.to_string())
+    .bind(id)
+    .fetch_optional(store.reader())
+    .await?
+    else {
+        return Ok(None);
+    };
+    let Some(invoice) = item_of(&r, today) else {
+        return Ok(None);
+    };
+    let lines = sqlx::query(
+        "SELECT description, quantity_hundredths, unit_price_cents, discount_cents, iva, amount_cents
+         FROM invoice_items WHERE invoice_id = ? ORDER BY position",
+    )
+    .bind(id)
+    .fetch_all(store.reader())
+    .await?
+    .into_iter()
+    .map(|l| InvoiceLine {
+        description: l.get("description"),
+        quantity_hundredths: l.get("quantity_hundredths"),
+        unit_price_cents: l.get("unit_price_cents"),
+        discount_cents: l.get("discount_cents"),
+        iva: Some(l.get::<String, _>("iva")).filter(|v| v != "none"),
+        amount_cents: l.get("amount_cents"),
+    })
+    .collect();
+    let history = sqlx::query(
+        "SELECT at, from_state, to_state, number, note FROM invoice_state_history
+         WHERE invoice_id = ? ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(store.reader())
+    .await?
+    .into_iter()
+    .filter_map(|h| {
+        Some(HistoryEntry {
+            at: h.get("at"),
+            from_state: h
+                .get::<Option<String>, _>("from_state")
+                .and_then(|s| s.parse().ok()),
+            to_state: h.get::<String, _>("to_state").parse().ok()?,
+            number: h.get::<Option<i64>, _>("number").map(|n| n as u64),
+            note: h.get("note"),
+        })
+    })
+    .collect();
+    let creditable_cents = if invoice.state == InvoiceState::Authorized
+        && matches!(invoice.voucher_type, 1 | 6 | 11)
+    {
+        let credited: i64 = sqlx::query_scalar(
+            "SELECT coalesce(sum(total_cents), 0) FROM invoices
+             WHERE associated_invoice_id = ? AND voucher_type IN (3, 8, 13) AND state <> 'rejected'",
+        )
+        .bind(id)
+        .fetch_one(store.reader())
+        .await?;
+        Some(invoice.total_cents - credited)
+    } else {
+        None
+    };
+    Ok(Some(InvoiceDetail {
+        receiver_address: r.get("receiver_address"),
+        receiver_condition: r.get("receiver_condition"),
+        customer_id: r.get("customer_id"),
+        currency: r.get("currency"),
+        net_cents: r.get("net"),
+        iva_cents: r.get("iva_cents"),
+        associated_invoice_id: r.get("associated_invoice_id"),
+        invoice,
+        lines,
+        history,
+        creditable_cents,
+    }))
 }
 
 /// Authorized totals of a period per voucher type (notas de crédito count negative in `net_cents`).

@@ -9,10 +9,12 @@
 //! - [`submit`]: the job handler (numbering, in-doubt resolution, reconciliation, date windows).
 
 pub mod certificate;
+pub mod document;
 pub mod list;
 pub mod model;
 pub mod padron;
 pub mod repo;
+pub mod runtime;
 pub mod session;
 pub mod submit;
 pub mod validate;
@@ -23,7 +25,8 @@ use mostrador_afip::invoice::{InvoiceSettings, Money, VoucherKind, VoucherType};
 use mostrador_queue::{Clock, Enqueued, NewJob, Queue, QueueError};
 use sqlx::Row;
 
-pub use model::{FieldError, InvoiceState, NewInvoice};
+pub use model::{FieldError, InvoiceEvent, InvoiceState, NewInvoice};
+pub use runtime::AfipRuntime;
 pub use session::{AfipSetup, AfipSetups, Tickets};
 pub use submit::{SubmitHandler, SubmitPayload, KIND};
 
@@ -92,6 +95,7 @@ pub struct Invoicing {
     queue: Queue,
     setups: AfipSetups,
     clock: Arc<dyn Clock>,
+    events: Option<tokio::sync::broadcast::Sender<InvoiceEvent>>,
 }
 
 impl Invoicing {
@@ -101,7 +105,33 @@ impl Invoicing {
             queue,
             setups,
             clock,
+            events: None,
         }
+    }
+
+    /// Announces the invoices it queues (the submissions announce the rest).
+    pub fn with_events(mut self, events: tokio::sync::broadcast::Sender<InvoiceEvent>) -> Self {
+        self.events = Some(events);
+        self
+    }
+
+    fn announce(&self, org_id: OrgId, invoice_id: i64, state: InvoiceState) {
+        if let Some(events) = &self.events {
+            let _ = events.send(InvoiceEvent {
+                org_id,
+                invoice_id,
+                state,
+                hold: None,
+            });
+        }
+    }
+
+    pub fn queue(&self) -> &Queue {
+        &self.queue
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
     }
 
     pub fn store(&self) -> &Store {
@@ -172,6 +202,37 @@ impl Invoicing {
     /// Validates and queues an invoice (or note): the row and its `afip.submit` job are written in
     /// one transaction. Returns the invoice id.
     pub async fn create(&self, org: OrgId, new: NewInvoice) -> Result<i64, InvoicingError> {
+        self.create_keyed(org, new, None).await
+    }
+
+    /// [`Invoicing::create`] with the window's idempotency key: the same key again (a double
+    /// click, a command retried after a lost answer) returns the first invoice and queues
+    /// nothing. The key is the job's `unique_key`, checked in the same transaction.
+    pub async fn create_once(
+        &self,
+        org: OrgId,
+        key: &str,
+        new: NewInvoice,
+    ) -> Result<i64, InvoicingError> {
+        let key = key.trim();
+        if key.is_empty() || key.len() > 100 {
+            return Err(FieldError::new(
+                "idempotency_key",
+                "IDEMPOTENCY_KEY",
+                "Falta la clave de la operación (actualizá la ventana).",
+            )
+            .into());
+        }
+        self.create_keyed(org, new, Some(key)).await
+    }
+
+    /// Only validates (the window shows the errors beside the fields before queuing): the
+    /// amounts and the voucher type the invoice would have.
+    pub async fn check(
+        &self,
+        org: OrgId,
+        new: &NewInvoice,
+    ) -> Result<validate::Prepared, InvoicingError> {
         let organization = org::get(&self.store, org).await?;
         let point_of_sale = self
             .setups
@@ -188,10 +249,26 @@ impl Invoicing {
             None => None,
         };
         let today = submit::argentina_today(self.clock.now());
-        let prepared = validate::prepare(&new, &issuer, &settings, associated.as_ref(), today)?;
+        Ok(validate::prepare(
+            new,
+            &issuer,
+            &settings,
+            associated.as_ref(),
+            today,
+        )?)
+    }
+
+    async fn create_keyed(
+        &self,
+        org: OrgId,
+        new: NewInvoice,
+        key: Option<&str>,
+    ) -> Result<i64, InvoicingError> {
+        let prepared = self.check(org, &new).await?;
+        let cuit = org::get(&self.store, org).await?.cuit;
         let seq = repo::Sequence {
-            cuit: issuer.cuit,
-            point_of_sale,
+            cuit,
+            point_of_sale: prepared.invoice.point_of_sale,
             voucher_type: prepared.invoice.voucher_type.code(),
         };
         let now = self.clock.now();
@@ -206,7 +283,26 @@ impl Invoicing {
             now,
         )
         .await?;
-        let wake = self.enqueue(&mut tx, org, id, &seq).await?;
+        let wake = match self.enqueue(&mut tx, org, id, &seq, key).await? {
+            Ok(wake) => wake,
+            Err(existing) => {
+                // Same key as an earlier call: that invoice stands; this row never existed.
+                drop(tx);
+                let job = self
+                    .queue
+                    .get(existing)
+                    .await?
+                    .ok_or(InvoicingError::NotFound)?;
+                let first: SubmitPayload = serde_json::from_str(&job.payload).map_err(|e| {
+                    InvoicingError::Store(StoreError::Sqlx(sqlx::Error::Protocol(e.to_string())))
+                })?;
+                tracing::info!(
+                    invoice_id = first.invoice_id,
+                    "same idempotency key: the first invoice stands"
+                );
+                return Ok(first.invoice_id);
+            }
+        };
         tx.commit().await?;
         wake.after_commit();
         tracing::info!(
@@ -214,25 +310,126 @@ impl Invoicing {
             voucher_type = seq.voucher_type,
             "invoice queued"
         );
+        self.announce(org, id, InvoiceState::Queued);
         Ok(id)
     }
 
+    /// Enqueues the submission; `Err(job)` when `key` was already used (nothing inserted).
     async fn enqueue(
         &self,
         tx: &mut sqlx::SqliteConnection,
         org: OrgId,
         id: i64,
         seq: &repo::Sequence,
-    ) -> Result<mostrador_queue::Wake, InvoicingError> {
+        key: Option<&str>,
+    ) -> Result<Result<mostrador_queue::Wake, mostrador_queue::JobId>, InvoicingError> {
         // An invoice never gives up: it stays queued until AFIP answers (attempts are only a
         // count here), and one sequence goes out in order, one at a time.
-        let job = NewJob::new(org.0, KIND, &SubmitPayload { invoice_id: id })?
+        let mut job = NewJob::new(org.0, KIND, &SubmitPayload { invoice_id: id })?
             .serial_key(seq.serial_key())
             .max_attempts(i32::MAX as u32);
+        if let Some(key) = key {
+            job = job.unique_key(format!("invoice:{key}"));
+        }
         let (enq, wake) = self.queue.enqueue_in(tx, &job).await?;
-        let (Enqueued::Inserted(job_id) | Enqueued::AlreadyExists(job_id)) = enq;
+        let job_id = match enq {
+            Enqueued::Inserted(job_id) => job_id,
+            Enqueued::AlreadyExists(job_id) if key.is_some() => return Ok(Err(job_id)),
+            Enqueued::AlreadyExists(job_id) => job_id,
+        };
         repo::set_job(tx, id, job_id.0).await?;
-        Ok(wake)
+        Ok(Ok(wake))
+    }
+
+    /// "Hacer nota de crédito": a credit note for all of authorized factura `id` (same receiver,
+    /// lines and currency), for the window to trim to a partial one before queuing it.
+    pub async fn credit_note_draft(
+        &self,
+        org: OrgId,
+        id: i64,
+    ) -> Result<NewInvoice, InvoicingError> {
+        // Refuses what cannot be credited (not authorized, not a factura), naming the field.
+        let info = self.associated(org, id).await?;
+        if info.remaining.cents() <= 0 {
+            return Err(FieldError::new(
+                "associated_invoice_id",
+                "NOTHING_LEFT_TO_CREDIT",
+                "Esa factura ya tiene notas de crédito por todo su importe.",
+            )
+            .into());
+        }
+        let mut conn = self
+            .store
+            .reader()
+            .acquire()
+            .await
+            .map_err(StoreError::Sqlx)?;
+        let inv = repo::get(&mut conn, id)
+            .await?
+            .ok_or(InvoicingError::NotFound)?;
+        let row = sqlx::query(
+            "SELECT receiver_name, receiver_address, customer_id FROM invoices WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
+        let items = sqlx::query(
+            "SELECT description, quantity_hundredths, unit_price_cents, discount_cents, iva
+             FROM invoice_items WHERE invoice_id = ? ORDER BY position",
+        )
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let discount: i64 = r.get("discount_cents");
+            model::ItemInput {
+                description: r.get("description"),
+                quantity: decimal(r.get("quantity_hundredths")),
+                unit_price: decimal(r.get("unit_price_cents")),
+                discount: (discount != 0).then(|| decimal(discount)),
+                iva: model::ItemIva::parse(&r.get::<String, _>("iva")),
+            }
+        })
+        .collect();
+        let draft = &inv.draft;
+        use mostrador_afip::invoice::ReceiverDoc;
+        let doc = match draft.receiver.doc {
+            ReceiverDoc::Cuit(c) => model::ReceiverDocInput::Cuit(c.digits()),
+            ReceiverDoc::Cuil(c) => model::ReceiverDocInput::Cuil(c.digits()),
+            ReceiverDoc::Dni(n) => model::ReceiverDocInput::Dni(n.to_string()),
+            _ => model::ReceiverDocInput::ConsumidorFinal,
+        };
+        let concept = match draft.concept.service_period() {
+            None => model::ConceptInput::default(),
+            Some(p) => model::ConceptInput {
+                kind: match draft.concept {
+                    mostrador_afip::invoice::Concept::Services(_) => model::ConceptKind::Services,
+                    _ => model::ConceptKind::Both,
+                },
+                service_from: Some(p.from),
+                service_to: Some(p.to),
+                payment_due: Some(p.payment_due),
+            },
+        };
+        Ok(NewInvoice {
+            kind: model::DocumentKind::NotaCredito,
+            date: None,
+            concept,
+            receiver: model::ReceiverInput {
+                doc,
+                condition: draft.receiver.condition,
+                name: row.get("receiver_name"),
+                address: row.get("receiver_address"),
+            },
+            items,
+            currency: (!draft.currency.is_pesos()).then(|| model::CurrencyInput {
+                code: draft.currency.code.clone(),
+                rate: draft.currency.rate.to_wire(),
+            }),
+            associated_invoice_id: Some(id),
+            customer_id: row.get("customer_id"),
+        })
     }
 
     /// The owner confirms issuing a held invoice (its date fell out of AFIP's window, or is
@@ -273,9 +470,20 @@ impl Invoicing {
             now,
         )
         .await?;
-        let wake = self.enqueue(&mut tx, org, id, &inv.seq).await?;
+        let wake = match self.enqueue(&mut tx, org, id, &inv.seq, None).await? {
+            Ok(wake) => wake,
+            Err(_) => unreachable!("no key, no conflict"),
+        };
         tx.commit().await?;
         wake.after_commit();
+        self.announce(org, id, InvoiceState::Queued);
         Ok(())
     }
+}
+
+/// Hundredths as the decimal string the form takes (`150` → `1.50`).
+fn decimal(hundredths: i64) -> String {
+    let sign = if hundredths < 0 { "-" } else { "" };
+    let h = hundredths.unsigned_abs();
+    format!("{sign}{}.{:02}", h / 100, h % 100)
 }

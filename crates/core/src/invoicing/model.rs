@@ -277,3 +277,16 @@ impl FieldError {
         }
     }
 }
+
+/// An invoice changed state (created, numbered, authorized, rejected, in doubt, held): the
+/// window updates its list and detail from these.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct InvoiceEvent {
+    pub org_id: crate::org::OrgId,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub invoice_id: i64,
+    pub state: InvoiceState,
+    /// Waiting for the owner (date window): `date_window` | `date_before_last`.
+    pub hold: Option<String>,
+}

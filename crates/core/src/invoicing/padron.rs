@@ -150,7 +150,7 @@ impl PadronLookup {
             let r = client.get_persona(&ticket, represented, cuit).await;
             if let Err(e) = &r {
                 if e.is_auth() {
-                    self.tickets.invalidate(org).await;
+                    self.tickets.invalidate(org, conn.setup.environment).await;
                     return Err(e.to_string());
                 }
             }

@@ -3,6 +3,11 @@
 //! reused across the whole backlog and across restarts (persisted in the keychain with
 //! `AccessTicket::persist`/`restore`), so a backlog drains with one login and a restart never hits
 //! `coe.alreadyAuthenticated`.
+//!
+//! There is ONE stored ticket per (organization, environment, service): `afip/{env}/ta/{service}`
+//! ([`ticket_secret`]), read and written by both "Probar" (`certificate::AfipSetup::ticket`) and
+//! the submissions here, so neither logs in while the other's ticket is valid, and a homologación
+//! ticket is never offered to producción.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,19 +21,43 @@ use mostrador_afip::wsfe::WsfeClient;
 use mostrador_afip::Endpoints;
 use tokio::sync::Mutex;
 
+use super::certificate::AfipEnvironment;
 use crate::org::OrgId;
-use crate::secrets::SecretStore;
+use crate::secrets::{SecretError, SecretStore};
 
-/// Keychain name of the persisted WSFE ticket (`{org}/afip.ta.wsfe`).
-pub const TICKET_SECRET: &str = "afip.ta.wsfe";
-/// Keychain name of the persisted padrón ticket.
-pub const PADRON_TICKET_SECRET: &str = "afip.ta.padron";
+/// Keychain name (under `{org}/`) of the stored ticket of `service` in `env`.
+pub fn ticket_secret(env: AfipEnvironment, service: &str) -> String {
+    format!("afip/{}/ta/{service}", env.as_str())
+}
+
+/// The stored ticket of `service` in `env`, if it is still valid at `now`.
+pub async fn stored_ticket(
+    secrets: &SecretStore,
+    org: OrgId,
+    env: AfipEnvironment,
+    service: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<AccessTicket>, SecretError> {
+    let Some(stored) = secrets.get(org, &ticket_secret(env, service)).await? else {
+        return Ok(None);
+    };
+    match AccessTicket::restore(stored.expose()) {
+        Ok(t) if t.service == service && t.is_valid(now) => Ok(Some(t)),
+        Ok(_) => Ok(None),
+        Err(e) => {
+            tracing::warn!(error = %e, "stored AFIP ticket unreadable; logging in again");
+            Ok(None)
+        }
+    }
+}
 
 /// The shortest timeout a WSAA login gets.
 pub const WSAA_MIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How an organization reaches AFIP.
 pub struct AfipSetup {
+    /// Keys the stored tickets: homologación and producción never share one.
+    pub environment: AfipEnvironment,
     pub endpoints: Endpoints,
     pub signer: Arc<Signer>,
     /// This computer's web-service point of sale.
@@ -117,31 +146,25 @@ impl TicketError {
 pub struct Tickets {
     secrets: SecretStore,
     service: &'static str,
-    secret_name: &'static str,
-    cache: Mutex<HashMap<OrgId, AccessTicket>>,
+    cache: Mutex<HashMap<(OrgId, AfipEnvironment), AccessTicket>>,
     logins: AtomicU64,
 }
 
 impl Tickets {
     /// WSFE's tickets.
     pub fn new(secrets: SecretStore) -> Self {
-        Self::for_service(secrets, "wsfe", TICKET_SECRET)
+        Self::for_service(secrets, super::certificate::WSFE)
     }
 
     /// The padrón's tickets (a separate WSAA service).
     pub fn padron(secrets: SecretStore) -> Self {
-        Self::for_service(
-            secrets,
-            mostrador_afip::padron::SERVICE,
-            PADRON_TICKET_SECRET,
-        )
+        Self::for_service(secrets, mostrador_afip::padron::SERVICE)
     }
 
-    fn for_service(secrets: SecretStore, service: &'static str, secret_name: &'static str) -> Self {
+    fn for_service(secrets: SecretStore, service: &'static str) -> Self {
         Tickets {
             secrets,
             service,
-            secret_name,
             cache: Mutex::new(HashMap::new()),
             logins: AtomicU64::new(0),
         }
@@ -159,27 +182,19 @@ impl Tickets {
         conn: &Connection,
         now: DateTime<Utc>,
     ) -> Result<AccessTicket, TicketError> {
+        let env = conn.setup.environment;
         // Held across the login: concurrent sequences of one org share one login.
         let mut cache = self.cache.lock().await;
-        if let Some(t) = cache.get(&org).filter(|t| t.is_valid(now)) {
+        if let Some(t) = cache.get(&(org, env)).filter(|t| t.is_valid(now)) {
             return Ok(t.clone());
         }
-        let stored = self
-            .secrets
-            .get(org, self.secret_name)
+        // The keychain's may be newer than the cache's ("Probar" logs in with the same entry).
+        if let Some(t) = stored_ticket(&self.secrets, org, env, self.service, now)
             .await
-            .map_err(|e| TicketError::Keychain(e.to_string()))?;
-        if let Some(s) = stored {
-            match AccessTicket::restore(s.expose()) {
-                Ok(t) if t.is_valid(now) => {
-                    cache.insert(org, t.clone());
-                    return Ok(t);
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::warn!(error = %e, "stored AFIP ticket unreadable; logging in again")
-                }
-            }
+            .map_err(|e| TicketError::Keychain(e.to_string()))?
+        {
+            cache.insert((org, env), t.clone());
+            return Ok(t);
         }
         let login = conn
             .wsaa
@@ -187,17 +202,25 @@ impl Tickets {
             .await?;
         self.logins.fetch_add(1, Ordering::Relaxed);
         self.secrets
-            .set(org, self.secret_name, &login.ticket.persist())
+            .set(
+                org,
+                &ticket_secret(env, self.service),
+                &login.ticket.persist(),
+            )
             .await
             .map_err(|e| TicketError::Keychain(e.to_string()))?;
-        cache.insert(org, login.ticket.clone());
+        cache.insert((org, env), login.ticket.clone());
         Ok(login.ticket)
     }
 
     /// WSFE refused the ticket (600): forget it so the next call logs in.
-    pub async fn invalidate(&self, org: OrgId) {
-        self.cache.lock().await.remove(&org);
-        if let Err(e) = self.secrets.delete(org, self.secret_name).await {
+    pub async fn invalidate(&self, org: OrgId, env: AfipEnvironment) {
+        self.cache.lock().await.remove(&(org, env));
+        if let Err(e) = self
+            .secrets
+            .delete(org, &ticket_secret(env, self.service))
+            .await
+        {
             tracing::warn!(error = %e, "could not delete the stored AFIP ticket");
         }
     }

@@ -93,6 +93,7 @@ pub(crate) struct Inner {
     pub gate: ActivityGate,
     pub clock: Arc<dyn Clock>,
     locks: std::sync::Mutex<HashMap<Sequence, Arc<tokio::sync::Mutex<()>>>>,
+    events: Option<tokio::sync::broadcast::Sender<super::model::InvoiceEvent>>,
 }
 
 /// The `afip.submit` handler (register it with the outbound engine).
@@ -117,8 +118,21 @@ impl SubmitHandler {
                 gate,
                 clock,
                 locks: std::sync::Mutex::new(HashMap::new()),
+                events: None,
             }),
         }
+    }
+
+    /// Announces every state a run leaves the invoice in (the app forwards them to the window).
+    /// Call before the handler is cloned or registered.
+    pub fn with_events(
+        mut self,
+        events: tokio::sync::broadcast::Sender<super::model::InvoiceEvent>,
+    ) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.events = Some(events);
+        }
+        self
     }
 }
 
@@ -141,7 +155,9 @@ impl JobHandler for SubmitHandler {
             };
             let span = tracing::info_span!("invoicing.submit", job_id = %run.job.id, invoice_id = payload.invoice_id);
             let started = Instant::now();
-            match self.inner.run(payload.invoice_id).instrument(span).await {
+            let result = self.inner.run(payload.invoice_id).instrument(span).await;
+            self.inner.announce(payload.invoice_id).await;
+            match result {
                 Ok(ended) => {
                     tracing::info!(?ended, "submission finished");
                     Handled::Done {
@@ -185,6 +201,23 @@ impl Inner {
             .entry(seq)
             .or_default()
             .clone()
+    }
+
+    /// Tells the listeners where the invoice stands now (after a run, whatever its outcome).
+    async fn announce(&self, id: i64) {
+        let Some(events) = &self.events else { return };
+        match self.load(id).await {
+            Ok(Some(inv)) => {
+                let _ = events.send(super::model::InvoiceEvent {
+                    org_id: inv.org_id,
+                    invoice_id: inv.id,
+                    state: inv.state,
+                    hold: inv.hold,
+                });
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(?e, "invoice state not announced"),
+        }
     }
 
     async fn load(&self, id: i64) -> Result<Option<InvoiceRow>, Stop> {
@@ -240,7 +273,9 @@ impl Inner {
                 Ok(Some(ended)) => return Ok(ended),
                 Ok(None) => continue,
                 Err(Stop::NotConfigured(d)) if d == "ticket refused" => {
-                    self.tickets.invalidate(inv.org_id).await;
+                    self.tickets
+                        .invalidate(inv.org_id, conn.setup.environment)
+                        .await;
                     return Err(Stop::Offline(
                         "WSFE refused the ticket; logging in again".into(),
                     ));

@@ -205,6 +205,7 @@ impl Engine {
         setups.set(
             fx.org,
             AfipSetup {
+                environment: Default::default(),
                 endpoints: Endpoints::under(afip_base).unwrap(),
                 signer: fx.signer.clone(),
                 point_of_sale: POINT_OF_SALE,

@@ -14,7 +14,7 @@ pub mod keys;
 
 use chrono::{DateTime, Utc};
 use mostrador_afip::transport::HttpClient;
-use mostrador_afip::wsaa::{AccessTicket, CertificateInfo, Signer, WsaaClient, DEFAULT_TA_MARGIN};
+use mostrador_afip::wsaa::{AccessTicket, CertificateInfo, Signer, WsaaClient};
 use mostrador_afip::wsfe::{Auth, WsfeClient};
 use mostrador_afip::Endpoints;
 use mostrador_types::{Cuit, Secret};
@@ -72,14 +72,14 @@ impl AfipEnvironment {
     }
 
     // Keychain entry and setting names, per environment.
-    fn key_secret(self) -> String {
+    pub fn key_secret(self) -> String {
         format!("afip/{}/private_key", self.as_str())
     }
-    fn pending_key_secret(self) -> String {
+    pub fn pending_key_secret(self) -> String {
         format!("afip/{}/pending_private_key", self.as_str())
     }
-    fn ticket_secret(self, service: &str) -> String {
-        format!("afip/{}/ta/{service}", self.as_str())
+    pub fn ticket_secret(self, service: &str) -> String {
+        super::session::ticket_secret(self, service)
     }
     fn certificate_setting(self) -> String {
         format!("afip_{}_certificate_pem", self.as_str())
@@ -407,15 +407,12 @@ impl AfipSetup {
     ) -> Result<(AccessTicket, bool), CertError> {
         let env = self.environment(org).await?;
         let name = env.ticket_secret(service);
-        if let Some(stored) = self.secrets.get(org, &name).await? {
-            match AccessTicket::restore(stored.expose()) {
-                Ok(t) if t.service == service && t.is_valid_at(now, DEFAULT_TA_MARGIN) => {
-                    tracing::debug!(expires = %t.expiration_time, "reusing the stored access ticket");
-                    return Ok((t, true));
-                }
-                Ok(_) => tracing::debug!("stored access ticket expired"),
-                Err(e) => tracing::warn!(error = %e, "stored access ticket unreadable; logging in"),
-            }
+        // The same entry the submissions use (`session::Tickets`): one login serves both.
+        if let Some(t) =
+            super::session::stored_ticket(&self.secrets, org, env, service, now).await?
+        {
+            tracing::debug!(expires = %t.expiration_time, "reusing the stored access ticket");
+            return Ok((t, true));
         }
         let signer = self.signer(org).await?;
         let login = wsaa.login(&signer, service, now).await?;
@@ -515,6 +512,51 @@ impl AfipSetup {
         )
         .await?;
         Ok(())
+    }
+
+    /// How submissions reach AFIP with this set-up (environment, certificate and key, point of
+    /// sale), or `None` while it is incomplete (no certificate or no point of sale chosen).
+    /// `base` is `None` for AFIP's own URLs of the environment; a simulator's base URL
+    /// (`http://127.0.0.1:PORT/afip`) serves WSAA, WSFE and the padrón under it.
+    pub async fn connection(
+        &self,
+        org: OrgId,
+        base: Option<&str>,
+        timeout: std::time::Duration,
+    ) -> Result<Option<super::session::AfipSetup>, CertError> {
+        let env = self.environment(org).await?;
+        let Some(point_of_sale) = self.point_of_sale(org).await? else {
+            return Ok(None);
+        };
+        let signer = match self.signer(org).await {
+            Ok(s) => s,
+            Err(CertError::NoCertificate | CertError::NoKey) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let bad_url = |e: url::ParseError| CertError::Stored(format!("AFIP URL: {e}"));
+        let (endpoints, padron) = match base {
+            Some(base) => (
+                Endpoints::under(base).map_err(|e| CertError::Stored(format!("AFIP URL: {e}")))?,
+                mostrador_afip::padron::url_under(base).map_err(bad_url)?,
+            ),
+            None => (
+                env.endpoints(),
+                url::Url::parse(match env {
+                    AfipEnvironment::Homologacion => mostrador_afip::padron::HOMOLOGATION_URL,
+                    AfipEnvironment::Produccion => mostrador_afip::padron::PRODUCTION_URL,
+                })
+                .map_err(bad_url)?,
+            ),
+        };
+        let padron = Some(padron);
+        Ok(Some(super::session::AfipSetup {
+            environment: env,
+            endpoints,
+            signer: std::sync::Arc::new(signer),
+            point_of_sale,
+            timeout,
+            padron,
+        }))
     }
 
     pub async fn issuer(&self, org: OrgId) -> Result<IssuerProfile, CertError> {

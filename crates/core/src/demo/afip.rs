@@ -1,0 +1,139 @@
+//! The demo shop's AFIP: at every start the demo makes its own test CA (the simulator trusts it,
+//! playing AFIP's "Computadores" CA), a key and CSR through the real set-up flow, a certificate
+//! for the demo CUIT signed by that CA, runs "Probar" against the simulator and picks the point
+//! of sale, so "Nueva factura" works out of the box in homologación. A new CA per start because
+//! the simulator keeps nothing across restarts; the key stays in the demo's keychain entries
+//! (deleted by "Salir del demo").
+
+use chrono::Utc;
+use mostrador_afip::transport::HttpClient;
+use mostrador_afip::Endpoints;
+use mostrador_sandbox::afip::test_ca::TestCa;
+use mostrador_sandbox::afip::AfipSim;
+
+use super::DemoError;
+use crate::invoicing::certificate::{AfipEnvironment, AfipSetup, IssuerProfile};
+use crate::org::OrgId;
+use crate::secrets::SecretStore;
+use crate::store::Store;
+
+/// The demo's web-service point of sale.
+pub const DEMO_POINT_OF_SALE: u32 = 1;
+const ALIAS: &str = "mostrador-demo";
+
+fn afip_error(e: impl std::fmt::Display) -> DemoError {
+    DemoError::Afip(e.to_string())
+}
+
+/// Sets up the demo business's AFIP against `sim`, served under `afip_base` (`…/afip`).
+pub(super) async fn configure(
+    store: &Store,
+    secrets: &SecretStore,
+    org: OrgId,
+    sim: &AfipSim,
+    afip_base: &str,
+) -> Result<(), DemoError> {
+    // RSA generation is CPU work: off the async runtime.
+    let ca = tokio::task::spawn_blocking(|| TestCa::generate("Computadores Demo"))
+        .await
+        .map_err(afip_error)?
+        .map_err(afip_error)?;
+    sim.trust_ca(ca.certificate().clone());
+    sim.set_points_of_sale(Some([DEMO_POINT_OF_SALE].into_iter().collect()));
+    replay_numbering(store, org, sim).await?;
+
+    let setup = AfipSetup::new(store.clone(), secrets.clone());
+    setup
+        .set_environment(org, AfipEnvironment::Homologacion)
+        .await
+        .map_err(afip_error)?;
+    let request = setup
+        .generate_request(org, ALIAS)
+        .await
+        .map_err(afip_error)?;
+    let now = Utc::now();
+    let cert = ca
+        .sign_csr(
+            request.pem.as_bytes(),
+            now - chrono::Duration::days(1),
+            now + chrono::Duration::days(730),
+        )
+        .map_err(afip_error)?
+        .to_pem()
+        .map_err(afip_error)?;
+    // Also drops the previous run's ticket: this simulator never issued it.
+    setup
+        .import_certificate(org, &cert, now)
+        .await
+        .map_err(afip_error)?;
+    let endpoints = Endpoints::under(afip_base).map_err(afip_error)?;
+    setup
+        .probe(org, &endpoints, &HttpClient::default(), now)
+        .await
+        .map_err(afip_error)?;
+    setup
+        .set_point_of_sale(org, DEMO_POINT_OF_SALE)
+        .await
+        .map_err(afip_error)?;
+    if setup
+        .issuer(org)
+        .await
+        .map_err(afip_error)?
+        .address
+        .is_empty()
+    {
+        setup
+            .set_issuer(
+                org,
+                &IssuerProfile {
+                    legal_name: Some(super::DEMO_BUSINESS_NAME.into()),
+                    trade_name: None,
+                    address: "Av. Siempre Viva 742, CABA".into(),
+                    iibb: "901-000000-1".into(),
+                    activity_start: chrono::NaiveDate::from_ymd_opt(2020, 3, 1),
+                    logo_path: None,
+                },
+            )
+            .await
+            .map_err(afip_error)?;
+    }
+    tracing::info!(%org, "demo AFIP ready");
+    Ok(())
+}
+
+/// The simulator starts empty at every start while the demo's database remembers its invoices:
+/// it is brought to the numbers already used (placeholders), as the real AFIP never forgets, so
+/// the next invoice of each sequence takes the next number instead of colliding.
+async fn replay_numbering(store: &Store, org: OrgId, sim: &AfipSim) -> Result<(), DemoError> {
+    let used: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+        "SELECT issuer_cuit, point_of_sale, voucher_type, max(number) FROM (
+             SELECT issuer_cuit, point_of_sale, voucher_type, number FROM invoices
+             WHERE org_id = ?1 AND number IS NOT NULL
+             UNION ALL
+             SELECT issuer_cuit, point_of_sale, voucher_type, number FROM afip_foreign_invoices
+             WHERE org_id = ?1)
+         GROUP BY issuer_cuit, point_of_sale, voucher_type",
+    )
+    .bind(org.to_string())
+    .fetch_all(store.reader())
+    .await
+    .map_err(|e| DemoError::Store(e.into()))?;
+    for (cuit, pos, voucher_type, last) in used {
+        let cuit: u64 = cuit.parse().map_err(afip_error)?;
+        for _ in 0..last {
+            sim.insert_foreign_invoice(cuit, pos as u32, voucher_type as u16);
+        }
+    }
+    Ok(())
+}
+
+/// Every keychain entry the demo's AFIP set-up may have made.
+pub(super) fn secret_names() -> Vec<String> {
+    let env = AfipEnvironment::Homologacion;
+    vec![
+        env.key_secret(),
+        env.pending_key_secret(),
+        env.ticket_secret(crate::invoicing::certificate::WSFE),
+        env.ticket_secret(mostrador_afip::padron::SERVICE),
+    ]
+}

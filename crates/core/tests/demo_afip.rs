@@ -1,0 +1,134 @@
+//! The demo shop issues invoices out of the box: its own test CA (trusted by the in-process AFIP
+//! simulator), a certificate for the demo CUIT made through the real set-up flow, "Probar" and
+//! the point of sale chosen. A Factura B for a consumidor final goes through the real
+//! `afip.submit` handler, gets its CAE, and its PDF carries it; after a restart (new simulator,
+//! new CA) it still works; "Salir del demo" removes the AFIP keychain entries. Needs a Secret
+//! Service (run under `dbus-run-session` with an unlocked keyring).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use mostrador_core::activity::ActivityGate;
+use mostrador_core::demo::{self, DemoOptions};
+use mostrador_core::invoicing::certificate::AfipEnvironment;
+use mostrador_core::invoicing::document::{self, PrintLayout};
+use mostrador_core::invoicing::model::{ItemInput, ItemIva, NewInvoice};
+use mostrador_core::invoicing::{AfipRuntime, InvoiceState, KIND};
+use mostrador_core::outbound::{Handlers, Outbound, OutboundConfig, Wiring};
+use mostrador_core::secrets::SecretStore;
+use mostrador_core::store::Store;
+use mostrador_queue::SystemClock;
+
+fn options(secrets: &SecretStore) -> DemoOptions {
+    let mut o = DemoOptions::new(secrets.clone());
+    o.trickle_every = (Duration::from_secs(3600), Duration::from_secs(3600));
+    o
+}
+
+fn factura_b() -> NewInvoice {
+    NewInvoice::consumidor_final(vec![ItemInput {
+        description: "Alfajores x 6".into(),
+        quantity: "1".into(),
+        unit_price: "2500.00".into(),
+        discount: None,
+        iva: Some(ItemIva::TwentyOne),
+    }])
+}
+
+/// Boots the demo with an engine running the submissions, issues one Factura B, waits for its
+/// CAE and returns (org, invoice id, CAE, PDF text).
+async fn issue_one(data: &std::path::Path, secrets: &SecretStore) -> (String, i64, String, String) {
+    let store = Store::open(&demo::db_path(data)).await.unwrap();
+    let demo = demo::start(data, store.clone(), options(secrets))
+        .await
+        .unwrap();
+    let rt = AfipRuntime::new(
+        store.clone(),
+        secrets.clone(),
+        Some(demo.sandbox().afip_url()),
+        Arc::new(SystemClock),
+    );
+    assert!(rt.refresh(demo.org()).await.unwrap(), "the demo is set up");
+    let gate = ActivityGate::new();
+    let mut wiring = Wiring::new(secrets.clone(), gate.clone());
+    wiring.handlers = Handlers::new().with(KIND, rt.handler(gate));
+    let engine = Outbound::start(store.clone(), wiring, OutboundConfig::default())
+        .await
+        .unwrap();
+    let mut events = rt.subscribe();
+    let invoicing = rt.invoicing(engine.queue().clone());
+    let id = invoicing.create(demo.org(), factura_b()).await.unwrap();
+    // Awaits the handler's announcement instead of polling.
+    let state = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let e = events.recv().await.unwrap();
+            if e.invoice_id == id && e.state.is_final() {
+                return e.state;
+            }
+        }
+    })
+    .await
+    .expect("the invoice was decided in time");
+    let (cae, reason, voucher_type): (Option<String>, Option<String>, i64) =
+        sqlx::query_as("SELECT cae, reject_reason, voucher_type FROM invoices WHERE id = ?")
+            .bind(id)
+            .fetch_one(store.reader())
+            .await
+            .unwrap();
+    assert_eq!(state, InvoiceState::Authorized, "{reason:?}");
+    assert_eq!(
+        voucher_type, 6,
+        "a responsable inscripto gives a consumidor final a Factura B"
+    );
+    let cae = cae.unwrap();
+    let pdf = document::render_to_store(&store, data, demo.org(), id, PrintLayout::A4)
+        .await
+        .unwrap();
+    let again = document::render_to_store(&store, data, demo.org(), id, PrintLayout::A4)
+        .await
+        .unwrap();
+    assert_eq!(pdf, again, "content-addressed: a reprint is the same file");
+    let out = std::process::Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) is installed");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let org = demo.org().to_string();
+    engine.shutdown().await;
+    demo.stop().await;
+    store.close().await;
+    (org, id, cae, text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_issues_a_factura_b_with_cae_and_pdf_and_again_after_a_restart() {
+    let data = tempfile::tempdir().unwrap();
+    let secrets = SecretStore::new(&format!(
+        "ar.mostrador.test.demoafip.{}",
+        uuid::Uuid::new_v4()
+    ));
+    let (org, _, cae, text) = issue_one(data.path(), &secrets).await;
+    assert_eq!(cae.len(), 14, "{cae}");
+    assert!(text.contains(&cae), "the PDF shows the CAE {cae}:\n{text}");
+    assert!(
+        text.contains("3.025,00") || text.contains("3025"),
+        "total 2500 + 21 %:\n{text}"
+    );
+
+    // A restart: a new simulator and CA; the business still issues (number 2).
+    let (org2, second, cae2, _) = issue_one(data.path(), &secrets).await;
+    assert_eq!(org, org2);
+    assert_ne!(cae, cae2);
+    assert!(second > 0);
+
+    let org_id = org.parse().unwrap();
+    demo::exit(data.path(), &secrets).await.unwrap();
+    let env = AfipEnvironment::Homologacion;
+    for name in [env.key_secret(), env.ticket_secret("wsfe")] {
+        assert!(
+            secrets.get(org_id, &name).await.unwrap().is_none(),
+            "{name} left in the keychain"
+        );
+    }
+}
