@@ -70,6 +70,8 @@ async fn connect_whatsapp_and_the_relay_from_ajustes() -> Result<()> {
     fill(&app, "#wa-waba_id", &account.waba_id).await?;
     fill(&app, "#wa-access_token", "EAAGtokenequivocado0000").await?;
     fill(&app, "#wa-app_secret", &account.app_secret).await?;
+    // The Meta app id (templates with a media header upload through it): optional, saved along.
+    fill(&app, "#wa-app_id", &account.app_id).await?;
     click(&app, "#wa-test").await?;
     let error = wait_for_text(&app, "#wa-error", "token de acceso").await?;
     assert!(error.contains("190"), "{error}");
@@ -104,7 +106,26 @@ async fn connect_whatsapp_and_the_relay_from_ajustes() -> Result<()> {
         "a secret reached the page"
     );
     wait_for_text(&app, "#wa-configured-number", &account.display_phone_number).await?;
+    wait_for_text(&app, "#wa-app-id", &account.app_id).await?;
     screenshot(&app, "connect-03-whatsapp-configured").await?;
+
+    // The app id is edited alone (digits only), stored as the setting template uploads read.
+    click(&app, "#wa-app-id-edit").await?;
+    fill(&app, "#wa-app-id-input", "12a").await?;
+    click(&app, "#wa-app-id-save").await?;
+    wait_for_text(&app, "#wa-app-id-form", "Son solo números").await?;
+    fill(&app, "#wa-app-id-input", "987654321").await?;
+    click(&app, "#wa-app-id-save").await?;
+    wait_for_text(&app, "#wa-app-id", "987654321").await?;
+    let store = Store::open(&data.path().join(DB_FILE_NAME)).await?;
+    let org_id = org::list(&store).await?[0].id;
+    assert_eq!(
+        mostrador_core::settings::get(&store, Some(org_id), mostrador_core::templates::APP_ID)
+            .await?
+            .as_deref(),
+        Some("987654321")
+    );
+    store.close().await;
 
     // Ajustes → Relay: paste the block, test (Meta's values shown), save.
     // WebKitWebDriver drops a typed "\n" (a paste keeps it): new lines go in as the Enter key,

@@ -498,4 +498,10 @@ export const en: Record<MessageKey, string> = {
   "demo.kind.image": "Photo:",
   "demo.kind.audio": "Voice note",
   "demo.kind.location": "Location:",
+  // Ajustes → WhatsApp's Meta app id (wave 3, e2e).
+  "wa.field.app_id": "Meta app ID (optional)",
+  "wa.appIdHint": "In Meta for Developers → your app → Settings → Basic. Needed to create templates with an image, video or document header.",
+  "wa.appIdNone": "not set",
+  "wa.appIdDigits": "Digits only.",
+  "wa.appIdSaved": "The app ID was saved.",
 };

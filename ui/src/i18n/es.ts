@@ -496,6 +496,12 @@ export const es = {
   "demo.kind.image": "Foto:",
   "demo.kind.audio": "Audio",
   "demo.kind.location": "Ubicación:",
+  // Ajustes → WhatsApp's Meta app id (wave 3, e2e).
+  "wa.field.app_id": "ID de la app de Meta (opcional)",
+  "wa.appIdHint": "Está en Meta for Developers → tu app → Configuración → Básica. Hace falta para crear plantillas con imagen, video o documento en el encabezado.",
+  "wa.appIdNone": "sin cargar",
+  "wa.appIdDigits": "Son solo números.",
+  "wa.appIdSaved": "Se guardó el ID de la app.",
 } as const;
 
 export type MessageKey = keyof typeof es;
