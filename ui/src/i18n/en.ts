@@ -504,4 +504,8 @@ export const en: Record<MessageKey, string> = {
   "wa.appIdNone": "not set",
   "wa.appIdDigits": "Digits only.",
   "wa.appIdSaved": "The app ID was saved.",
+  // Conversaciones: attaching a file by its path (wave 3, e2e).
+  "conv.attach.byPath": "Attach a file by its location",
+  "conv.attach.pathPlaceholder": "/home/you/Pictures/photo.jpg",
+  "conv.attach.send": "Send file",
 };

@@ -502,6 +502,10 @@ export const es = {
   "wa.appIdNone": "sin cargar",
   "wa.appIdDigits": "Son solo números.",
   "wa.appIdSaved": "Se guardó el ID de la app.",
+  // Conversaciones: attaching a file by its path (wave 3, e2e).
+  "conv.attach.byPath": "Adjuntar un archivo por su ubicación",
+  "conv.attach.pathPlaceholder": "/home/vos/Imágenes/foto.jpg",
+  "conv.attach.send": "Enviar archivo",
 } as const;
 
 export type MessageKey = keyof typeof es;
