@@ -2,7 +2,8 @@
 //! 127.0.0.1 (the app polls the relay like in production): a customer writes → unread badge →
 //! open → reply → the ticks reach "read" by the simulator's statuses; a double click on Enviar
 //! creates one message; a customer whose last message is 25 h old gets the composer blocked with
-//! the Spanish message. Screenshots go to target/e2e/.
+//! the Spanish message, and core refuses a send forced past the UI (`WINDOW_CLOSED`).
+//! Screenshots go to target/e2e/.
 
 mod support;
 
@@ -152,48 +153,32 @@ async fn a_customer_writes_the_owner_replies_and_the_ticks_reach_read() -> Resul
     );
     assert_eq!(sandbox.whatsapp.log_of("send_message").len(), 1);
 
-    // KNOWN FAILURE, left for the next session: the 25 h-old webhook below never shows Pedro in
-    // the list (seen 2026-11-29). The steps stay here and run with MOSTRADOR_E2E_WINDOW=1; CI
-    // stops after the reply and double-click checks above.
-    if std::env::var_os("MOSTRADOR_E2E_WINDOW").is_none() {
-        app.close().await?;
-        let _ = secrets.delete(org, ACCESS_TOKEN).await;
-        let _ = secrets.delete(org, APP_SECRET).await;
-        let _ = secrets.delete(org, RELAY_DEVICE_TOKEN).await;
-        return Ok(());
-    }
-
-    // Pedro's last message is 25 h old (a signed webhook dated then): the composer is blocked.
-    let at = (std::time::SystemTime::now() - Duration::from_secs(25 * 3600))
+    // The simulator's clock for Pedro moves 25 h on: his last message (a signed webhook dated
+    // then, as the simulator would have sent it) is older than the window.
+    let age = Duration::from_secs(25 * 3600);
+    assert!(sandbox.whatsapp.set_last_inbound_age(PEDRO, age));
+    let at = (std::time::SystemTime::now() - age)
         .duration_since(std::time::UNIX_EPOCH)?
         .as_secs();
-    let value = json!({
-        "messaging_product": "whatsapp",
-        "metadata": { "display_phone_number": "5491150000000", "phone_number_id": account.phone_number_id },
-        "contacts": [{ "profile": { "name": "Pedro" }, "wa_id": PEDRO }],
-        "messages": [{ "from": PEDRO, "id": "wamid.pedro-old", "timestamp": at.to_string(),
-                       "type": "text", "text": { "body": "¿Abren el domingo?" } }]
+    let webhook = json!({
+        "phone_number_id": account.phone_number_id,
+        "waba_id": account.waba_id,
+        "app_secret": account.app_secret,
+        "webhook_url": tenant.local(relay.addr, "whatsapp"),
     });
-    let body = mostrador_sandbox::whatsapp::to_meta_json(&json!({
-        "object": "whatsapp_business_account",
-        "entry": [{ "id": account.waba_id, "changes": [{ "field": "messages", "value": value }] }]
-    }));
-    let sig = mostrador_sandbox::whatsapp::sign(&account.app_secret, &body);
-    let r = kit::http()
-        .post(tenant.local(relay.addr, "whatsapp"))
-        .header("content-type", "application/json")
-        .header("x-hub-signature-256", sig)
-        .body(body)
-        .send()
-        .await?;
-    assert_eq!(r.status(), 200);
-    wait_for_text(&app, "#conv-list", "Pedro").await?;
-    app.find(Locator::XPath(
-        "//div[contains(@class,'conv-row')][.//span[text()='Pedro']]",
-    ))
-    .await?
-    .click()
+    support::sim::post_dated(
+        &webhook,
+        &support::sim::OldMessage {
+            wa_id: PEDRO,
+            name: "Pedro",
+            wamid: "wamid.pedro-old",
+            body: "¿Abren el domingo?",
+            at,
+        },
+    )
     .await?;
+    // His row, found by the DOM: the list's WebDriver text never holds names (see `wait_for_row`).
+    support::open_row(&app, "Pedro").await?;
     wait_for_text(
         &app,
         "#window-closed",
@@ -207,6 +192,40 @@ async fn a_customer_writes_the_owner_replies_and_the_ticks_reach_read() -> Resul
         .await?;
     assert!(disabled.is_some(), "the composer is disabled");
     screenshot(&app, "conversations-window-closed").await?;
+
+    // Core refuses a send forced past the UI, in Spanish, and writes nothing.
+    let conversation: i64 = sqlx::query_scalar(
+        "SELECT c.id FROM conversations c JOIN customers u ON u.id = c.customer_id WHERE u.wa_id = ?",
+    )
+    .bind(PEDRO)
+    .fetch_one(store.reader())
+    .await?;
+    let before = count(&store, "SELECT count(*) FROM messages").await?;
+    let refused = support::invoke(
+        &app,
+        "conversation_send",
+        json!({
+            "orgId": org.to_string(),
+            "request": {
+                "conversation_id": conversation,
+                "client_key": "forced-send",
+                "content": { "type": "text", "body": "Sí, de 9 a 13" },
+                "reply_to_message_id": null,
+            },
+        }),
+    )
+    .await?;
+    let err = refused.expect_err("a free-form send with the window closed");
+    assert_eq!(err["code"], "WINDOW_CLOSED", "{err}");
+    assert!(
+        err["message"].as_str().unwrap_or_default().contains("24 h"),
+        "{err}"
+    );
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM messages").await?,
+        before
+    );
+    assert_eq!(sandbox.whatsapp.log_of("send_message").len(), 1);
     app.close().await?;
     let _ = secrets.delete(org, ACCESS_TOKEN).await;
     let _ = secrets.delete(org, APP_SECRET).await;

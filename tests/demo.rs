@@ -1,6 +1,7 @@
-//! Demo mode in the real app: first run → "Probar con datos de ejemplo" → the DEMO band → a
-//! simulated customer's message arrives in the window without a reload (through the in-process
-//! simulator, relay, poller and processor) → "Salir del demo" → a clean first run again.
+//! Demo mode in the real app: first run → "Probar con datos de ejemplo" → the DEMO band and the
+//! status bar "Conectado" → a simulated customer's message arrives in the window without a
+//! reload (through the in-process simulator, relay, poller and processor) → "Salir del demo" → a
+//! clean first run again.
 //! Runs under the keychain session of scripts/test (the demo keeps its secrets there).
 
 mod support;
@@ -25,6 +26,9 @@ async fn try_the_demo_and_leave_it() -> Result<()> {
     // The demo shop, labelled DEMO, in its own database.
     wait_for_text(&app, "#demo-band", "DEMO").await?;
     wait_for_text(&app, "#current-org h1", "Almacén Demo").await?;
+    // Its intake runs under the supervisor like any business's: the status bar shows the
+    // relay connection, not "sin configurar".
+    wait_for_text(&app, "#statusbar-text", "Conectado").await?;
     assert!(
         data.path().join("demo").join("demo.json").is_file(),
         "no demo marker"

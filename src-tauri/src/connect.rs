@@ -129,6 +129,19 @@ pub async fn whatsapp_rotate_token(
     Ok(WhatsAppSaved { test, status })
 }
 
+/// Changes the Meta app id of the saved connection (blank removes it); the token stays.
+#[command]
+pub async fn whatsapp_set_app_id(
+    boot: State<'_, Boot>,
+    org_id: OrgId,
+    app_id: Option<String>,
+) -> Result<WhatsAppStatus, AppError> {
+    Ok(whatsapp(&boot)
+        .await?
+        .set_app_id(org_id, app_id.as_deref())
+        .await?)
+}
+
 /// "Desconectar": removes the token, app secret and settings; conversations stay.
 #[command]
 pub async fn whatsapp_disconnect(

@@ -1,6 +1,7 @@
 //! Demo mode in the app ("Probar con datos de ejemplo"): thin commands over `mostrador_core::demo`,
-//! and the wiring that core leaves to its caller: the demo business gets its own intake and
-//! outbound engine on the demo's database, and its new messages are forwarded to the window's
+//! and the wiring that core leaves to its caller: the demo business gets its own intake (under a
+//! supervisor of its own, so the status bar shows its connection) and outbound engine on the
+//! demo's database, and its new messages are forwarded to the window's
 //! "actividad" feed. The window's store is switched to the demo's on entry and back on exit.
 //!
 //! Entering at first run and starting in demo mode (the marker was there at boot) take the same
@@ -14,7 +15,7 @@ use mostrador_core::conversations::MessageView;
 use mostrador_core::demo::{self, Demo, DemoOptions, SimulatedMessage};
 use mostrador_core::events::{ConversationEvent, EventBus};
 use mostrador_core::inbox::PollerOptions;
-use mostrador_core::intake::{self, IntakeHandle, IntakeWiring, JobEvidence};
+use mostrador_core::intake::{IntakeWiring, JobEvidence};
 use mostrador_core::org::{self, OrgId};
 use mostrador_core::outbound::{Outbound, OutboundConfig, Wiring};
 use mostrador_core::secrets::SecretStore;
@@ -67,7 +68,7 @@ impl Default for DemoRuntime {
 
 struct Active {
     demo: Demo,
-    intake: IntakeHandle,
+    intake: crate::intake::DemoIntake,
     engine: Option<Arc<Outbound>>,
     forward: tauri::async_runtime::JoinHandle<()>,
     /// The real store the window showed before (entered at first run); `None` when the app
@@ -139,7 +140,8 @@ async fn activate(app: &AppHandle, store: Store, real: Option<Store>) -> Result<
         evidence: engine.clone().map(|e| e as Arc<dyn JobEvidence>),
         poller: PollerOptions::default(),
     };
-    let intake = match intake::start_for_org(&wiring, demo.org()).await {
+    // Under a supervisor, like any business's: the status bar shows its connection.
+    let intake = match crate::intake::start_demo(app, wiring, demo.org()).await {
         Ok(i) => i,
         Err(e) => {
             forward.abort();

@@ -15,7 +15,7 @@ use mostrador_core::secrets::SecretStore;
 use mostrador_core::store::Store;
 use mostrador_core::AppError;
 use tauri::{AppHandle, Manager, RunEvent, State};
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::{self, error::RecvError};
 
 use crate::ipc::command;
 
@@ -32,6 +32,9 @@ const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
 #[derive(Default)]
 pub struct Intakes {
     supervisor: OnceLock<Arc<IntakeSupervisor>>,
+    /// The demo shop's supervisor (on the demo's database) while the window shows the demo:
+    /// its business's state, restarts and status-bar events go through it.
+    demo: std::sync::RwLock<Option<(OrgId, Arc<IntakeSupervisor>)>>,
     events: EventBus,
 }
 
@@ -46,13 +49,79 @@ impl Intakes {
         self.supervisor.get()
     }
 
+    /// The supervisor that owns `org`: the demo's for the demo business, else the app's.
+    fn owner(&self, org: OrgId) -> Option<Arc<IntakeSupervisor>> {
+        match &*self.demo.read().unwrap_or_else(|p| p.into_inner()) {
+            Some((demo_org, d)) if *demo_org == org => Some(d.clone()),
+            _ => self.supervisor.get().cloned(),
+        }
+    }
+
     /// Restarts the business's intake from its current settings (after Ajustes saved or
     /// removed a connection). Before the store is open there is nothing to restart: the boot
     /// start reads the new settings.
     pub async fn restart(&self, org: OrgId) {
-        if let Some(s) = self.supervisor.get() {
+        if let Some(s) = self.owner(org) {
             s.restart(org).await;
         }
+    }
+
+    /// The business's connection state now (not configured before anything started).
+    pub fn status(&self, org: OrgId) -> IntakeStatus {
+        match self.owner(org) {
+            Some(s) => s.status(org),
+            None => IntakeStatus {
+                org_id: org,
+                connection: None,
+                whatsapp_configured: false,
+            },
+        }
+    }
+}
+
+/// Runs the demo business's intake under a supervisor of its own (on the demo's database), whose
+/// state changes reach the status bar like the app's. Fails when the intake cannot start.
+pub async fn start_demo(
+    app: &AppHandle,
+    wiring: IntakeWiring,
+    org: OrgId,
+) -> Result<DemoIntake, mostrador_core::inbox::InboxError> {
+    let supervisor = Arc::new(IntakeSupervisor::new(wiring));
+    // Subscribed before it starts, so no state change is missed.
+    let forward = tauri::async_runtime::spawn(forward_status(app.clone(), supervisor.subscribe()));
+    if let (_, Some(e)) = supervisor.try_restart(org).await {
+        forward.abort();
+        supervisor.shutdown().await;
+        return Err(e);
+    }
+    *app.state::<Intakes>()
+        .demo
+        .write()
+        .unwrap_or_else(|p| p.into_inner()) = Some((org, supervisor.clone()));
+    Ok(DemoIntake {
+        app: app.clone(),
+        supervisor,
+        forward,
+    })
+}
+
+/// The demo's running intake; [`DemoIntake::stop`] stops it and detaches it from the window.
+pub struct DemoIntake {
+    app: AppHandle,
+    supervisor: Arc<IntakeSupervisor>,
+    forward: tauri::async_runtime::JoinHandle<()>,
+}
+
+impl DemoIntake {
+    pub async fn stop(self) {
+        self.app
+            .state::<Intakes>()
+            .demo
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        self.supervisor.shutdown().await;
+        self.forward.abort();
     }
 }
 
@@ -77,15 +146,14 @@ pub async fn start(app: &AppHandle, store: Store, engine: Option<Arc<Outbound>>)
         return;
     }
     // Subscribed before anything starts, so no state change is missed.
-    tauri::async_runtime::spawn(forward_status(app.clone(), supervisor.clone()));
+    tauri::async_runtime::spawn(forward_status(app.clone(), supervisor.subscribe()));
     match supervisor.start_all().await {
         Ok(n) => tracing::info!(businesses = n, "intake running"),
         Err(e) => tracing::error!(error = %e, "cannot list businesses; intake not started"),
     }
 }
 
-async fn forward_status(app: AppHandle, supervisor: Arc<IntakeSupervisor>) {
-    let mut changes = supervisor.subscribe();
+async fn forward_status(app: AppHandle, mut changes: broadcast::Receiver<IntakeStatus>) {
     loop {
         match changes.recv().await {
             Ok(status) => {
@@ -106,14 +174,7 @@ pub async fn intake_status(
     intakes: State<'_, Intakes>,
     org_id: OrgId,
 ) -> Result<IntakeStatus, AppError> {
-    Ok(match intakes.supervisor() {
-        Some(s) => s.status(org_id),
-        None => IntakeStatus {
-            org_id,
-            connection: None,
-            whatsapp_configured: false,
-        },
-    })
+    Ok(intakes.status(org_id))
 }
 
 /// On exit, before the outbound engine stops: no new evidence is handed to it afterwards.

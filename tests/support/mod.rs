@@ -1,5 +1,7 @@
 //! Starting the real app under tauri-driver and talking WebDriver to it.
 
+pub mod sim;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -179,13 +181,30 @@ pub async fn wait_for_text(client: &Client, css: &str, needle: &str) -> Result<S
             }
         }
         if Instant::now() > deadline {
-            let body = client.source().await.unwrap_or_default();
+            let _ = screenshot(client, "failed-wait").await;
             bail!(
-                "{css} never contained {needle:?}; page: {}",
-                &body[..body.len().min(2000)]
+                "{css} never contained {needle:?} (screenshot failed-wait.png); {}",
+                what_is_shown(client).await
             );
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// For a failed wait: the alerts on screen and the end of the page's text (the HTML head says
+/// nothing useful).
+async fn what_is_shown(client: &Client) -> String {
+    let shown = client
+        .execute(
+            "const alerts = [...document.querySelectorAll('[role=alert], .field-error')].map(e => e.id + ': ' + e.innerText);\n\
+             const text = document.body.innerText;\n\
+             return 'alerts: ' + JSON.stringify(alerts) + '; text: …' + text.slice(-3000);",
+            vec![],
+        )
+        .await;
+    match shown {
+        Ok(v) => v.as_str().unwrap_or_default().to_owned(),
+        Err(e) => format!("(page unreadable: {e})"),
     }
 }
 
@@ -252,4 +271,87 @@ pub async fn click(client: &Client, css: &str) -> Result<()> {
         .await?;
     el.click().await?;
     Ok(())
+}
+
+/// Waits (bounded) until `css` exists with attribute `attr` = `value`.
+#[allow(dead_code)] // not every test binary uses it
+pub async fn wait_attr(client: &Client, css: &str, attr: &str, value: &str) -> Result<()> {
+    let deadline = Instant::now() + STEP_TIMEOUT;
+    let mut last = None;
+    loop {
+        if let Ok(e) = client.find(Locator::Css(css)).await {
+            last = e.attr(attr).await?;
+            if last.as_deref() == Some(value) {
+                return Ok(());
+            }
+        }
+        if Instant::now() > deadline {
+            bail!("{css} never had {attr}={value} (last: {last:?})");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Replaces the value of a form field (React sees the keystrokes).
+#[allow(dead_code)] // not every test binary uses it
+pub async fn fill(client: &Client, css: &str, value: &str) -> Result<()> {
+    let el = wait_for(client, css).await?;
+    el.clear().await?;
+    el.send_keys(value).await?;
+    Ok(())
+}
+
+/// First run → "Probar con datos de ejemplo" → the demo shop, with the automatic trickle off
+/// (only the test's customers write). Returns the demo business's id.
+#[allow(dead_code)] // not every test binary uses it
+pub async fn enter_demo(client: &Client) -> Result<String> {
+    click(client, "#demo-enter").await?;
+    wait_for_text(client, "#demo-band", "DEMO").await?;
+    click(client, "#demo-trickle").await?;
+    let deadline = Instant::now() + STEP_TIMEOUT;
+    loop {
+        let status = invoke(client, "demo_status", serde_json::json!({}))
+            .await?
+            .map_err(|e| anyhow::anyhow!("demo_status failed: {e}"))?;
+        if status["trickle"] == false {
+            return Ok(status["org_id"].as_str().context("no demo org")?.to_owned());
+        }
+        if Instant::now() > deadline {
+            bail!("the demo's trickle stayed on: {status}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits for the list row of the customer named `name` (names hold no quote: they fit in an
+/// XPath literal). By the DOM, not by the list's WebDriver text: WebKitWebDriver's visible text
+/// leaves out the names and previews (ellipsized, `overflow: hidden` spans) although they are on
+/// screen, so `wait_for_text("#conv-list", name)` never matches.
+#[allow(dead_code)] // not every test binary uses it
+pub async fn wait_for_row(client: &Client, name: &str) -> Result<Element> {
+    let row = format!(
+        "//div[contains(@class,'conv-row')][.//span[@class='conv-name' and text()='{name}']]"
+    );
+    let deadline = Instant::now() + STEP_TIMEOUT;
+    loop {
+        match client.find(Locator::XPath(&row)).await {
+            Ok(el) => return Ok(el),
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await
+            }
+            Err(e) => {
+                let _ = screenshot(client, "failed-row").await;
+                return Err(e).with_context(|| {
+                    format!("no list row for {name} (screenshot failed-row.png)")
+                });
+            }
+        }
+    }
+}
+
+/// Opens the conversation of the customer named `name` from the list.
+#[allow(dead_code)] // not every test binary uses it
+pub async fn open_row(client: &Client, name: &str) -> Result<()> {
+    wait_for_row(client, name).await?.click().await?;
+    wait_for_text(client, "#thread-name", name).await.map(drop)
 }

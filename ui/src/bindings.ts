@@ -747,11 +747,20 @@ export type WhatsAppCredentials = { phone_number_id: string, waba_id: string, ac
 /**
  * `None` or empty: the current default version.
  */
-graph_version: string | null, };
+graph_version: string | null, 
+/**
+ * The Meta app's id (App Dashboard → Configuración básica): the resumable upload of a
+ * template's media header needs it. Optional; `None` or empty removes it on save.
+ */
+app_id: string | null, };
 
 export type WhatsAppSaved = { test: ConnectionTest, status: WhatsAppStatus, };
 
 export type WhatsAppStatus = { "state": "not_configured" } | { "state": "configured", phone_number_id: string, waba_id: string, graph_version: string, display_phone_number: string | null, verified_name: string | null, 
+/**
+ * The Meta app's id, when given (templates with a media header need it).
+ */
+app_id: string | null, 
 /**
  * "termina en 1234"; `None` when the token is missing from the keychain or too short
  * for its end to be shown safely.
@@ -970,6 +979,8 @@ export const commands = {
    * in the keychain); the intake restarts with them.
    */
   whatsappSave: (orgId: OrgId, credentials: WhatsAppCredentials) => invoke<WhatsAppSaved>("whatsapp_save", { orgId, credentials }),
+  /** Changes the Meta app id of the saved connection (blank removes it); the token stays. */
+  whatsappSetAppId: (orgId: OrgId, appId: string | null) => invoke<WhatsAppStatus>("whatsapp_set_app_id", { orgId, appId }),
   /** What Ajustes → WhatsApp shows (never a secret: "termina en 1234"). */
   whatsappStatus: (orgId: OrgId) => invoke<WhatsAppStatus>("whatsapp_status", { orgId }),
   /**

@@ -64,6 +64,7 @@ fn creds(e: &Env, token: &str) -> WhatsAppCredentials {
         access_token: Secret::new(token),
         app_secret: Secret::new(a.app_secret),
         graph_version: None,
+        app_id: None,
     }
 }
 
@@ -337,6 +338,76 @@ async fn rotate_tests_the_new_token_first_and_disconnect_keeps_history() {
     let err: AppError = e
         .connect
         .rotate_token(e.org, Secret::new(new))
+        .await
+        .unwrap_err()
+        .into();
+    assert_eq!(err.code, ErrorCode::WhatsappNotConnected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_meta_app_id_is_saved_shown_edited_and_removed() {
+    let e = env().await;
+    let app_of = |s: &WhatsAppStatus| match s {
+        WhatsAppStatus::Configured { app_id, .. } => app_id.clone(),
+        other => panic!("not configured: {other:?}"),
+    };
+    let mut c = creds(&e, &good_token(&e));
+
+    // Not a number: refused before anything is stored, naming the field.
+    c.app_id = Some("mi-app".into());
+    let err: AppError = e.connect.save(e.org, &c).await.unwrap_err().into();
+    assert_eq!(err.code, ErrorCode::InvalidSetting);
+    assert_eq!(err.details.as_ref().unwrap()["field"], "app_id");
+    assert_eq!(
+        e.connect.status(e.org).await.unwrap(),
+        WhatsAppStatus::NotConfigured
+    );
+
+    // Saved with the connection, as the setting template uploads read.
+    c.app_id = Some(" 1234567890 ".into());
+    let (_, status) = e.connect.save(e.org, &c).await.unwrap();
+    assert_eq!(app_of(&status).as_deref(), Some("1234567890"));
+    assert_eq!(
+        mostrador_core::settings::get(&e.store, Some(e.org), mostrador_core::templates::APP_ID)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("1234567890")
+    );
+    assert_eq!(
+        e.connect
+            .saved_credentials(e.org)
+            .await
+            .unwrap()
+            .app_id
+            .as_deref(),
+        Some("1234567890")
+    );
+
+    // Edited alone (the token stays), refused when malformed, removed when blank.
+    let status = e
+        .connect
+        .set_app_id(e.org, Some("987654321"))
+        .await
+        .unwrap();
+    assert_eq!(app_of(&status).as_deref(), Some("987654321"));
+    assert!(e.connect.set_app_id(e.org, Some("12 34")).await.is_err());
+    let status = e.connect.set_app_id(e.org, Some("  ")).await.unwrap();
+    assert_eq!(app_of(&status), None);
+    assert!(e.secrets.get(e.org, ACCESS_TOKEN).await.unwrap().is_some());
+
+    // Disconnecting forgets it; editing it then says WhatsApp is not connected.
+    e.connect.set_app_id(e.org, Some("555")).await.unwrap();
+    e.connect.disconnect(e.org).await.unwrap();
+    assert_eq!(
+        mostrador_core::settings::get(&e.store, Some(e.org), mostrador_core::templates::APP_ID)
+            .await
+            .unwrap(),
+        None
+    );
+    let err: AppError = e
+        .connect
+        .set_app_id(e.org, Some("555"))
         .await
         .unwrap_err()
         .into();

@@ -19,6 +19,7 @@ import {
 } from "../bindings";
 import { useLanguage, useT } from "../i18n/context";
 import { errorText } from "../i18n/errors";
+import { TemplatePicker } from "../templates";
 import {
   composerInit,
   composerReduce,
@@ -640,6 +641,7 @@ function Composer({
   const [note, setNote] = useState(false);
   const [now, setNow] = useState(() => new Date());
   const [attachError, setAttachError] = useState<string | null>(null);
+  const [attachPath, setAttachPath] = useState("");
   const w = windowState(conversation.window_open_until, now);
 
   // The countdown ticks once a minute only while it is shown (a clock, not data polling).
@@ -678,10 +680,13 @@ function Composer({
     }
   }
 
-  async function attach(path: string) {
+  async function attach(path: string): Promise<boolean> {
     const name = path.split(/[\\/]/).pop() ?? path;
     const mime = mimeFor(name);
-    if (!mime) return setAttachError(t("attach.badType"));
+    if (!mime) {
+      setAttachError(t("attach.badType"));
+      return false;
+    }
     setAttachError(null);
     try {
       await commands.conversationSend(orgId, {
@@ -690,8 +695,10 @@ function Composer({
         content: { type: "media", path, mime_type: mime, caption: null, filename: name },
         reply_to_message_id: null,
       });
+      return true;
     } catch (raw) {
       setAttachError(errorText(asAppError(raw), lang));
+      return false;
     }
   }
 
@@ -717,8 +724,9 @@ function Composer({
       {closed && (
         <div className="window-closed" id="window-closed" role="status">
           {t(conversation.window_closed_at ? "conv.window.closed" : "conv.window.never", { name: conversation.customer_name })}
-          {/* Template picker slot (Plantillas). */}
-          <div id="template-picker-slot" />
+          <div id="template-picker-slot">
+            <TemplatePicker orgId={orgId} customerId={conversation.customer_id} context={{ customer_name: conversation.customer_name }} />
+          </div>
         </div>
       )}
       {optedOut && <div className="window-closed" role="status">{t("conv.optedOut", { name: conversation.customer_name })}</div>}
@@ -773,6 +781,27 @@ function Composer({
         </button>
       </div>
       {!closed && !note && <p className="hint">{t("conv.attachHint")}</p>}
+      {!closed && !optedOut && !note && (
+        // The file's path typed or pasted: the same send as a file dropped on the window.
+        <details className="attach-path small" id="composer-attach">
+          <summary>{t("conv.attach.byPath")}</summary>
+          <input
+            id="composer-attach-path"
+            spellCheck={false}
+            placeholder={t("conv.attach.pathPlaceholder")}
+            value={attachPath}
+            onChange={(e) => setAttachPath(e.target.value)}
+          />
+          <button
+            id="composer-attach-send"
+            className="secondary small"
+            disabled={!attachPath.trim()}
+            onClick={() => attach(attachPath.trim()).then((ok) => ok && setAttachPath(""))}
+          >
+            {t("conv.attach.send")}
+          </button>
+        </details>
+      )}
     </div>
   );
 }

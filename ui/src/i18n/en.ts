@@ -582,4 +582,14 @@ export const en: Record<MessageKey, string> = {
   "inv.form.submit": "Issue",
   "inv.form.sending": "Issuing…",
   "conv.customer.invoice": "Invoice",
+  // Ajustes → WhatsApp's Meta app id (wave 3, e2e).
+  "wa.field.app_id": "Meta app ID (optional)",
+  "wa.appIdHint": "In Meta for Developers → your app → Settings → Basic. Needed to create templates with an image, video or document header.",
+  "wa.appIdNone": "not set",
+  "wa.appIdDigits": "Digits only.",
+  "wa.appIdSaved": "The app ID was saved.",
+  // Conversaciones: attaching a file by its path (wave 3, e2e).
+  "conv.attach.byPath": "Attach a file by its location",
+  "conv.attach.pathPlaceholder": "/home/you/Pictures/photo.jpg",
+  "conv.attach.send": "Send file",
 };

@@ -580,6 +580,16 @@ export const es = {
   "inv.form.submit": "Emitir",
   "inv.form.sending": "Emitiendo…",
   "conv.customer.invoice": "Facturar",
+  // Ajustes → WhatsApp's Meta app id (wave 3, e2e).
+  "wa.field.app_id": "ID de la app de Meta (opcional)",
+  "wa.appIdHint": "Está en Meta for Developers → tu app → Configuración → Básica. Hace falta para crear plantillas con imagen, video o documento en el encabezado.",
+  "wa.appIdNone": "sin cargar",
+  "wa.appIdDigits": "Son solo números.",
+  "wa.appIdSaved": "Se guardó el ID de la app.",
+  // Conversaciones: attaching a file by its path (wave 3, e2e).
+  "conv.attach.byPath": "Adjuntar un archivo por su ubicación",
+  "conv.attach.pathPlaceholder": "/home/vos/Imágenes/foto.jpg",
+  "conv.attach.send": "Enviar archivo",
 } as const;
 
 export type MessageKey = keyof typeof es;

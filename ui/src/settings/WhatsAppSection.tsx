@@ -3,7 +3,7 @@ import { asAppError } from "../api";
 import { commands, type AppError, type ConnectionTest, type WhatsAppCredentials, type WhatsAppStatus } from "../bindings";
 import { useLanguage, useT } from "../i18n/context";
 import { errorField, errorText } from "../i18n/errors";
-import { emptyCredentials, missingFields, normalized, qualityKey, qualityTone, sameCredentials, type WaField } from "./model";
+import { appIdInput, emptyCredentials, missingFields, normalized, qualityKey, qualityTone, sameCredentials, type WaField } from "./model";
 
 const FIELDS: { field: WaField; secret: boolean }[] = [
   { field: "phone_number_id", secret: false },
@@ -11,6 +11,7 @@ const FIELDS: { field: WaField; secret: boolean }[] = [
   { field: "access_token", secret: true },
   { field: "app_secret", secret: true },
   { field: "graph_version", secret: false },
+  { field: "app_id", secret: false },
 ];
 
 /** What a passing test found: number, verified name, quality, subscription (with "Suscribir"). */
@@ -62,6 +63,9 @@ export function WhatsAppSection({ orgId }: { orgId: string }) {
   const [newToken, setNewToken] = useState("");
   const [confirming, setConfirming] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
+  const [appIdEditing, setAppIdEditing] = useState(false);
+  const [appIdDraft, setAppIdDraft] = useState("");
+  const [appIdBad, setAppIdBad] = useState(false);
 
   useEffect(() => {
     setStatus(null);
@@ -86,7 +90,7 @@ export function WhatsAppSection({ orgId }: { orgId: string }) {
   }
 
   function edit(field: WaField, value: string) {
-    setForm((f) => ({ ...f, [field]: field === "graph_version" ? value || null : value }));
+    setForm((f) => ({ ...f, [field]: field === "graph_version" || field === "app_id" ? value || null : value }));
     setMissing((m) => m.filter((x) => x !== field));
   }
 
@@ -138,6 +142,18 @@ export function WhatsAppSection({ orgId }: { orgId: string }) {
     }
   }
 
+  async function saveAppId() {
+    const typed = appIdInput(appIdDraft);
+    setAppIdBad(!typed.ok);
+    if (!typed.ok) return;
+    const r = await run(() => commands.whatsappSetAppId(orgId, typed.value));
+    if (r) {
+      setStatus(r);
+      setAppIdEditing(false);
+      setNotice(t("wa.appIdSaved"));
+    }
+  }
+
   async function disconnect() {
     const r = await run(() => commands.whatsappDisconnect(orgId));
     setConfirming(false);
@@ -175,6 +191,46 @@ export function WhatsAppSection({ orgId }: { orgId: string }) {
           <dd><code>{status.waba_id}</code></dd>
           <dt>{t("wa.field.graph_version")}</dt>
           <dd>{status.graph_version}</dd>
+          <dt>{t("wa.field.app_id")}</dt>
+          <dd>
+            {appIdEditing ? (
+              <span className="inline-form" id="wa-app-id-form">
+                <input
+                  id="wa-app-id-input"
+                  inputMode="numeric"
+                  autoComplete="off"
+                  spellCheck={false}
+                  value={appIdDraft}
+                  aria-invalid={appIdBad || field === "app_id"}
+                  aria-label={t("wa.field.app_id")}
+                  onChange={(e) => (setAppIdDraft(e.target.value), setAppIdBad(false))}
+                />
+                <button id="wa-app-id-save" className="secondary small" disabled={busy} onClick={saveAppId}>
+                  {t("wa.save")}
+                </button>
+                <button className="link small" onClick={() => setAppIdEditing(false)}>
+                  {t("wa.cancel")}
+                </button>
+                {appIdBad && <span className="field-error">{t("wa.appIdDigits")}</span>}
+              </span>
+            ) : (
+              <>
+                <code id="wa-app-id">{status.app_id ?? t("wa.appIdNone")}</code>{" "}
+                <button
+                  id="wa-app-id-edit"
+                  className="link small"
+                  disabled={busy}
+                  onClick={() => {
+                    setAppIdDraft(status.app_id ?? "");
+                    setAppIdBad(false);
+                    setAppIdEditing(true);
+                  }}
+                >
+                  {t("wa.edit")}
+                </button>
+              </>
+            )}
+          </dd>
           <dt>{t("wa.field.access_token")}</dt>
           <dd id="wa-token-hint">
             {!status.token_saved
@@ -198,7 +254,7 @@ export function WhatsAppSection({ orgId }: { orgId: string }) {
             className="secondary"
             disabled={busy}
             onClick={() => {
-              setForm({ ...emptyCredentials(), phone_number_id: status.phone_number_id, waba_id: status.waba_id });
+              setForm({ ...emptyCredentials(), phone_number_id: status.phone_number_id, waba_id: status.waba_id, app_id: status.app_id });
               setTest(null);
               setEditing(true);
             }}
@@ -251,10 +307,12 @@ export function WhatsAppSection({ orgId }: { orgId: string }) {
               autoComplete="off"
               spellCheck={false}
               placeholder={f === "graph_version" ? "v25.0" : undefined}
+              inputMode={f === "app_id" ? "numeric" : undefined}
               value={form[f] ?? ""}
               aria-invalid={missing.includes(f) || field === f}
               onChange={(e) => edit(f, e.target.value)}
             />
+            {f === "app_id" && <p className="muted small">{t("wa.appIdHint")}</p>}
             {missing.includes(f) && <p className="field-error">{t("wa.required")}</p>}
           </div>
         ))}

@@ -3,7 +3,7 @@
 import type { WhatsAppCredentials } from "../bindings";
 import type { MessageKey } from "../i18n";
 
-export type WaField = "phone_number_id" | "waba_id" | "access_token" | "app_secret" | "graph_version";
+export type WaField = "phone_number_id" | "waba_id" | "access_token" | "app_secret" | "graph_version" | "app_id";
 
 export const emptyCredentials = (): WhatsAppCredentials => ({
   phone_number_id: "",
@@ -11,6 +11,7 @@ export const emptyCredentials = (): WhatsAppCredentials => ({
   access_token: "",
   app_secret: "",
   graph_version: null,
+  app_id: null,
 });
 
 /** Fields that must be filled before "Probar conexión" (Meta would only say "invalid"). */
@@ -23,19 +24,22 @@ export function missingFields(c: WhatsAppCredentials): WaField[] {
   return out;
 }
 
-/** What the form sends: trimmed, and an empty version means "the current one". */
+/** What the form sends: trimmed, an empty version means "the current one", an empty app id none. */
 export function normalized(c: WhatsAppCredentials): WhatsAppCredentials {
   const v = c.graph_version?.trim() ?? "";
+  const app = c.app_id?.trim() ?? "";
   return {
     phone_number_id: c.phone_number_id.trim(),
     waba_id: c.waba_id.trim(),
     access_token: c.access_token.trim(),
     app_secret: c.app_secret.trim(),
     graph_version: v === "" ? null : v,
+    app_id: app === "" ? null : app,
   };
 }
 
-/** Whether a test passed for exactly these values ("Guardar" saves only what was tested). */
+/** Whether a test passed for exactly these values ("Guardar" saves only what was tested). The app
+ *  id is not part of Meta's test: changing it needs no new test. */
 export function sameCredentials(a: WhatsAppCredentials | null, b: WhatsAppCredentials): boolean {
   if (!a) return false;
   const x = normalized(a);
@@ -47,6 +51,13 @@ export function sameCredentials(a: WhatsAppCredentials | null, b: WhatsAppCreden
     x.app_secret === y.app_secret &&
     x.graph_version === y.graph_version
   );
+}
+
+/** The Meta app id as typed: blank is none (`null`), otherwise digits only, like Meta's ids. */
+export function appIdInput(typed: string): { ok: true; value: string | null } | { ok: false } {
+  const v = typed.trim();
+  if (v === "") return { ok: true, value: null };
+  return /^\d+$/.test(v) ? { ok: true, value: v } : { ok: false };
 }
 
 export function qualityKey(q: string | null): MessageKey {

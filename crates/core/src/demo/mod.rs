@@ -217,6 +217,8 @@ pub async fn start(data_dir: &Path, store: Store, options: DemoOptions) -> Resul
         }
         .save(&store, org)
         .await?;
+        // Templates with a media header upload through the app (resumable upload API).
+        settings::set(&store, Some(org), crate::templates::APP_ID, &account.app_id).await?;
         sandbox.whatsapp.configure(ConfigPatch {
             access_token: Some(access_token.expose().to_owned()),
             app_secret: Some(app_secret.expose().to_owned()),

@@ -227,6 +227,30 @@ struct Found {
     verify_token: Option<String>,
 }
 
+/// The labels of the printed block's value lines.
+const VERIFY_LABEL: &str = "meta verify token";
+const DEVICE_LABEL: &str = "device token";
+
+/// The block with its line breaks back before each label: some copies (a chat, a web form, a
+/// typed-in field) lose them, and the tokens run into the next label.
+fn relined(text: &str) -> String {
+    // ASCII lower-casing keeps byte offsets.
+    let lower = text.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut last = 0;
+    for (at, _) in lower
+        .match_indices(VERIFY_LABEL)
+        .chain(lower.match_indices(DEVICE_LABEL))
+        .collect::<std::collections::BTreeMap<_, _>>()
+    {
+        out.push_str(&text[last..at]);
+        out.push('\n');
+        last = at;
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
 /// The block as printed (text or `--json`). Unknown lines are ignored: terminals add prompts
 /// and wrap lines.
 fn parse_pasted(text: &str) -> Found {
@@ -250,22 +274,27 @@ fn parse_pasted(text: &str) -> Found {
         }
     }
     let mut any_ingress: Option<String> = None;
+    let text = relined(text);
     for line in text.lines().map(str::trim) {
         let lower = line.to_ascii_lowercase();
         let last_word = line.split_whitespace().last().map(str::to_owned);
-        if lower.starts_with("device token") {
+        if lower.starts_with(DEVICE_LABEL) {
             f.device_token = last_word.filter(|w| !w.ends_with(':'));
-        } else if lower.starts_with("meta verify token") {
+        } else if lower.starts_with(VERIFY_LABEL) {
             f.verify_token = last_word.filter(|w| !w.ends_with(':'));
-        } else if let Some(url) = line.split_whitespace().find(|w| w.contains("://")) {
-            if base_of_ingress(url).is_some() {
-                if line.split_whitespace().next() == Some("whatsapp") || url.ends_with("/whatsapp")
-                {
-                    f.webhook_url = Some(url.to_owned());
+        } else {
+            // Every URL of the line: a block whose line breaks were lost has them all on one.
+            let words: Vec<&str> = line.split_whitespace().collect();
+            for (i, url) in words.iter().enumerate().filter(|(_, w)| w.contains("://")) {
+                if base_of_ingress(url).is_some() {
+                    let named = i > 0 && words[i - 1] == "whatsapp";
+                    if named || url.ends_with("/whatsapp") {
+                        f.webhook_url = Some((*url).to_owned());
+                    }
+                    any_ingress.get_or_insert_with(|| (*url).to_owned());
+                } else if f.relay_url.is_none() {
+                    f.relay_url = Some(url.trim_end_matches('/').to_owned());
                 }
-                any_ingress.get_or_insert_with(|| url.to_owned());
-            } else if f.relay_url.is_none() {
-                f.relay_url = Some(url.trim_end_matches('/').to_owned());
             }
         }
     }
@@ -520,6 +549,26 @@ Device token (Mostrador > Ajustes > Relay):  devTok_789abcdef
         .unwrap();
         assert!(b.whatsapp_webhook_url.is_none());
         assert_eq!(b.device_token.expose(), "devTok_789abcdef");
+    }
+
+    #[test]
+    fn reads_the_block_when_its_line_breaks_were_lost() {
+        // What a copy that drops new lines leaves (seen from WebKit's WebDriver typing).
+        let flat: String = PRINTED.lines().collect();
+        let b = parse_relay_input(&input(&flat)).unwrap();
+        assert_eq!(b.relay_url, "https://relay.example.com");
+        assert_eq!(b.device_token.expose(), "devTok_789abcdef");
+        assert_eq!(
+            b.whatsapp_webhook_url.as_deref(),
+            Some("https://relay.example.com/in/ingTok_123/whatsapp")
+        );
+        assert_eq!(b.meta_verify_token.unwrap().expose(), "verTok_456");
+        // Joined with spaces instead (a chat app) reads the same.
+        let spaced = PRINTED.lines().collect::<Vec<_>>().join(" ");
+        let b = parse_relay_input(&input(&spaced)).unwrap();
+        assert_eq!(b.device_token.expose(), "devTok_789abcdef");
+        assert_eq!(b.meta_verify_token.unwrap().expose(), "verTok_456");
+        assert!(b.whatsapp_webhook_url.is_some());
     }
 
     #[test]

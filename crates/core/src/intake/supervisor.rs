@@ -79,6 +79,14 @@ impl IntakeSupervisor {
     /// (call it after saving or removing WhatsApp or relay settings). Returns the new state.
     #[tracing::instrument(skip_all, fields(%org))]
     pub async fn restart(&self, org: OrgId) -> IntakeStatus {
+        self.try_restart(org).await.0
+    }
+
+    /// [`IntakeSupervisor::restart`] for a caller that must know why the intake could not start
+    /// (the demo refuses to run without its intake): the state, and the error when starting it
+    /// failed for another reason than a missing relay.
+    #[tracing::instrument(skip_all, fields(%org))]
+    pub async fn try_restart(&self, org: OrgId) -> (IntakeStatus, Option<InboxError>) {
         let mut running = self.running.lock().await;
         if let Some(r) = running.remove(&org) {
             r.forward.abort();
@@ -103,17 +111,17 @@ impl IntakeSupervisor {
                     self.changes.clone(),
                 ));
                 running.insert(org, Running { handle, forward });
-                return status;
+                return (status, None);
             }
             Err(InboxError::NotConfigured(what)) => {
                 tracing::debug!(missing = what, "no relay configured; intake not started");
-                IntakeStatus::not_configured(org, wa)
+                (IntakeStatus::not_configured(org, wa), None)
             }
             Err(e) => {
                 // Reading the settings or the keychain failed: shown like a failing connection,
                 // with the reason, so the status bar does not claim "not configured".
                 tracing::warn!(error = %e, "intake could not start");
-                IntakeStatus {
+                let status = IntakeStatus {
                     org_id: org,
                     connection: Some(ConnectionState::Reconnecting {
                         since: chrono::Utc::now(),
@@ -121,10 +129,11 @@ impl IntakeSupervisor {
                         attempts: 1,
                     }),
                     whatsapp_configured: wa,
-                }
+                };
+                (status, Some(e))
             }
         };
-        self.publish(status.clone());
+        self.publish(status.0.clone());
         status
     }
 

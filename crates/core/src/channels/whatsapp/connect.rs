@@ -4,7 +4,7 @@
 //! token (tested before it replaces the old one), and disconnect (history stays).
 
 use mostrador_types::Secret;
-use mostrador_whatsapp::ids::{PhoneNumberId, WabaId};
+use mostrador_whatsapp::ids::{AppId, PhoneNumberId, WabaId};
 use mostrador_whatsapp::phone_number::QualityRating;
 use mostrador_whatsapp::{Client, Config, GraphVersion, DEFAULT_GRAPH_VERSION};
 use serde::{Deserialize, Serialize};
@@ -18,6 +18,7 @@ use crate::org::OrgId;
 use crate::secrets::SecretStore;
 use crate::settings;
 use crate::store::Store;
+use crate::templates::APP_ID;
 
 /// Organization setting: the number as Meta displays it, read at the last passing test.
 pub const DISPLAY_PHONE_NUMBER: &str = "whatsapp.display_phone_number";
@@ -39,6 +40,10 @@ pub struct WhatsAppCredentials {
     /// `None` or empty: the current default version.
     #[serde(default)]
     pub graph_version: Option<String>,
+    /// The Meta app's id (App Dashboard → Configuración básica): the resumable upload of a
+    /// template's media header needs it. Optional; `None` or empty removes it on save.
+    #[serde(default)]
+    pub app_id: Option<String>,
 }
 
 /// A secret as the form sends it (a string), straight into [`Secret`].
@@ -70,6 +75,8 @@ pub enum WhatsAppStatus {
         graph_version: String,
         display_phone_number: Option<String>,
         verified_name: Option<String>,
+        /// The Meta app's id, when given (templates with a media header need it).
+        app_id: Option<String>,
         /// "termina en 1234"; `None` when the token is missing from the keychain or too short
         /// for its end to be shown safely.
         token_hint: Option<String>,
@@ -132,6 +139,7 @@ impl WhatsAppConnect {
         org: OrgId,
         creds: &WhatsAppCredentials,
     ) -> Result<(ConnectionTest, WhatsAppStatus), ConnectError> {
+        let app_id = app_id_of(creds.app_id.as_deref())?;
         let test = self.test_connection(creds).await?;
         self.secrets
             .set(org, ACCESS_TOKEN, &trimmed(&creds.access_token))
@@ -147,6 +155,7 @@ impl WhatsAppConnect {
         }
         .save(&self.store, org)
         .await?;
+        self.store_app_id(org, app_id.as_ref()).await?;
         self.remember(org, &test).await?;
         tracing::info!("whatsapp connection saved");
         Ok((test, self.status(org).await?))
@@ -168,6 +177,7 @@ impl WhatsAppConnect {
             display_phone_number: settings::get(&self.store, Some(org), DISPLAY_PHONE_NUMBER)
                 .await?,
             verified_name: settings::get(&self.store, Some(org), VERIFIED_NAME).await?,
+            app_id: settings::get(&self.store, Some(org), APP_ID).await?,
             token_hint: token.as_ref().and_then(Secret::hint),
             token_saved: token.is_some(),
             app_secret_saved: app_secret.is_some(),
@@ -192,6 +202,7 @@ impl WhatsAppConnect {
             // Not used by the test; the saved one stays.
             app_secret: Secret::new("unused"),
             graph_version: s.graph_version,
+            app_id: None,
         };
         let test = self.test_connection(&creds).await?;
         self.secrets
@@ -224,7 +235,33 @@ impl WhatsAppConnect {
             access_token: token,
             app_secret,
             graph_version: s.graph_version,
+            app_id: settings::get(&self.store, Some(org), APP_ID).await?,
         })
+    }
+
+    /// Changes (or, with `None` or blank, removes) the Meta app id of a connected business,
+    /// without touching the token: Ajustes → WhatsApp edits it in the configured view.
+    #[tracing::instrument(skip_all, fields(%org))]
+    pub async fn set_app_id(
+        &self,
+        org: OrgId,
+        app_id: Option<&str>,
+    ) -> Result<WhatsAppStatus, ConnectError> {
+        let app_id = app_id_of(app_id)?;
+        if WhatsAppSettings::load(&self.store, org).await?.is_none() {
+            return Err(ConnectError::NotConnected);
+        }
+        self.store_app_id(org, app_id.as_ref()).await?;
+        tracing::info!(set = app_id.is_some(), "whatsapp app id changed");
+        self.status(org).await
+    }
+
+    async fn store_app_id(&self, org: OrgId, app_id: Option<&AppId>) -> Result<(), ConnectError> {
+        match app_id {
+            Some(a) => settings::set(&self.store, Some(org), APP_ID, a.as_str()).await?,
+            None => settings::delete(&self.store, Some(org), APP_ID).await?,
+        }
+        Ok(())
     }
 
     /// "Desconectar": removes the secrets and the settings; customers, conversations and
@@ -239,6 +276,7 @@ impl WhatsAppConnect {
             GRAPH_VERSION,
             DISPLAY_PHONE_NUMBER,
             VERIFIED_NAME,
+            APP_ID,
         ] {
             settings::delete(&self.store, Some(org), key).await?;
         }
@@ -352,6 +390,19 @@ fn graph(source: mostrador_whatsapp::Error, creds: &WhatsAppCredentials) -> Conn
 
 fn trimmed(s: &Secret) -> Secret {
     Secret::new(s.expose().trim())
+}
+
+/// The app id as typed: blank is "none"; otherwise only digits, like Meta's.
+fn app_id_of(typed: Option<&str>) -> Result<Option<AppId>, ConnectError> {
+    match typed.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(a) => AppId::new(a)
+            .map(Some)
+            .map_err(|_| ConnectError::InvalidField {
+                field: "app_id",
+                reason: "son solo números (por ejemplo 1234567890123456)".into(),
+            }),
+    }
 }
 
 fn version_of(creds: &WhatsAppCredentials) -> Result<Option<GraphVersion>, ConnectError> {

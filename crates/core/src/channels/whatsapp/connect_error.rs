@@ -60,6 +60,7 @@ fn field_es(field: &str) -> &'static str {
         "app_secret" => "Clave secreta de la app",
         "graph_version" => "Versión de la API Graph",
         "base_url" => "Dirección de la API",
+        "app_id" => "ID de la app de Meta",
         _ => "dato",
     }
 }

@@ -1,0 +1,344 @@
+//! Conversaciones and Plantillas on the real app in demo mode (issues 11 and 12): everything
+//! runs through the demo's in-app pipeline (Graph simulator → signed webhook → relay → poll →
+//! processor → window events; sends through the outbound engine to the simulator), and the test
+//! drives the demo's simulator over its HTTP control API. Screenshots go to target/e2e/.
+
+mod support;
+
+use std::time::Duration;
+
+use anyhow::Result;
+use fantoccini::actions::{InputSource, MouseActions, PointerAction};
+use fantoccini::{Client, Locator};
+use mostrador_sandbox::whatsapp::{ConfigPatch, Fault, FaultKind, TemplateReview};
+use serde_json::json;
+use support::sim::DemoSim;
+use support::{
+    click, enter_demo, fill, invoke, open_row, screenshot, wait_attr, wait_for, wait_for_gone,
+    wait_for_row, wait_for_text, Driver,
+};
+
+/// Fake customers of the demo shop (crates/core/src/demo/customers.rs).
+const MARIA: (&str, &str) = ("5491134567890", "María González");
+const JUAN: (&str, &str) = ("5491145678901", "Juan Pérez");
+const DIEGO: (&str, &str) = ("5492614567891", "Diego Romero");
+
+/// A 1×1 PNG.
+const PNG: [u8; 70] = [
+    137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72, 68, 82, 0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0,
+    0, 0, 31, 21, 196, 137, 0, 0, 0, 13, 73, 68, 65, 84, 120, 218, 99, 100, 248, 207, 80, 15, 0, 3,
+    134, 1, 128, 90, 52, 125, 107, 0, 0, 0, 0, 73, 69, 78, 68, 174, 66, 96, 130,
+];
+
+/// The demo database, read beside the app (WAL): what the UI claims is also what is stored.
+async fn demo_db(data: &std::path::Path) -> Result<sqlx::SqlitePool> {
+    let db = mostrador_core::demo::db_path(data);
+    Ok(sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await?)
+}
+
+/// Chooses an option of a `<select>` the way a click on it would: WebKitWebDriver cannot click an
+/// `<option>` (no box of its own), so the value is set and React told by a `change` event.
+async fn choose(app: &Client, css: &str, value: &str) -> Result<()> {
+    let select = wait_for(app, css).await?;
+    let chosen = app
+        .execute(
+            "const [s, v] = arguments;\n\
+             if (![...s.options].some(o => o.value === v)) return false;\n\
+             s.value = v;\n\
+             s.dispatchEvent(new Event('change', { bubbles: true }));\n\
+             return true;",
+            vec![serde_json::to_value(&select)?, value.into()],
+        )
+        .await?;
+    anyhow::ensure!(chosen == true, "{css} has no option {value}");
+    Ok(())
+}
+
+async fn count(db: &sqlx::SqlitePool, sql: &str) -> Result<i64> {
+    Ok(sqlx::query_scalar(sql).fetch_one(db).await?)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_day_at_the_counter_in_demo_mode() -> Result<()> {
+    let data = tempfile::tempdir()?;
+    let driver = Driver::start(data.path())?;
+    let app = driver.launch().await?;
+    enter_demo(&app).await?;
+    // The demo's intake runs under the supervisor: the status bar says so.
+    wait_for_text(&app, "#statusbar-text", "Conectado").await?;
+    let sim = DemoSim::of_demo(data.path()).await?;
+    let db = demo_db(data.path()).await?;
+    click(&app, "#nav-conversations").await?;
+    wait_for(&app, "#conversations").await?;
+
+    // María writes: her row appears with an unread badge, pushed by events (no reload).
+    sim.customer_sends(
+        MARIA.0,
+        json!({"type":"text","text":{"body":"Hola, ¿tienen pan rallado? https://example.com/pan"}}),
+    )
+    .await?;
+    wait_for_text(&app, ".conv-row .unread-badge", "1").await?;
+    screenshot(&app, "inbox-01-unread").await?;
+
+    // Open it: the badge goes, the read receipt goes to WhatsApp, the link shows its host only.
+    open_row(&app, MARIA.1).await?;
+    wait_for_text(&app, "#thread", "¿tienen pan rallado?").await?;
+    wait_for_text(&app, "#thread a", "example.com").await?;
+    wait_for_gone(&app, ".conv-row .unread-badge").await?;
+    sim.wait_log("mark_read", "María's read receipt", |l| l.len() == 1)
+        .await?;
+
+    // Reply with a double click on Enviar: one message; the simulator's statuses move its ticks
+    // up to read.
+    fill(&app, "#composer-input", "Sí, hasta las 20").await?;
+    let send = wait_for(&app, "#composer-send").await?;
+    let _ = send.click().await;
+    let _ = send.click().await;
+    wait_for_text(&app, "#thread .bubble.out", "Sí, hasta las 20").await?;
+    wait_attr(&app, "#thread .bubble.out", "data-status", "read").await?;
+    screenshot(&app, "inbox-02-reply-read").await?;
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM messages WHERE direction = 'out' AND type = 'text'"
+        )
+        .await?,
+        1,
+        "a double click creates one message"
+    );
+    assert_eq!(sim.sends_of_type("text").await?.len(), 1);
+
+    // React to her message (the tools show on hover): the reaction reaches WhatsApp and shows
+    // under the bubble.
+    let bubble = wait_for(&app, "#thread .bubble.in").await?;
+    app.perform_actions(
+        MouseActions::new("mouse".into()).then(PointerAction::MoveToElement {
+            element: bubble,
+            duration: None,
+            x: 0.0,
+            y: 0.0,
+        }),
+    )
+    .await?;
+    app.find(Locator::XPath(
+        "//div[contains(@class,'bubble') and contains(@class,' in')]//div[@class='bubble-tools']/button[text()='👍']",
+    ))
+    .await?
+    .click()
+    .await?;
+    wait_for_text(&app, "#thread .bubble.in .reactions", "👍").await?;
+    let reactions = sim
+        .wait_log("send_message", "the reaction", |l| {
+            l.iter().any(|e| e["request"]["type"] == "reaction")
+        })
+        .await?;
+    assert_eq!(
+        reactions
+            .iter()
+            .filter(|e| e["request"]["type"] == "reaction")
+            .count(),
+        1
+    );
+    screenshot(&app, "inbox-03-reaction").await?;
+
+    // Juan writes; search finds his message and opens it in his thread, highlighted.
+    sim.customer_sends(
+        JUAN.0,
+        json!({"type":"text","text":{"body":"¿Les quedan huevos de campo?"}}),
+    )
+    .await?;
+    wait_for_row(&app, JUAN.1).await?;
+    click(&app, "#search-open").await?;
+    fill(&app, "#search-input", "huevos").await?;
+    wait_for_text(&app, ".search-hits li", JUAN.1).await?;
+    screenshot(&app, "inbox-04-search").await?;
+    click(&app, ".search-hits li").await?;
+    wait_for_text(&app, "#thread-name", JUAN.1).await?;
+    wait_for_text(&app, "#thread .bubble.highlighted", "huevos de campo").await?;
+    screenshot(&app, "inbox-05-search-opened").await?;
+    // His read receipt first: the fault below must hit our send, not the receipt.
+    sim.wait_log("mark_read", "Juan's read receipt", |l| l.len() == 2)
+        .await?;
+
+    // A send WhatsApp refuses: ⚠ with the reason in Spanish; "Reintentar" sends it once.
+    sim.inject(
+        &Fault::new(FaultKind::GraphError {
+            code: 131026,
+            subcode: None,
+            http_status: Some(400),
+            details: None,
+            retry_after: None,
+        })
+        .on_path("/messages"),
+    )
+    .await?;
+    fill(&app, "#composer-input", "Sí, quedan dos docenas").await?;
+    click(&app, "#composer-send").await?;
+    wait_attr(&app, "#thread .bubble.out", "data-status", "failed").await?;
+    let reason = wait_for_text(
+        &app,
+        "#thread .bubble.out .failed-reason",
+        "No se pudo entregar",
+    )
+    .await?;
+    assert!(reason.contains("Reintentar"), "{reason}");
+    assert!(app.source().await?.contains('⚠'), "the failed tick is ⚠");
+    screenshot(&app, "inbox-06-send-failed").await?;
+    assert!(sim
+        .sends_of_type("text")
+        .await?
+        .iter()
+        .all(|e| e["request"]["text"]["body"] != "Sí, quedan dos docenas"));
+    click(&app, "#thread .bubble.out .failed-reason button").await?;
+    wait_attr(&app, "#thread .bubble.out", "data-status", "read").await?;
+    screenshot(&app, "inbox-07-retried").await?;
+    let retried = |l: &[serde_json::Value]| {
+        l.iter()
+            .filter(|e| e["request"]["text"]["body"] == "Sí, quedan dos docenas")
+            .count()
+    };
+    assert_eq!(
+        retried(&sim.log_of("send_message").await?),
+        1,
+        "Reintentar sends once"
+    );
+
+    // An image, attached through the composer by its path: uploaded, sent, read.
+    let photo = data.path().join("pan-rallado.png");
+    std::fs::write(&photo, PNG)?;
+    click(&app, "#composer-attach summary").await?;
+    fill(&app, "#composer-attach-path", &photo.display().to_string()).await?;
+    click(&app, "#composer-attach-send").await?;
+    wait_for(&app, "#thread .bubble.out[data-kind='image']").await?;
+    wait_attr(
+        &app,
+        "#thread .bubble.out[data-kind='image']",
+        "data-status",
+        "read",
+    )
+    .await?;
+    screenshot(&app, "inbox-08-image").await?;
+    assert_eq!(sim.log_of("upload_media").await?.len(), 1);
+    assert_eq!(sim.sends_of_type("image").await?.len(), 1);
+    // Retried send + image: nothing else went out twice.
+    assert_eq!(retried(&sim.log_of("send_message").await?), 1);
+
+    db.close().await;
+    app.close().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_suggested_template_reaches_a_customer_whose_window_closed() -> Result<()> {
+    let data = tempfile::tempdir()?;
+    let driver = Driver::start(data.path())?;
+    let app = driver.launch().await?;
+    let org = enter_demo(&app).await?;
+    let sim = DemoSim::of_demo(data.path()).await?;
+    let db = demo_db(data.path()).await?;
+    // Meta approves what is submitted; the approval arrives by webhook through the demo's relay.
+    sim.configure(&ConfigPatch {
+        template_review: Some(TemplateReview::Approve { delay_ms: 50 }),
+        ..Default::default()
+    })
+    .await?;
+
+    // Plantillas → Crear plantillas sugeridas (the invoice one with its PDF header, uploaded
+    // with the demo's Meta app id).
+    click(&app, "#nav-templates").await?;
+    click(&app, "#templates-suggested").await?;
+    wait_for_text(&app, "#templates-notice", "enviadas a revisión").await?;
+    assert!(sim.log_of("create_template").await?.len() >= 5);
+    // The approvals were emitted (the review takes 50 ms); "Sincronizar" then reads them.
+    for name in ["turno_confirmado", "factura_disponible"] {
+        sim.wait_webhook(&format!("{name} approved"), |w| {
+            let v = &w["body"]["entry"][0]["changes"][0]["value"];
+            v["message_template_name"] == name && v["event"] == "APPROVED"
+        })
+        .await?;
+    }
+    click(&app, "#templates-sync").await?;
+    wait_for_text(&app, "tr[data-template='turno_confirmado']", "Aprobada").await?;
+    wait_for_text(&app, "tr[data-template='factura_disponible']", "Aprobada").await?;
+    screenshot(&app, "template-01-suggested").await?;
+
+    // Diego last wrote 25 h ago: his window is closed.
+    sim.old_message(
+        DIEGO.0,
+        DIEGO.1,
+        "wamid.diego-old",
+        "¿Abren el domingo?",
+        Duration::from_secs(25 * 3600),
+    )
+    .await?;
+    click(&app, "#nav-conversations").await?;
+    open_row(&app, DIEGO.1).await?;
+    wait_for_text(
+        &app,
+        "#window-closed",
+        &format!(
+            "Pasaron más de 24 h desde el último mensaje de {}: solo podés enviar una plantilla.",
+            DIEGO.1
+        ),
+    )
+    .await?;
+    assert!(
+        app.find(Locator::Css("#composer-input"))
+            .await?
+            .attr("disabled")
+            .await?
+            .is_some(),
+        "the composer is disabled"
+    );
+    let conversation: i64 = sqlx::query_scalar(
+        "SELECT c.id FROM conversations c JOIN customers u ON u.id = c.customer_id WHERE u.wa_id = ?",
+    )
+    .bind(DIEGO.0)
+    .fetch_one(&db)
+    .await?;
+
+    // Pick the template, fill what the context does not know, send: delivered.
+    choose(&app, "#template-picker-choose", "turno_confirmado/es_AR").await?;
+    let name = wait_for(&app, "#tpl-param-body-1").await?;
+    assert_eq!(name.prop("value").await?.as_deref(), Some(DIEGO.1));
+    fill(&app, "#tpl-param-body-2", "Almacén Demo").await?;
+    fill(&app, "#tpl-param-body-3", "lunes 3 de marzo").await?;
+    fill(&app, "#tpl-param-body-4", "10:30").await?;
+    wait_for_text(&app, "#template-preview", "lunes 3 de marzo a las 10:30").await?;
+    screenshot(&app, "template-02-picked").await?;
+    click(&app, "#template-picker-send").await?;
+    wait_for(&app, "#thread .bubble.out").await?;
+    wait_attr(&app, "#thread .bubble.out", "data-status", "read").await?;
+    screenshot(&app, "template-03-delivered").await?;
+    let sent = sim.sends_of_type("template").await?;
+    assert_eq!(sent.len(), 1, "{sent:#?}");
+    assert_eq!(sent[0]["request"]["template"]["name"], "turno_confirmado");
+    assert_eq!(sent[0]["request"]["to"], DIEGO.0);
+
+    // And core itself refuses a free-form text to him (the UI cannot even try).
+    let refused = invoke(
+        &app,
+        "conversation_send",
+        json!({
+            "orgId": org,
+            "request": {
+                "conversation_id": conversation,
+                "client_key": "forced-send",
+                "content": { "type": "text", "body": "¿Venís el lunes?" },
+                "reply_to_message_id": null,
+            },
+        }),
+    )
+    .await?;
+    let err = refused.expect_err("a free-form send with the window closed");
+    assert_eq!(err["code"], "WINDOW_CLOSED", "{err}");
+    assert!(sim
+        .sends_of_type("text")
+        .await?
+        .iter()
+        .all(|e| e["request"]["to"] != DIEGO.0));
+
+    db.close().await;
+    app.close().await?;
+    Ok(())
+}
