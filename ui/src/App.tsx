@@ -6,6 +6,7 @@ import { DemoOffer } from "./demo/DemoOffer";
 import { DemoPanel } from "./demo/DemoPanel";
 import { EmptyState } from "./components/EmptyState";
 import { Conversations } from "./conversations/Conversations";
+import { listenOpenRequests } from "./conversations/openRequests";
 import { Estado } from "./estado/Estado";
 import { Reminders } from "./notifications/Reminders";
 import { OrgSetup } from "./components/OrgSetup";
@@ -69,6 +70,16 @@ export function App() {
       unlisten.then((f) => f());
     };
   }, []);
+
+  // A clicked message notification: its business and Conversaciones (which opens the thread).
+  useEffect(
+    () =>
+      listenOpenRequests((o) => {
+        setPage("conversations");
+        commands.selectOrganization(o.org_id).then(() => setCurrentId(o.org_id)).catch(() => undefined);
+      }),
+    [],
+  );
 
   useEffect(() => {
     document.documentElement.lang = language === "es" ? "es-AR" : "en";

@@ -146,6 +146,21 @@ export type DemoStatus = { active: boolean, org_id: OrgId | null,
  */
 trickle: boolean, };
 
+export type DesktopPrefs = { 
+/**
+ * An OS notification for a new customer message while the window is not focused.
+ */
+notifications: boolean, 
+/**
+ * …with a sound (off by default: a shop counter is noisy enough).
+ */
+sound: boolean, 
+/**
+ * "Al cerrar, seguir en la bandeja": closing the window hides it, Mostrador keeps running
+ * so reminders go out on time.
+ */
+close_to_tray: boolean, };
+
 export type EmailProvider = "smtp" | "sendgrid";
 
 export type EmailSettings = { provider: EmailProvider, from_address: string, from_name: string | null, smtp_host: string | null, smtp_port: number | null, 
@@ -354,6 +369,8 @@ named: boolean, footer: string | null, buttons: Array<ButtonInput>,
  * Variable key (`body.1`) → the context field that fills it.
  */
 mapping: { [key in string]: ContextField }, };
+
+export type OpenConversation = { org_id: OrgId, conversation_id: number, };
 
 export type OrgId = string;
 
@@ -702,6 +719,12 @@ export const commands = {
    * `WHATSAPP_NOT_CONFIGURED`, `INVALID_MESSAGE`) write nothing.
    */
   conversationSend: (orgId: OrgId, request: SendRequest) => invoke<MessageView>("conversation_send", { orgId, request }),
+  /**
+   * Sends `text` by SMS to the customer. The same `client_key` never sends twice (a double click,
+   * a retry after a lost answer). Refused, with nothing written, when SMS is not set up in Ajustes,
+   * the customer has no usable number or answered STOP/BAJA, or the text is empty or too long.
+   */
+  conversationSendSms: (orgId: OrgId, customerId: number, clientKey: string, text: string) => invoke<void>("conversation_send_sms", { orgId, customerId, clientKey, text }),
   /** Replaces the conversation's labels. */
   conversationSetLabels: (orgId: OrgId, conversationId: number, labels: Array<string>) => invoke<void>("conversation_set_labels", { orgId, conversationId, labels }),
   /** Resolver / reabrir. */
@@ -735,6 +758,8 @@ export const commands = {
   demoSimulate: () => invoke<SimulatedMessage>("demo_simulate"),
   /** Whether the window is in demo mode. */
   demoStatus: () => invoke<DemoStatus>("demo_status"),
+  /** Ajustes → Escritorio as stored. */
+  desktopPrefs: () => invoke<DesktopPrefs>("desktop_prefs"),
   downloadUpdate: () => invoke<UpdateInfo>("download_update"),
   editReminder: (orgId: OrgId, id: ReminderId, reminder: NewScheduled) => invoke<void>("edit_reminder", { orgId, id, reminder }),
   emailSettings: (orgId: OrgId) => invoke<EmailSettingsView>("email_settings", { orgId }),
@@ -753,6 +778,14 @@ export const commands = {
   messageMedia: (orgId: OrgId, messageId: number) => invoke<MediaLocation | null>("message_media", { orgId, messageId }),
   /** The channels a notification type goes through, in order. */
   notificationChain: (orgId: OrgId, kind: string) => invoke<Array<Channel>>("notification_chain", { orgId, kind }),
+  /** A link in a message: opened in the system browser (the webview never navigates). */
+  openLink: (url: string) => invoke<void>("open_link", { url }),
+  /**
+   * "Abrir" on a document (or a media file): a copy named with its type's extension, opened
+   * with the OS's program for that type. Only when the owner clicks; only known document and
+   * media types (never an executable).
+   */
+  openMedia: (orgId: OrgId, messageId: number) => invoke<void>("open_media", { orgId, messageId }),
   /** "Cancelar" a dead-letter job: it leaves the list and is never sent. */
   outboundCancelDead: (jobId: JobNumber) => invoke<void>("outbound_cancel_dead", { jobId }),
   /** The dead letter of the business: jobs given up on, with each attempt's error. */
@@ -803,6 +836,8 @@ export const commands = {
   sendTestSms: (orgId: OrgId, to: string) => invoke<string>("send_test_sms", { orgId, to }),
   /** "Abrir Mostrador al iniciar sesión". */
   setAutostart: (enabled: boolean) => invoke<void>("set_autostart", { enabled }),
+  /** Saves Ajustes → Escritorio; it applies at once. */
+  setDesktopPrefs: (prefs: DesktopPrefs) => invoke<void>("set_desktop_prefs", { prefs }),
   setLanguage: (language: Language) => invoke<void>("set_language", { language }),
   setUpdateChannel: (channel: UpdateChannel) => invoke<void>("set_update_channel", { channel }),
   setUpdateCheckOnStartup: (enabled: boolean) => invoke<void>("set_update_check_on_startup", { enabled }),
@@ -879,6 +914,12 @@ export const events = {
    */
   intakeStatus: "intake-status",
   /**
+   * The owner clicked a message notification: show this conversation (switching business and
+   * page if needed).
+   * Payload: `OpenConversation`.
+   */
+  openConversation: "open-conversation",
+  /**
    * An organization's health cards changed (queue depth, ages, levels): the whole snapshot.
    * Payload: `HealthSnapshot`.
    */
@@ -922,6 +963,7 @@ export type EventPayloads = {
   "conversations-reload": null,
   "demo-activity": DemoActivity,
   "intake-status": IntakeStatus,
+  "open-conversation": OpenConversation,
   "outbound-health": HealthSnapshot,
   "outbound-health-changed": HealthChange,
   "second-instance": null,
