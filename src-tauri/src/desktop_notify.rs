@@ -31,8 +31,18 @@ const CLOSE_TO_TRAY: &str = "desktop.close_to_tray";
 /// Characters of the message shown in the notification (the rest is in the thread).
 const PREVIEW_CHARS: usize = 80;
 
-/// The freedesktop sound theme's name for a new message (macOS/Windows map or ignore it).
+/// The platform's sound for a new message: the freedesktop theme's name, a Windows toast sound,
+/// macOS's default.
+#[cfg(not(any(windows, target_os = "macos")))]
 const SOUND_NAME: &str = "message-new-instant";
+#[cfg(windows)]
+const SOUND_NAME: &str = "IM";
+#[cfg(target_os = "macos")]
+const SOUND_NAME: &str = "default";
+
+/// One notification per conversation in this window of time: a customer who sends ten lines in
+/// a row (or a burst of 200 messages) is one notification, not a flood.
+const QUIET_FOR: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Ajustes → Escritorio.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -105,6 +115,8 @@ pub struct Desktop {
     next_id: AtomicI32,
     /// Shown notifications by id: the conversation a click opens.
     shown: Mutex<HashMap<i32, OpenConversation>>,
+    /// When each conversation last got a notification.
+    last: Mutex<HashMap<i64, std::time::Instant>>,
 }
 
 impl Desktop {
@@ -121,6 +133,21 @@ impl Desktop {
         }
         shown.insert(id, open);
         id
+    }
+
+    /// Whether conversation `id` may get a notification at `now` (then it is quiet for
+    /// [`QUIET_FOR`]).
+    fn due(&self, conversation_id: i64, now: std::time::Instant) -> bool {
+        let mut last = self.last.lock().unwrap();
+        if last
+            .get(&conversation_id)
+            .is_some_and(|t| now.saturating_duration_since(*t) < QUIET_FOR)
+        {
+            return false;
+        }
+        last.retain(|_, t| now.saturating_duration_since(*t) < QUIET_FOR);
+        last.insert(conversation_id, now);
+        true
     }
 
     fn clicked(&self, id: i32) -> Option<OpenConversation> {
@@ -246,6 +273,12 @@ async fn notify(app: &AppHandle, event: &ConversationEvent) {
     let ConversationEvent::NewMessage { org_id, message } = event else {
         return;
     };
+    if !app
+        .state::<Desktop>()
+        .due(message.conversation_id, std::time::Instant::now())
+    {
+        return;
+    }
     let Ok(store) = app.state::<Boot>().store().await else {
         return;
     };
@@ -362,6 +395,19 @@ mod tests {
             preview(&message("in", "unsupported", None)),
             "Mensaje nuevo"
         );
+    }
+
+    #[test]
+    fn a_burst_from_one_customer_is_one_notification() {
+        let d = Desktop::default();
+        let t0 = std::time::Instant::now();
+        assert!(d.due(1, t0));
+        assert!(!d.due(1, t0 + std::time::Duration::from_secs(1)));
+        assert!(
+            d.due(2, t0 + std::time::Duration::from_secs(1)),
+            "another customer"
+        );
+        assert!(d.due(1, t0 + QUIET_FOR));
     }
 
     #[tokio::test]

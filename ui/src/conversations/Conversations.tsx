@@ -689,7 +689,7 @@ function Media({ orgId, m, onEnlarge }: { orgId: string; m: MessageView; onEnlar
   const [loc, setLoc] = useState<MediaLocation | null | undefined>(() => locations.get(cacheKey));
   const [openError, setOpenError] = useState<AppError | null>(null);
   useEffect(() => {
-    if (state === "pending" || locations.has(cacheKey)) return setLoc(locations.get(cacheKey));
+    if (!m.media || state === "pending" || locations.has(cacheKey)) return setLoc(locations.get(cacheKey));
     let live = true;
     commands
       .messageMedia(orgId, m.id)
@@ -704,7 +704,8 @@ function Media({ orgId, m, onEnlarge }: { orgId: string; m: MessageView; onEnlar
   }, [orgId, m.id, state, cacheKey]);
 
   const label = `${kindIcon(m.kind)} ${m.kind === "document" ? m.filename ?? t("conv.kind.document") : t(`conv.kind.${m.kind}` as "conv.kind.image")}`;
-  if (state !== "pending" && loc === undefined) return <div className="media-label">{label}</div>;
+  // Our own file being sent has no downloaded media row: its name only, never "descargando".
+  if (!m.media || (state !== "pending" && loc === undefined)) return <div className="media-label">{label}</div>;
   const preview = previewFor(m.kind, m.media, loc ?? null);
   const src = loc?.path ? convertFileSrc(loc.path) : "";
   switch (preview) {
