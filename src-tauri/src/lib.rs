@@ -7,6 +7,7 @@ mod commands;
 mod connect;
 mod conversations;
 mod demo;
+mod desktop_notify;
 mod intake;
 mod invoices;
 pub mod ipc;
@@ -14,6 +15,7 @@ mod media;
 mod notifications;
 mod outbound;
 mod paths;
+mod sms_compose;
 mod templates;
 mod tray;
 pub mod updater;
@@ -37,6 +39,13 @@ pub fn run() {
             let _ = SECOND_INSTANCE.emit(app, ());
         }))
         .plugin(updater::plugin())
+        .plugin(tauri_plugin_notification::init())
+        // Our commands open links (checked http/https); the plugin must not catch clicks itself.
+        .plugin(
+            tauri_plugin_opener::Builder::new()
+                .open_js_links_on_click(false)
+                .build(),
+        )
         .plugin(tauri_plugin_autostart::init(
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
             None,
@@ -50,6 +59,7 @@ pub fn run() {
         .manage(notifications::Notifications::default())
         .manage(demo::DemoRuntime::default())
         .manage(invoices::Afip::default())
+        .manage(desktop_notify::Desktop::default())
         .setup(|app| {
             let dirs = paths::AppDirs::resolve(app.handle())?;
             match mostrador_core::logging::init(&dirs.logs) {
@@ -75,6 +85,7 @@ pub fn run() {
                 let phase = handle.state::<boot::Boot>().opened().await;
                 if let boot::Phase::Ready(store) = phase {
                     conversations::start(&handle);
+                    desktop_notify::start(&handle, &store).await;
                     tray::seed(&handle, &store).await;
                     templates::watch(handle.clone(), store.clone());
                     // In demo mode the demo runs its own; the app's wait for the real database.

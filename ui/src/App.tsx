@@ -5,6 +5,7 @@ import { DemoBand } from "./demo/DemoBand";
 import { DemoOffer } from "./demo/DemoOffer";
 import { DemoPanel } from "./demo/DemoPanel";
 import { Conversations } from "./conversations/Conversations";
+import { listenOpenRequests } from "./conversations/openRequests";
 import { Estado } from "./estado/Estado";
 import { INVOICE_FOR } from "./invoices/events";
 import { Invoices, type InvoiceCustomer } from "./invoices/Invoices";
@@ -77,6 +78,16 @@ export function App() {
       unlisten.then((f) => f());
     };
   }, []);
+
+  // A clicked message notification: its business and Conversaciones (which opens the thread).
+  useEffect(
+    () =>
+      listenOpenRequests((o) => {
+        setPage("conversations");
+        commands.selectOrganization(o.org_id).then(() => setCurrentId(o.org_id)).catch(() => undefined);
+      }),
+    [],
+  );
 
   useEffect(() => {
     document.documentElement.lang = language === "es" ? "es-AR" : "en";

@@ -61,10 +61,6 @@ export type Change = { "kind": "breaker", from: BreakerState, to: BreakerState, 
 
 export type Channel = "whatsapp" | "sms" | "email";
 
-export type ConceptInput = { kind: ConceptKind, service_from: string | null, service_to: string | null, payment_due: string | null, };
-
-export type ConceptKind = "products" | "services" | "both";
-
 export type ConnectionState = { "state": "connecting" } | { "state": "connected", since: string, } | { "state": "reconnecting", since: string, last_error: string, attempts: number, } | { "state": "rejected_token", since: string, } | { "state": "tenant_in_use", tenant_id: string, other_org: OrgId, } | { "state": "stopped" };
 
 export type ConnectionTest = { display_phone_number: string, verified_name: string | null, 
@@ -114,8 +110,6 @@ customer_opted_out: boolean,
  */
 customer_opted_out_marketing: boolean, };
 
-export type CurrencyInput = { code: string, rate: string, };
-
 export type Customer = { id: number, wa_id: string | null, bsuid: string | null, username: string | null, 
 /**
  * The WhatsApp profile name.
@@ -152,7 +146,20 @@ export type DemoStatus = { active: boolean, org_id: OrgId | null,
  */
 trickle: boolean, };
 
-export type DocumentKind = "factura" | "nota_credito" | "nota_debito";
+export type DesktopPrefs = { 
+/**
+ * An OS notification for a new customer message while the window is not focused.
+ */
+notifications: boolean, 
+/**
+ * …with a sound (off by default: a shop counter is noisy enough).
+ */
+sound: boolean, 
+/**
+ * "Al cerrar, seguir en la bandeja": closing the window hides it, Mostrador keeps running
+ * so reminders go out on time.
+ */
+close_to_tray: boolean, };
 
 export type EmailProvider = "smtp" | "sendgrid";
 
@@ -164,7 +171,7 @@ smtp_security: string | null, smtp_username: string | null, smtp_ca_pem: string 
 
 export type EmailSettingsView = { settings: EmailSettings | null, has_secret: boolean, };
 
-export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL" | "WHATSAPP_TOKEN_INVALID" | "WHATSAPP_WRONG_ID" | "WHATSAPP_PERMISSION_DENIED" | "WHATSAPP_UNREACHABLE" | "WHATSAPP_REJECTED" | "WHATSAPP_NOT_CONNECTED" | "RELAY_TOKEN_REJECTED" | "RELAY_UNREACHABLE" | "RELAY_BLOCK_INVALID" | "RELAY_TENANT_IN_USE" | "CONVERSATION_NOT_FOUND" | "MESSAGE_NOT_FOUND" | "WINDOW_CLOSED" | "CUSTOMER_OPTED_OUT" | "INVALID_MESSAGE" | "DEMO_FAILED" | "TEMPLATE_INVALID" | "TEMPLATE_REJECTED" | "TEMPLATE_NOT_FOUND" | "TEMPLATE_NOT_APPROVED" | "TEMPLATE_RECIPIENT_MISSING" | "WHATSAPP_REQUEST_FAILED" | "INVALID_RECIPIENT" | "CHANNEL_NOT_CONFIGURED" | "PROVIDER_REJECTED" | "REMINDER_NOT_EDITABLE" | "INVOICE_INVALID" | "INVOICE_NOT_FOUND" | "AFIP_CERTIFICATE_INVALID" | "AFIP_WRONG_PASSWORD" | "AFIP_KEY_MISMATCH" | "AFIP_CUIT_MISMATCH" | "AFIP_CERTIFICATE_EXPIRED" | "AFIP_NOT_CONFIGURED" | "AFIP_REJECTED" | "AFIP_UNREACHABLE";
+export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL" | "WHATSAPP_TOKEN_INVALID" | "WHATSAPP_WRONG_ID" | "WHATSAPP_PERMISSION_DENIED" | "WHATSAPP_UNREACHABLE" | "WHATSAPP_REJECTED" | "WHATSAPP_NOT_CONNECTED" | "RELAY_TOKEN_REJECTED" | "RELAY_UNREACHABLE" | "RELAY_BLOCK_INVALID" | "RELAY_TENANT_IN_USE" | "CONVERSATION_NOT_FOUND" | "MESSAGE_NOT_FOUND" | "WINDOW_CLOSED" | "CUSTOMER_OPTED_OUT" | "WHATS_APP_NOT_CONFIGURED" | "INVALID_MESSAGE" | "DEMO_FAILED" | "TEMPLATE_INVALID" | "TEMPLATE_REJECTED" | "TEMPLATE_NOT_FOUND" | "TEMPLATE_NOT_APPROVED" | "TEMPLATE_RECIPIENT_MISSING" | "WHATSAPP_REQUEST_FAILED" | "INVALID_RECIPIENT" | "CHANNEL_NOT_CONFIGURED" | "PROVIDER_REJECTED" | "REMINDER_NOT_EDITABLE" | "INVOICE_INVALID" | "INVOICING_NOT_CONFIGURED" | "INVOICE_NOT_FOUND" | "AFIP_CERTIFICATE_INVALID" | "AFIP_WRONG_PASSWORD" | "AFIP_KEY_MISMATCH" | "AFIP_CUIT_MISMATCH" | "AFIP_CERTIFICATE_EXPIRED" | "AFIP_NOT_CONFIGURED" | "AFIP_REJECTED" | "AFIP_UNREACHABLE";
 
 export type HeaderFormat = "text" | "image" | "video" | "document" | "location";
 
@@ -183,8 +190,6 @@ export type HealthChange = { org_id: OrgId, integration: Integration, change: Ch
 export type HealthLevel = "healthy" | "degraded" | "unhealthy";
 
 export type HealthSnapshot = { org_id: OrgId, integrations: Array<IntegrationHealth>, };
-
-export type HistoryEntry = { at: string, from_state: InvoiceState | null, to_state: InvoiceState, number: number | null, note: string, };
 
 export type InDoubtJob = { job_id: number, kind: string, 
 /**
@@ -232,60 +237,6 @@ oldest_waiting_secs: number | null, in_doubt: number,
  */
 dead_letter: number, };
 
-export type InvoiceDetail = { invoice: InvoiceListItem, receiver_address: string | null, receiver_condition: string, customer_id: string | null, currency: string, net_cents: number, iva_cents: number, associated_invoice_id: number | null, lines: Array<InvoiceLine>, history: Array<HistoryEntry>, 
-/**
- * An authorized factura: what credit notes have not taken yet (`null` otherwise).
- */
-creditable_cents: number | null, };
-
-export type InvoiceEvent = { org_id: OrgId, invoice_id: number, state: InvoiceState, 
-/**
- * Waiting for the owner (date window): `date_window` | `date_before_last`.
- */
-hold: string | null, };
-
-export type InvoiceLine = { description: string, 
-/**
- * Quantity in hundredths (`150` is 1,5).
- */
-quantity_hundredths: number, unit_price_cents: number, discount_cents: number, 
-/**
- * `21`, `10.5`, `exento`, `no_gravado`…; `null` on class C.
- */
-iva: string | null, amount_cents: number, };
-
-export type InvoiceListFilter = { from: string | null, to: string | null, voucher_type: number | null, state: InvoiceState | null, customer_id: string | null, 
-/**
- * Matches the receiver's name or document, or the number.
- */
-search: string | null, };
-
-export type InvoiceListItem = { id: number, state: InvoiceState, voucher_type: number, point_of_sale: number, number: number | null, date: string, receiver_name: string | null, receiver_doc_type: number, receiver_doc_number: number, total_cents: number, cae: string | null, cae_due: string | null, hold: string | null, reject_reason: string | null, 
-/**
- * Ageing in the queue (date window closing), when it applies.
- */
-warning: string | null, 
-/**
- * What the app is doing about it (pending and in-doubt invoices), es-AR.
- */
-doing: string | null, };
-
-export type InvoicePreview = { 
-/**
- * AFIP's CbteTipo (1, 6, 11…).
- */
-voucher_type: number, 
-/**
- * `A`, `B` or `C`.
- */
-class: string, net_cents: number, not_taxed_cents: number, exempt_cents: number, iva_cents: number, total_cents: number, 
-/**
- * One entry per aliquot: (AFIP id, base, amount).
- */
-iva_lines: Array<IvaLine>, };
-
-export type InvoiceState = "draft" | "queued" | "submitting" | "in_doubt" | "authorized" | "rejected";
-
 export type IssuerProfile = { 
 /**
  * Razón social as registered at AFIP; the business name when absent.
@@ -312,17 +263,7 @@ activity_start: string | null,
  */
 logo_path: string | null, };
 
-export type ItemInput = { description: string, quantity: string, unit_price: string, discount: string | null, 
-/**
- * Required on class A/B, absent on class C.
- */
-iva: ItemIva | null, };
-
-export type ItemIva = "0" | "2.5" | "5" | "10.5" | "21" | "27" | "exento" | "no_gravado";
-
 export type IvaCondition = "responsable_inscripto" | "monotributo" | "exento" | "consumidor_final" | "no_alcanzado" | "monotributista_social" | "monotributo_trabajador_independiente_promovido" | "proveedor_del_exterior" | "cliente_del_exterior" | "iva_liberado" | "no_categorizado";
-
-export type IvaLine = { afip_id: number, base_cents: number, amount_cents: number, };
 
 export type JobNumber = number;
 
@@ -337,8 +278,6 @@ message_es: string, at: string, };
 export type ListCursor = { last_activity_at: string, id: number, };
 
 export type ListFilter = { "filter": "all" } | { "filter": "unread" } | { "filter": "open" } | { "filter": "resolved" } | { "filter": "label", "label": string };
-
-export type Lookup = { "kind": "found", taxpayer: Taxpayer, from_cache: boolean, } | { "kind": "not_found" } | { "kind": "unavailable", cached: Taxpayer | null, reason: string, };
 
 export type MediaLocation = { message_id: number, 
 /**
@@ -405,20 +344,6 @@ at: string, reactions: Array<ReactionView>, };
 
 export type MetaWebhook = { callback_url: string, verify_token: string, };
 
-export type NewInvoice = { kind: DocumentKind, 
-/**
- * `CbteFch`; `None` = today in Argentina.
- */
-date: string | null, concept: ConceptInput, receiver: ReceiverInput, items: Array<ItemInput>, 
-/**
- * `None` = pesos.
- */
-currency: CurrencyInput | null, 
-/**
- * The authorized invoice a note refers to (required for notes).
- */
-associated_invoice_id: number | null, customer_id: string | null, };
-
 export type NewOrganization = { name: string, cuit: string, iva_condition: IvaCondition, };
 
 export type NewScheduled = { customer_id: number, kind: string, subject: string, body: string, when: When, 
@@ -444,6 +369,8 @@ named: boolean, footer: string | null, buttons: Array<ButtonInput>,
  * Variable key (`body.1`) → the context field that fills it.
  */
 mapping: { [key in string]: ContextField }, };
+
+export type OpenConversation = { org_id: OrgId, conversation_id: number, };
 
 export type OrgId = string;
 
@@ -473,11 +400,7 @@ resume_at: string | null, };
 
 export type Part = "header" | "body" | "button";
 
-export type PeriodTotals = { voucher_type: number, count: number, net_cents: number, iva_cents: number, total_cents: number, };
-
 export type PointOfSaleInfo = { number: number, emission_type: string, blocked: boolean, closed: boolean, };
-
-export type PrintLayout = "a4" | "ticket";
 
 export type ProbeReport = { 
 /**
@@ -500,10 +423,6 @@ export type ReactionView = {
  * `customer` or `business`.
  */
 reactor: string, emoji: string, };
-
-export type ReceiverDocInput = { "type": "consumidor_final" } | { "type": "cuit", "number": string } | { "type": "cuil", "number": string } | { "type": "dni", "number": string };
-
-export type ReceiverInput = { doc: ReceiverDocInput, condition: IvaCondition, name: string | null, address: string | null, };
 
 export type RelayCheck = { relay_url: string, tenant_id: string, 
 /**
@@ -530,8 +449,6 @@ token_hint: string | null,
 meta: MetaWebhook | null, };
 
 export type ReminderId = number;
-
-export type SavedFile = { path: string, };
 
 export type SavedRequest = { path: string, pem: string, };
 
@@ -651,8 +568,6 @@ export type SyncProgress = { pages: number, fetched: number,
  */
 done: boolean, };
 
-export type Taxpayer = { cuit: string, name: string, address: string | null, iva_condition: IvaCondition, active: boolean, fetched_at: string, };
-
 export type TemplateContext = { [key in ContextField]?: string };
 
 export type TemplateShape = { header: HeaderShape | null, body: string, footer: string | null, buttons: Array<ButtonShape>, variables: Array<VariableShape>, };
@@ -747,20 +662,11 @@ export type WhatsAppCredentials = { phone_number_id: string, waba_id: string, ac
 /**
  * `None` or empty: the current default version.
  */
-graph_version: string | null, 
-/**
- * The Meta app's id (App Dashboard → Configuración básica): the resumable upload of a
- * template's media header needs it. Optional; `None` or empty removes it on save.
- */
-app_id: string | null, };
+graph_version: string | null, };
 
 export type WhatsAppSaved = { test: ConnectionTest, status: WhatsAppStatus, };
 
 export type WhatsAppStatus = { "state": "not_configured" } | { "state": "configured", phone_number_id: string, waba_id: string, graph_version: string, display_phone_number: string | null, verified_name: string | null, 
-/**
- * The Meta app's id, when given (templates with a media header need it).
- */
-app_id: string | null, 
 /**
  * "termina en 1234"; `None` when the token is missing from the keychain or too short
  * for its end to be shown safely.
@@ -810,9 +716,15 @@ export const commands = {
   /**
    * Sends a text, a file or a reaction. The same `client_key` always resolves with the same
    * message (a double click sends once). Refusals (`WINDOW_CLOSED`, `CUSTOMER_OPTED_OUT`,
-   * `WHATSAPP_NOT_CONNECTED`, `INVALID_MESSAGE`) write nothing.
+   * `WHATSAPP_NOT_CONFIGURED`, `INVALID_MESSAGE`) write nothing.
    */
   conversationSend: (orgId: OrgId, request: SendRequest) => invoke<MessageView>("conversation_send", { orgId, request }),
+  /**
+   * Sends `text` by SMS to the customer. The same `client_key` never sends twice (a double click,
+   * a retry after a lost answer). Refused, with nothing written, when SMS is not set up in Ajustes,
+   * the customer has no usable number or answered STOP/BAJA, or the text is empty or too long.
+   */
+  conversationSendSms: (orgId: OrgId, customerId: number, clientKey: string, text: string) => invoke<void>("conversation_send_sms", { orgId, customerId, clientKey, text }),
   /** Replaces the conversation's labels. */
   conversationSetLabels: (orgId: OrgId, conversationId: number, labels: Array<string>) => invoke<void>("conversation_set_labels", { orgId, conversationId, labels }),
   /** Resolver / reabrir. */
@@ -846,6 +758,8 @@ export const commands = {
   demoSimulate: () => invoke<SimulatedMessage>("demo_simulate"),
   /** Whether the window is in demo mode. */
   demoStatus: () => invoke<DemoStatus>("demo_status"),
+  /** Ajustes → Escritorio as stored. */
+  desktopPrefs: () => invoke<DesktopPrefs>("desktop_prefs"),
   downloadUpdate: () => invoke<UpdateInfo>("download_update"),
   editReminder: (orgId: OrgId, id: ReminderId, reminder: NewScheduled) => invoke<void>("edit_reminder", { orgId, id, reminder }),
   emailSettings: (orgId: OrgId) => invoke<EmailSettingsView>("email_settings", { orgId }),
@@ -854,36 +768,6 @@ export const commands = {
    * `intake-status` events).
    */
   intakeStatus: (orgId: OrgId) => invoke<IntakeStatus>("intake_status", { orgId }),
-  /** Validates "Nueva factura" without queuing: errors name the field (`details.field`). */
-  invoicesCheck: (orgId: OrgId, invoice: NewInvoice) => invoke<InvoicePreview>("invoices_check", { orgId, invoice }),
-  /** A held invoice (date window): the owner confirms issuing it with today's date. */
-  invoicesConfirmToday: (orgId: OrgId, invoiceId: number) => invoke<void>("invoices_confirm_today", { orgId, invoiceId }),
-  /**
-   * "Emitir": validated and queued with its submission in one transaction. The same
-   * `idempotency_key` again (a double click) returns the first invoice's id.
-   */
-  invoicesCreate: (orgId: OrgId, idempotencyKey: string, invoice: NewInvoice) => invoke<number>("invoices_create", { orgId, idempotencyKey, invoice }),
-  /** "Hacer nota de crédito": a draft crediting all of the invoice, for the form to edit. */
-  invoicesCreditNoteDraft: (orgId: OrgId, invoiceId: number) => invoke<NewInvoice>("invoices_credit_note_draft", { orgId, invoiceId }),
-  /** "Exportar CSV": the period's libro IVA ventas, saved to Descargas. */
-  invoicesExportCsv: (orgId: OrgId, from: string, to: string) => invoke<SavedFile>("invoices_export_csv", { orgId, from, to }),
-  /** One invoice with its lines and history. */
-  invoicesGet: (orgId: OrgId, invoiceId: number) => invoke<InvoiceDetail>("invoices_get", { orgId, invoiceId }),
-  /** A page of Facturas: pending and in-doubt first (with what the app is doing about them). */
-  invoicesList: (orgId: OrgId, filter: InvoiceListFilter, page: number) => invoke<Array<InvoiceListItem>>("invoices_list", { orgId, filter, page }),
-  /**
-   * Receiver by CUIT in AFIP's padrón: cached, and never holds the sale (AFIP down ⇒ what the
-   * cache has, or nothing, and the owner types the rest).
-   */
-  invoicesPadron: (orgId: OrgId, cuit: string) => invoke<Lookup>("invoices_padron", { orgId, cuit }),
-  /** The PDF (A4 or ticket) in the content-addressed store; returns its path. */
-  invoicesPdf: (orgId: OrgId, invoiceId: number, layout: PrintLayout) => invoke<SavedFile>("invoices_pdf", { orgId, invoiceId, layout }),
-  /** "Imprimir": opens the PDF with the system's viewer, whose print dialog prints it. */
-  invoicesPrint: (orgId: OrgId, invoiceId: number, layout: PrintLayout) => invoke<SavedFile>("invoices_print", { orgId, invoiceId, layout }),
-  /** "Guardar PDF": a copy at `path`, or in Descargas with the voucher's name. */
-  invoicesSavePdf: (orgId: OrgId, invoiceId: number, layout: PrintLayout, path: string | null) => invoke<SavedFile>("invoices_save_pdf", { orgId, invoiceId, layout, path }),
-  /** Authorized totals of the period per voucher type. */
-  invoicesTotals: (orgId: OrgId, from: string, to: string) => invoke<Array<PeriodTotals>>("invoices_totals", { orgId, from, to }),
   /** Encoding, segments and cost class of an SMS text (shown while typing). */
   measureSms: (text: string) => invoke<SmsMeasure>("measure_sms", { text }),
   /**
@@ -894,6 +778,14 @@ export const commands = {
   messageMedia: (orgId: OrgId, messageId: number) => invoke<MediaLocation | null>("message_media", { orgId, messageId }),
   /** The channels a notification type goes through, in order. */
   notificationChain: (orgId: OrgId, kind: string) => invoke<Array<Channel>>("notification_chain", { orgId, kind }),
+  /** A link in a message: opened in the system browser (the webview never navigates). */
+  openLink: (url: string) => invoke<void>("open_link", { url }),
+  /**
+   * "Abrir" on a document (or a media file): a copy named with its type's extension, opened
+   * with the OS's program for that type. Only when the owner clicks; only known document and
+   * media types (never an executable).
+   */
+  openMedia: (orgId: OrgId, messageId: number) => invoke<void>("open_media", { orgId, messageId }),
   /** "Cancelar" a dead-letter job: it leaves the list and is never sent. */
   outboundCancelDead: (jobId: JobNumber) => invoke<void>("outbound_cancel_dead", { jobId }),
   /** The dead letter of the business: jobs given up on, with each attempt's error. */
@@ -944,6 +836,8 @@ export const commands = {
   sendTestSms: (orgId: OrgId, to: string) => invoke<string>("send_test_sms", { orgId, to }),
   /** "Abrir Mostrador al iniciar sesión". */
   setAutostart: (enabled: boolean) => invoke<void>("set_autostart", { enabled }),
+  /** Saves Ajustes → Escritorio; it applies at once. */
+  setDesktopPrefs: (prefs: DesktopPrefs) => invoke<void>("set_desktop_prefs", { prefs }),
   setLanguage: (language: Language) => invoke<void>("set_language", { language }),
   setUpdateChannel: (channel: UpdateChannel) => invoke<void>("set_update_channel", { channel }),
   setUpdateCheckOnStartup: (enabled: boolean) => invoke<void>("set_update_check_on_startup", { enabled }),
@@ -979,8 +873,6 @@ export const commands = {
    * in the keychain); the intake restarts with them.
    */
   whatsappSave: (orgId: OrgId, credentials: WhatsAppCredentials) => invoke<WhatsAppSaved>("whatsapp_save", { orgId, credentials }),
-  /** Changes the Meta app id of the saved connection (blank removes it); the token stays. */
-  whatsappSetAppId: (orgId: OrgId, appId: string | null) => invoke<WhatsAppStatus>("whatsapp_set_app_id", { orgId, appId }),
   /** What Ajustes → WhatsApp shows (never a secret: "termina en 1234"). */
   whatsappStatus: (orgId: OrgId) => invoke<WhatsAppStatus>("whatsapp_status", { orgId }),
   /**
@@ -1022,10 +914,11 @@ export const events = {
    */
   intakeStatus: "intake-status",
   /**
-   * An invoice changed state (queued, authorized, rejected, in doubt, held).
-   * Payload: `InvoiceEvent`.
+   * The owner clicked a message notification: show this conversation (switching business and
+   * page if needed).
+   * Payload: `OpenConversation`.
    */
-  invoiceEvent: "invoice-event",
+  openConversation: "open-conversation",
   /**
    * An organization's health cards changed (queue depth, ages, levels): the whole snapshot.
    * Payload: `HealthSnapshot`.
@@ -1070,7 +963,7 @@ export type EventPayloads = {
   "conversations-reload": null,
   "demo-activity": DemoActivity,
   "intake-status": IntakeStatus,
-  "invoice-event": InvoiceEvent,
+  "open-conversation": OpenConversation,
   "outbound-health": HealthSnapshot,
   "outbound-health-changed": HealthChange,
   "second-instance": null,

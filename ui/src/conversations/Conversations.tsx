@@ -3,6 +3,7 @@ import { INVOICE_FOR } from "../invoices/events";
 import "./conversations.css";
 import type { KeyboardEvent as ReactKeyboardEvent } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
+import { convertFileSrc } from "@tauri-apps/api/core";
 import { asAppError } from "../api";
 import {
   commands,
@@ -12,18 +13,23 @@ import {
   type ConversationSummary,
   type ListCursor,
   type ListFilter,
+  type MediaLocation,
   type MessageView,
   type QuickReply,
   type SearchHit,
+  type SmsMeasure,
   type ThreadCursor,
 } from "../bindings";
+import { TemplatePicker } from "../templates";
+import { onOpenRequest, takeOpenRequest } from "./openRequests";
 import { useLanguage, useT } from "../i18n/context";
 import { errorText } from "../i18n/errors";
-import { TemplatePicker } from "../templates";
 import {
   composerInit,
   composerReduce,
+  composesSms,
   daySeparator,
+  docTypeName,
   formatBubbleTime,
   formatListTime,
   formatRemaining,
@@ -33,7 +39,9 @@ import {
   linkify,
   listApply,
   mimeFor,
+  previewFor,
   quickReplyQuery,
+  smsLine,
   startsDay,
   threadApply,
   tickFor,
@@ -43,27 +51,10 @@ import {
 const LIST_PAGE = 100;
 const THREAD_PAGE = 50;
 const ROW_HEIGHT = 64;
+/** A bubble's height before it is measured (the thread is virtualized: 5,000 messages stay quick). */
+const BUBBLE_ESTIMATE = 72;
 
 const newKey = () => crypto.randomUUID();
-const SOUND_KEY = "mostrador.conversations.sound";
-
-/** A short soft tone for a new customer message while the window is in the background. */
-function beep() {
-  try {
-    const ctx = new AudioContext();
-    const osc = ctx.createOscillator();
-    const gain = ctx.createGain();
-    osc.frequency.value = 880;
-    gain.gain.setValueAtTime(0.08, ctx.currentTime);
-    gain.gain.exponentialRampToValueAtTime(0.0001, ctx.currentTime + 0.25);
-    osc.connect(gain).connect(ctx.destination);
-    osc.start();
-    osc.stop(ctx.currentTime + 0.25);
-    osc.onended = () => ctx.close();
-  } catch {
-    // No audio device: silence is fine.
-  }
-}
 
 /** The inbox: list, thread, composer and customer panel. Real-time by events only. */
 export function Conversations({ orgId }: { orgId: string }) {
@@ -91,14 +82,30 @@ export function Conversations({ orgId }: { orgId: string }) {
 
   useEffect(load, [load]);
 
-  const [sound, setSound] = useState(() => localStorage.getItem(SOUND_KEY) === "on");
-  const soundRef = useRef(sound);
-  soundRef.current = sound;
+  // A clicked notification: select its conversation (fetched when the list does not hold it).
+  const openConversation = useCallback(
+    (id: number) => {
+      setSelected(id);
+      setFocus(null);
+      commands
+        .conversationGet(orgId, id)
+        .then((c) => c && setList((l) => (l.some((x) => x.id === c.id) ? l : [c, ...l])))
+        .catch(() => undefined);
+    },
+    [orgId],
+  );
+  useEffect(() => {
+    const waiting = takeOpenRequest(orgId);
+    if (waiting !== null) openConversation(waiting);
+    return onOpenRequest(() => {
+      const id = takeOpenRequest(orgId);
+      if (id !== null) openConversation(id);
+    });
+  }, [orgId, openConversation]);
 
   useEffect(() => {
     const off = onEvent(events.conversationEvent, (e) => {
       if (e.org_id !== orgId) return;
-      if (soundRef.current && e.kind === "new_message" && e.message.direction === "in" && !document.hasFocus()) beep();
       setList((l) => {
         const next = listApply(l, e);
         // A row that no longer matches the filter leaves the list.
@@ -168,17 +175,6 @@ export function Conversations({ orgId }: { orgId: string }) {
         <button className="secondary search-open" id="search-open" onClick={() => setSearching(true)}>
           {t("conv.search.open")}
         </button>
-        <label className="check small sound-toggle">
-          <input
-            type="checkbox"
-            checked={sound}
-            onChange={(e) => {
-              setSound(e.target.checked);
-              localStorage.setItem(SOUND_KEY, e.target.checked ? "on" : "off");
-            }}
-          />
-          {t("conv.sound")}
-        </label>
         {searching && (
           <Search
             orgId={orgId}
@@ -360,22 +356,48 @@ function Thread({ orgId, conversation, focus }: { orgId: string; conversation: C
   const [replyTo, setReplyTo] = useState<MessageView | null>(null);
   const [panel, setPanel] = useState(false);
   const [error, setError] = useState<AppError | null>(null);
+  const [overlay, setOverlay] = useState<Overlay | null>(null);
   const box = useRef<HTMLDivElement>(null);
   const keepFromBottom = useRef<number | null>(null);
+  // Follow new messages only while the owner is at the bottom (reading older ones stays put).
+  const atBottom = useRef(true);
   const id = conversation.id;
+
+  // Only the bubbles on screen are in the page; each is measured as it renders.
+  const v = useVirtualizer({
+    count: messages.length,
+    getScrollElement: () => box.current,
+    estimateSize: () => BUBBLE_ESTIMATE,
+    getItemKey: (i) => messages[i].id,
+    overscan: 8,
+  });
+  const toBottom = useCallback(() => {
+    if (messages.length > 0) v.scrollToIndex(messages.length - 1, { align: "end" });
+  }, [messages.length, v]);
+  const scrollToMessage = useCallback(
+    (messageId: number) => {
+      const i = messages.findIndex((m) => m.id === messageId);
+      if (i >= 0) v.scrollToIndex(i, { align: "center" });
+    },
+    [messages, v],
+  );
 
   useEffect(() => {
     commands
       .conversationThread(orgId, id, null, THREAD_PAGE)
       .then((p) => {
+        atBottom.current = true;
         setMessages(p.messages);
         setOlder(p.older);
-        requestAnimationFrame(() => box.current?.scrollTo({ top: box.current.scrollHeight }));
       })
       .catch((e) => setError(asAppError(e)));
     commands.conversationOpen(orgId, id).catch(() => undefined);
     const off = onEvent(events.conversationEvent, (e) => {
       if (e.org_id !== orgId) return;
+      if (e.kind === "new_message" && e.message.conversation_id === id) {
+        const el = box.current;
+        atBottom.current = !el || el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+      }
       setMessages((m) => threadApply(m, id, e));
       if (e.kind === "new_message" && e.message.conversation_id === id && e.message.direction === "in" && document.hasFocus()) {
         commands.conversationOpen(orgId, id).catch(() => undefined);
@@ -386,17 +408,22 @@ function Thread({ orgId, conversation, focus }: { orgId: string; conversation: C
     };
   }, [orgId, id]);
 
-  // Upward pagination without jumps: keep the distance from the bottom across the prepend.
+  // Upward pagination without jumps: keep the distance from the bottom across the prepend (the
+  // new rows count at their estimate until measured; the virtualizer then corrects the offset of
+  // rows above the viewport as they are measured).
   useLayoutEffect(() => {
     const el = box.current;
     if (el && keepFromBottom.current !== null) {
       el.scrollTop = el.scrollHeight - keepFromBottom.current;
       keepFromBottom.current = null;
+    } else if (atBottom.current) {
+      toBottom();
     }
-  }, [messages]);
+  }, [messages, toBottom]);
 
   function onScroll() {
     const el = box.current;
+    if (el) atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
     if (!el || !older || el.scrollTop > 200 || keepFromBottom.current !== null) return;
     keepFromBottom.current = el.scrollHeight - el.scrollTop;
     const cursor = older;
@@ -410,12 +437,14 @@ function Thread({ orgId, conversation, focus }: { orgId: string; conversation: C
       .catch((e) => setError(asAppError(e)));
   }
 
-  // A search hit: scroll to it and highlight it.
+  // A search hit: scroll to it and highlight it (once it is loaded).
+  const focusLoaded = focus !== null && messages.some((m) => m.id === focus);
   useEffect(() => {
-    if (focus === null) return;
-    const el = document.getElementById(`msg-${focus}`);
-    el?.scrollIntoView({ block: "center" });
-  }, [focus, messages]);
+    if (focus === null || !focusLoaded) return;
+    atBottom.current = false;
+    scrollToMessage(focus);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [focus, focusLoaded]);
 
   const byProvider = useMemo(() => new Map(messages.filter((m) => m.provider_id).map((m) => [m.provider_id!, m])), [messages]);
   const now = new Date();
@@ -467,59 +496,103 @@ function Thread({ orgId, conversation, focus }: { orgId: string; conversation: C
         </p>
       )}
       <div className="thread-body">
-        <div className="thread" ref={box} onScroll={onScroll} id="thread">
-          {messages.map((m, i) => (
-            <div key={m.id}>
-              {startsDay(messages, i) && <div className="day-separator">{daySeparator(m.at, now, lang)}</div>}
-              <Bubble
-                m={m}
-                quoted={m.reply_to_provider_id ? byProvider.get(m.reply_to_provider_id) ?? null : null}
-                highlighted={m.id === focus}
-                onRetry={() => retry(m)}
-                onReply={() => setReplyTo(m)}
-                onReact={(e) => react(m, e)}
-              />
-            </div>
-          ))}
+        <div className="thread" ref={box} onScroll={onScroll} id="thread" data-messages={messages.length}>
+          <div style={{ height: v.getTotalSize(), position: "relative", width: "100%" }}>
+            {v.getVirtualItems().map((it) => {
+              const m = messages[it.index];
+              const i = it.index;
+              return (
+                <div
+                  key={it.key}
+                  data-index={i}
+                  ref={v.measureElement}
+                  className="thread-row"
+                  style={{ position: "absolute", top: 0, left: 0, width: "100%", transform: `translateY(${it.start}px)` }}
+                >
+                  {startsDay(messages, i) && <div className="day-separator">{daySeparator(m.at, now, lang)}</div>}
+                  <Bubble
+                    orgId={orgId}
+                    m={m}
+                    quoted={m.reply_to_provider_id ? byProvider.get(m.reply_to_provider_id) ?? null : null}
+                    highlighted={m.id === focus}
+                    onRetry={() => retry(m)}
+                    onReply={() => setReplyTo(m)}
+                    onReact={(e) => react(m, e)}
+                    onQuoted={scrollToMessage}
+                    onEnlarge={setOverlay}
+                  />
+                </div>
+              );
+            })}
+          </div>
         </div>
         {panel && <CustomerPanel orgId={orgId} conversation={conversation} />}
       </div>
       <Composer orgId={orgId} conversation={conversation} replyTo={replyTo} onReplyDone={() => setReplyTo(null)} />
+      {overlay && <MediaOverlay overlay={overlay} onClose={() => setOverlay(null)} />}
+    </div>
+  );
+}
+
+type Overlay = { kind: "image" | "video"; src: string; messageId: number };
+
+/** An image or a video at full size over the window; Escape or a click outside closes it. */
+function MediaOverlay({ overlay, onClose }: { overlay: Overlay; onClose: () => void }) {
+  const t = useT();
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => e.key === "Escape" && onClose();
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [onClose]);
+  return (
+    <div className="media-overlay" id="media-overlay" role="dialog" aria-modal="true" onClick={onClose}>
+      <div className="media-overlay-body" onClick={(e) => e.stopPropagation()}>
+        {overlay.kind === "image" ? (
+          <img src={overlay.src} alt={t("conv.kind.image")} />
+        ) : (
+          <video src={overlay.src} controls autoPlay />
+        )}
+      </div>
+      <button className="media-overlay-close" id="media-overlay-close" onClick={onClose} aria-label={t("conv.media.close")}>
+        ×
+      </button>
     </div>
   );
 }
 
 function Bubble({
+  orgId,
   m,
   quoted,
   highlighted,
   onRetry,
   onReply,
   onReact,
+  onQuoted,
+  onEnlarge,
 }: {
+  orgId: string;
   m: MessageView;
   quoted: MessageView | null;
   highlighted: boolean;
   onRetry: () => void;
   onReply: () => void;
   onReact: (emoji: string) => void;
+  onQuoted: (messageId: number) => void;
+  onEnlarge: (o: Overlay) => void;
 }) {
   const t = useT();
-  const lang = useLanguage();
   const tick = tickFor(m.status);
   const cls = m.kind === "note" ? "note" : m.direction === "in" ? "in" : "out";
   return (
     <div id={`msg-${m.id}`} className={`bubble ${cls}${highlighted ? " highlighted" : ""}`} data-status={m.status} data-kind={m.kind}>
       {quoted && (
-        <button
-          className="quoted link"
-          onClick={() => document.getElementById(`msg-${quoted.id}`)?.scrollIntoView({ block: "center" })}
-        >
+        <button className="quoted link" onClick={() => onQuoted(quoted.id)}>
           {kindIcon(quoted.kind)} {(quoted.text ?? quoted.filename ?? "").slice(0, 80)}
         </button>
       )}
       {m.kind === "note" && <div className="note-label small">{t("conv.note")}</div>}
-      <BubbleBody m={m} />
+      <BubbleBody orgId={orgId} m={m} onEnlarge={onEnlarge} />
       <div className="bubble-meta small">
         <span className="muted">{formatBubbleTime(m.at)}</span>
         {tick.symbol && (
@@ -551,13 +624,12 @@ function Bubble({
           ))}
         </div>
       )}
-      {m.media?.size_bytes ? <span className="muted small">{formatSize(m.media.size_bytes, lang)}</span> : null}
     </div>
   );
 }
 
 /** A message's content by type; customer text is always text (React escapes it), never HTML. */
-function BubbleBody({ m }: { m: MessageView }) {
+function BubbleBody({ orgId, m, onEnlarge }: { orgId: string; m: MessageView; onEnlarge: (o: Overlay) => void }) {
   const t = useT();
   const data = (m.data ?? {}) as Record<string, unknown>;
   const text = m.text ?? "";
@@ -573,11 +645,7 @@ function BubbleBody({ m }: { m: MessageView }) {
     case "document":
       return (
         <div>
-          <div className="media-label">
-            {kindIcon(m.kind)} {m.kind === "document" ? m.filename ?? t("conv.kind.document") : t(`conv.kind.${m.kind}` as "conv.kind.image")}
-          </div>
-          {m.media?.state === "pending" && <div className="muted small">{t("conv.media.pending")}</div>}
-          {m.media?.state === "failed" && <div className="muted small">{t("conv.media.failed")}</div>}
+          <Media orgId={orgId} m={m} onEnlarge={onEnlarge} />
           {text && <Text text={text} />}
         </div>
       );
@@ -606,6 +674,109 @@ function BubbleBody({ m }: { m: MessageView }) {
   }
 }
 
+/** Where each message's file is (asked once per message and download state, not per render). */
+const locations = new Map<string, MediaLocation | null>();
+
+/**
+ * A message's media: image, sticker and video previews (image and video open full size),
+ * audio and voice notes played in place, otherwise a file card (name, size, "Abrir <tipo>"
+ * when the OS may open it); "descargando" while the download is pending.
+ */
+function Media({ orgId, m, onEnlarge }: { orgId: string; m: MessageView; onEnlarge: (o: Overlay) => void }) {
+  const t = useT();
+  const lang = useLanguage();
+  const state = m.media?.state ?? "pending";
+  const cacheKey = `${orgId}/${m.id}/${state}`;
+  const [loc, setLoc] = useState<MediaLocation | null | undefined>(() => locations.get(cacheKey));
+  const [openError, setOpenError] = useState<AppError | null>(null);
+  useEffect(() => {
+    if (!m.media || state === "pending" || locations.has(cacheKey)) return setLoc(locations.get(cacheKey));
+    let live = true;
+    commands
+      .messageMedia(orgId, m.id)
+      .then((l) => {
+        locations.set(cacheKey, l);
+        if (live) setLoc(l);
+      })
+      .catch(() => live && setLoc(null));
+    return () => {
+      live = false;
+    };
+  }, [orgId, m.id, state, cacheKey]);
+
+  const label = `${kindIcon(m.kind)} ${m.kind === "document" ? m.filename ?? t("conv.kind.document") : t(`conv.kind.${m.kind}` as "conv.kind.image")}`;
+  // Our own file being sent has no downloaded media row: its name only, never "descargando".
+  if (!m.media || (state !== "pending" && loc === undefined)) return <div className="media-label">{label}</div>;
+  const preview = previewFor(m.kind, m.media, loc ?? null);
+  const src = loc?.path ? convertFileSrc(loc.path) : "";
+  switch (preview) {
+    case "pending":
+      return (
+        <div className="media-label" id={`media-pending-${m.id}`} data-preview="pending">
+          {label} <span className="muted small">{t("conv.media.pending")}</span>
+        </div>
+      );
+    case "image":
+      return (
+        <button className="media-thumb" id={`media-preview-${m.id}`} data-preview="image" onClick={() => onEnlarge({ kind: "image", src, messageId: m.id })} title={t("conv.media.enlarge")}>
+          <img src={src} alt={t("conv.kind.image")} loading="lazy" />
+        </button>
+      );
+    case "sticker":
+      return <img className="sticker" id={`media-preview-${m.id}`} data-preview="sticker" src={src} alt={t("conv.kind.sticker")} loading="lazy" />;
+    case "video":
+      return (
+        <button className="media-thumb video" id={`media-preview-${m.id}`} data-preview="video" onClick={() => onEnlarge({ kind: "video", src, messageId: m.id })} title={t("conv.media.enlarge")}>
+          <video src={src} preload="metadata" muted />
+          <span className="play" aria-hidden="true">▶</span>
+        </button>
+      );
+    case "audio":
+      return (
+        <div className="media-audio" data-preview="audio">
+          <div className="media-label small">{label}</div>
+          <audio id={`media-preview-${m.id}`} src={src} controls preload="metadata" />
+        </div>
+      );
+    case "failed":
+    case "file": {
+      const type = docTypeName(loc?.mime_type ?? m.media?.mime_type ?? null);
+      const size = loc?.size_bytes ?? m.media?.size_bytes ?? null;
+      const canOpen = preview === "file" && Boolean(loc?.path) && type !== null;
+      return (
+        <div className="file-card" id={`media-file-${m.id}`} data-preview={preview}>
+          <div className="file-name">{m.kind === "document" ? `📄 ${loc?.filename ?? m.filename ?? t("conv.kind.document")}` : label}</div>
+          <div className="muted small">
+            {[type, size !== null ? formatSize(size, lang) : null].filter(Boolean).join(" · ")}
+          </div>
+          {preview === "failed" && <div className="muted small">{loc?.error ?? t("conv.media.failed")}</div>}
+          {loc?.state === "too_large" && <div className="muted small">{t("conv.media.tooLarge")}</div>}
+          {preview === "file" && loc?.path && type === null && <div className="muted small">{t("conv.media.notOpened")}</div>}
+          {canOpen && (
+            <button
+              className="secondary small"
+              id={`media-open-${m.id}`}
+              onClick={() =>
+                commands
+                  .openMedia(orgId, m.id)
+                  .then(() => setOpenError(null))
+                  .catch((e) => setOpenError(asAppError(e)))
+              }
+            >
+              {t("conv.media.open", { type: type ?? "" })}
+            </button>
+          )}
+          {openError && <p className="field-error small">{errorText(openError, lang)}</p>}
+        </div>
+      );
+    }
+  }
+}
+
+/**
+ * Customer text with its http(s) links shown by host: a click opens the system browser (a
+ * command that checks the scheme again); there is no href, so the webview never navigates.
+ */
 function Text({ text }: { text: string }) {
   const segments = useMemo(() => linkify(text), [text]);
   return (
@@ -614,7 +785,21 @@ function Text({ text }: { text: string }) {
         s.kind === "text" ? (
           <span key={i}>{s.text}</span>
         ) : (
-          <a key={i} href={s.href} target="_blank" rel="noopener noreferrer" title={s.href}>
+          <a
+            key={i}
+            role="link"
+            tabIndex={0}
+            className="ext-link"
+            data-href={s.href}
+            title={s.href}
+            onClick={(e) => {
+              e.preventDefault();
+              commands.openLink(s.href).catch(() => undefined);
+            }}
+            onKeyDown={(e) => {
+              if (e.key === "Enter") commands.openLink(s.href).catch(() => undefined);
+            }}
+          >
             {s.host}
           </a>
         ),
@@ -642,7 +827,24 @@ function Composer({
   const [now, setNow] = useState(() => new Date());
   const [attachError, setAttachError] = useState<string | null>(null);
   const [attachPath, setAttachPath] = useState("");
+  const [picker, setPicker] = useState(false);
+  const [smsPicked, setSmsPicked] = useState(false);
+  const [measure, setMeasure] = useState<SmsMeasure | null>(null);
   const w = windowState(conversation.window_open_until, now);
+  const sms = composesSms(conversation.channel, smsPicked) && !note;
+
+  // The SMS measure (core's counter, one source of truth) while typing, after a short pause.
+  useEffect(() => {
+    if (!sms) return setMeasure(null);
+    let live = true;
+    const timer = setTimeout(() => {
+      commands.measureSms(s.text).then((m) => live && setMeasure(m)).catch(() => undefined);
+    }, 120);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [sms, s.text]);
 
   // The countdown ticks once a minute only while it is shown (a clock, not data polling).
   useEffect(() => {
@@ -664,6 +866,8 @@ function Composer({
     try {
       if (note) {
         await commands.conversationAddNote(orgId, conversation.id, s.key, s.text);
+      } else if (sms) {
+        await commands.conversationSendSms(orgId, conversation.customer_id, s.key, s.text);
       } else {
         await commands.conversationSend(orgId, {
           conversation_id: conversation.id,
@@ -717,18 +921,29 @@ function Composer({
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [conversation.id, note]);
 
-  const closed = !w.open && !note;
-  const optedOut = conversation.customer_opted_out && !note;
+  // The 24 h window is WhatsApp's: an SMS goes out any time.
+  const closed = !w.open && !note && !sms;
+  const optedOut = conversation.customer_opted_out && !note && !sms;
+  const picker_ = (
+    <TemplatePicker
+      orgId={orgId}
+      customerId={conversation.customer_id}
+      context={{ customer_name: conversation.customer_name }}
+      onSent={() => setPicker(false)}
+      onCancel={closed ? undefined : () => setPicker(false)}
+    />
+  );
+  const line = measure ? smsLine(measure) : null;
   return (
-    <div className={`composer${note ? " note-mode" : ""}`} id="composer">
+    <div className={`composer${note ? " note-mode" : ""}${sms ? " sms-mode" : ""}`} id="composer">
       {closed && (
         <div className="window-closed" id="window-closed" role="status">
           {t(conversation.window_closed_at ? "conv.window.closed" : "conv.window.never", { name: conversation.customer_name })}
-          <div id="template-picker-slot">
-            <TemplatePicker orgId={orgId} customerId={conversation.customer_id} context={{ customer_name: conversation.customer_name }} />
-          </div>
+          {/* Plantillas: the only thing WhatsApp accepts now. */}
+          <div id="template-picker-slot">{picker_}</div>
         </div>
       )}
+      {!closed && picker && !note && !sms && <div id="template-picker-slot-open">{picker_}</div>}
       {optedOut && <div className="window-closed" role="status">{t("conv.optedOut", { name: conversation.customer_name })}</div>}
       {w.open && w.showCountdown && !note && (
         <div className="countdown small" id="window-countdown">
@@ -756,17 +971,38 @@ function Composer({
           ))}
         </ul>
       )}
+      {line && (
+        <div className={`sms-measure small cost-${line.cost}`} id="sms-segments" data-segments={line.segments} data-encoding={measure?.encoding}>
+          {t("conv.sms.segments", { n: String(line.segments), encoding: line.encoding, per: String(line.perSegment) })}
+          {" · "}
+          <span id="sms-cost">{line.cost === "none" ? "" : t(`conv.sms.cost.${line.cost}`, { n: String(line.segments) })}</span>
+          {line.encoding === "UCS-2" && <div className="muted">{t("conv.sms.ucs2")}</div>}
+        </div>
+      )}
       <div className="composer-row">
-        <label className="check small">
-          <input type="checkbox" checked={note} onChange={(e) => setNote(e.target.checked)} id="note-mode" />
-          {t("conv.noteMode")}
-        </label>
+        <div className="composer-modes">
+          <label className="check small">
+            <input type="checkbox" checked={note} onChange={(e) => setNote(e.target.checked)} id="note-mode" />
+            {t("conv.noteMode")}
+          </label>
+          {conversation.channel !== "sms" && conversation.customer_phone_display && !note && (
+            <label className="check small">
+              <input type="checkbox" checked={smsPicked} onChange={(e) => setSmsPicked(e.target.checked)} id="sms-mode" />
+              {t("conv.sms.pick")}
+            </label>
+          )}
+          {!closed && !note && !sms && (
+            <button className="secondary small" id="template-picker-open" aria-expanded={picker} onClick={() => setPicker((p) => !p)}>
+              {t("conv.tpl.open")}
+            </button>
+          )}
+        </div>
         <textarea
           id="composer-input"
           rows={2}
           value={s.text}
           disabled={closed || optedOut}
-          placeholder={note ? t("conv.notePlaceholder") : t("conv.placeholder")}
+          placeholder={note ? t("conv.notePlaceholder") : sms ? t("conv.sms.placeholder") : t("conv.placeholder")}
           onChange={(e) => dispatch({ type: "edit", text: e.target.value })}
           onKeyDown={(e) => {
             if (isSendKey({ key: e.key, shiftKey: e.shiftKey, isComposing: e.nativeEvent.isComposing })) {
@@ -780,8 +1016,8 @@ function Composer({
           {note ? t("conv.saveNote") : t("conv.send")}
         </button>
       </div>
-      {!closed && !note && <p className="hint">{t("conv.attachHint")}</p>}
-      {!closed && !optedOut && !note && (
+      {!closed && !note && !sms && <p className="hint">{t("conv.attachHint")}</p>}
+      {!closed && !optedOut && !note && !sms && (
         // The file's path typed or pasted: the same send as a file dropped on the window.
         <details className="attach-path small" id="composer-attach">
           <summary>{t("conv.attach.byPath")}</summary>

@@ -5,8 +5,11 @@ import type {
   ConversationEvent,
   ConversationSummary,
   Language,
+  MediaLocation,
+  MediaView,
   MessageStatus,
   MessageView,
+  SmsMeasure,
 } from "../bindings";
 
 // ---------------------------------------------------------------------------------- ticks
@@ -315,6 +318,11 @@ export function threadApply(thread: MessageView[], conversationId: number, e: Co
           : x,
       );
     }
+    case "media_changed": {
+      // A download finished (or failed, or was over the limit): the bubble shows it now.
+      if (e.conversation_id !== conversationId) return thread;
+      return thread.map((x) => (x.id === e.message_id ? { ...x, media: e.media } : x));
+    }
     case "reaction_changed": {
       if (e.conversation_id !== conversationId) return thread;
       return thread.map((x) => {
@@ -362,4 +370,87 @@ export function formatSize(bytes: number | null, lang: Language): string {
   const fmt = (n: number) => n.toLocaleString(lang === "es" ? "es-AR" : "en", { maximumFractionDigits: 1 });
   if (bytes >= 1 << 20) return `${fmt(bytes / (1 << 20))} MB`;
   return `${fmt(Math.max(1, Math.round(bytes / 1024)))} KB`;
+}
+
+// ---------------------------------------------------------------------------------- media
+
+/**
+ * How a message's media shows in the thread: a preview for what the window can render (image,
+ * sticker, video, audio/voice played in place), a file card (name, size, "Abrir") for documents,
+ * for media over the size limit and for types we do not render; "descargando" while pending.
+ */
+export type MediaPreview = "pending" | "failed" | "image" | "sticker" | "video" | "audio" | "file";
+
+export function previewFor(kind: string, media: MediaView | null, loc: MediaLocation | null): MediaPreview {
+  const state = loc?.state ?? media?.state ?? "pending";
+  if (state === "pending") return "pending";
+  if (state === "failed") return "failed";
+  // Over the limit (kept as metadata), not on disk, or a type the webview should not render.
+  if (state !== "downloaded" || !loc?.path || !loc.previewable) return "file";
+  const mime = (loc.mime_type ?? media?.mime_type ?? "").split(";")[0].trim().toLowerCase();
+  switch (kind) {
+    case "image":
+      return mime.startsWith("image/") ? "image" : "file";
+    case "sticker":
+      return mime.startsWith("image/") ? "sticker" : "file";
+    case "video":
+      return mime.startsWith("video/") ? "video" : "file";
+    case "audio":
+    case "voice":
+      return mime.startsWith("audio/") ? "audio" : "file";
+    default:
+      return "file";
+  }
+}
+
+const DOC_TYPES: Record<string, string> = {
+  "application/pdf": "PDF",
+  "text/plain": "TXT",
+  "text/csv": "CSV",
+  "application/msword": "Word",
+  "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word",
+  "application/vnd.ms-excel": "Excel",
+  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel",
+  "application/vnd.ms-powerpoint": "PowerPoint",
+  "application/vnd.openxmlformats-officedocument.presentationml.presentation": "PowerPoint",
+  "application/vnd.oasis.opendocument.text": "ODT",
+  "application/vnd.oasis.opendocument.spreadsheet": "ODS",
+};
+
+/**
+ * The type named on "Abrir" ("Abrir PDF"), from the MIME type the provider stated (never from the
+ * sender's file name); null when Mostrador does not hand this type to the OS (the Rust side keeps
+ * the same list and refuses anything else).
+ */
+export function docTypeName(mime: string | null): string | null {
+  const base = (mime ?? "").split(";")[0].trim().toLowerCase();
+  if (DOC_TYPES[base]) return DOC_TYPES[base];
+  if (/^image\/(jpeg|png|webp)$/.test(base)) return base.slice(6).toUpperCase().replace("JPEG", "JPG");
+  if (/^video\/(mp4|3gpp)$/.test(base)) return base === "video/mp4" ? "MP4" : "3GP";
+  if (/^audio\/(ogg|mpeg|mp4|aac|amr)$/.test(base)) return "audio";
+  return null;
+}
+
+// ---------------------------------------------------------------------------------- SMS
+
+/** What one SMS costs the shop, roughly: one message, a few, or many (each segment is billed). */
+export type SmsCostClass = "none" | "single" | "multi" | "long";
+
+export function smsCostClass(segments: number): SmsCostClass {
+  if (segments <= 0) return "none";
+  if (segments === 1) return "single";
+  if (segments <= 3) return "multi";
+  return "long";
+}
+
+/** The composer's line under an SMS: segments, encoding and characters per segment. */
+export function smsLine(m: SmsMeasure): { segments: number; encoding: "GSM-7" | "UCS-2"; perSegment: number; cost: SmsCostClass } {
+  const ucs2 = m.encoding === "ucs2";
+  const perSegment = m.segments > 1 ? (ucs2 ? 67 : 153) : ucs2 ? 70 : 160;
+  return { segments: m.segments, encoding: ucs2 ? "UCS-2" : "GSM-7", perSegment, cost: smsCostClass(m.segments) };
+}
+
+/** Whether the composer sends by SMS: an SMS conversation, or the owner picked SMS. */
+export function composesSms(channel: string, picked: boolean): boolean {
+  return channel === "sms" || picked;
 }

@@ -590,6 +590,25 @@ export const es = {
   "conv.attach.byPath": "Adjuntar un archivo por su ubicación",
   "conv.attach.pathPlaceholder": "/home/vos/Imágenes/foto.jpg",
   "conv.attach.send": "Enviar archivo",
+  // Escritorio: notifications, tray, media, links, template picker, SMS (desktop helper).
+  "desk.title": "Escritorio",
+  "desk.notifications": "Avisarme con una notificación cuando escribe un cliente y Mostrador no está al frente",
+  "desk.sound": "Con sonido",
+  "desk.closeToTray": "Al cerrar, seguir en la bandeja (para que los recordatorios salgan a horario)",
+  "desk.hint": "La notificación muestra el nombre del cliente y el comienzo del mensaje; al tocarla se abre la conversación.",
+  "conv.media.open": "Abrir {type}",
+  "conv.media.close": "Cerrar",
+  "conv.media.enlarge": "Ver en grande",
+  "conv.media.tooLarge": "Supera el tamaño máximo: no se descargó.",
+  "conv.media.notOpened": "Mostrador no abre este tipo de archivo, por seguridad.",
+  "conv.tpl.open": "Plantilla",
+  "conv.sms.pick": "Enviar por SMS",
+  "conv.sms.placeholder": "Escribí el SMS (Enter envía)",
+  "conv.sms.segments": "{n} SMS · {encoding} ({per} caracteres por SMS)",
+  "conv.sms.cost.single": "costo: 1 SMS",
+  "conv.sms.cost.multi": "costo: {n} SMS (se cobra cada parte)",
+  "conv.sms.cost.long": "costo alto: {n} SMS, conviene acortarlo",
+  "conv.sms.ucs2": "Tiene tildes o emojis: entran 70 caracteres por SMS, no 160.",
 } as const;
 
 export type MessageKey = keyof typeof es;

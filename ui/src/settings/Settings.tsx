@@ -7,6 +7,7 @@ import type { Updates } from "../updates/useUpdates";
 import { RelaySection } from "./RelaySection";
 import { WhatsAppSection } from "./WhatsAppSection";
 import { QuickRepliesSettings } from "../conversations/QuickRepliesSettings";
+import { DesktopSettings } from "../conversations/DesktopSettings";
 import { AfipSettings } from "../invoices/settings/AfipSettings";
 import { ChannelSettings } from "../notifications/ChannelSettings";
 
@@ -60,6 +61,7 @@ export function Settings(props: {
       {org && <QuickRepliesSettings orgId={org.id} />}
       {org && <AfipSettings org={org} />}
       {org && <ChannelSettings orgId={org.id} />}
+      <DesktopSettings />
       <section id="settings-general">
         <h2>{t("nav.language")}</h2>
         <select id="language" value={props.language} onChange={(e) => props.onLanguage(e.target.value as Language)}>
