@@ -1,0 +1,168 @@
+//! CAEA contingency against the AFIP simulator over real HTTP, on a real SQLite file and keychain:
+//! the fortnight's CAEA obtained ahead of time, three invoices issued offline on the contingency
+//! point of sale, informed with FECAEARegInformativo (the simulator has them as CAEA invoices),
+//! and the unused contingency point of sale declared with FECAEASinMovimientoInformar.
+
+mod invoicing_support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Duration as Days;
+use invoicing_support::*;
+use mostrador_afip::invoice::{
+    Amounts, Concept, Currency, Invoice, InvoiceDraft, InvoiceSettings, Money, Receiver,
+    ReceiverDoc, VoucherType,
+};
+use mostrador_core::invoicing::caea::{CaeaError, Contingency};
+use mostrador_types::IvaCondition;
+use sqlx::Row;
+
+const CONTINGENCY: u32 = 90;
+const UNUSED: u32 = 91;
+
+fn factura_c(date: chrono::NaiveDate, pesos: i32) -> Invoice {
+    InvoiceDraft {
+        voucher_type: VoucherType::FACTURA_C,
+        point_of_sale: CONTINGENCY,
+        date,
+        concept: Concept::Products,
+        receiver: Receiver {
+            doc: ReceiverDoc::Anonymous,
+            condition: IvaCondition::ConsumidorFinal,
+        },
+        amounts: Amounts::class_c(Money::units(pesos), vec![]).unwrap(),
+        currency: Currency::pesos(),
+        associated: vec![],
+    }
+    .validate(&InvoiceSettings::default())
+    .unwrap()
+}
+
+#[test]
+fn caea_obtained_three_invoices_issued_offline_informed_and_an_unused_point_declared() {
+    let net = runtime();
+    let fx = Fixture::new(&net, Duration::from_secs(5));
+    let port = free_port();
+    let _afip = serve(&net, &fx.sim, port);
+    let engine = Engine::start(&fx, &format!("http://127.0.0.1:{port}/afip"));
+    let caea = Contingency::new(
+        engine.store.clone(),
+        engine.setups.clone(),
+        engine.tickets.clone(),
+        Arc::new(SimClock(fx.sim.clone())),
+    );
+    let org = fx.org;
+    let today = sim_today(&fx.sim);
+
+    engine.rt.block_on(async {
+        // The CAE point of sale cannot be the contingency one.
+        assert!(matches!(
+            caea.set_points_of_sale(org, &[POINT_OF_SALE]).await,
+            Err(CaeaError::Invalid(_))
+        ));
+        caea.set_points_of_sale(org, &[CONTINGENCY, UNUSED])
+            .await
+            .unwrap();
+
+        // Not a contingency point of sale / no CAEA yet: refused before anything is stored.
+        let mut other = factura_c(today, 10).draft().clone();
+        other.point_of_sale = 92;
+        let other = other.validate(&InvoiceSettings::default()).unwrap();
+        assert!(matches!(
+            caea.issue(org, &other).await,
+            Err(CaeaError::NotContingencyPoint(92))
+        ));
+        assert!(matches!(
+            caea.issue(org, &factura_c(today, 10)).await,
+            Err(CaeaError::NoCaea(_))
+        ));
+
+        // Ahead of time: consult-or-request; a second pass requests nothing more.
+        let stored = caea.ensure_caeas(org).await.unwrap();
+        assert!(!stored.is_empty());
+        let granted = fx.sim.caeas();
+        assert_eq!(granted.len(), stored.len());
+        let current = caea.caea_for(org, today).await.unwrap().unwrap();
+        assert!(granted
+            .iter()
+            .any(|g| g.code == current.code.to_string() && g.report_by == current.report_by));
+        caea.ensure_caeas(org).await.unwrap();
+        assert_eq!(fx.sim.caeas().len(), granted.len());
+
+        // Three invoices offline: numbered 1, 2, 3 locally, nothing sent yet.
+        let mut numbers = Vec::new();
+        for pesos in [100, 200, 300] {
+            let issued = caea.issue(org, &factura_c(today, pesos)).await.unwrap();
+            assert_eq!(issued.caea, current.code);
+            numbers.push(issued.number);
+        }
+        assert_eq!(numbers, vec![1, 2, 3]);
+        assert!(fx.sim.invoices().is_empty());
+
+        // Informed: the simulator has them, under the CAEA, in order.
+        let summary = caea.report_pending(org).await.unwrap();
+        assert_eq!(
+            (summary.informed, summary.rejected, summary.pending),
+            (3, 0, 0)
+        );
+        let at_afip = fx.sim.invoices();
+        assert_eq!(at_afip.len(), 3);
+        for (inv, n) in at_afip.iter().zip(1..) {
+            assert_eq!(
+                (inv.point_of_sale, inv.voucher_type, inv.number),
+                (CONTINGENCY, 11, n)
+            );
+            assert_eq!(inv.emission, "CAEA");
+            assert_eq!(inv.cae, current.code.to_string());
+        }
+        assert_eq!(at_afip[2].total, 300.0);
+        let states: Vec<String> = sqlx::query("SELECT state FROM caea_invoices ORDER BY number")
+            .fetch_all(engine.store.reader())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get("state"))
+            .collect();
+        assert_eq!(states, vec!["informed"; 3]);
+        // A second pass has nothing to inform.
+        assert_eq!(caea.report_pending(org).await.unwrap().informed, 0);
+
+        // While the fortnight runs, nothing is declared unused.
+        assert!(caea.declare_unused(org).await.unwrap().is_empty());
+    });
+
+    // The fortnight ends (still before FchTopeInf): the unused point is declared, once, and the
+    // new fortnight's CAEA is obtained.
+    fx.sim.advance(Days::days(
+        (current_valid_to(&engine, &caea, org, today) - today).num_days() + 1,
+    ));
+    engine.rt.block_on(async {
+        let declared = caea.declare_unused(org).await.unwrap();
+        assert_eq!(declared.len(), 1);
+        assert_eq!(declared[0].1, UNUSED);
+        let at_afip = fx.sim.no_activity_declarations();
+        assert_eq!(at_afip.len(), 1);
+        assert_eq!(at_afip[0].point_of_sale, UNUSED);
+        assert!(caea.declare_unused(org).await.unwrap().is_empty());
+
+        let later = sim_today(&fx.sim);
+        caea.ensure_caeas(org).await.unwrap();
+        assert!(caea.caea_for(org, later).await.unwrap().is_some());
+    });
+    engine.stop();
+}
+
+fn current_valid_to(
+    engine: &Engine,
+    caea: &Contingency,
+    org: mostrador_core::org::OrgId,
+    today: chrono::NaiveDate,
+) -> chrono::NaiveDate {
+    engine
+        .rt
+        .block_on(caea.caea_for(org, today))
+        .unwrap()
+        .unwrap()
+        .valid_to
+}
