@@ -166,3 +166,106 @@ fn current_valid_to(
         .unwrap()
         .valid_to
 }
+
+/// The `afip.caea` job on the outbound engine: enqueued while AFIP is down it retries, and once
+/// AFIP answers it stores the CAEA and informs what was issued offline.
+#[test]
+fn the_caea_job_retries_while_afip_is_down_then_informs() {
+    use mostrador_core::activity::ActivityGate;
+    use mostrador_core::invoicing::caea::job::{self, CaeaHandler};
+    use mostrador_core::invoicing::{AfipSetup, AfipSetups, Tickets};
+    use mostrador_core::outbound::{Handlers, Outbound, Wiring};
+    use mostrador_core::store::Store;
+
+    let net = runtime();
+    let fx = Fixture::new(&net, Duration::from_secs(2));
+    let port = free_port();
+    let afip = format!("http://127.0.0.1:{port}/afip");
+    let rt = runtime();
+    let org = fx.org;
+    let setups = AfipSetups::default();
+    setups.set(
+        org,
+        AfipSetup {
+            endpoints: mostrador_afip::Endpoints::under(&afip).unwrap(),
+            signer: fx.signer.clone(),
+            point_of_sale: POINT_OF_SALE,
+            timeout: fx.timeout,
+            padron: None,
+        },
+    );
+    let tickets = Arc::new(Tickets::new(fx.secrets.clone()));
+    let (store, outbound, caea) = rt.block_on(async {
+        let store = Store::open(&fx.db_path()).await.unwrap();
+        let caea = Contingency::new(
+            store.clone(),
+            setups.clone(),
+            tickets.clone(),
+            Arc::new(SimClock(fx.sim.clone())),
+        );
+        let mut wiring = Wiring::new(fx.secrets.clone(), ActivityGate::new());
+        wiring.handlers = Handlers::new().with(job::KIND, CaeaHandler::new(caea.clone()));
+        let outbound = Outbound::start(store.clone(), wiring, fast_config())
+            .await
+            .unwrap();
+        caea.set_points_of_sale(org, &[CONTINGENCY]).await.unwrap();
+        outbound
+            .queue()
+            .enqueue(&job::job(org, fx.sim.now()).unwrap())
+            .await
+            .unwrap();
+        (store, outbound, caea)
+    });
+    let attempts = || -> i64 {
+        rt.block_on(
+            sqlx::query_scalar("SELECT coalesce(max(attempts), 0) FROM jobs WHERE kind = ?")
+                .bind(job::KIND)
+                .fetch_one(store.reader()),
+        )
+        .unwrap()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while attempts() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the job was not retried"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(fx.sim.caeas().is_empty());
+
+    // AFIP comes up: the retry obtains the CAEA. Then an invoice issued offline is informed by
+    // the next pass.
+    let _sandbox = serve(&net, &fx.sim, port);
+    let today = sim_today(&fx.sim);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while rt.block_on(caea.caea_for(org, today)).unwrap().is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no CAEA after AFIP came up"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    rt.block_on(caea.issue(org, &factura_c(today, 50))).unwrap();
+    rt.block_on(async {
+        outbound
+            .queue()
+            .enqueue(&job::job(org, fx.sim.now() + Days::seconds(1)).unwrap())
+            .await
+            .unwrap();
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while fx.sim.invoices().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the invoice was never informed"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(fx.sim.invoices()[0].emission, "CAEA");
+    rt.block_on(async {
+        outbound.shutdown().await;
+        store.close().await;
+    });
+    rt.shutdown_background();
+}

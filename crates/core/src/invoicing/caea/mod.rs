@@ -12,6 +12,8 @@
 //!
 //! [`Contingency::tick`] runs all three; the app calls it from its periodic maintenance.
 
+pub mod job;
+
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
