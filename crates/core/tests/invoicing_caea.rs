@@ -269,3 +269,47 @@ fn the_caea_job_retries_while_afip_is_down_then_informs() {
     });
     rt.shutdown_background();
 }
+
+/// The answer to FECAEARegInformativo is lost after AFIP stored the invoices: the pass leaves
+/// them pending, and the next one (703, "not next") confirms them with FECompConsultar instead of
+/// marking them rejected.
+#[test]
+fn a_lost_report_answer_is_confirmed_by_consulting_not_rejected() {
+    let net = runtime();
+    let fx = Fixture::new(&net, Duration::from_secs(2));
+    let port = free_port();
+    let _afip = serve(&net, &fx.sim, port);
+    let engine = Engine::start(&fx, &format!("http://127.0.0.1:{port}/afip"));
+    let caea = Contingency::new(
+        engine.store.clone(),
+        engine.setups.clone(),
+        engine.tickets.clone(),
+        Arc::new(SimClock(fx.sim.clone())),
+    );
+    let org = fx.org;
+    let today = sim_today(&fx.sim);
+    engine.rt.block_on(async {
+        caea.set_points_of_sale(org, &[CONTINGENCY]).await.unwrap();
+        caea.ensure_caeas(org).await.unwrap();
+        for pesos in [10, 20] {
+            caea.issue(org, &factura_c(today, pesos)).await.unwrap();
+        }
+        fx.sim.inject_once(
+            "FECAEARegInformativo",
+            mostrador_sandbox::afip::Fault::ProcessThenDrop,
+        );
+        assert!(caea.report_pending(org).await.is_err());
+        assert_eq!(fx.sim.invoices().len(), 2);
+        let summary = caea.report_pending(org).await.unwrap();
+        // The first is confirmed by consulting; the batch stopped there, the second follows.
+        assert_eq!((summary.informed, summary.rejected), (1, 0), "{summary:?}");
+        let summary = caea.report_pending(org).await.unwrap();
+        assert_eq!((summary.informed, summary.rejected), (1, 0), "{summary:?}");
+        let states: Vec<String> = sqlx::query_scalar("SELECT state FROM caea_invoices")
+            .fetch_all(engine.store.reader())
+            .await
+            .unwrap();
+        assert_eq!(states, vec!["informed"; 2]);
+    });
+    engine.stop();
+}
