@@ -8,6 +8,7 @@
 //! follow [`recovery::resolve_numbering_conflict`].
 
 pub mod cae;
+pub mod caea;
 pub mod envelope;
 pub mod recovery;
 pub mod response;
@@ -19,6 +20,7 @@ use tracing::Instrument;
 use url::Url;
 
 pub use cae::{Cae, InvalidCae};
+pub use caea::{Caea, CaeaInvoice, CaeaReport, Fortnight, Half, NoActivity, ReportedInvoice};
 pub use envelope::{Auth, FEV1_NS};
 pub use recovery::{resolve_numbering_conflict, ConflictResolution};
 pub use response::{

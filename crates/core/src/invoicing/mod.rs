@@ -8,6 +8,7 @@
 //! - [`session`]: the AFIP setup per organization and the WSAA ticket (one login per backlog);
 //! - [`submit`]: the job handler (numbering, in-doubt resolution, reconciliation, date windows).
 
+pub mod caea;
 pub mod certificate;
 pub mod document;
 pub mod list;

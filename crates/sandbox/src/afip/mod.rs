@@ -10,6 +10,7 @@
 //! table ([`vouchers`]) and certificate reading ([`cert`]), so a client bug fails against it
 //! instead of being mirrored.
 
+pub mod caea;
 mod cert;
 pub mod clock;
 mod control;

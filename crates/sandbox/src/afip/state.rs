@@ -46,6 +46,8 @@ pub struct StoredInvoice {
     /// The `FECAEDetRequest` as received, echoed by FECompConsultar.
     #[serde(skip)]
     pub detail: Element,
+    /// `EmisionTipo`: `CAE`, or `CAEA` for an invoice informed with FECAEARegInformativo.
+    pub emission: &'static str,
 }
 
 /// Key of the numbering sequences and the invoice store: (CUIT, PtoVta, CbteTipo).
@@ -75,6 +77,7 @@ pub struct State {
     pub events: Vec<(i64, String)>,
     /// The simulated padrón (ws_sr_constancia_inscripcion), by CUIT.
     pub personas: BTreeMap<u64, super::padron::PadronPersona>,
+    pub caea: super::caea::CaeaBook,
 }
 
 impl Default for State {
@@ -94,6 +97,7 @@ impl Default for State {
             cae_counter: 0,
             events: Vec::new(),
             personas: BTreeMap::new(),
+            caea: Default::default(),
         }
     }
 }
@@ -135,6 +139,7 @@ impl State {
             foreign: true,
             observations: Vec::new(),
             detail: foreign_detail(number, date),
+            emission: "CAE",
         };
         self.invoices.insert((key, number), stored);
         number

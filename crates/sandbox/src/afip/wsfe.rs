@@ -46,7 +46,7 @@ pub fn operation(soap_action: Option<&str>, body: &str) -> Option<String> {
 /// Processes a request for `op`; returns (HTTP status, body).
 pub fn process(state: &mut State, op: &str, body: &str, fault: Option<&Fault>) -> (u16, String) {
     let now = state.clock.now();
-    if !OPERATIONS.contains(&op) {
+    if !OPERATIONS.contains(&op) && !super::caea::OPERATIONS.contains(&op) {
         return (
             500,
             soap::dotnet_fault(
@@ -220,6 +220,7 @@ fn run(
             }
         }
         "FECAESolicitar" => cae_solicitar(state, cuit, req, fault)?,
+        op if super::caea::OPERATIONS.contains(&op) => super::caea::run(state, cuit, op, req)?,
         "FECompConsultar" => {
             let cons = q(req, "FeCompConsReq").cloned().unwrap_or_default();
             let tipo: u16 = int(&cons, "CbteTipo")?;
@@ -388,6 +389,7 @@ fn cae_solicitar(
                         foreign: false,
                         observations: obs.clone(),
                         detail,
+                        emission: "CAE",
                     },
                 );
                 approved += 1;
@@ -458,8 +460,9 @@ fn consulted(inv: &StoredInvoice) -> String {
         }
     }
     s.push_str(&format!(
-        "<Resultado>A</Resultado><CodAutorizacion>{}</CodAutorizacion><EmisionTipo>CAE</EmisionTipo><FchVto>{}</FchVto><FchProceso>{}</FchProceso>{}<PtoVta>{}</PtoVta><CbteTipo>{}</CbteTipo></ResultGet>",
+        "<Resultado>A</Resultado><CodAutorizacion>{}</CodAutorizacion><EmisionTipo>{}</EmisionTipo><FchVto>{}</FchVto><FchProceso>{}</FchProceso>{}<PtoVta>{}</PtoVta><CbteTipo>{}</CbteTipo></ResultGet>",
         inv.cae,
+        inv.emission,
         inv.cae_due.format("%Y%m%d"),
         inv.processed_at,
         soap::messages("Observaciones", "Obs", &inv.observations),
