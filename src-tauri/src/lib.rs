@@ -13,6 +13,7 @@ mod media;
 mod notifications;
 mod outbound;
 mod paths;
+mod payments;
 mod templates;
 mod tray;
 pub mod updater;
@@ -48,6 +49,7 @@ pub fn run() {
         .manage(tray::Unread::default())
         .manage(notifications::Notifications::default())
         .manage(demo::DemoRuntime::default())
+        .manage(payments::Payments::default())
         .setup(|app| {
             let dirs = paths::AppDirs::resolve(app.handle())?;
             match mostrador_core::logging::init(&dirs.logs) {
@@ -73,6 +75,7 @@ pub fn run() {
                 let phase = handle.state::<boot::Boot>().opened().await;
                 if let boot::Phase::Ready(store) = phase {
                     conversations::start(&handle);
+                    payments::start(&handle);
                     tray::seed(&handle, &store).await;
                     templates::watch(handle.clone(), store.clone());
                     // In demo mode the demo runs its own; the app's wait for the real database.

@@ -90,6 +90,14 @@ pub async fn start(app: &AppHandle, store: Store) -> Option<Arc<Outbound>> {
     let media = MediaDownloadHandler::new(store.clone(), SecretStore::default(), data_dir)
         .with_events(app.state::<crate::intake::Intakes>().bus());
     wiring.handlers = wiring.handlers.with(media_download::KIND, media);
+    // Cobros: preferences, payment fetches, refunds and the "pago recibido" notices.
+    wiring.handlers = mostrador_core::payments::handlers(
+        wiring.handlers,
+        store.clone(),
+        SecretStore::default(),
+        app.state::<crate::intake::Intakes>().bus(),
+        app.state::<crate::payments::Payments>().bus(),
+    );
     // Notices move to the next channel (SMS, e-mail) in the engine's own transactions.
     wiring.fallback = Some(
         app.state::<crate::notifications::Notifications>()

@@ -8,6 +8,7 @@ import { EmptyState } from "./components/EmptyState";
 import { Conversations } from "./conversations/Conversations";
 import { Estado } from "./estado/Estado";
 import { Reminders } from "./notifications/Reminders";
+import { Cobros } from "./payments/Cobros";
 import { OrgSetup } from "./components/OrgSetup";
 import { Settings } from "./settings/Settings";
 import { StatusBar } from "./statusbar/StatusBar";
@@ -18,8 +19,8 @@ import { LanguageContext } from "./i18n/context";
 import { errorText } from "./i18n/errors";
 import { useUpdates } from "./updates/useUpdates";
 
-type Page = "conversations" | "templates" | "invoices" | "reminders" | "estado" | "settings";
-const PAGES: Page[] = ["conversations", "templates", "invoices", "reminders", "estado", "settings"];
+type Page = "conversations" | "templates" | "invoices" | "payments" | "reminders" | "estado" | "settings";
+const PAGES: Page[] = ["conversations", "templates", "invoices", "payments", "reminders", "estado", "settings"];
 const ADD = "__add__";
 
 export function App() {
@@ -189,6 +190,7 @@ export function App() {
             {page === "conversations" && currentId && <Conversations key={currentId} orgId={currentId} />}
             {page === "templates" && currentId && <Templates key={currentId} orgId={currentId} />}
             {page === "invoices" && <EmptyState title="empty.invoices.title" body="empty.invoices.body" />}
+            {page === "payments" && currentId && <Cobros key={currentId} orgId={currentId} />}
             {page === "reminders" && currentId && <Reminders key={currentId} orgId={currentId} />}
             {page === "estado" && currentId && <Estado key={currentId} orgId={currentId} />}
             {page === "settings" && (

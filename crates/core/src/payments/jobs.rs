@@ -161,6 +161,14 @@ fn iso_in(d: Duration) -> String {
         .to_string()
 }
 
+/// The day (Argentina) a link stops working: the template's "vence el".
+fn until_day(d: Duration) -> String {
+    let at = Utc::now() + chrono::Duration::from_std(d).unwrap_or_default();
+    at.with_timezone(&FixedOffset::west_opt(3 * 3600).expect("offset"))
+        .format("%d/%m/%Y")
+        .to_string()
+}
+
 fn failed(e: &mostrador_mercadopago::Error, started: Instant) -> Handled {
     Handled::Failed {
         failure: failure_of(e),
@@ -355,7 +363,7 @@ impl Ctx {
                 key: format!("mp-link-{}", link.idempotency_key),
                 text: format!("Hola {name}, para pagar {} ({amount}) podés usar este link de Mercado Pago: {url}", link.title),
                 template: "recordatorio_de_pago",
-                params: vec![name, amount, "hoy".into(), url.to_owned()],
+                params: vec![name, amount, until_day(LINK_VALID), url.to_owned()],
             };
             match notice::send(&self.store, &self.queue, &self.events, org, customer, n).await {
                 Ok(Sent::Message(id)) => {

@@ -37,3 +37,14 @@ pub use list::{
 };
 pub use notice::format_ars;
 pub use refund::{request_refund, RefundRequest};
+
+/// A QR code of `data` (a link's URL, or the counter QR's EMVCo text) as an SVG image.
+pub fn qr_svg(data: &str) -> Option<String> {
+    let code = qrcode::QrCode::new(data.as_bytes()).ok()?;
+    Some(
+        code.render::<qrcode::render::svg::Color<'_>>()
+            .min_dimensions(240, 240)
+            .quiet_zone(true)
+            .build(),
+    )
+}
