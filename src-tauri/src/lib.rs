@@ -16,6 +16,7 @@ mod notifications;
 mod outbound;
 mod paths;
 mod sms_compose;
+mod payments;
 mod templates;
 mod tray;
 pub mod updater;
@@ -60,6 +61,7 @@ pub fn run() {
         .manage(demo::DemoRuntime::default())
         .manage(invoices::Afip::default())
         .manage(desktop_notify::Desktop::default())
+        .manage(payments::Payments::default())
         .setup(|app| {
             let dirs = paths::AppDirs::resolve(app.handle())?;
             match mostrador_core::logging::init(&dirs.logs) {
@@ -86,6 +88,7 @@ pub fn run() {
                 if let boot::Phase::Ready(store) = phase {
                     conversations::start(&handle);
                     desktop_notify::start(&handle, &store).await;
+                    payments::start(&handle);
                     tray::seed(&handle, &store).await;
                     templates::watch(handle.clone(), store.clone());
                     // In demo mode the demo runs its own; the app's wait for the real database.

@@ -103,6 +103,14 @@ pub async fn start(app: &AppHandle, store: Store) -> Option<Arc<Outbound>> {
     // Facturas: submissions to AFIP with each business's set-up from Ajustes → AFIP.
     let afip = crate::invoices::real_handler(app, store.clone(), gate);
     wiring.handlers = wiring.handlers.with(mostrador_core::invoicing::KIND, afip);
+    // Cobros: preferences, payment fetches, refunds and the "pago recibido" notices.
+    wiring.handlers = mostrador_core::payments::handlers(
+        wiring.handlers,
+        store.clone(),
+        SecretStore::default(),
+        app.state::<crate::intake::Intakes>().bus(),
+        app.state::<crate::payments::Payments>().bus(),
+    );
     // Notices move to the next channel (SMS, e-mail) in the engine's own transactions.
     wiring.fallback = Some(
         app.state::<crate::notifications::Notifications>()

@@ -10,6 +10,7 @@ import { Estado } from "./estado/Estado";
 import { INVOICE_FOR } from "./invoices/events";
 import { Invoices, type InvoiceCustomer } from "./invoices/Invoices";
 import { Reminders } from "./notifications/Reminders";
+import { Cobros } from "./payments/Cobros";
 import { OrgSetup } from "./components/OrgSetup";
 import { Settings } from "./settings/Settings";
 import { StatusBar } from "./statusbar/StatusBar";
@@ -20,8 +21,8 @@ import { LanguageContext } from "./i18n/context";
 import { errorText } from "./i18n/errors";
 import { useUpdates } from "./updates/useUpdates";
 
-type Page = "conversations" | "templates" | "invoices" | "reminders" | "estado" | "settings";
-const PAGES: Page[] = ["conversations", "templates", "invoices", "reminders", "estado", "settings"];
+type Page = "conversations" | "templates" | "invoices" | "payments" | "reminders" | "estado" | "settings";
+const PAGES: Page[] = ["conversations", "templates", "invoices", "payments", "reminders", "estado", "settings"];
 const ADD = "__add__";
 
 export function App() {
@@ -208,6 +209,7 @@ export function App() {
             {page === "conversations" && currentId && <Conversations key={currentId} orgId={currentId} />}
             {page === "templates" && currentId && <Templates key={currentId} orgId={currentId} />}
             {page === "invoices" && currentId && <Invoices key={`${currentId}-${invoiceFor?.id ?? ""}`} orgId={currentId} customer={invoiceFor} />}
+            {page === "payments" && currentId && <Cobros key={currentId} orgId={currentId} />}
             {page === "reminders" && currentId && <Reminders key={currentId} orgId={currentId} />}
             {page === "estado" && currentId && <Estado key={currentId} orgId={currentId} />}
             {page === "settings" && (

@@ -61,6 +61,22 @@ export type Change = { "kind": "breaker", from: BreakerState, to: BreakerState, 
 
 export type Channel = "whatsapp" | "sms" | "email";
 
+export type ChargeKind = "link" | "qr";
+
+export type ChargeRequest = { 
+/**
+ * Charge what is left of this invoice…
+ */
+invoice_id: number | null, 
+/**
+ * …or an amount for a customer (or nobody, at the counter).
+ */
+customer_id: number | null, amount_cents: number | null, title: string | null, kind: ChargeKind, 
+/**
+ * Send the link in the customer's conversation.
+ */
+send_to_customer: boolean, };
+
 export type ConnectionState = { "state": "connecting" } | { "state": "connected", since: string, } | { "state": "reconnecting", since: string, last_error: string, attempts: number, } | { "state": "rejected_token", since: string, } | { "state": "tenant_in_use", tenant_id: string, other_org: OrgId, } | { "state": "stopped" };
 
 export type ConnectionTest = { display_phone_number: string, verified_name: string | null, 
@@ -171,7 +187,7 @@ smtp_security: string | null, smtp_username: string | null, smtp_ca_pem: string 
 
 export type EmailSettingsView = { settings: EmailSettings | null, has_secret: boolean, };
 
-export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL" | "WHATSAPP_TOKEN_INVALID" | "WHATSAPP_WRONG_ID" | "WHATSAPP_PERMISSION_DENIED" | "WHATSAPP_UNREACHABLE" | "WHATSAPP_REJECTED" | "WHATSAPP_NOT_CONNECTED" | "RELAY_TOKEN_REJECTED" | "RELAY_UNREACHABLE" | "RELAY_BLOCK_INVALID" | "RELAY_TENANT_IN_USE" | "CONVERSATION_NOT_FOUND" | "MESSAGE_NOT_FOUND" | "WINDOW_CLOSED" | "CUSTOMER_OPTED_OUT" | "WHATS_APP_NOT_CONFIGURED" | "INVALID_MESSAGE" | "DEMO_FAILED" | "TEMPLATE_INVALID" | "TEMPLATE_REJECTED" | "TEMPLATE_NOT_FOUND" | "TEMPLATE_NOT_APPROVED" | "TEMPLATE_RECIPIENT_MISSING" | "WHATSAPP_REQUEST_FAILED" | "INVALID_RECIPIENT" | "CHANNEL_NOT_CONFIGURED" | "PROVIDER_REJECTED" | "REMINDER_NOT_EDITABLE" | "INVOICE_INVALID" | "INVOICING_NOT_CONFIGURED" | "INVOICE_NOT_FOUND" | "AFIP_CERTIFICATE_INVALID" | "AFIP_WRONG_PASSWORD" | "AFIP_KEY_MISMATCH" | "AFIP_CUIT_MISMATCH" | "AFIP_CERTIFICATE_EXPIRED" | "AFIP_NOT_CONFIGURED" | "AFIP_REJECTED" | "AFIP_UNREACHABLE";
+export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL" | "WHATSAPP_TOKEN_INVALID" | "WHATSAPP_WRONG_ID" | "WHATSAPP_PERMISSION_DENIED" | "WHATSAPP_UNREACHABLE" | "WHATSAPP_REJECTED" | "WHATSAPP_NOT_CONNECTED" | "RELAY_TOKEN_REJECTED" | "RELAY_UNREACHABLE" | "RELAY_BLOCK_INVALID" | "RELAY_TENANT_IN_USE" | "CONVERSATION_NOT_FOUND" | "MESSAGE_NOT_FOUND" | "WINDOW_CLOSED" | "CUSTOMER_OPTED_OUT" | "WHATS_APP_NOT_CONFIGURED" | "INVALID_MESSAGE" | "DEMO_FAILED" | "TEMPLATE_INVALID" | "TEMPLATE_REJECTED" | "TEMPLATE_NOT_FOUND" | "TEMPLATE_NOT_APPROVED" | "TEMPLATE_RECIPIENT_MISSING" | "WHATSAPP_REQUEST_FAILED" | "INVALID_RECIPIENT" | "CHANNEL_NOT_CONFIGURED" | "PROVIDER_REJECTED" | "REMINDER_NOT_EDITABLE" | "INVOICE_INVALID" | "INVOICING_NOT_CONFIGURED" | "INVOICE_NOT_FOUND" | "AFIP_CERTIFICATE_INVALID" | "AFIP_WRONG_PASSWORD" | "AFIP_KEY_MISMATCH" | "AFIP_CUIT_MISMATCH" | "AFIP_CERTIFICATE_EXPIRED" | "AFIP_NOT_CONFIGURED" | "AFIP_REJECTED" | "AFIP_UNREACHABLE" | "PAYMENTS_NOT_CONFIGURED" | "PAYMENT_NOT_FOUND" | "PAYMENT_INVALID" | "REFUND_TOO_LARGE";
 
 export type HeaderFormat = "text" | "image" | "video" | "document" | "location";
 
@@ -236,6 +252,12 @@ oldest_waiting_secs: number | null, in_doubt: number,
  * Discarded jobs (the dead letter).
  */
 dead_letter: number, };
+
+export type InvoicePaymentStatus = { invoice_id: number, 
+/**
+ * `unpaid`, `partial`, `paid`, `overpaid`, `currency_mismatch`.
+ */
+state: string, paid_cents: number, due_cents: number, flagged: boolean, flag_reason: string | null, };
 
 export type IssuerProfile = { 
 /**
@@ -311,6 +333,20 @@ state: string,
  * Relative to the data dir (`media/ab/ab12…`), once downloaded.
  */
 path: string | null, size_bytes: number | null, };
+
+export type MercadoPagoAccount = { id: number, nickname: string | null, email: string | null, site_id: string | null, };
+
+export type MercadoPagoSettings = { base_url: string | null, 
+/**
+ * The relay URL to paste in MercadoPago's panel (and sent in every preference).
+ */
+notification_url: string | null, external_pos_id: string | null, user_id: number | null, timeout_ms: number | null, };
+
+export type MercadoPagoSettingsView = { settings: MercadoPagoSettings, has_access_token: boolean, has_webhook_secret: boolean, 
+/**
+ * The URL to paste in MercadoPago's panel ("Webhooks").
+ */
+webhook_url: string | null, };
 
 export type MessageStatus = "received" | "pending" | "queued" | "sent" | "delivered" | "read" | "played" | "failed";
 
@@ -400,6 +436,40 @@ resume_at: string | null, };
 
 export type Part = "header" | "body" | "button";
 
+export type PaymentAlert = "chargeback" | "mediation" | "chargeback_won" | "rejected" | "unsolicited" | "amount_mismatch";
+
+export type PaymentEvent = { "kind": "payment_changed", org_id: OrgId, payment_id: number, status: string, } | { "kind": "link_changed", org_id: OrgId, link_id: number, state: string, } | { "kind": "alert", org_id: OrgId, alert: PaymentAlert, payment_id: number, invoice_id: number | null, 
+/**
+ * For people (es-AR).
+ */
+message: string, };
+
+export type PaymentFilter = { status: string | null, invoice_id: number | null, unsolicited_only: boolean, disputed_only: boolean, limit: number | null, };
+
+export type PaymentLinkView = { id: number, 
+/**
+ * `link` or `qr`.
+ */
+kind: string, 
+/**
+ * `creating`, `ready`, `failed`, `cancelled`.
+ */
+state: string, invoice_id: number | null, customer_id: number | null, conversation_id: number | null, title: string, amount_cents: number, currency: string, url: string | null, qr_data: string | null, error: string | null, 
+/**
+ * Paid (an approved payment references this link).
+ */
+paid: boolean, created_at: string, };
+
+export type PaymentView = { id: number, provider: string, provider_payment_id: string, status: string, status_detail: string | null, amount_cents: number, currency: string, refunded_cents: number, fee_cents: number | null, net_cents: number | null, method: string | null, payment_type: string | null, installments: number | null, invoice_id: number | null, customer_id: number | null, customer_name: string | null, conversation_id: number | null, external_reference: string | null, 
+/**
+ * No link of ours: recorded, never attached.
+ */
+unsolicited: boolean, 
+/**
+ * A chargeback or dispute is open (or was lost).
+ */
+disputed: boolean, thanked: boolean, approved_at: string | null, created_at: string, updated_at: string, };
+
 export type PointOfSaleInfo = { number: number, emission_type: string, blocked: boolean, closed: boolean, };
 
 export type ProbeReport = { 
@@ -423,6 +493,20 @@ export type ReactionView = {
  * `customer` or `business`.
  */
 reactor: string, emoji: string, };
+
+export type RefundRequest = { 
+/**
+ * Our payment id (the Cobros row).
+ */
+payment_id: number, 
+/**
+ * `None`: everything that is left.
+ */
+amount_cents: number | null, 
+/**
+ * Chosen by the UI once per intent: a double click refunds once.
+ */
+idempotency_key: string, };
 
 export type RelayCheck = { relay_url: string, tenant_id: string, 
 /**
@@ -768,8 +852,13 @@ export const commands = {
    * `intake-status` events).
    */
   intakeStatus: (orgId: OrgId) => invoke<IntakeStatus>("intake_status", { orgId }),
+  /** What an invoice has been paid (`None`: no payment yet). */
+  invoicePaymentStatus: (orgId: OrgId, invoiceId: number) => invoke<InvoicePaymentStatus | null>("invoice_payment_status", { orgId, invoiceId }),
   /** Encoding, segments and cost class of an SMS text (shown while typing). */
   measureSms: (text: string) => invoke<SmsMeasure>("measure_sms", { text }),
+  /** "Probar": the stored token's account (its id is saved for the counter QR). */
+  mercadopagoProbe: (orgId: OrgId) => invoke<MercadoPagoAccount>("mercadopago_probe", { orgId }),
+  mercadopagoSettings: (orgId: OrgId) => invoke<MercadoPagoSettingsView>("mercadopago_settings", { orgId }),
   /**
    * The media of a message: its state and, once downloaded, the file's absolute path (give it to
    * `convertFileSrc`). `previewable` says whether to show it inline; `null` when the message has
@@ -807,6 +896,16 @@ export const commands = {
   outboundResume: (orgId: OrgId, integration: Integration) => invoke<boolean>("outbound_resume", { orgId, integration }),
   /** "Reintentar" a dead-letter job: it is sent again now, with a fresh deadline. */
   outboundRetryDead: (jobId: JobNumber) => invoke<void>("outbound_retry_dead", { jobId }),
+  /** "Cobrar": the link (or QR) for an invoice or an amount; the same open link on a double click. */
+  paymentCharge: (orgId: OrgId, request: ChargeRequest) => invoke<PaymentLinkView>("payment_charge", { orgId, request }),
+  /** A link as it is now (the dialog polls it until it is ready). */
+  paymentLink: (orgId: OrgId, linkId: number) => invoke<PaymentLinkView>("payment_link", { orgId, linkId }),
+  /** The link's URL or the counter QR as an SVG image (`None` while it is being created). */
+  paymentLinkQr: (orgId: OrgId, linkId: number) => invoke<string | null>("payment_link_qr", { orgId, linkId }),
+  /** A total or partial refund (refused above what is left of the payment). */
+  paymentRefund: (orgId: OrgId, request: RefundRequest) => invoke<number>("payment_refund", { orgId, request }),
+  /** The Cobros list. */
+  paymentsList: (orgId: OrgId, filter: PaymentFilter) => invoke<Array<PaymentView>>("payments_list", { orgId, filter }),
   /** Respuestas rápidas, by shortcut. */
   quickRepliesList: (orgId: OrgId) => invoke<Array<QuickReply>>("quick_replies_list", { orgId }),
   quickReplyDelete: (orgId: OrgId, id: number) => invoke<boolean>("quick_reply_delete", { orgId, id }),
@@ -826,6 +925,8 @@ export const commands = {
   restartToUpdate: () => invoke<void>("restart_to_update"),
   /** Saves Ajustes → E-mail; `secret` (SMTP password or SendGrid key) replaces the stored one. */
   saveEmailSettings: (orgId: OrgId, settings: EmailSettings, secret: string | null) => invoke<void>("save_email_settings", { orgId, settings, secret }),
+  /** Saves Ajustes → MercadoPago; a given token or secret replaces the stored one. */
+  saveMercadopagoSettings: (orgId: OrgId, settings: MercadoPagoSettings, accessToken: string | null, webhookSecret: string | null) => invoke<void>("save_mercadopago_settings", { orgId, settings, accessToken, webhookSecret }),
   /** Saves Ajustes → SMS; `auth_token` replaces the stored one when given. */
   saveSmsSettings: (orgId: OrgId, settings: SmsSettings, authToken: string | null) => invoke<void>("save_sms_settings", { orgId, settings, authToken }),
   scheduleReminder: (orgId: OrgId, reminder: NewScheduled) => invoke<ReminderId>("schedule_reminder", { orgId, reminder }),
@@ -930,6 +1031,11 @@ export const events = {
    */
   outboundHealthChanged: "outbound-health-changed",
   /**
+   * A payment or a payment link changed, or something the owner must see (chargeback…).
+   * Payload: `PaymentEvent`.
+   */
+  paymentEvent: "payment-event",
+  /**
    * The user launched Mostrador again; the running window was brought to the front.
    * Payload: `null`.
    */
@@ -966,6 +1072,7 @@ export type EventPayloads = {
   "open-conversation": OpenConversation,
   "outbound-health": HealthSnapshot,
   "outbound-health-changed": HealthChange,
+  "payment-event": PaymentEvent,
   "second-instance": null,
   "templates-changed": OrgId,
   "templates-sync-progress": TemplateSyncProgress,

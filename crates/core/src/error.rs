@@ -141,6 +141,14 @@ pub enum ErrorCode {
     AfipRejected,
     /// AFIP could not be reached.
     AfipUnreachable,
+    /// MercadoPago is not set up (access token or webhook secret missing).
+    PaymentsNotConfigured,
+    /// The payment (or payment link) does not exist.
+    PaymentNotFound,
+    /// A "Cobrar" or refund broke a local rule (`details.field` names it).
+    PaymentInvalid,
+    /// A refund above what is left of the payment.
+    RefundTooLarge,
 }
 
 /// An error as the UI sees it: `{code, message, details}`.

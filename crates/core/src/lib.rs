@@ -15,6 +15,7 @@ pub mod logging;
 pub mod notifications;
 pub mod org;
 pub mod outbound;
+pub mod payments;
 pub mod secrets;
 pub mod session;
 pub mod settings;

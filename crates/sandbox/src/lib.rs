@@ -7,6 +7,7 @@
 //! control action is also available over HTTP under the simulator's own prefix.
 
 pub mod afip;
+pub mod mercadopago;
 pub mod sendgrid;
 pub mod stripe;
 pub mod twilio;
@@ -39,6 +40,10 @@ pub fn router(
         .nest(TWILIO_PREFIX, twilio.router())
         .nest("/sendgrid", sendgrid::SendGridSim::default().router())
         .nest("/stripe", stripe::StripeSim::default().router())
+        .nest(
+            mercadopago::PREFIX,
+            mercadopago::MercadoPagoSim::default().router(),
+        )
 }
 
 /// A running sandbox: its address, the simulator handles, and the server task (aborted on drop).

@@ -80,6 +80,11 @@ const enByCode: Record<ErrorCode, string> = {
   TEMPLATE_RECIPIENT_MISSING: "That customer does not exist or has no WhatsApp number.",
   WHATSAPP_REQUEST_FAILED: "The call to WhatsApp failed. Try again in a few minutes.",
   DEMO_FAILED: "Demo mode could not run on this computer. Leave the demo and try again; if it persists, check the logs.",
+  PAYMENTS_NOT_CONFIGURED:
+    "MercadoPago is not set up: paste the access token and the webhook secret in Settings → MercadoPago.",
+  PAYMENT_NOT_FOUND: "That payment does not exist.",
+  PAYMENT_INVALID: "The charge or refund breaks a rule: check the highlighted field.",
+  REFUND_TOO_LARGE: "That refund is larger than what is left of the payment.",
 };
 
 /** The text to show for an error in the current language. */

@@ -10,6 +10,7 @@ import { QuickRepliesSettings } from "../conversations/QuickRepliesSettings";
 import { DesktopSettings } from "../conversations/DesktopSettings";
 import { AfipSettings } from "../invoices/settings/AfipSettings";
 import { ChannelSettings } from "../notifications/ChannelSettings";
+import { MercadoPagoSection } from "../payments/MercadoPagoSection";
 
 const SECTIONS: { id: string; label: MessageKey }[] = [
   { id: "settings-business-section", label: "settings.business" },
@@ -62,6 +63,7 @@ export function Settings(props: {
       {org && <AfipSettings org={org} />}
       {org && <ChannelSettings orgId={org.id} />}
       <DesktopSettings />
+      {org && <MercadoPagoSection key={`mp-${org.id}`} orgId={org.id} />}
       <section id="settings-general">
         <h2>{t("nav.language")}</h2>
         <select id="language" value={props.language} onChange={(e) => props.onLanguage(e.target.value as Language)}>

@@ -50,6 +50,10 @@ pub trait AppSecrets: Send + Sync + 'static {
     fn twilio_auth_token(&self, _org: OrgId) -> SecretFuture<'_> {
         Box::pin(async { Ok(None) })
     }
+    /// The MercadoPago webhook secret (none: signed notifications are quarantined).
+    fn mercadopago_webhook_secret(&self, _org: OrgId) -> SecretFuture<'_> {
+        Box::pin(async { Ok(None) })
+    }
 }
 
 impl AppSecrets for SecretStore {
@@ -58,6 +62,9 @@ impl AppSecrets for SecretStore {
     }
     fn twilio_auth_token(&self, org: OrgId) -> SecretFuture<'_> {
         Box::pin(self.get(org, crate::channels::sms::AUTH_TOKEN))
+    }
+    fn mercadopago_webhook_secret(&self, org: OrgId) -> SecretFuture<'_> {
+        Box::pin(self.get(org, crate::payments::WEBHOOK_SECRET))
     }
 }
 
@@ -277,8 +284,45 @@ impl Processor {
     /// (and per item), so only what failed is marked `failed`.
     pub async fn process_batch(&self, org: OrgId) -> Result<Report, IntakeError> {
         let mut report = self.process_twilio_batch(org).await?;
+        report.add(self.process_mercadopago_batch(org).await?);
         report.add(self.process_whatsapp_batch(org).await?);
         Ok(report)
+    }
+
+    /// MercadoPago's notifications (payments/intake.rs): verified, deduped, turned into fetch jobs.
+    async fn process_mercadopago_batch(&self, org: OrgId) -> Result<Report, IntakeError> {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM inbox_raw WHERE org_id = ? AND status = 'new' AND provider = 'mercadopago')",
+        )
+        .bind(org.to_string())
+        .fetch_one(self.store.reader())
+        .await?;
+        if waiting == 0 {
+            return Ok(Report::default());
+        }
+        let secret = self.secrets.mercadopago_webhook_secret(org).await?;
+        let now = ts_now();
+        let mut tx = self.store.begin_immediate().await?;
+        let b = crate::payments::intake::process(
+            &mut tx,
+            &self.queue,
+            org,
+            secret.as_ref(),
+            &now,
+            self.opts.batch,
+        )
+        .await?;
+        tx.commit().await.map_err(IntakeError::from)?;
+        for w in b.wakes {
+            w.after_commit();
+        }
+        Ok(Report {
+            processed: b.processed,
+            quarantined: b.quarantined,
+            failed: 0,
+            applied: b.applied,
+            duplicates: b.duplicates,
+        })
     }
 
     /// Twilio's callbacks and inbound SMS (intake/twilio.rs): one transaction per batch.

@@ -247,7 +247,9 @@ impl Contingency {
     /// A WSFE result; a ticket WSFE refused is forgotten so the next pass logs in.
     async fn checked<T>(&self, org: OrgId, r: Result<T, WsfeError>) -> Result<T, CaeaError> {
         if let Err(WsfeError::Auth { .. }) = &r {
-            self.tickets.invalidate(org).await;
+            if let Some(conn) = self.setups.get(org) {
+                self.tickets.invalidate(org, conn.setup.environment).await;
+            }
         }
         Ok(r?)
     }

@@ -1,0 +1,420 @@
+//! Applies what MercadoPago's API reports — never what a notification body claims — to the
+//! payment row, its history, the invoice it pays, and the follow-ups (one "pago recibido" job per
+//! payment, alerts). States only move forward in MercadoPago's own time (`date_last_updated`): a
+//! fetch that raced with a newer one changes nothing.
+
+use chrono::DateTime;
+use mostrador_mercadopago::{Chargeback, Payment};
+use mostrador_queue::{NewJob, Queue, Wake};
+use sqlx::SqliteConnection;
+
+use super::events::{PaymentAlert, PaymentEvent};
+use super::jobs::{ThanksJob, THANKS_KIND};
+use super::notice::format_ars;
+use crate::org::OrgId;
+use crate::store::Store;
+
+/// What applying produced, for after the commit.
+#[derive(Default)]
+pub(crate) struct Applied {
+    pub events: Vec<PaymentEvent>,
+    pub wakes: Vec<Wake>,
+}
+
+/// MercadoPago's currency for an invoice's AFIP currency code.
+pub(crate) fn mp_currency(afip: &str) -> String {
+    match afip {
+        "PES" => "ARS".into(),
+        "DOL" => "USD".into(),
+        "060" => "EUR".into(),
+        other => other.to_owned(),
+    }
+}
+
+fn newer_or_same(stored: Option<&str>, fetched: Option<&str>) -> bool {
+    let parse = |s: &str| DateTime::parse_from_rfc3339(s).ok();
+    match (stored.and_then(parse), fetched.and_then(parse)) {
+        (Some(s), Some(f)) => f >= s,
+        _ => true,
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct Existing {
+    status: String,
+    status_detail: Option<String>,
+    refunded_cents: i64,
+    provider_updated_at: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Link {
+    id: i64,
+    invoice_id: Option<i64>,
+    customer_id: Option<i64>,
+    conversation_id: Option<i64>,
+}
+
+/// Applies a fetched payment in one transaction.
+pub(crate) async fn apply_payment(
+    store: &Store,
+    queue: &Queue,
+    org: OrgId,
+    p: &Payment,
+    now: &str,
+) -> Result<Applied, sqlx::Error> {
+    let mut tx = store.begin_immediate().await.map_err(store_err)?;
+    let mut out = Applied::default();
+    let org_s = org.to_string();
+    let pid = p.id.to_string();
+    let existing: Option<Existing> = sqlx::query_as(
+        "SELECT status, status_detail, refunded_cents, provider_updated_at FROM payments
+         WHERE org_id = ? AND provider = 'mercadopago' AND provider_payment_id = ?",
+    )
+    .bind(&org_s)
+    .bind(&pid)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(e) = &existing {
+        if !newer_or_same(
+            e.provider_updated_at.as_deref(),
+            p.date_last_updated.as_deref(),
+        ) {
+            tracing::debug!(payment = %pid, "older state than the stored one: ignored");
+            return Ok(out);
+        }
+    }
+    let refunded = p.refunded().cents();
+    let changed = existing.as_ref().is_none_or(|e| {
+        e.status != p.status.as_str()
+            || e.status_detail.as_deref() != p.status_detail.as_deref()
+            || e.refunded_cents != refunded
+    });
+    let link: Option<Link> = match p.external_reference.as_deref().filter(|r| !r.is_empty()) {
+        Some(r) => {
+            sqlx::query_as(
+                "SELECT id, invoice_id, customer_id, conversation_id FROM payment_links
+                 WHERE org_id = ? AND reference = ?",
+            )
+            .bind(&org_s)
+            .bind(r)
+            .fetch_optional(&mut *tx)
+            .await?
+        }
+        None => None,
+    };
+    let approved_at = p.date_approved.clone();
+    let row_id: i64 = sqlx::query_scalar(
+        "INSERT INTO payments (org_id, provider, provider_payment_id, link_id, invoice_id, customer_id,
+             conversation_id, external_reference, unsolicited, status, status_detail, amount_cents,
+             currency, refunded_cents, fee_cents, net_cents, method, payment_type, installments,
+             provider_created_at, provider_updated_at, approved_at, created_at, updated_at)
+         VALUES (?1, 'mercadopago', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                 ?17, ?18, ?19, ?20, ?21, ?22, ?22)
+         ON CONFLICT (org_id, provider, provider_payment_id) DO UPDATE SET
+             status = excluded.status, status_detail = excluded.status_detail,
+             amount_cents = excluded.amount_cents, currency = excluded.currency,
+             refunded_cents = excluded.refunded_cents, fee_cents = excluded.fee_cents,
+             net_cents = excluded.net_cents, method = excluded.method,
+             payment_type = excluded.payment_type, installments = excluded.installments,
+             provider_updated_at = excluded.provider_updated_at,
+             approved_at = coalesce(payments.approved_at, excluded.approved_at),
+             updated_at = excluded.updated_at
+         RETURNING id",
+    )
+    .bind(&org_s)
+    .bind(&pid)
+    .bind(link.as_ref().map(|l| l.id))
+    .bind(link.as_ref().and_then(|l| l.invoice_id))
+    .bind(link.as_ref().and_then(|l| l.customer_id))
+    .bind(link.as_ref().and_then(|l| l.conversation_id))
+    .bind(p.external_reference.as_deref())
+    .bind(link.is_none())
+    .bind(p.status.as_str())
+    .bind(p.status_detail.as_deref())
+    .bind(p.transaction_amount.cents())
+    .bind(&p.currency_id)
+    .bind(refunded)
+    .bind(p.fees().map(|m| m.cents()))
+    .bind(p.net().map(|m| m.cents()))
+    .bind(p.payment_method_id.as_deref())
+    .bind(p.payment_type_id.as_deref())
+    .bind(p.installments.map(i64::from))
+    .bind(p.date_created.as_deref())
+    .bind(p.date_last_updated.as_deref())
+    .bind(approved_at.as_deref())
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    if !changed {
+        tx.commit().await?;
+        return Ok(out);
+    }
+    sqlx::query(
+        "INSERT INTO payment_history (payment_id, status, status_detail, refunded_cents, provider_updated_at, at)
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(row_id)
+    .bind(p.status.as_str())
+    .bind(p.status_detail.as_deref())
+    .bind(refunded)
+    .bind(p.date_last_updated.as_deref())
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let invoice_id = link.as_ref().and_then(|l| l.invoice_id);
+    let invoice_state = match invoice_id {
+        Some(inv) => recompute_invoice(&mut tx, org, inv, now).await?,
+        None => None,
+    };
+    out.events.push(PaymentEvent::PaymentChanged {
+        org_id: org,
+        payment_id: row_id,
+        status: p.status.as_str().to_owned(),
+    });
+    let mut alert = |alert: PaymentAlert, message: String| {
+        out.events.push(PaymentEvent::Alert {
+            org_id: org,
+            alert,
+            payment_id: row_id,
+            invoice_id,
+            message,
+        })
+    };
+    let amount = format_ars(p.transaction_amount.cents());
+    if existing.is_none() && link.is_none() {
+        alert(
+            PaymentAlert::Unsolicited,
+            format!(
+                "Llegó un pago de {amount} que no corresponde a ningún cobro de Mostrador (referencia {:?}): quedó registrado sin asociarlo a ninguna factura.",
+                p.external_reference.as_deref().unwrap_or("")
+            ),
+        );
+    }
+    use mostrador_mercadopago::PaymentStatus as S;
+    match &p.status {
+        S::Rejected => alert(
+            PaymentAlert::Rejected,
+            format!(
+                "MercadoPago rechazó un pago de {amount} ({}).",
+                p.status_detail.as_deref().unwrap_or("sin detalle")
+            ),
+        ),
+        S::ChargedBack => alert(
+            PaymentAlert::Chargeback,
+            format!("Contracargo sobre un pago de {amount}: la factura quedó marcada."),
+        ),
+        S::InMediation => alert(
+            PaymentAlert::Mediation,
+            format!("El comprador abrió una disputa sobre un pago de {amount}: la factura quedó marcada."),
+        ),
+        _ => {}
+    }
+    if p.status.is_credited() {
+        if let Some(state) = invoice_state.as_deref().filter(|s| *s != "paid") {
+            alert(
+                PaymentAlert::AmountMismatch,
+                match state {
+                    "partial" => format!(
+                        "Pago parcial de {amount}: la factura todavía no está paga del todo."
+                    ),
+                    "overpaid" => {
+                        format!("Con el pago de {amount} la factura quedó pagada de más.")
+                    }
+                    _ => format!(
+                        "El pago de {amount} es en otra moneda ({}) que la factura.",
+                        p.currency_id
+                    ),
+                },
+            );
+        }
+        if let Some(customer) = link.as_ref().and_then(|l| l.customer_id) {
+            // One notice job per payment, ever: the unique key is the payment.
+            let job = NewJob::new(org.0, THANKS_KIND, &ThanksJob { payment_id: row_id })
+                .map_err(|e| sqlx::Error::Protocol(e.to_string()))?
+                .unique_key(format!("mp-thanks:{row_id}"))
+                .serial_key(format!("customer:{customer}"));
+            let (_, wake) = queue
+                .enqueue_in(&mut tx, &job)
+                .await
+                .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+            out.wakes.push(wake);
+        }
+    }
+    tx.commit().await?;
+    tracing::info!(%org, payment = %pid, status = p.status.as_str(), row_id, "payment applied");
+    Ok(out)
+}
+
+fn store_err(e: crate::store::StoreError) -> sqlx::Error {
+    match e {
+        crate::store::StoreError::Sqlx(s) => s,
+        other => sqlx::Error::Protocol(other.to_string()),
+    }
+}
+
+/// Recomputes what an invoice has been paid from its payments; returns the new state.
+pub(crate) async fn recompute_invoice(
+    conn: &mut SqliteConnection,
+    org: OrgId,
+    invoice_id: i64,
+    now: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    let inv: Option<(i64, String)> =
+        sqlx::query_as("SELECT total_cents, currency FROM invoices WHERE id = ? AND org_id = ?")
+            .bind(invoice_id)
+            .bind(org.to_string())
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some((due, afip_currency)) = inv else {
+        return Ok(None);
+    };
+    let currency = mp_currency(&afip_currency);
+    let rows: Vec<(String, i64, i64, String)> = sqlx::query_as(
+        "SELECT status, amount_cents, refunded_cents, currency FROM payments WHERE org_id = ? AND invoice_id = ?",
+    )
+    .bind(org.to_string())
+    .bind(invoice_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut paid = 0i64;
+    let mut other_currency = false;
+    let mut flag: Option<&str> = None;
+    for (status, amount, refunded, cur) in &rows {
+        match status.as_str() {
+            "approved" => {
+                if *cur == currency {
+                    paid = paid.saturating_add(amount - refunded);
+                } else {
+                    other_currency = true;
+                }
+            }
+            "charged_back" => flag = Some("Contracargo sobre un pago de esta factura."),
+            "in_mediation" => {
+                flag = flag.or(Some("Disputa abierta sobre un pago de esta factura."))
+            }
+            _ => {}
+        }
+    }
+    let open_cb: Option<String> = sqlx::query_scalar(
+        "SELECT c.state FROM payment_chargebacks c JOIN payments p ON p.id = c.payment_id
+         WHERE p.invoice_id = ? AND c.org_id = ? AND c.state IN ('open', 'lost') LIMIT 1",
+    )
+    .bind(invoice_id)
+    .bind(org.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
+    if open_cb.is_some() && flag.is_none() {
+        flag = Some("Contracargo sobre un pago de esta factura.");
+    }
+    let state = if other_currency {
+        "currency_mismatch"
+    } else if paid <= 0 {
+        "unpaid"
+    } else if paid < due {
+        "partial"
+    } else if paid == due {
+        "paid"
+    } else {
+        "overpaid"
+    };
+    sqlx::query(
+        "INSERT INTO invoice_payment_status (invoice_id, org_id, state, paid_cents, due_cents, flagged, flag_reason, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (invoice_id) DO UPDATE SET state = excluded.state, paid_cents = excluded.paid_cents,
+             due_cents = excluded.due_cents, flagged = excluded.flagged, flag_reason = excluded.flag_reason,
+             updated_at = excluded.updated_at",
+    )
+    .bind(invoice_id)
+    .bind(org.to_string())
+    .bind(state)
+    .bind(paid)
+    .bind(due)
+    .bind(flag.is_some())
+    .bind(flag)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(Some(state.to_owned()))
+}
+
+/// Applies a fetched chargeback (tracked until MercadoPago decides).
+pub(crate) async fn apply_chargeback(
+    store: &Store,
+    org: OrgId,
+    cb: &Chargeback,
+    now: &str,
+) -> Result<Applied, sqlx::Error> {
+    let mut tx = store.begin_immediate().await.map_err(store_err)?;
+    let mut out = Applied::default();
+    let state = match cb.resolved() {
+        None => "open",
+        Some(true) => "won",
+        Some(false) => "lost",
+    };
+    let provider_payment = cb.payments.first().map(|p| p.to_string());
+    let payment: Option<(i64, Option<i64>)> = match &provider_payment {
+        Some(pp) => {
+            sqlx::query_as(
+                "SELECT id, invoice_id FROM payments WHERE org_id = ? AND provider = 'mercadopago' AND provider_payment_id = ?",
+            )
+            .bind(org.to_string())
+            .bind(pp)
+            .fetch_optional(&mut *tx)
+            .await?
+        }
+        None => None,
+    };
+    let before: Option<String> = sqlx::query_scalar(
+        "SELECT state FROM payment_chargebacks WHERE org_id = ? AND provider_chargeback_id = ?",
+    )
+    .bind(org.to_string())
+    .bind(&cb.id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO payment_chargebacks (org_id, provider_chargeback_id, payment_id, provider_payment_id,
+             state, amount_cents, currency, documentation_status, documentation_deadline, created_at,
+             updated_at, resolved_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, CASE WHEN ?5 = 'open' THEN NULL ELSE ?10 END)
+         ON CONFLICT (org_id, provider_chargeback_id) DO UPDATE SET
+             payment_id = coalesce(excluded.payment_id, payment_chargebacks.payment_id),
+             state = excluded.state, documentation_status = excluded.documentation_status,
+             documentation_deadline = excluded.documentation_deadline, updated_at = excluded.updated_at,
+             resolved_at = coalesce(payment_chargebacks.resolved_at, excluded.resolved_at)",
+    )
+    .bind(org.to_string())
+    .bind(&cb.id)
+    .bind(payment.map(|p| p.0))
+    .bind(provider_payment.as_deref())
+    .bind(state)
+    .bind(cb.amount.map(|a| a.cents()))
+    .bind(cb.currency.as_deref())
+    .bind(cb.documentation_status.as_deref())
+    .bind(cb.date_documentation_deadline.as_deref())
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    if let Some((_, Some(inv))) = payment {
+        recompute_invoice(&mut tx, org, inv, now).await?;
+    }
+    if before.as_deref() != Some(state) {
+        if let Some((pid, inv)) = payment {
+            let (alert, message) = match state {
+                "open" => (PaymentAlert::Chargeback, "Se abrió un contracargo: MercadoPago puede pedir documentación del envío o la venta.".to_owned()),
+                "won" => (PaymentAlert::ChargebackWon, "MercadoPago resolvió el contracargo a tu favor.".to_owned()),
+                _ => (PaymentAlert::Chargeback, "MercadoPago resolvió el contracargo a favor del comprador.".to_owned()),
+            };
+            out.events.push(PaymentEvent::Alert {
+                org_id: org,
+                alert,
+                payment_id: pid,
+                invoice_id: inv,
+                message,
+            });
+        }
+    }
+    tx.commit().await?;
+    tracing::info!(%org, chargeback = %cb.id, state, "chargeback applied");
+    Ok(out)
+}

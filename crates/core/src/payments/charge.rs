@@ -1,0 +1,213 @@
+//! "Cobrar": a payment link (or a counter QR) for an invoice or for an amount, created through the
+//! queue. The link row and its job are written in one transaction; a second "Cobrar" on the same
+//! invoice while a link is open returns that link (a double click never makes two), and each link
+//! has its own reference and idempotency key, so a preference is never reused for another invoice.
+
+use mostrador_queue::{NewJob, Queue};
+use serde::Deserialize;
+
+use super::apply::mp_currency;
+use super::error::{invalid, PaymentsError};
+use super::events::{PaymentBus, PaymentEvent};
+use super::jobs::{PreferenceJob, PREFERENCE_KIND};
+use super::list::{link_view, PaymentLinkView};
+use crate::org::OrgId;
+use crate::store::timestamp::now_text;
+use crate::store::Store;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum ChargeKind {
+    /// A Checkout Pro link, sent in the conversation.
+    Link,
+    /// A dynamic QR shown full-screen at the counter.
+    Qr,
+}
+
+impl ChargeKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            ChargeKind::Link => "link",
+            ChargeKind::Qr => "qr",
+        }
+    }
+}
+
+/// One "Cobrar".
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ChargeRequest {
+    /// Charge what is left of this invoice…
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub invoice_id: Option<i64>,
+    /// …or an amount for a customer (or nobody, at the counter).
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub customer_id: Option<i64>,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub amount_cents: Option<i64>,
+    pub title: Option<String>,
+    pub kind: ChargeKind,
+    /// Send the link in the customer's conversation.
+    pub send_to_customer: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct Inv {
+    total_cents: i64,
+    currency: String,
+    customer_id: Option<String>,
+    state: String,
+    point_of_sale: i64,
+    number: Option<i64>,
+}
+
+/// Creates (or returns the open) link; the preference is created by the queue.
+pub async fn charge(
+    store: &Store,
+    queue: &Queue,
+    bus: &PaymentBus,
+    org: OrgId,
+    req: ChargeRequest,
+) -> Result<PaymentLinkView, PaymentsError> {
+    let now = now_text();
+    let org_s = org.to_string();
+    let mut tx = store.begin_immediate().await?;
+    let (amount, currency, title, customer_id) = match req.invoice_id {
+        Some(inv_id) => {
+            let inv: Inv = sqlx::query_as(
+                "SELECT total_cents, currency, customer_id, state, point_of_sale, number FROM invoices
+                 WHERE org_id = ? AND id = ?",
+            )
+            .bind(&org_s)
+            .bind(inv_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(PaymentsError::InvoiceNotFound(inv_id))?;
+            let open: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM payment_links WHERE org_id = ? AND invoice_id = ? AND kind = ?
+                   AND state IN ('creating', 'ready')",
+            )
+            .bind(&org_s)
+            .bind(inv_id)
+            .bind(req.kind.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(id) = open {
+                drop(tx);
+                return link_view(store, org, id).await;
+            }
+            if matches!(inv.state.as_str(), "draft" | "rejected") {
+                return Err(invalid(
+                    "invoice_id",
+                    "Esa factura no fue emitida: no se puede cobrar.",
+                ));
+            }
+            let paid: i64 = sqlx::query_scalar(
+                "SELECT paid_cents FROM invoice_payment_status WHERE invoice_id = ? AND org_id = ?",
+            )
+            .bind(inv_id)
+            .bind(&org_s)
+            .fetch_optional(&mut *tx)
+            .await?
+            .unwrap_or(0);
+            let left = inv.total_cents - paid;
+            if left <= 0 {
+                return Err(invalid("invoice_id", "Esa factura ya está pagada."));
+            }
+            let title = match inv.number {
+                Some(n) => format!("Factura {:05}-{n:08}", inv.point_of_sale),
+                None => format!("Factura {inv_id}"),
+            };
+            let customer = req
+                .customer_id
+                .or(inv.customer_id.and_then(|c| c.parse().ok()));
+            (left, mp_currency(&inv.currency), title, customer)
+        }
+        None => {
+            let amount = req
+                .amount_cents
+                .filter(|a| *a > 0)
+                .ok_or_else(|| invalid("amount_cents", "Poné un importe mayor a cero."))?;
+            let title = req
+                .title
+                .clone()
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty())
+                .unwrap_or_else(|| "Cobro".into());
+            if title.chars().count() > 200 {
+                return Err(invalid(
+                    "title",
+                    "El concepto es demasiado largo (máximo 200).",
+                ));
+            }
+            (amount, "ARS".to_owned(), title, req.customer_id)
+        }
+    };
+    let conversation_id: Option<i64> = match customer_id {
+        Some(c) => {
+            let exists: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM customers WHERE org_id = ? AND id = ?")
+                    .bind(&org_s)
+                    .bind(c)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if exists.is_none() {
+                return Err(invalid("customer_id", "Ese cliente no existe."));
+            }
+            sqlx::query_scalar(
+                "SELECT id FROM conversations WHERE org_id = ? AND customer_id = ? AND channel = 'whatsapp'",
+            )
+            .bind(&org_s)
+            .bind(c)
+            .fetch_optional(&mut *tx)
+            .await?
+        }
+        None => None,
+    };
+    // Random parts: a reinstalled app (ids from 1 again) on the same MercadoPago account must
+    // never get an old preference back, nor have an old link's payment attached to a new invoice.
+    let key = format!("pref-{}", uuid::Uuid::new_v4().simple());
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO payment_links (org_id, kind, reference, invoice_id, customer_id, conversation_id,
+             title, amount_cents, currency, idempotency_key, state, send_to_customer, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?3, 'creating', ?10, ?11, ?11) RETURNING id",
+    )
+    .bind(&org_s)
+    .bind(req.kind.as_str())
+    .bind(&key)
+    .bind(req.invoice_id)
+    .bind(customer_id)
+    .bind(conversation_id)
+    .bind(&title)
+    .bind(amount)
+    .bind(&currency)
+    .bind(req.send_to_customer && req.kind == ChargeKind::Link)
+    .bind(&now)
+    .fetch_one(&mut *tx)
+    .await?;
+    let suffix = &key[5..11];
+    let reference = match req.invoice_id {
+        Some(inv) => format!("inv{inv}-{id}-{suffix}"),
+        None => format!("cobro{id}-{suffix}"),
+    };
+    let job = NewJob::new(org.0, PREFERENCE_KIND, &PreferenceJob { link_id: id })?
+        .unique_key(format!("mp-pref:{id}"))
+        .max_attempts(8);
+    let (enqueued, wake) = queue.enqueue_in(&mut tx, &job).await?;
+    sqlx::query("UPDATE payment_links SET reference = ?, job_id = ? WHERE id = ?")
+        .bind(&reference)
+        .bind(enqueued.id().0)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await.map_err(crate::store::StoreError::Sqlx)?;
+    wake.after_commit();
+    bus.emit(PaymentEvent::LinkChanged {
+        org_id: org,
+        link_id: id,
+        state: "creating".into(),
+    });
+    tracing::info!(%org, link_id = id, kind = req.kind.as_str(), invoice_id = ?req.invoice_id, "charge queued");
+    link_view(store, org, id).await
+}

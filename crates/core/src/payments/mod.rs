@@ -1,0 +1,50 @@
+//! Payments (issue 14): "Cobrar" with a MercadoPago link or a counter QR, the payments MercadoPago
+//! reports, refunds and chargebacks, and what each invoice has been paid.
+//!
+//! ```text
+//! Cobrar → payment_links row + mercadopago.preference job (one transaction)
+//!   job: POST /checkout/preferences with the link's fixed X-Idempotency-Key → link ready
+//!        → the link goes to the customer's conversation (text in the window, template outside)
+//! MercadoPago → relay → inbox_raw → processor (intake.rs): x-signature with the keychain secret,
+//!   dedupe, mercadopago.sync job — a notification is only a reason to fetch
+//!   job: GET /v1/payments/{id} → payments row + history (apply.rs), invoice status recomputed,
+//!        approved ⇒ one mercadopago.thanks job per payment (unique key) ⇒ one "pago recibido"
+//! ```
+//!
+//! Jobs that call MercadoPago do not mark "send started": every creating call carries a fixed
+//! idempotency key, so a crash or timeout is retried with the same key and MercadoPago answers
+//! with what it already created (never in doubt, never twice).
+
+mod apply;
+mod charge;
+pub mod config;
+mod error;
+pub mod events;
+pub(crate) mod intake;
+mod jobs;
+mod list;
+mod notice;
+mod refund;
+
+pub use charge::{charge, ChargeKind, ChargeRequest};
+pub use config::{load_client, probe, MercadoPagoSettings, ACCESS_TOKEN, WEBHOOK_SECRET};
+pub use error::PaymentsError;
+pub use events::{PaymentAlert, PaymentBus, PaymentEvent};
+pub use jobs::{handlers, PREFERENCE_KIND, REFUND_KIND, SYNC_KIND, THANKS_KIND};
+pub use list::{
+    get_link, get_payment, invoice_status, list_payments, InvoicePaymentStatus, PaymentFilter,
+    PaymentLinkView, PaymentView,
+};
+pub use notice::format_ars;
+pub use refund::{request_refund, RefundRequest};
+
+/// A QR code of `data` (a link's URL, or the counter QR's EMVCo text) as an SVG image.
+pub fn qr_svg(data: &str) -> Option<String> {
+    let code = qrcode::QrCode::new(data.as_bytes()).ok()?;
+    Some(
+        code.render::<qrcode::render::svg::Color<'_>>()
+            .min_dimensions(240, 240)
+            .quiet_zone(true)
+            .build(),
+    )
+}

@@ -1,0 +1,117 @@
+//! Messages to the customer: the payment link and the "pago recibido" notice. Inside WhatsApp's
+//! 24 h window they go as text; outside it as the suggested template (`recordatorio_de_pago`,
+//! `pago_recibido`). Each carries a fixed key, so a retry never sends a second one.
+
+use std::collections::BTreeMap;
+
+use mostrador_queue::Queue;
+
+use crate::conversations::{self as compose, ComposeError, Outgoing, SendRequest};
+use crate::events::EventBus;
+use crate::org::OrgId;
+use crate::store::Store;
+use crate::templates::{self, SendTemplate, TemplateError};
+
+/// `$ 1.500,50` (es-AR).
+pub fn format_ars(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let c = cents.unsigned_abs();
+    let units = (c / 100).to_string();
+    let mut grouped = String::new();
+    for (i, ch) in units.chars().enumerate() {
+        if i > 0 && matches!((units.len() - i) % 3, 0) {
+            grouped.push('.');
+        }
+        grouped.push(ch);
+    }
+    format!("{sign}$ {grouped},{:02}", c % 100)
+}
+
+/// The message to send, in both forms.
+pub(crate) struct Notice<'a> {
+    pub key: String,
+    pub text: String,
+    pub template: &'a str,
+    /// `body.1`, `body.2`… values of the template.
+    pub params: Vec<String>,
+}
+
+/// What happened to a notice.
+#[derive(Debug)]
+pub(crate) enum Sent {
+    Message(i64),
+    /// Not sent, for a reason the owner should see (no conversation, opted out, no template…).
+    NotSent(String),
+}
+
+/// Sends `n` to the customer (text in the window, else the template). Errors that a retry cannot
+/// fix come back as [`Sent::NotSent`]; store errors as `Err`.
+pub(crate) async fn send(
+    store: &Store,
+    queue: &Queue,
+    events: &EventBus,
+    org: OrgId,
+    customer_id: i64,
+    n: Notice<'_>,
+) -> Result<Sent, crate::store::StoreError> {
+    let conversation: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM conversations WHERE org_id = ? AND customer_id = ? AND channel = 'whatsapp'",
+    )
+    .bind(org.to_string())
+    .bind(customer_id)
+    .fetch_optional(store.reader())
+    .await?;
+    if let Some(conversation_id) = conversation {
+        let req = SendRequest {
+            conversation_id,
+            client_key: n.key.clone(),
+            content: Outgoing::Text {
+                body: n.text.clone(),
+            },
+            reply_to_message_id: None,
+        };
+        match compose::send(store, queue, events, org, &req).await {
+            Ok(m) => return Ok(Sent::Message(m.id)),
+            Err(ComposeError::WindowClosed { .. }) => {}
+            Err(ComposeError::Store(s)) => return Err(s),
+            Err(e) => return Ok(Sent::NotSent(e.to_string())),
+        }
+    }
+    let params: BTreeMap<String, String> = n
+        .params
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (format!("body.{}", i + 1), v.clone()))
+        .collect();
+    let req = SendTemplate {
+        customer_id,
+        name: n.template.to_owned(),
+        language: "es_AR".into(),
+        params,
+        context: Default::default(),
+        header_media_id: None,
+        header_filename: None,
+        idempotency_key: n.key,
+    };
+    match templates::send_template(store, queue, events, org, req).await {
+        Ok(s) => Ok(Sent::Message(s.message_id)),
+        Err(TemplateError::Store(s)) => Err(s),
+        Err(e) => Ok(Sent::NotSent(format!(
+            "fuera de la ventana de 24 h y la plantilla «{}» no se pudo usar: {e}",
+            n.template
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pesos_es_ar() {
+        assert_eq!(format_ars(150050), "$ 1.500,50");
+        assert_eq!(format_ars(5), "$ 0,05");
+        assert_eq!(format_ars(123456789), "$ 1.234.567,89");
+        assert_eq!(format_ars(-100000), "-$ 1.000,00");
+    }
+}

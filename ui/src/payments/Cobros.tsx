@@ -1,0 +1,225 @@
+import { useCallback, useEffect, useRef, useState } from "react";
+import { asAppError } from "../api";
+import {
+  commands,
+  events,
+  onEvent,
+  type AppError,
+  type PaymentFilter,
+  type PaymentLinkView,
+  type PaymentView,
+} from "../bindings";
+import { useLanguage, useT } from "../i18n/context";
+import { errorText } from "../i18n/errors";
+import { formatMoney, parseAmount, refundable, statusKey } from "./model";
+import "./payments.css";
+
+const NO_FILTER: PaymentFilter = { status: null, invoice_id: null, unsolicited_only: false, disputed_only: false, limit: null };
+
+/** Cobros: every payment MercadoPago reported, "Cobrar" (link + QR + copy) and "Cobrar con QR". */
+export function Cobros({ orgId }: { orgId: string }) {
+  const t = useT();
+  const lang = useLanguage();
+  const [filter, setFilter] = useState<PaymentFilter>(NO_FILTER);
+  const [rows, setRows] = useState<PaymentView[]>([]);
+  const [error, setError] = useState<AppError | null>(null);
+  const [alert, setAlert] = useState<string | null>(null);
+  const [charging, setCharging] = useState<"link" | "qr" | null>(null);
+
+  const load = useCallback(() => {
+    commands
+      .paymentsList(orgId, filter)
+      .then(setRows)
+      .catch((e) => setError(asAppError(e)));
+  }, [orgId, filter]);
+
+  useEffect(load, [load]);
+  useEffect(() => {
+    const off = onEvent(events.paymentEvent, (e) => {
+      if (e.kind === "alert" && e.org_id === orgId) setAlert(e.message);
+      load();
+    });
+    return () => {
+      off.then((f) => f());
+    };
+  }, [orgId, load]);
+
+  const refund = (p: PaymentView) => {
+    const left = refundable(p);
+    const typed = window.prompt(t("payments.refund.ask", { max: formatMoney(left, lang) }), (left / 100).toFixed(2));
+    if (typed === null) return;
+    const cents = parseAmount(typed);
+    if (cents === null) return setError({ code: "PAYMENT_INVALID", message: t("payments.amountInvalid"), details: null });
+    commands
+      .paymentRefund(orgId, { payment_id: p.id, amount_cents: cents, idempotency_key: crypto.randomUUID() })
+      .then(load)
+      .catch((e) => setError(asAppError(e)));
+  };
+
+  return (
+    <section id="payments" className="payments">
+      <header className="payments-head">
+        <h1>{t("payments.title")}</h1>
+        <button id="payments-charge" onClick={() => setCharging("link")}>{t("payments.charge")}</button>
+        <button id="payments-charge-qr" onClick={() => setCharging("qr")}>{t("payments.chargeQr")}</button>
+      </header>
+      <div className="payments-filters">
+        <select
+          id="payments-filter-status"
+          value={filter.status ?? ""}
+          onChange={(e) => setFilter({ ...filter, status: e.target.value || null })}
+        >
+          <option value="">{t("payments.filter.all")}</option>
+          {["approved", "pending", "in_process", "rejected", "refunded", "charged_back", "in_mediation"].map((s) => (
+            <option key={s} value={s}>{t(statusKey(s) as never)}</option>
+          ))}
+        </select>
+        <label>
+          <input type="checkbox" checked={filter.disputed_only} onChange={(e) => setFilter({ ...filter, disputed_only: e.target.checked })} />
+          {t("payments.filter.disputed")}
+        </label>
+        <label>
+          <input type="checkbox" checked={filter.unsolicited_only} onChange={(e) => setFilter({ ...filter, unsolicited_only: e.target.checked })} />
+          {t("payments.filter.unsolicited")}
+        </label>
+      </div>
+      {alert && <p className="payments-alert" role="alert" id="payments-alert">{alert}</p>}
+      {error && <p className="field-error" role="alert">{errorText(error, lang)}</p>}
+      {rows.length === 0 ? (
+        <p className="muted" id="payments-empty">{t("payments.empty")}</p>
+      ) : (
+        <table id="payments-table">
+          <thead>
+            <tr>
+              <th>{t("payments.col.date")}</th>
+              <th>{t("payments.col.customer")}</th>
+              <th>{t("payments.col.status")}</th>
+              <th>{t("payments.col.method")}</th>
+              <th>{t("payments.col.amount")}</th>
+              <th>{t("payments.col.fees")}</th>
+              <th>{t("payments.col.net")}</th>
+              <th>{t("payments.col.invoice")}</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((p) => (
+              <tr key={p.id} data-status={p.status} className={p.disputed ? "disputed" : ""}>
+                <td>{(p.approved_at ?? p.created_at).slice(0, 10)}</td>
+                <td>{p.customer_name ?? (p.unsolicited ? t("payments.unsolicited") : "—")}</td>
+                <td title={p.status_detail ?? ""}>
+                  {t(statusKey(p.status) as never)}
+                  {p.refunded_cents > 0 && ` (${t("payments.refunded", { amount: formatMoney(p.refunded_cents, lang) })})`}
+                </td>
+                <td>
+                  {p.method ?? "—"}
+                  {p.installments && p.installments > 1 ? ` · ${t("payments.installments", { n: String(p.installments) })}` : ""}
+                </td>
+                <td>{formatMoney(p.amount_cents, lang)}</td>
+                <td>{p.fee_cents === null ? "—" : formatMoney(p.fee_cents, lang)}</td>
+                <td>{p.net_cents === null ? "—" : formatMoney(p.net_cents, lang)}</td>
+                <td>{p.invoice_id === null ? "—" : `#${p.invoice_id}`}</td>
+                <td>{refundable(p) > 0 && <button onClick={() => refund(p)}>{t("payments.refund")}</button>}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {charging && (
+        <ChargeDialog orgId={orgId} kind={charging} onClose={() => { setCharging(null); load(); }} />
+      )}
+    </section>
+  );
+}
+
+/** "Cobrar": amount + concept → the link with its QR and a copy button; for "qr" the QR fills the
+ * screen until the payment arrives. */
+function ChargeDialog({ orgId, kind, onClose }: { orgId: string; kind: "link" | "qr"; onClose: () => void }) {
+  const t = useT();
+  const lang = useLanguage();
+  const [amount, setAmount] = useState("");
+  const [title, setTitle] = useState("");
+  const [link, setLink] = useState<PaymentLinkView | null>(null);
+  const [svg, setSvg] = useState<string | null>(null);
+  const [copied, setCopied] = useState(false);
+  const [error, setError] = useState<AppError | null>(null);
+  const busy = useRef(false);
+
+  // Until the link is ready (and, at the counter, until it is paid).
+  useEffect(() => {
+    if (!link || (link.state !== "creating" && !(kind === "qr" && link.state === "ready" && !link.paid))) return;
+    const id = window.setInterval(() => {
+      commands.paymentLink(orgId, link.id).then(setLink).catch((e) => setError(asAppError(e)));
+    }, 1000);
+    return () => window.clearInterval(id);
+  }, [orgId, link, kind]);
+
+  useEffect(() => {
+    if (link?.state === "ready" && svg === null) {
+      commands.paymentLinkQr(orgId, link.id).then(setSvg).catch(() => setSvg(null));
+    }
+  }, [orgId, link, svg]);
+
+  const create = () => {
+    const cents = parseAmount(amount);
+    if (cents === null) return setError({ code: "PAYMENT_INVALID", message: t("payments.amountInvalid"), details: null });
+    if (busy.current) return;
+    busy.current = true;
+    commands
+      .paymentCharge(orgId, {
+        invoice_id: null,
+        customer_id: null,
+        amount_cents: cents,
+        title: title.trim() || null,
+        kind,
+        send_to_customer: false,
+      })
+      .then(setLink)
+      .catch((e) => setError(asAppError(e)))
+      .finally(() => (busy.current = false));
+  };
+
+  const copy = () => {
+    if (link?.url) navigator.clipboard.writeText(link.url).then(() => setCopied(true));
+  };
+
+  const fullScreen = kind === "qr" && link !== null;
+  return (
+    <div className={fullScreen ? "payments-qr-full" : "payments-dialog"} role="dialog" id="payments-dialog">
+      {!link && (
+        <>
+          <h2>{t(kind === "qr" ? "payments.chargeQr" : "payments.charge")}</h2>
+          <label>
+            {t("payments.amount")}
+            <input id="payments-amount" value={amount} inputMode="decimal" onChange={(e) => setAmount(e.target.value)} />
+          </label>
+          <label>
+            {t("payments.concept")}
+            <input id="payments-concept" value={title} onChange={(e) => setTitle(e.target.value)} />
+          </label>
+          <button id="payments-create" onClick={create}>{t("payments.create")}</button>
+        </>
+      )}
+      {link && (
+        <>
+          <h2>{link.title} · {formatMoney(link.amount_cents, lang)}</h2>
+          {link.state === "creating" && <p role="status">{t("payments.creating")}</p>}
+          {link.state === "failed" && <p className="field-error" role="alert">{link.error}</p>}
+          {link.paid && <p className="payments-paid" role="status" id="payments-paid">{t("payments.paid")}</p>}
+          {svg && !link.paid && (
+            // Our own QR renderer's SVG (core: qrcode crate), not user content.
+            <div className="payments-qr" id="payments-qr" dangerouslySetInnerHTML={{ __html: svg }} />
+          )}
+          {link.url && kind === "link" && (
+            <p>
+              <a id="payments-url" href={link.url} target="_blank" rel="noreferrer">{link.url}</a>{" "}
+              <button id="payments-copy" onClick={copy}>{copied ? t("payments.copied") : t("payments.copy")}</button>
+            </p>
+          )}
+        </>
+      )}
+      {error && <p className="field-error" role="alert">{errorText(error, lang)}</p>}
+      <button id="payments-close" onClick={onClose}>{t("payments.close")}</button>
+    </div>
+  );
+}

@@ -1,0 +1,27 @@
+import { describe, expect, it } from "vitest";
+import { formatMoney, parseAmount, refundable, statusKey } from "./model";
+
+describe("payments model", () => {
+  it("formats money without floating point", () => {
+    expect(formatMoney(150050, "es")).toBe("$ 1.500,50");
+    expect(formatMoney(150050, "en")).toBe("$1,500.50");
+    expect(formatMoney(5, "es")).toBe("$ 0,05");
+    expect(formatMoney(-100000, "es")).toBe("-$ 1.000,00");
+  });
+
+  it("reads amounts as typed in Argentina", () => {
+    expect(parseAmount("1500")).toBe(150000);
+    expect(parseAmount("1.500,50")).toBe(150050);
+    expect(parseAmount("$ 1500.5")).toBe(150050);
+    expect(parseAmount("0")).toBeNull();
+    expect(parseAmount("12,345")).toBeNull();
+    expect(parseAmount("abc")).toBeNull();
+  });
+
+  it("names statuses and what can be refunded", () => {
+    expect(statusKey("approved")).toBe("payments.status.approved");
+    expect(statusKey("weird")).toBe("payments.status.other");
+    expect(refundable({ status: "approved", amount_cents: 1000, refunded_cents: 300 })).toBe(700);
+    expect(refundable({ status: "rejected", amount_cents: 1000, refunded_cents: 0 })).toBe(0);
+  });
+});

@@ -1,0 +1,47 @@
+// Pure helpers of the Cobros page (tested in model.test.ts).
+
+/** `$ 1.500,50` (es-AR) or `$1,500.50` (en) from integer cents. */
+export function formatMoney(cents: number, lang: "es" | "en"): string {
+  const neg = cents < 0;
+  const abs = Math.abs(Math.trunc(cents));
+  const units = Math.floor(abs / 100).toString();
+  const dec = (abs % 100).toString().padStart(2, "0");
+  const sep = lang === "es" ? "." : ",";
+  const grouped = units.replace(/\B(?=(\d{3})+(?!\d))/g, sep);
+  const body = lang === "es" ? `$ ${grouped},${dec}` : `$${grouped}.${dec}`;
+  return neg ? `-${body}` : body;
+}
+
+/** Cents from what the owner typed (`1500`, `1.500,50`, `1500.5`); null when it is not an amount. */
+export function parseAmount(text: string): number | null {
+  let t = text.trim().replace(/\$|\s/g, "");
+  if (t === "") return null;
+  // es-AR: "." groups thousands and "," is the decimal mark.
+  if (t.includes(",")) t = t.replace(/\./g, "").replace(",", ".");
+  if (!/^\d+(\.\d{1,2})?$/.test(t)) return null;
+  const [int, frac = ""] = t.split(".");
+  const cents = Number(int) * 100 + Number(frac.padEnd(2, "0"));
+  return Number.isSafeInteger(cents) && cents > 0 ? cents : null;
+}
+
+/** The statuses MercadoPago reports that have a text; others show as they come. */
+export const KNOWN_STATUSES = [
+  "pending",
+  "approved",
+  "authorized",
+  "in_process",
+  "in_mediation",
+  "rejected",
+  "cancelled",
+  "refunded",
+  "charged_back",
+] as const;
+
+export function statusKey(status: string): string {
+  return (KNOWN_STATUSES as readonly string[]).includes(status) ? `payments.status.${status}` : "payments.status.other";
+}
+
+/** What is left to refund of a payment. */
+export function refundable(p: { status: string; amount_cents: number; refunded_cents: number }): number {
+  return p.status === "approved" ? Math.max(0, p.amount_cents - p.refunded_cents) : 0;
+}
