@@ -187,6 +187,7 @@ fn the_caea_job_retries_while_afip_is_down_then_informs() {
     setups.set(
         org,
         AfipSetup {
+            environment: Default::default(),
             endpoints: mostrador_afip::Endpoints::under(&afip).unwrap(),
             signer: fx.signer.clone(),
             point_of_sale: POINT_OF_SALE,
