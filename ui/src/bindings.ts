@@ -77,6 +77,10 @@ customer_id: number | null, amount_cents: number | null, title: string | null, k
  */
 send_to_customer: boolean, };
 
+export type ConceptInput = { kind: ConceptKind, service_from: string | null, service_to: string | null, payment_due: string | null, };
+
+export type ConceptKind = "products" | "services" | "both";
+
 export type ConnectionState = { "state": "connecting" } | { "state": "connected", since: string, } | { "state": "reconnecting", since: string, last_error: string, attempts: number, } | { "state": "rejected_token", since: string, } | { "state": "tenant_in_use", tenant_id: string, other_org: OrgId, } | { "state": "stopped" };
 
 export type ConnectionTest = { display_phone_number: string, verified_name: string | null, 
@@ -125,6 +129,8 @@ customer_opted_out: boolean,
  * The customer asked for no marketing (BAJA/STOP, or Meta's 131050).
  */
 customer_opted_out_marketing: boolean, };
+
+export type CurrencyInput = { code: string, rate: string, };
 
 export type Customer = { id: number, wa_id: string | null, bsuid: string | null, username: string | null, 
 /**
@@ -177,6 +183,8 @@ sound: boolean,
  */
 close_to_tray: boolean, };
 
+export type DocumentKind = "factura" | "nota_credito" | "nota_debito";
+
 export type EmailProvider = "smtp" | "sendgrid";
 
 export type EmailSettings = { provider: EmailProvider, from_address: string, from_name: string | null, smtp_host: string | null, smtp_port: number | null, 
@@ -187,7 +195,7 @@ smtp_security: string | null, smtp_username: string | null, smtp_ca_pem: string 
 
 export type EmailSettingsView = { settings: EmailSettings | null, has_secret: boolean, };
 
-export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL" | "WHATSAPP_TOKEN_INVALID" | "WHATSAPP_WRONG_ID" | "WHATSAPP_PERMISSION_DENIED" | "WHATSAPP_UNREACHABLE" | "WHATSAPP_REJECTED" | "WHATSAPP_NOT_CONNECTED" | "RELAY_TOKEN_REJECTED" | "RELAY_UNREACHABLE" | "RELAY_BLOCK_INVALID" | "RELAY_TENANT_IN_USE" | "CONVERSATION_NOT_FOUND" | "MESSAGE_NOT_FOUND" | "WINDOW_CLOSED" | "CUSTOMER_OPTED_OUT" | "WHATS_APP_NOT_CONFIGURED" | "INVALID_MESSAGE" | "DEMO_FAILED" | "TEMPLATE_INVALID" | "TEMPLATE_REJECTED" | "TEMPLATE_NOT_FOUND" | "TEMPLATE_NOT_APPROVED" | "TEMPLATE_RECIPIENT_MISSING" | "WHATSAPP_REQUEST_FAILED" | "INVALID_RECIPIENT" | "CHANNEL_NOT_CONFIGURED" | "PROVIDER_REJECTED" | "REMINDER_NOT_EDITABLE" | "INVOICE_INVALID" | "INVOICING_NOT_CONFIGURED" | "INVOICE_NOT_FOUND" | "AFIP_CERTIFICATE_INVALID" | "AFIP_WRONG_PASSWORD" | "AFIP_KEY_MISMATCH" | "AFIP_CUIT_MISMATCH" | "AFIP_CERTIFICATE_EXPIRED" | "AFIP_NOT_CONFIGURED" | "AFIP_REJECTED" | "AFIP_UNREACHABLE" | "PAYMENTS_NOT_CONFIGURED" | "PAYMENT_NOT_FOUND" | "PAYMENT_INVALID" | "REFUND_TOO_LARGE";
+export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL" | "WHATSAPP_TOKEN_INVALID" | "WHATSAPP_WRONG_ID" | "WHATSAPP_PERMISSION_DENIED" | "WHATSAPP_UNREACHABLE" | "WHATSAPP_REJECTED" | "WHATSAPP_NOT_CONNECTED" | "RELAY_TOKEN_REJECTED" | "RELAY_UNREACHABLE" | "RELAY_BLOCK_INVALID" | "RELAY_TENANT_IN_USE" | "CONVERSATION_NOT_FOUND" | "MESSAGE_NOT_FOUND" | "WINDOW_CLOSED" | "CUSTOMER_OPTED_OUT" | "INVALID_MESSAGE" | "DEMO_FAILED" | "TEMPLATE_INVALID" | "TEMPLATE_REJECTED" | "TEMPLATE_NOT_FOUND" | "TEMPLATE_NOT_APPROVED" | "TEMPLATE_RECIPIENT_MISSING" | "WHATSAPP_REQUEST_FAILED" | "INVALID_RECIPIENT" | "CHANNEL_NOT_CONFIGURED" | "PROVIDER_REJECTED" | "REMINDER_NOT_EDITABLE" | "INVOICE_INVALID" | "INVOICE_NOT_FOUND" | "AFIP_CERTIFICATE_INVALID" | "AFIP_WRONG_PASSWORD" | "AFIP_KEY_MISMATCH" | "AFIP_CUIT_MISMATCH" | "AFIP_CERTIFICATE_EXPIRED" | "AFIP_NOT_CONFIGURED" | "AFIP_REJECTED" | "AFIP_UNREACHABLE" | "PAYMENTS_NOT_CONFIGURED" | "PAYMENT_NOT_FOUND" | "PAYMENT_INVALID" | "REFUND_TOO_LARGE";
 
 export type HeaderFormat = "text" | "image" | "video" | "document" | "location";
 
@@ -206,6 +214,8 @@ export type HealthChange = { org_id: OrgId, integration: Integration, change: Ch
 export type HealthLevel = "healthy" | "degraded" | "unhealthy";
 
 export type HealthSnapshot = { org_id: OrgId, integrations: Array<IntegrationHealth>, };
+
+export type HistoryEntry = { at: string, from_state: InvoiceState | null, to_state: InvoiceState, number: number | null, note: string, };
 
 export type InDoubtJob = { job_id: number, kind: string, 
 /**
@@ -253,11 +263,65 @@ oldest_waiting_secs: number | null, in_doubt: number,
  */
 dead_letter: number, };
 
+export type InvoiceDetail = { invoice: InvoiceListItem, receiver_address: string | null, receiver_condition: string, customer_id: string | null, currency: string, net_cents: number, iva_cents: number, associated_invoice_id: number | null, lines: Array<InvoiceLine>, history: Array<HistoryEntry>, 
+/**
+ * An authorized factura: what credit notes have not taken yet (`null` otherwise).
+ */
+creditable_cents: number | null, };
+
+export type InvoiceEvent = { org_id: OrgId, invoice_id: number, state: InvoiceState, 
+/**
+ * Waiting for the owner (date window): `date_window` | `date_before_last`.
+ */
+hold: string | null, };
+
+export type InvoiceLine = { description: string, 
+/**
+ * Quantity in hundredths (`150` is 1,5).
+ */
+quantity_hundredths: number, unit_price_cents: number, discount_cents: number, 
+/**
+ * `21`, `10.5`, `exento`, `no_gravado`…; `null` on class C.
+ */
+iva: string | null, amount_cents: number, };
+
+export type InvoiceListFilter = { from: string | null, to: string | null, voucher_type: number | null, state: InvoiceState | null, customer_id: string | null, 
+/**
+ * Matches the receiver's name or document, or the number.
+ */
+search: string | null, };
+
+export type InvoiceListItem = { id: number, state: InvoiceState, voucher_type: number, point_of_sale: number, number: number | null, date: string, receiver_name: string | null, receiver_doc_type: number, receiver_doc_number: number, total_cents: number, cae: string | null, cae_due: string | null, hold: string | null, reject_reason: string | null, 
+/**
+ * Ageing in the queue (date window closing), when it applies.
+ */
+warning: string | null, 
+/**
+ * What the app is doing about it (pending and in-doubt invoices), es-AR.
+ */
+doing: string | null, };
+
 export type InvoicePaymentStatus = { invoice_id: number, 
 /**
  * `unpaid`, `partial`, `paid`, `overpaid`, `currency_mismatch`.
  */
 state: string, paid_cents: number, due_cents: number, flagged: boolean, flag_reason: string | null, };
+
+export type InvoicePreview = { 
+/**
+ * AFIP's CbteTipo (1, 6, 11…).
+ */
+voucher_type: number, 
+/**
+ * `A`, `B` or `C`.
+ */
+class: string, net_cents: number, not_taxed_cents: number, exempt_cents: number, iva_cents: number, total_cents: number, 
+/**
+ * One entry per aliquot: (AFIP id, base, amount).
+ */
+iva_lines: Array<IvaLine>, };
+
+export type InvoiceState = "draft" | "queued" | "submitting" | "in_doubt" | "authorized" | "rejected";
 
 export type IssuerProfile = { 
 /**
@@ -285,7 +349,17 @@ activity_start: string | null,
  */
 logo_path: string | null, };
 
+export type ItemInput = { description: string, quantity: string, unit_price: string, discount: string | null, 
+/**
+ * Required on class A/B, absent on class C.
+ */
+iva: ItemIva | null, };
+
+export type ItemIva = "0" | "2.5" | "5" | "10.5" | "21" | "27" | "exento" | "no_gravado";
+
 export type IvaCondition = "responsable_inscripto" | "monotributo" | "exento" | "consumidor_final" | "no_alcanzado" | "monotributista_social" | "monotributo_trabajador_independiente_promovido" | "proveedor_del_exterior" | "cliente_del_exterior" | "iva_liberado" | "no_categorizado";
+
+export type IvaLine = { afip_id: number, base_cents: number, amount_cents: number, };
 
 export type JobNumber = number;
 
@@ -300,6 +374,8 @@ message_es: string, at: string, };
 export type ListCursor = { last_activity_at: string, id: number, };
 
 export type ListFilter = { "filter": "all" } | { "filter": "unread" } | { "filter": "open" } | { "filter": "resolved" } | { "filter": "label", "label": string };
+
+export type Lookup = { "kind": "found", taxpayer: Taxpayer, from_cache: boolean, } | { "kind": "not_found" } | { "kind": "unavailable", cached: Taxpayer | null, reason: string, };
 
 export type MediaLocation = { message_id: number, 
 /**
@@ -379,6 +455,20 @@ data: Record<string, unknown> | null, status: MessageStatus, error_code: number 
 at: string, reactions: Array<ReactionView>, };
 
 export type MetaWebhook = { callback_url: string, verify_token: string, };
+
+export type NewInvoice = { kind: DocumentKind, 
+/**
+ * `CbteFch`; `None` = today in Argentina.
+ */
+date: string | null, concept: ConceptInput, receiver: ReceiverInput, items: Array<ItemInput>, 
+/**
+ * `None` = pesos.
+ */
+currency: CurrencyInput | null, 
+/**
+ * The authorized invoice a note refers to (required for notes).
+ */
+associated_invoice_id: number | null, customer_id: string | null, };
 
 export type NewOrganization = { name: string, cuit: string, iva_condition: IvaCondition, };
 
@@ -470,7 +560,11 @@ unsolicited: boolean,
  */
 disputed: boolean, thanked: boolean, approved_at: string | null, created_at: string, updated_at: string, };
 
+export type PeriodTotals = { voucher_type: number, count: number, net_cents: number, iva_cents: number, total_cents: number, };
+
 export type PointOfSaleInfo = { number: number, emission_type: string, blocked: boolean, closed: boolean, };
+
+export type PrintLayout = "a4" | "ticket";
 
 export type ProbeReport = { 
 /**
@@ -493,6 +587,10 @@ export type ReactionView = {
  * `customer` or `business`.
  */
 reactor: string, emoji: string, };
+
+export type ReceiverDocInput = { "type": "consumidor_final" } | { "type": "cuit", "number": string } | { "type": "cuil", "number": string } | { "type": "dni", "number": string };
+
+export type ReceiverInput = { doc: ReceiverDocInput, condition: IvaCondition, name: string | null, address: string | null, };
 
 export type RefundRequest = { 
 /**
@@ -533,6 +631,8 @@ token_hint: string | null,
 meta: MetaWebhook | null, };
 
 export type ReminderId = number;
+
+export type SavedFile = { path: string, };
 
 export type SavedRequest = { path: string, pem: string, };
 
@@ -652,6 +752,8 @@ export type SyncProgress = { pages: number, fetched: number,
  */
 done: boolean, };
 
+export type Taxpayer = { cuit: string, name: string, address: string | null, iva_condition: IvaCondition, active: boolean, fetched_at: string, };
+
 export type TemplateContext = { [key in ContextField]?: string };
 
 export type TemplateShape = { header: HeaderShape | null, body: string, footer: string | null, buttons: Array<ButtonShape>, variables: Array<VariableShape>, };
@@ -746,11 +848,20 @@ export type WhatsAppCredentials = { phone_number_id: string, waba_id: string, ac
 /**
  * `None` or empty: the current default version.
  */
-graph_version: string | null, };
+graph_version: string | null, 
+/**
+ * The Meta app's id (App Dashboard → Configuración básica): the resumable upload of a
+ * template's media header needs it. Optional; `None` or empty removes it on save.
+ */
+app_id: string | null, };
 
 export type WhatsAppSaved = { test: ConnectionTest, status: WhatsAppStatus, };
 
 export type WhatsAppStatus = { "state": "not_configured" } | { "state": "configured", phone_number_id: string, waba_id: string, graph_version: string, display_phone_number: string | null, verified_name: string | null, 
+/**
+ * The Meta app's id, when given (templates with a media header need it).
+ */
+app_id: string | null, 
 /**
  * "termina en 1234"; `None` when the token is missing from the keychain or too short
  * for its end to be shown safely.
@@ -800,7 +911,7 @@ export const commands = {
   /**
    * Sends a text, a file or a reaction. The same `client_key` always resolves with the same
    * message (a double click sends once). Refusals (`WINDOW_CLOSED`, `CUSTOMER_OPTED_OUT`,
-   * `WHATSAPP_NOT_CONFIGURED`, `INVALID_MESSAGE`) write nothing.
+   * `WHATSAPP_NOT_CONNECTED`, `INVALID_MESSAGE`) write nothing.
    */
   conversationSend: (orgId: OrgId, request: SendRequest) => invoke<MessageView>("conversation_send", { orgId, request }),
   /**
@@ -854,6 +965,36 @@ export const commands = {
   intakeStatus: (orgId: OrgId) => invoke<IntakeStatus>("intake_status", { orgId }),
   /** What an invoice has been paid (`None`: no payment yet). */
   invoicePaymentStatus: (orgId: OrgId, invoiceId: number) => invoke<InvoicePaymentStatus | null>("invoice_payment_status", { orgId, invoiceId }),
+  /** Validates "Nueva factura" without queuing: errors name the field (`details.field`). */
+  invoicesCheck: (orgId: OrgId, invoice: NewInvoice) => invoke<InvoicePreview>("invoices_check", { orgId, invoice }),
+  /** A held invoice (date window): the owner confirms issuing it with today's date. */
+  invoicesConfirmToday: (orgId: OrgId, invoiceId: number) => invoke<void>("invoices_confirm_today", { orgId, invoiceId }),
+  /**
+   * "Emitir": validated and queued with its submission in one transaction. The same
+   * `idempotency_key` again (a double click) returns the first invoice's id.
+   */
+  invoicesCreate: (orgId: OrgId, idempotencyKey: string, invoice: NewInvoice) => invoke<number>("invoices_create", { orgId, idempotencyKey, invoice }),
+  /** "Hacer nota de crédito": a draft crediting all of the invoice, for the form to edit. */
+  invoicesCreditNoteDraft: (orgId: OrgId, invoiceId: number) => invoke<NewInvoice>("invoices_credit_note_draft", { orgId, invoiceId }),
+  /** "Exportar CSV": the period's libro IVA ventas, saved to Descargas. */
+  invoicesExportCsv: (orgId: OrgId, from: string, to: string) => invoke<SavedFile>("invoices_export_csv", { orgId, from, to }),
+  /** One invoice with its lines and history. */
+  invoicesGet: (orgId: OrgId, invoiceId: number) => invoke<InvoiceDetail>("invoices_get", { orgId, invoiceId }),
+  /** A page of Facturas: pending and in-doubt first (with what the app is doing about them). */
+  invoicesList: (orgId: OrgId, filter: InvoiceListFilter, page: number) => invoke<Array<InvoiceListItem>>("invoices_list", { orgId, filter, page }),
+  /**
+   * Receiver by CUIT in AFIP's padrón: cached, and never holds the sale (AFIP down ⇒ what the
+   * cache has, or nothing, and the owner types the rest).
+   */
+  invoicesPadron: (orgId: OrgId, cuit: string) => invoke<Lookup>("invoices_padron", { orgId, cuit }),
+  /** The PDF (A4 or ticket) in the content-addressed store; returns its path. */
+  invoicesPdf: (orgId: OrgId, invoiceId: number, layout: PrintLayout) => invoke<SavedFile>("invoices_pdf", { orgId, invoiceId, layout }),
+  /** "Imprimir": opens the PDF with the system's viewer, whose print dialog prints it. */
+  invoicesPrint: (orgId: OrgId, invoiceId: number, layout: PrintLayout) => invoke<SavedFile>("invoices_print", { orgId, invoiceId, layout }),
+  /** "Guardar PDF": a copy at `path`, or in Descargas with the voucher's name. */
+  invoicesSavePdf: (orgId: OrgId, invoiceId: number, layout: PrintLayout, path: string | null) => invoke<SavedFile>("invoices_save_pdf", { orgId, invoiceId, layout, path }),
+  /** Authorized totals of the period per voucher type. */
+  invoicesTotals: (orgId: OrgId, from: string, to: string) => invoke<Array<PeriodTotals>>("invoices_totals", { orgId, from, to }),
   /** Encoding, segments and cost class of an SMS text (shown while typing). */
   measureSms: (text: string) => invoke<SmsMeasure>("measure_sms", { text }),
   /** "Probar": the stored token's account (its id is saved for the counter QR). */
@@ -974,6 +1115,8 @@ export const commands = {
    * in the keychain); the intake restarts with them.
    */
   whatsappSave: (orgId: OrgId, credentials: WhatsAppCredentials) => invoke<WhatsAppSaved>("whatsapp_save", { orgId, credentials }),
+  /** Changes the Meta app id of the saved connection (blank removes it); the token stays. */
+  whatsappSetAppId: (orgId: OrgId, appId: string | null) => invoke<WhatsAppStatus>("whatsapp_set_app_id", { orgId, appId }),
   /** What Ajustes → WhatsApp shows (never a secret: "termina en 1234"). */
   whatsappStatus: (orgId: OrgId) => invoke<WhatsAppStatus>("whatsapp_status", { orgId }),
   /**
@@ -1014,6 +1157,11 @@ export const events = {
    * Payload: `IntakeStatus`.
    */
   intakeStatus: "intake-status",
+  /**
+   * An invoice changed state (queued, authorized, rejected, in doubt, held).
+   * Payload: `InvoiceEvent`.
+   */
+  invoiceEvent: "invoice-event",
   /**
    * The owner clicked a message notification: show this conversation (switching business and
    * page if needed).
@@ -1069,6 +1217,7 @@ export type EventPayloads = {
   "conversations-reload": null,
   "demo-activity": DemoActivity,
   "intake-status": IntakeStatus,
+  "invoice-event": InvoiceEvent,
   "open-conversation": OpenConversation,
   "outbound-health": HealthSnapshot,
   "outbound-health-changed": HealthChange,
