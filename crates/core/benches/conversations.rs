@@ -2,42 +2,15 @@
 //! (bulk SQL, FTS maintained by the same triggers as in the app), then the processor's ingest rate
 //! (signature + parse + apply, batched transactions) and p50/p95 of the list page, thread page and
 //! search. Prints its figures. `cargo bench -p mostrador-core --bench conversations`.
-//! `MOSTRADOR_BENCH_MESSAGES` / `MOSTRADOR_BENCH_CONVERSATIONS` scale it down.
+//! `MOSTRADOR_BENCH_MESSAGES` / `MOSTRADOR_BENCH_CONVERSATIONS` scale it down. The database
+//! comes from `mostrador_testkit::conversations_db` (shared with the ingest bench).
 
-use std::sync::Arc;
+mod support;
+
 use std::time::{Duration, Instant};
 
 use mostrador_core::conversations::{self, ListCursor, ListFilter, ThreadCursor};
-use mostrador_core::events::EventBus;
-use mostrador_core::intake::processor::SecretFuture;
-use mostrador_core::intake::{AppSecrets, Processor, ProcessorOptions, PHONE_NUMBER_ID};
-use mostrador_core::org::{self, NewOrganization, OrgId};
-use mostrador_core::settings;
-use mostrador_core::store::Store;
-use mostrador_types::{IvaCondition, Secret};
-
-const SECRET: &str = "bench-app-secret";
-const PHONE_ID: &str = "106540352242922";
-
-/// The app reads the keychain; the benchmark measures the processor, not the keychain.
-struct FixedSecret;
-impl AppSecrets for FixedSecret {
-    fn app_secret(&self, _org: OrgId) -> SecretFuture<'_> {
-        Box::pin(async { Ok(Some(Secret::new(SECRET))) })
-    }
-}
-
-fn env(name: &str, default: i64) -> i64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn pct(mut v: Vec<Duration>, p: f64) -> Duration {
-    v.sort();
-    v[((v.len() as f64 - 1.0) * p).round() as usize]
-}
+use support::{env, load, pct, BenchDb};
 
 fn report(name: &str, v: Vec<Duration>) {
     println!(
@@ -61,192 +34,25 @@ impl Lcg {
     }
 }
 
-async fn generate(store: &Store, org: OrgId, messages: i64, convs: i64) {
-    let o = org.to_string();
-    let mut tx = store.begin_immediate().await.unwrap();
-    sqlx::query(
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?2)
-         INSERT INTO customers (id, org_id, wa_id, name, phone, first_contact_at, created_at, updated_at)
-         SELECT i, ?1, printf('54911%08d', i),
-                printf('%s %s', CASE i % 6 WHEN 0 THEN 'Juana' WHEN 1 THEN 'Pedro' WHEN 2 THEN 'María José'
-                                 WHEN 3 THEN 'Carlos' WHEN 4 THEN 'Lucía' ELSE 'Martín' END,
-                       CASE i % 7 WHEN 0 THEN 'Gómez' WHEN 1 THEN 'Pérez' WHEN 2 THEN 'Fernández'
-                                 WHEN 3 THEN 'López' WHEN 4 THEN 'Díaz' WHEN 5 THEN 'Romero' ELSE 'Sosa' END),
-                printf('54911%08d', i), '2025-01-01T00:00:00.000Z', '2025-01-01T00:00:00.000Z', '2025-01-01T00:00:00.000Z'
-         FROM n",
-    )
-    .bind(&o)
-    .bind(convs)
-    .execute(&mut *tx)
-    .await
-    .unwrap();
-    sqlx::query(
-        "INSERT INTO conversations (id, org_id, customer_id, last_activity_at, created_at, updated_at)
-         SELECT id, org_id, id, '', created_at, created_at FROM customers WHERE org_id = ?",
-    )
-    .bind(&o)
-    .execute(&mut *tx)
-    .await
-    .unwrap();
-    // 1.7 s apart from 2025-01-01, spread over every conversation.
-    sqlx::query(
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?2)
-         INSERT INTO messages (id, org_id, conversation_id, provider_id, direction, type, text, status,
-                               status_rank, at, created_at)
-         SELECT i, ?1, (i * 7919) % ?3 + 1, 'wamid.bench' || i, CASE WHEN i % 3 = 0 THEN 'out' ELSE 'in' END,
-                'text',
-                printf('%s %s %d', CASE i % 9 WHEN 0 THEN 'Hola, ¿tienen' WHEN 1 THEN 'Quiero encargar'
-                        WHEN 2 THEN 'Gracias por el' WHEN 3 THEN '¿A qué hora abren? Necesito'
-                        WHEN 4 THEN 'Me llegó el' WHEN 5 THEN 'Precio del' WHEN 6 THEN 'Pasé a buscar el'
-                        WHEN 7 THEN 'Tienen envío del' ELSE 'Reservame el' END,
-                       CASE (i / 9) % 11 WHEN 0 THEN 'alfajor' WHEN 1 THEN 'yerba' WHEN 2 THEN 'queso'
-                        WHEN 3 THEN 'pan dulce' WHEN 4 THEN 'fernet' WHEN 5 THEN 'dulce de leche'
-                        WHEN 6 THEN 'medialunas' WHEN 7 THEN 'empanadas' WHEN 8 THEN 'café'
-                        WHEN 9 THEN 'turrón' ELSE 'facturas' END, i % 1000),
-                CASE WHEN i % 3 = 0 THEN 'read' ELSE 'received' END, CASE WHEN i % 3 = 0 THEN 4 ELSE 0 END,
-                strftime('%Y-%m-%dT%H:%M:%fZ', 1735689600 + i * 1.7, 'unixepoch'),
-                strftime('%Y-%m-%dT%H:%M:%fZ', 1735689600 + i * 1.7, 'unixepoch')
-         FROM n",
-    )
-    .bind(&o)
-    .bind(messages)
-    .bind(convs)
-    .execute(&mut *tx)
-    .await
-    .unwrap();
-    sqlx::query(
-        "UPDATE conversations SET
-           last_message_id = (SELECT id FROM messages m WHERE m.conversation_id = conversations.id ORDER BY at DESC, id DESC LIMIT 1),
-           last_activity_at = coalesce((SELECT max(at) FROM messages m WHERE m.conversation_id = conversations.id), ''),
-           last_inbound_at = (SELECT max(at) FROM messages m WHERE m.conversation_id = conversations.id AND direction = 'in'),
-           unread_count = id % 4,
-           status = CASE WHEN id % 5 = 0 THEN 'resuelta' ELSE 'abierta' END
-         WHERE org_id = ?",
-    )
-    .bind(&o)
-    .execute(&mut *tx)
-    .await
-    .unwrap();
-    sqlx::query("UPDATE conversations SET last_message_preview = (SELECT substr(text, 1, 120) FROM messages WHERE id = last_message_id) WHERE org_id = ?")
-        .bind(&o)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    sqlx::query(
-        "INSERT INTO conversation_labels (conversation_id, org_id, label)
-         SELECT id, org_id, 'mayorista' FROM conversations WHERE org_id = ? AND id % 10 = 0",
-    )
-    .bind(&o)
-    .execute(&mut *tx)
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    sqlx::query("ANALYZE")
-        .execute(store.writer())
-        .await
-        .unwrap();
-}
-
-fn webhook(i: u64, customers: u64) -> Vec<u8> {
-    let wa = format!("54935{:08}", i % customers);
-    let body = format!(
-        r#"{{"object":"whatsapp_business_account","entry":[{{"id":"2023","changes":[{{"value":{{"messaging_product":"whatsapp","metadata":{{"display_phone_number":"5491150000000","phone_number_id":"{PHONE_ID}"}},"contacts":[{{"profile":{{"name":"Cliente {i}"}},"wa_id":"{wa}"}}],"messages":[{{"from":"{wa}","id":"wamid.ingest{i}","timestamp":"{}","type":"text","text":{{"body":"Hola, quería saber si tienen stock de yerba {i}"}}}}]}},"field":"messages"}}]}}]}}"#,
-        1767225600 + i
-    );
-    body.into_bytes()
-}
-
-async fn ingest(store: &Store, org: OrgId, n: u64) -> f64 {
-    let secret = Secret::new(SECRET);
-    let o = org.to_string();
-    let mut tx = store.begin_immediate().await.unwrap();
-    for i in 0..n {
-        let body = webhook(i, 5_000);
-        let sig = mostrador_whatsapp::signature::sign(&secret, &body);
-        let headers =
-            serde_json::json!([{ "name": "x-hub-signature-256", "value": sig }]).to_string();
-        sqlx::query(
-            "INSERT INTO inbox_raw (event_id, org_id, relay_seq, provider, received_at, method, public_url,
-                                    headers, body, body_sha256, fetched_at)
-             VALUES (?, ?, ?, 'whatsapp', '2026-01-01T00:00:00.000Z', 'POST', 'https://relay/in/x/whatsapp', ?, ?, '', '2026-01-01T00:00:00.000Z')",
-        )
-        .bind(format!("ev-{i}"))
-        .bind(&o)
-        .bind(i as i64 + 1)
-        .bind(headers)
-        .bind(body)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    }
-    tx.commit().await.unwrap();
-    let processor = Processor::new(store.clone(), Arc::new(FixedSecret), EventBus::default())
-        .with_options(ProcessorOptions {
-            batch: 500,
-            idle: Duration::from_secs(30),
-        });
-    let t = Instant::now();
-    let r = processor.drain(org).await.unwrap();
-    let secs = t.elapsed().as_secs_f64();
-    assert_eq!(r.processed, n, "{r:?}");
-    n as f64 / secs
-}
-
-fn file_size(path: &std::path::Path) -> u64 {
-    ["", "-wal", "-shm"]
-        .iter()
-        .filter_map(|s| std::fs::metadata(format!("{}{s}", path.display())).ok())
-        .map(|m| m.len())
-        .sum()
-}
-
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let messages = env("MOSTRADOR_BENCH_MESSAGES", 1_000_000);
-    let convs = env("MOSTRADOR_BENCH_CONVERSATIONS", 50_000);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("mostrador.sqlite3");
-    let store = Store::open(&path).await.unwrap();
-    let org = org::create(
-        &store,
-        NewOrganization {
-            name: "Almacén Bench".into(),
-            cuit: "20-12345678-6".into(),
-            iva_condition: IvaCondition::Monotributo,
-        },
-    )
-    .await
-    .unwrap()
-    .id;
-    settings::set(&store, Some(org), PHONE_NUMBER_ID, PHONE_ID)
-        .await
-        .unwrap();
-
-    let t = Instant::now();
-    generate(&store, org, messages, convs).await;
-    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(store.writer())
-        .await
-        .unwrap();
-    println!(
-        "generated {messages} messages in {convs} conversations in {:.1} s; database {:.1} MiB",
-        t.elapsed().as_secs_f64(),
-        file_size(&path) as f64 / (1024.0 * 1024.0)
-    );
+    let db = BenchDb::generate().await;
+    let (store, org, convs) = (&db.store, db.org, db.shape.conversations);
 
     let n = env("MOSTRADOR_BENCH_INGEST", 20_000) as u64;
-    let rate = ingest(&store, org, n).await;
-    println!("processor ingest: {n} webhook events at {rate:.0} events/s (signature + parse + apply, 500 per transaction)");
+    let rate = support::ingest(store, org, n, 500).await;
+    println!("processor ingest: {n} webhook events at {rate:.0} events/s (signature + parse + apply, 500 per transaction; load {})", load());
 
     let mut rng = Lcg(42);
     let iters = 300;
+    println!("queries (load {}):", load());
     let mut list = Vec::new();
     let mut list_deep = Vec::new();
     let mut list_label = Vec::new();
     let mut list_unread = Vec::new();
     for _ in 0..iters {
         let t = Instant::now();
-        let page = conversations::list_page(&store, org, &ListFilter::All, None, 50)
+        let page = conversations::list_page(store, org, &ListFilter::All, None, 50)
             .await
             .unwrap();
         list.push(t.elapsed());
@@ -264,13 +70,13 @@ async fn main() {
             id: pick,
         };
         let t = Instant::now();
-        conversations::list_page(&store, org, &ListFilter::All, Some(&cursor), 50)
+        conversations::list_page(store, org, &ListFilter::All, Some(&cursor), 50)
             .await
             .unwrap();
         list_deep.push(t.elapsed());
         let t = Instant::now();
         conversations::list_page(
-            &store,
+            store,
             org,
             &ListFilter::Label("mayorista".into()),
             Some(&cursor),
@@ -280,7 +86,7 @@ async fn main() {
         .unwrap();
         list_label.push(t.elapsed());
         let t = Instant::now();
-        conversations::list_page(&store, org, &ListFilter::Unread, Some(&cursor), 50)
+        conversations::list_page(store, org, &ListFilter::Unread, Some(&cursor), 50)
             .await
             .unwrap();
         list_unread.push(t.elapsed());
@@ -295,14 +101,14 @@ async fn main() {
     for _ in 0..iters {
         let c = rng.next(convs as u64) as i64 + 1;
         let t = Instant::now();
-        let page = conversations::thread_page(&store, org, c, None, 50)
+        let page = conversations::thread_page(store, org, c, None, 50)
             .await
             .unwrap();
         thread.push(t.elapsed());
         if let Some(older) = page.older {
             let t = Instant::now();
             conversations::thread_page(
-                &store,
+                store,
                 org,
                 c,
                 Some(&ThreadCursor {
@@ -335,14 +141,15 @@ async fn main() {
     for i in 0..iters {
         let q = words[i % words.len()];
         let t = Instant::now();
-        let hits = conversations::search(&store, org, q, 50).await.unwrap();
+        let hits = conversations::search(store, org, q, 50).await.unwrap();
         search.push(t.elapsed());
         assert!(!hits.is_empty(), "{q}");
     }
     report("search (50 hits)", search);
     store.close().await;
     println!(
-        "database after ingest: {:.1} MiB",
-        file_size(&path) as f64 / (1024.0 * 1024.0)
+        "database after ingest: {:.1} MiB (load {})",
+        db.size_mib(),
+        load()
     );
 }

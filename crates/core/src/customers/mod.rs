@@ -5,6 +5,7 @@
 use mostrador_types::Phone;
 use serde::Serialize;
 use sqlx::SqliteConnection;
+use std::collections::HashMap;
 
 use crate::org::OrgId;
 
@@ -64,8 +65,81 @@ pub async fn upsert_whatsapp(
     who: &WhatsAppIdentity<'_>,
     now: &str,
 ) -> Result<i64, sqlx::Error> {
+    upsert_whatsapp_cached(conn, org, who, now, None).await
+}
+
+/// Customers by number as a batch of webhooks knows them inside its transaction: `Some` is the
+/// customer with that number, `None` that no customer has it; a number missing from the map is
+/// looked up. Loaded once per batch ([`find_by_wa_ids`]) and kept up to date by
+/// [`upsert_whatsapp_cached`], so a batch does one lookup instead of one per message.
+pub(crate) type ByNumber = HashMap<String, Option<Found>>;
+
+/// The customers with these numbers (those with none are `None`), each with their WhatsApp
+/// conversation's id when they have one.
+pub(crate) async fn find_by_wa_ids(
+    conn: &mut SqliteConnection,
+    org: OrgId,
+    wa_ids: &[&str],
+) -> Result<(ByNumber, Vec<(i64, i64)>), sqlx::Error> {
+    let mut by_number: ByNumber = wa_ids.iter().map(|w| ((*w).to_owned(), None)).collect();
+    let mut conversations = Vec::new();
+    if wa_ids.is_empty() {
+        return Ok((by_number, conversations));
+    }
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        found: Found,
+        conversation_id: Option<i64>,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT c.id, c.wa_id, c.bsuid, c.parent_bsuid, c.username, c.name, v.id AS conversation_id
+         FROM customers c
+         LEFT JOIN conversations v ON v.org_id = c.org_id AND v.customer_id = c.id AND v.channel = 'whatsapp'
+         WHERE c.org_id = ? AND c.wa_id IN (SELECT value FROM json_each(?))",
+    )
+    .bind(org.to_string())
+    .bind(serde_json::to_string(wa_ids).expect("strings"))
+    .fetch_all(&mut *conn)
+    .await?;
+    for Row {
+        found,
+        conversation_id,
+    } in rows
+    {
+        if let Some(c) = conversation_id {
+            conversations.push((found.id, c));
+        }
+        if let Some(w) = found.wa_id.clone() {
+            by_number.insert(w, Some(found));
+        }
+    }
+    Ok((by_number, conversations))
+}
+
+/// [`upsert_whatsapp`], answering the lookup from `cache` when it can and keeping it up to date.
+pub(crate) async fn upsert_whatsapp_cached(
+    conn: &mut SqliteConnection,
+    org: OrgId,
+    who: &WhatsAppIdentity<'_>,
+    now: &str,
+    mut cache: Option<&mut ByNumber>,
+) -> Result<i64, sqlx::Error> {
     let org_id = org.to_string();
-    let existing = find(conn, &org_id, who.wa_id, who.bsuid).await?;
+    // By number first, as `find`: a known customer with that number, or none (then `find`
+    // would look the BSUID up, so only without one).
+    let cached = match (cache.as_deref(), who.wa_id) {
+        (Some(c), Some(w)) => match c.get(w) {
+            Some(Some(f)) => Some(Some(f.clone())),
+            Some(None) if who.bsuid.is_none() => Some(None),
+            _ => None,
+        },
+        _ => None,
+    };
+    let existing = match cached {
+        Some(found) => found,
+        None => find(conn, &org_id, who.wa_id, who.bsuid).await?,
+    };
     let phone = who
         .wa_id
         .and_then(|w| Phone::from_wa_id(w).ok())
@@ -84,10 +158,18 @@ pub async fn upsert_whatsapp(
                 && who.name.is_none_or(|n| f.name.as_deref() == Some(n)) =>
         {
             // Nothing new about them: no write.
+            if let (Some(c), Some(w)) = (cache, f.wa_id.clone()) {
+                c.insert(w, Some(f.clone()));
+            }
             Ok(f.id)
         }
         Some(Found {
-            id, wa_id, bsuid, ..
+            id,
+            wa_id,
+            bsuid,
+            parent_bsuid,
+            username,
+            name,
         }) => {
             // Fill what was missing; a BSUID only replaces one when the number matched (a new
             // BSUID is issued when the user changes number).
@@ -126,6 +208,29 @@ pub async fn upsert_whatsapp(
             .bind(now)
             .execute(&mut *conn)
             .await?;
+            if let Some(c) = cache.as_deref_mut() {
+                // What the UPDATE wrote, except a new BSUID, which it may have refused (taken):
+                // then the customer is looked up again next time.
+                let wa_id = if set_wa {
+                    who.wa_id.map(str::to_owned)
+                } else {
+                    wa_id
+                };
+                let after = Found {
+                    id,
+                    wa_id: wa_id.clone(),
+                    bsuid,
+                    parent_bsuid: who.parent_bsuid.map(str::to_owned).or(parent_bsuid),
+                    username: who.username.map(str::to_owned).or(username),
+                    name: who.name.map(str::to_owned).or(name),
+                };
+                for w in [who.wa_id, wa_id.as_deref()].into_iter().flatten() {
+                    c.remove(w);
+                }
+                if let (Some(w), false) = (wa_id, set_bsuid) {
+                    c.insert(w, Some(after));
+                }
+            }
             Ok(id)
         }
         None => {
@@ -146,13 +251,26 @@ pub async fn upsert_whatsapp(
             .bind(now)
             .fetch_one(&mut *conn)
             .await?;
+            if let (Some(c), Some(w)) = (cache, who.wa_id) {
+                c.insert(
+                    w.to_owned(),
+                    Some(Found {
+                        id,
+                        wa_id: Some(w.to_owned()),
+                        bsuid: who.bsuid.map(str::to_owned),
+                        parent_bsuid: who.parent_bsuid.map(str::to_owned),
+                        username: who.username.map(str::to_owned),
+                        name: who.name.map(str::to_owned),
+                    }),
+                );
+            }
             Ok(id)
         }
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct Found {
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub(crate) struct Found {
     id: i64,
     wa_id: Option<String>,
     bsuid: Option<String>,
@@ -372,5 +490,89 @@ mod tests {
         assert_eq!(opt_out_keyword("no me den de baja"), None);
         assert_eq!(opt_out_keyword("bajá el precio"), None);
         assert_eq!(opt_out_keyword(""), None);
+    }
+
+    /// The batch's cache of customers by number says what the database says after every kind
+    /// of upsert (new, unchanged, renamed, number filled in on a BSUID-only customer, new
+    /// username), and what it answers from the cache matches the uncached upsert's ids.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_batch_cache_follows_the_database() {
+        use crate::org::{self, NewOrganization};
+        use crate::store::Store;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("c.sqlite3")).await.unwrap();
+        let org = org::create(
+            &store,
+            NewOrganization {
+                name: "Almacén".into(),
+                cuit: "20-12345678-6".into(),
+                iva_condition: mostrador_types::IvaCondition::Monotributo,
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+        let org_id = org.to_string();
+        let ana = "5491111111111";
+        let beto = "5491122222222";
+        let mut tx = store.begin_immediate().await.unwrap();
+        let (mut cache, convs) = find_by_wa_ids(&mut tx, org, &[ana, beto]).await.unwrap();
+        assert_eq!(cache.len(), 2);
+        assert!(cache.values().all(Option::is_none) && convs.is_empty());
+        // A BSUID-only customer first: Beto's number is filled in later.
+        let beto_id = upsert_whatsapp(
+            &mut tx,
+            org,
+            &WhatsAppIdentity {
+                bsuid: Some("AR.123456789"),
+                name: Some("Beto"),
+                ..Default::default()
+            },
+            "2026-01-01T00:00:00.000Z",
+        )
+        .await
+        .unwrap();
+        let steps = [
+            (Some(ana), None, None, Some("Ana")),
+            (Some(ana), None, None, Some("Ana")),
+            (Some(ana), None, None, Some("Ana María")),
+            (Some(ana), None, Some("anita"), None),
+            (Some(beto), Some("AR.123456789"), None, Some("Beto")),
+            (Some(beto), None, None, Some("Roberto")),
+        ];
+        for (i, (wa_id, bsuid, username, name)) in steps.into_iter().enumerate() {
+            let who = WhatsAppIdentity {
+                wa_id,
+                bsuid,
+                username,
+                name,
+                ..Default::default()
+            };
+            let id = upsert_whatsapp_cached(
+                &mut tx,
+                org,
+                &who,
+                "2026-01-01T00:00:01.000Z",
+                Some(&mut cache),
+            )
+            .await
+            .unwrap();
+            let stored = find(&mut tx, &org_id, wa_id, bsuid).await.unwrap().unwrap();
+            assert_eq!(id, stored.id, "step {i}");
+            if wa_id == Some(beto) {
+                assert_eq!(id, beto_id, "step {i}: the BSUID's customer got the number");
+            }
+            for (number, cached) in &cache {
+                let now = find(&mut tx, &org_id, Some(number), None).await.unwrap();
+                assert_eq!(cached.as_ref(), now.as_ref(), "step {i}: {number}");
+            }
+        }
+        assert_eq!(
+            cache[ana]
+                .as_ref()
+                .map(|f| (f.name.as_deref(), f.username.as_deref())),
+            Some((Some("Ana María"), Some("anita")))
+        );
+        tx.rollback().await.unwrap();
     }
 }

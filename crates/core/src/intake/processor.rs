@@ -449,7 +449,14 @@ impl Processor {
         let mut report = Report::default();
         let mut applied_all = wa::Applied::default();
         let mut wakes: Vec<Wake> = Vec::new();
-        let mut state = wa::BatchState::load(&mut tx, org, !isolate).await?;
+        let parsed: Vec<&Notification> = checked
+            .iter()
+            .filter_map(|c| match &c.check {
+                Check::Parsed(n) => Some(n),
+                Check::Quarantined(_) => None,
+            })
+            .collect();
+        let mut state = wa::BatchState::load(&mut tx, org, !isolate, &parsed).await?;
         // (event id, status, reason): rows processed without a note are marked in one statement.
         let mut marks: Vec<(&str, &'static str, Option<String>)> = Vec::new();
         let mut clean: Vec<&str> = Vec::new();

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use sqlx::{Connection as _, SqliteConnection};
 
 use super::evidence::{job_id_from_callback, JobStatusEvidence};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::conversations::write::{self, NewMessage, StatusInput};
 use crate::conversations::{
@@ -72,24 +72,93 @@ pub struct BatchState {
     /// Customer ⇒ conversation, found or created in this transaction. Only when nothing is
     /// rolled back inside it (the fast pass): a savepoint rollback could undo a creation.
     conversations: Option<HashMap<i64, i64>>,
+    /// The batch's message ids (wamids) already stored: those stored before the batch (one
+    /// lookup for the whole batch) plus those it inserted. Fast pass only, like
+    /// `conversations`; without it each message is looked up.
+    stored: Option<HashSet<String>>,
+    /// The batch's customers by number (see [`customers::ByNumber`]); fast pass only, dropped
+    /// after a number change.
+    customers: Option<customers::ByNumber>,
 }
 
 impl BatchState {
-    /// At the start of a batch. `cache: false` for a pass that uses savepoints.
+    /// At the start of a batch of `notifications`. `cache: false` for a pass that uses
+    /// savepoints.
     pub async fn load(
         conn: &mut SqliteConnection,
         org: OrgId,
         cache: bool,
+        notifications: &[&Notification],
     ) -> Result<BatchState, sqlx::Error> {
+        let org_id = org.to_string();
         let pending_reactions: bool =
             sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pending_reactions WHERE org_id = ?)")
-                .bind(org.to_string())
+                .bind(&org_id)
                 .fetch_one(&mut *conn)
                 .await?;
+        let stored = if cache {
+            let ids: Vec<&str> = notifications
+                .iter()
+                .flat_map(|n| &n.entries)
+                .flat_map(|e| &e.changes)
+                .filter_map(|c| match c {
+                    Change::Messages(v) => Some(v.messages.iter().map(|m| m.id.as_str())),
+                    _ => None,
+                })
+                .flatten()
+                .collect();
+            let found: Vec<String> = if ids.is_empty() {
+                Vec::new()
+            } else {
+                sqlx::query_scalar(
+                    "SELECT provider_id FROM messages
+                     WHERE org_id = ? AND provider_id IN (SELECT value FROM json_each(?))",
+                )
+                .bind(&org_id)
+                .bind(serde_json::to_string(&ids).expect("strings"))
+                .fetch_all(&mut *conn)
+                .await?
+            };
+            Some(found.into_iter().collect())
+        } else {
+            None
+        };
+        let (customers, conversations) = if cache {
+            // Every number the batch's messages and contacts name, and their conversations.
+            let mut numbers: Vec<&str> = notifications
+                .iter()
+                .flat_map(|n| &n.entries)
+                .flat_map(|e| &e.changes)
+                .filter_map(|c| match c {
+                    Change::Messages(v) => Some(
+                        v.messages
+                            .iter()
+                            .filter_map(|m| m.from.as_ref())
+                            .chain(v.contacts.iter().filter_map(|c| c.wa_id.as_ref()))
+                            .map(|w| w.as_str()),
+                    ),
+                    _ => None,
+                })
+                .flatten()
+                .collect();
+            numbers.sort_unstable();
+            numbers.dedup();
+            let (by_number, convs) = customers::find_by_wa_ids(conn, org, &numbers).await?;
+            (Some(by_number), Some(convs.into_iter().collect()))
+        } else {
+            (None, None)
+        };
         Ok(BatchState {
             pending_reactions: pending_reactions || !cache,
-            conversations: cache.then(HashMap::new),
+            conversations,
+            stored,
+            customers,
         })
+    }
+
+    /// Whether a message with this wamid is stored (`None`: not known here, look it up).
+    fn is_stored(&self, provider_id: &str) -> Option<bool> {
+        self.stored.as_ref().map(|s| s.contains(provider_id))
     }
 }
 
@@ -418,13 +487,18 @@ async fn apply_message(
     state: &mut BatchState,
 ) -> Result<(), sqlx::Error> {
     let org_id = org.to_string();
-    let dup: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM messages WHERE org_id = ? AND provider_id = ?")
-            .bind(&org_id)
-            .bind(m.id.as_str())
-            .fetch_optional(&mut *conn)
-            .await?;
-    if dup.is_some() {
+    let dup = match state.is_stored(m.id.as_str()) {
+        Some(stored) => stored,
+        None => sqlx::query_scalar::<_, i64>(
+            "SELECT id FROM messages WHERE org_id = ? AND provider_id = ?",
+        )
+        .bind(&org_id)
+        .bind(m.id.as_str())
+        .fetch_optional(&mut *conn)
+        .await?
+        .is_some(),
+    };
+    if dup {
         out.duplicates += 1;
         return Ok(());
     }
@@ -455,6 +529,8 @@ async fn apply_message(
             new_wa_id: Some(new),
             ..
         } if k == "user_changed_number" => {
+            // Numbers move: the batch's view of who has which is stale from here on.
+            state.customers = None;
             match customers::change_number(conn, org, &who, new, now).await? {
                 Some(id) => id,
                 None => {
@@ -466,7 +542,10 @@ async fn apply_message(
                 }
             }
         }
-        _ => customers::upsert_whatsapp(conn, org, &who, now).await?,
+        _ => {
+            customers::upsert_whatsapp_cached(conn, org, &who, now, state.customers.as_mut())
+                .await?
+        }
     };
     let cached = state
         .conversations
@@ -532,6 +611,9 @@ async fn apply_message(
         out.duplicates += 1;
         return Ok(());
     };
+    if let Some(stored) = state.stored.as_mut() {
+        stored.insert(m.id.as_str().to_owned());
+    }
     out.applied += 1;
     if reaction.is_some() {
         // It may be waiting for a message later in this batch.
