@@ -287,6 +287,7 @@ fn send_req(customer_id: i64, key: &str, params: &[(&str, &str)]) -> SendTemplat
             .with(ContextField::CustomerName, "Ana")
             .with(ContextField::BusinessName, "Peluquería Sol"),
         header_media_id: None,
+        header_file: None,
         header_filename: None,
         idempotency_key: key.into(),
     }
@@ -443,6 +444,7 @@ async fn marketing_is_refused_to_a_customer_who_opted_out() {
         params: [("body.descuento".to_owned(), "10 %".to_owned())].into(),
         context: TemplateContext::default().with(ContextField::CustomerName, "Ana"),
         header_media_id: None,
+        header_file: None,
         header_filename: None,
         idempotency_key: "m1".into(),
     };
@@ -462,6 +464,122 @@ async fn marketing_is_refused_to_a_customer_who_opted_out() {
         p.count("SELECT count(*) FROM jobs").await,
         0,
         "nothing was queued"
+    );
+    engine.shutdown().await;
+    p.stop().await;
+}
+
+/// "Factura disponible" with the invoice PDF from this computer as its document header: the file
+/// is checked before anything is written (a photo for a document header is refused, naming the
+/// header), then the job uploads it and sends the template with the uploaded id and the file name.
+#[tokio::test]
+async fn a_header_file_is_checked_then_uploaded_by_the_job_and_sent_as_the_document() {
+    let mut p = world().await;
+    p.sandbox.whatsapp.configure(ConfigPatch {
+        template_review: Some(TemplateReview::Approve { delay_ms: 5 }),
+        ..Default::default()
+    });
+    p.customer(CUSTOMER, "Ana");
+    p.customer_sends(CUSTOMER, json!({"type": "text", "text": {"body": "Hola"}}))
+        .await;
+    let customer_id: i64 = p
+        .count("SELECT customer_id FROM conversations LIMIT 1")
+        .await;
+    templates::create_suggested(&p.store, &p.secrets, p.org, |_| {})
+        .await
+        .unwrap();
+    wait_template(&p, "factura_disponible", "APPROVED", |t| t.sendable).await;
+    let engine = start_on(&p.store, &p.secrets, fast_config()).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("B-0001-00000042.pdf");
+    std::fs::write(&pdf, b"%PDF-1.4\n% factura\n").unwrap();
+    let photo = dir.path().join("foto.jpg");
+    std::fs::write(&photo, [0xFF, 0xD8, 0xFF, 0xE0]).unwrap();
+    let req = |key: &str, path: &std::path::Path, mime: &str| SendTemplate {
+        customer_id,
+        name: "factura_disponible".into(),
+        language: "es_AR".into(),
+        params: BTreeMap::new(),
+        context: TemplateContext::default()
+            .with(ContextField::CustomerName, "Ana")
+            .with(ContextField::InvoiceNumber, "B 0001-00000042")
+            .with(ContextField::InvoiceTotal, "$ 3.025,00"),
+        header_media_id: None,
+        header_file: Some(templates::HeaderFile {
+            path: path.to_string_lossy().into_owned(),
+            mime_type: mime.into(),
+        }),
+        header_filename: None,
+        idempotency_key: key.into(),
+    };
+
+    let before: i64 = p.count("SELECT COUNT(*) FROM messages").await;
+    let e = templates::send_template(
+        &p.store,
+        engine.queue(),
+        &p.events,
+        p.org,
+        req("f0", &photo, "image/jpeg"),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&e, TemplateError::Invalid { field, .. } if field == "header"),
+        "{e}"
+    );
+    let e = templates::send_template(
+        &p.store,
+        engine.queue(),
+        &p.events,
+        p.org,
+        req("f0", &dir.path().join("no-existe.pdf"), "application/pdf"),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&e, TemplateError::Invalid { field, .. } if field == "header"),
+        "{e}"
+    );
+    assert_eq!(
+        p.count("SELECT COUNT(*) FROM messages").await,
+        before,
+        "a refused header writes nothing"
+    );
+
+    let sent = templates::send_template(
+        &p.store,
+        engine.queue(),
+        &p.events,
+        p.org,
+        req("f1", &pdf, "application/pdf"),
+    )
+    .await
+    .unwrap();
+    wait_state(
+        &engine,
+        mostrador_queue::JobId(sent.job_id),
+        JobState::Completed,
+    )
+    .await;
+    let uploads = p.sandbox.whatsapp.log_of("upload_media");
+    assert_eq!(uploads.len(), 1, "the PDF was uploaded once");
+    let media_id = uploads[0].response["id"].as_str().unwrap().to_owned();
+    let sends = p.sandbox.whatsapp.log_of("send_message");
+    assert_eq!(sends.len(), 1);
+    let tpl = &sends[0].request["template"];
+    assert_eq!(tpl["name"], "factura_disponible");
+    let header = tpl["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "header")
+        .expect("a header component");
+    assert_eq!(header["parameters"][0]["type"], "document");
+    assert_eq!(header["parameters"][0]["document"]["id"], media_id.as_str());
+    assert_eq!(
+        header["parameters"][0]["document"]["filename"],
+        "B-0001-00000042.pdf"
     );
     engine.shutdown().await;
     p.stop().await;

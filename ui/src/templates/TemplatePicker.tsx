@@ -7,6 +7,7 @@ import { commands, type AppError, type ContextField, type SentTemplate, type Tem
 import { useLanguage, useT } from "../i18n/context";
 import { errorField, errorText } from "../i18n/errors";
 import type { MessageKey } from "../i18n";
+import { mimeFor } from "../conversations/model";
 import { initialValues, newSendKey, pickerFields, preview, problems } from "./model";
 
 export type TemplatePickerProps = {
@@ -28,7 +29,9 @@ export function TemplatePicker({ orgId, customerId, context = {}, templates, onS
   const [list, setList] = useState<TemplateView[]>(templates ?? []);
   const [chosen, setChosen] = useState<string>("");
   const [values, setValues] = useState<Record<string, string>>({});
-  const [mediaId, setMediaId] = useState("");
+  // The header's file on this computer (a path, like the composer's attach-by-path): core checks
+  // it against the template's header format and the send job uploads it.
+  const [headerPath, setHeaderPath] = useState("");
   const [error, setError] = useState<AppError | null>(null);
   const [busy, setBusy] = useState(false);
   // One key per intent: a double click or a retry after a lost answer sends once.
@@ -51,7 +54,8 @@ export function TemplatePicker({ orgId, customerId, context = {}, templates, onS
 
   const issues = useMemo(() => (template ? problems(template, values) : {}), [template, values]);
   const needsMedia = template?.shape.header && ["image", "video", "document"].includes(template.shape.header.format);
-  const blocked = !template || Object.keys(issues).length > 0 || (needsMedia && !mediaId.trim()) || busy;
+  const headerMime = headerPath.trim() ? mimeFor(headerPath.trim()) : null;
+  const blocked = !template || Object.keys(issues).length > 0 || (needsMedia && !headerMime) || busy;
   const shown = template ? preview(template, values) : null;
   const serverField = error ? errorField(error) : null;
 
@@ -66,7 +70,8 @@ export function TemplatePicker({ orgId, customerId, context = {}, templates, onS
         language: template.language,
         params: values,
         context,
-        header_media_id: needsMedia ? mediaId.trim() : null,
+        header_media_id: null,
+        header_file: needsMedia && headerMime ? { path: headerPath.trim(), mime_type: headerMime } : null,
         header_filename: null,
         idempotency_key: key.current,
       });
@@ -117,7 +122,15 @@ export function TemplatePicker({ orgId, customerId, context = {}, templates, onS
       {template && needsMedia && (
         <div className="field">
           <label htmlFor="tpl-param-media">{t("tpl.picker.media")}</label>
-          <input id="tpl-param-media" value={mediaId} onChange={(e) => setMediaId(e.target.value)} />
+          <input
+            id="tpl-param-media"
+            spellCheck={false}
+            placeholder={t("conv.attach.pathPlaceholder")}
+            value={headerPath}
+            aria-invalid={(Boolean(headerPath.trim()) && !headerMime) || serverField === "header"}
+            onChange={(e) => setHeaderPath(e.target.value)}
+          />
+          {headerPath.trim() && !headerMime && <span className="field-error">{t("attach.badType")}</span>}
         </div>
       )}
       {shown && (

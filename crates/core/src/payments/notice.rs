@@ -90,6 +90,7 @@ pub(crate) async fn send(
         params,
         context: Default::default(),
         header_media_id: None,
+        header_file: None,
         header_filename: None,
         idempotency_key: n.key,
     };

@@ -27,7 +27,7 @@ pub use manage::{
 };
 pub use mapping::{ContextField, TemplateContext};
 pub use params::{check as check_param, fill, ParamError, ParamIssue};
-pub use send::{send_template, SendTemplate, SentTemplate};
+pub use send::{send_template, HeaderFile, SendTemplate, SentTemplate};
 pub use shape::{ButtonShape, HeaderFormat, HeaderShape, Part, TemplateShape, VariableShape};
 pub use suggested::{
     create_suggested, suggested, SuggestedOutcome, SuggestedResult, SuggestedTemplate,

@@ -19,6 +19,7 @@ use crate::events::EventBus;
 use crate::org::OrgId;
 use crate::store::timestamp::now_text;
 use crate::store::Store;
+use mostrador_whatsapp::send::MediaKind;
 
 /// A template to send.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -33,11 +34,83 @@ pub struct SendTemplate {
     pub params: BTreeMap<String, String>,
     #[serde(default)]
     pub context: TemplateContext,
-    /// An uploaded media id for an image, video or document header (the invoice PDF).
+    /// An uploaded media id for an image, video or document header.
     pub header_media_id: Option<String>,
+    /// Or a file on this computer for that header (the invoice PDF, a photo the owner picked):
+    /// checked now, uploaded by the send job.
+    #[serde(default)]
+    pub header_file: Option<HeaderFile>,
     pub header_filename: Option<String>,
     /// Chosen by the caller once per intent: a double click or a retried command sends once.
     pub idempotency_key: String,
+}
+
+/// A header file on this computer.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct HeaderFile {
+    /// Absolute path.
+    pub path: String,
+    pub mime_type: String,
+}
+
+/// A header file checked as WhatsApp would check it, and against the template's header format,
+/// before anything is written.
+async fn header_file(
+    format: HeaderFormat,
+    file: &HeaderFile,
+    filename: Option<String>,
+) -> Result<TemplateHeader, TemplateError> {
+    let bad = |m: &str| TemplateError::invalid("header", m.to_owned());
+    let path = std::path::Path::new(&file.path);
+    if !path.is_absolute() {
+        return Err(bad("El archivo del encabezado no es válido."));
+    }
+    let meta = tokio::fs::metadata(path)
+        .await
+        .map_err(|_| bad("No se encontró el archivo del encabezado."))?;
+    if !meta.is_file() {
+        return Err(bad("El encabezado tiene que ser un archivo."));
+    }
+    let ty = mostrador_whatsapp::media::check_upload(&file.mime_type, meta.len())
+        .map_err(|_| bad("WhatsApp no acepta ese tipo de archivo en el encabezado."))?;
+    let fits = matches!(
+        (format, ty.kind),
+        (HeaderFormat::Image, MediaKind::Image)
+            | (HeaderFormat::Video, MediaKind::Video)
+            | (HeaderFormat::Document, MediaKind::Document)
+    );
+    if !fits {
+        return Err(bad(match format {
+            HeaderFormat::Image => {
+                "Esta plantilla lleva una imagen en el encabezado: elegí un JPG o PNG."
+            }
+            HeaderFormat::Video => "Esta plantilla lleva un video en el encabezado: elegí un MP4.",
+            _ => {
+                "Esta plantilla lleva un documento en el encabezado: elegí un PDF u otro documento."
+            }
+        }));
+    }
+    if meta.len() > ty.max_bytes {
+        return Err(TemplateError::invalid(
+            "header",
+            format!(
+                "El archivo pesa {:.1} MB y WhatsApp acepta hasta {} MB para ese tipo.",
+                meta.len() as f64 / 1_048_576.0,
+                ty.max_bytes / 1_048_576
+            ),
+        ));
+    }
+    let filename = filename.or_else(|| path.file_name().map(|n| n.to_string_lossy().into_owned()));
+    Ok(TemplateHeader::File {
+        path: file.path.clone(),
+        mime_type: file.mime_type.clone(),
+        filename: if format == HeaderFormat::Document {
+            filename
+        } else {
+            None
+        },
+    })
 }
 
 /// The queued message.
@@ -167,6 +240,10 @@ pub async fn send_template(
         .ok_or(TemplateError::NoRecipient)?;
     let filled = fill(&t, &req)?;
     let header = match t.shape.media_header() {
+        Some(format) if req.header_file.is_some() && req.header_media_id.is_none() => {
+            let file = req.header_file.as_ref().expect("checked");
+            Some(header_file(format, file, req.header_filename.clone()).await?)
+        }
         Some(format) => {
             let media_id = req
                 .header_media_id
@@ -204,17 +281,29 @@ pub async fn send_template(
         },
         reply_to: None,
     };
-    // The payload must turn into a valid Graph message before it is queued.
-    send.to_message("0").map_err(|e| match e {
-        mostrador_whatsapp::Error::Invalid(v) => TemplateError::invalid(
-            v.field.clone(),
-            format!(
-                "WhatsApp no aceptaría este envío ({}: {}).",
-                v.field, v.problem
+    // The payload must turn into a valid Graph message before it is queued (a header file as
+    // if already uploaded: the job uploads it).
+    let uploaded = match &send.content {
+        WhatsAppContent::Template {
+            header: Some(TemplateHeader::File { mime_type, .. }),
+            ..
+        } => mostrador_whatsapp::media::check_upload(mime_type, 1)
+            .ok()
+            .zip(mostrador_whatsapp::ids::MediaId::new("0".to_owned()).ok())
+            .map(|(ty, id)| (id, ty.kind)),
+        _ => None,
+    };
+    send.to_message_with_media("0", uploaded)
+        .map_err(|e| match e {
+            mostrador_whatsapp::Error::Invalid(v) => TemplateError::invalid(
+                v.field.clone(),
+                format!(
+                    "WhatsApp no aceptaría este envío ({}: {}).",
+                    v.field, v.problem
+                ),
             ),
-        ),
-        other => TemplateError::invalid("template", other.to_string()),
-    })?;
+            other => TemplateError::invalid("template", other.to_string()),
+        })?;
     let job = send
         .job(org, Utc::now())?
         .unique_key(format!("template:{}", req.idempotency_key));
@@ -322,6 +411,7 @@ mod tests {
                 .collect(),
             context: TemplateContext::default().with(ContextField::CustomerName, "Ana"),
             header_media_id: None,
+            header_file: None,
             header_filename: None,
             idempotency_key: "k".into(),
         }

@@ -84,6 +84,39 @@ pub enum TemplateHeader {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         filename: Option<String>,
     },
+    /// A file on this computer (the invoice PDF, a photo): uploaded by the job like an
+    /// attachment, then sent as the header of its kind (image, video or document). `path` is
+    /// absolute and read only when the job runs.
+    File {
+        path: String,
+        mime_type: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        filename: Option<String>,
+    },
+}
+
+impl WhatsAppContent {
+    /// The file this content uploads before it can be sent (path, MIME type, name), if any.
+    pub fn file_to_upload(&self) -> Option<(&str, &str, Option<&str>)> {
+        match self {
+            WhatsAppContent::Media {
+                path,
+                mime_type,
+                filename,
+                ..
+            }
+            | WhatsAppContent::Template {
+                header:
+                    Some(TemplateHeader::File {
+                        path,
+                        mime_type,
+                        filename,
+                    }),
+                ..
+            } => Some((path, mime_type, filename.as_deref())),
+            _ => None,
+        }
+    }
 }
 
 /// A chat message is never sent more than a day late (design §5: chat goes stale).
@@ -188,7 +221,7 @@ impl WhatsAppSend {
                     };
                 }
                 if let Some(h) = header {
-                    let media = |id: &str| -> Result<MediaSource, mostrador_whatsapp::Error> {
+                    let by_id = |id: &str| -> Result<MediaSource, mostrador_whatsapp::Error> {
                         Ok(MediaSource::Id(MediaId::new(id.to_owned())?))
                     };
                     t = t.header(match h {
@@ -200,15 +233,39 @@ impl WhatsAppSend {
                             name: Some(n),
                         } => HeaderParameter::Text(TextParameter::named(n.clone(), text.clone())),
                         TemplateHeader::Image { media_id } => {
-                            HeaderParameter::Image(media(media_id)?)
+                            HeaderParameter::Image(by_id(media_id)?)
                         }
                         TemplateHeader::Video { media_id } => {
-                            HeaderParameter::Video(media(media_id)?)
+                            HeaderParameter::Video(by_id(media_id)?)
                         }
                         TemplateHeader::Document { media_id, filename } => {
                             HeaderParameter::Document {
-                                source: media(media_id)?,
+                                source: by_id(media_id)?,
                                 filename: filename.clone(),
+                            }
+                        }
+                        TemplateHeader::File { filename, .. } => {
+                            let Some((id, kind)) = media else {
+                                return Err(IdError {
+                                    kind: "media id",
+                                    reason: "the header file must be uploaded first",
+                                }
+                                .into());
+                            };
+                            let source = MediaSource::Id(id);
+                            match kind {
+                                MediaKind::Image => HeaderParameter::Image(source),
+                                MediaKind::Video => HeaderParameter::Video(source),
+                                MediaKind::Document => HeaderParameter::Document {
+                                    source,
+                                    filename: filename.clone(),
+                                },
+                                MediaKind::Audio | MediaKind::Sticker => return Err(IdError {
+                                    kind: "template header",
+                                    reason:
+                                        "only an image, a video or a document can head a template",
+                                }
+                                .into()),
                             }
                         }
                     });

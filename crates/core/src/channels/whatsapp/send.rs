@@ -114,10 +114,8 @@ impl SendHandler {
             failure,
             latency: None,
         };
-        let needs_client = matches!(
-            payload.content,
-            WhatsAppContent::Media { .. } | WhatsAppContent::MarkRead { .. }
-        );
+        let needs_client = matches!(payload.content, WhatsAppContent::MarkRead { .. })
+            || payload.content.file_to_upload().is_some();
         let early = if needs_client {
             None
         } else {
@@ -150,15 +148,10 @@ impl SendHandler {
                     },
                 };
             }
-            (
-                None,
-                WhatsAppContent::Media {
-                    path,
-                    mime_type,
-                    filename,
-                    ..
-                },
-            ) => {
+            (None, content) => {
+                let Some((path, mime_type, filename)) = content.file_to_upload() else {
+                    return failed(Failure::bad_payload("no message for this content"));
+                };
                 // Upload before the send mark: an upload is safe to repeat (a new id each time).
                 let bytes = match tokio::fs::read(path).await {
                     Ok(b) => b,
@@ -173,7 +166,7 @@ impl SendHandler {
                         )
                     }
                 };
-                let name = filename.as_deref().unwrap_or("archivo");
+                let name = filename.unwrap_or("archivo");
                 let (id, ty) = match client.upload_media(bytes.into(), mime_type, name).await {
                     Ok(u) => u,
                     Err(e) => return failed(e.to_failure()),
@@ -183,7 +176,6 @@ impl SendHandler {
                     Err(e) => return failed(e.to_failure()),
                 }
             }
-            (None, _) => return failed(Failure::bad_payload("no message for this content")),
         };
         if let Err(after) = self.rates.take_recipient(org, &payload.to) {
             return Handled::NotNow { after };
