@@ -345,6 +345,32 @@ pub async fn invoices_pdf(
     })
 }
 
+/// "Enviar por WhatsApp": the `factura disponible` template with the PDF as its header, to
+/// `customer_id` or the customer the invoice was issued to; once per invoice and customer.
+#[command]
+pub async fn invoices_send_whatsapp(
+    boot: State<'_, Boot>,
+    afip: State<'_, Afip>,
+    engine: State<'_, Engine>,
+    intakes: State<'_, crate::intake::Intakes>,
+    org_id: OrgId,
+    invoice_id: i64,
+    customer_id: Option<i64>,
+) -> Result<mostrador_core::templates::SentTemplate, AppError> {
+    let rt = afip.get()?;
+    let queue = engine.queue()?;
+    Ok(mostrador_core::invoicing::send::send_by_whatsapp(
+        rt.store(),
+        &queue,
+        &intakes.bus(),
+        &boot.dirs().data,
+        org_id,
+        invoice_id,
+        customer_id,
+    )
+    .await?)
+}
+
 /// "Guardar PDF": a copy at `path`, or in Descargas with the voucher's name.
 #[command]
 pub async fn invoices_save_pdf(

@@ -197,6 +197,12 @@ export type EmailSettingsView = { settings: EmailSettings | null, has_secret: bo
 
 export type ErrorCode = "INVALID_NAME" | "INVALID_CUIT" | "INVALID_IVA_CONDITION" | "DUPLICATE_ORGANIZATION" | "ORGANIZATION_NOT_FOUND" | "DATABASE_CORRUPT" | "DATABASE_READ_ONLY" | "DATABASE_TOO_NEW" | "DATABASE_ERROR" | "KEYCHAIN_UNAVAILABLE" | "KEYCHAIN_ERROR" | "INVALID_SETTING" | "UPDATE_SERVER_UNREACHABLE" | "UPDATE_MANIFEST_INVALID" | "UPDATE_SIGNATURE_INVALID" | "UPDATE_DOWNLOAD_FAILED" | "UPDATE_INSTALL_FAILED" | "UPDATE_NOT_DOWNLOADED" | "UPDATE_BUSY" | "UPDATE_MISCONFIGURED" | "MEDIA_DOWNLOAD_FAILED" | "NOT_READY" | "JOB_NOT_FOUND" | "JOB_STATE_CONFLICT" | "OUTBOUND_NOT_RUNNING" | "INTERNAL" | "WHATSAPP_TOKEN_INVALID" | "WHATSAPP_WRONG_ID" | "WHATSAPP_PERMISSION_DENIED" | "WHATSAPP_UNREACHABLE" | "WHATSAPP_REJECTED" | "WHATSAPP_NOT_CONNECTED" | "RELAY_TOKEN_REJECTED" | "RELAY_UNREACHABLE" | "RELAY_BLOCK_INVALID" | "RELAY_TENANT_IN_USE" | "CONVERSATION_NOT_FOUND" | "MESSAGE_NOT_FOUND" | "WINDOW_CLOSED" | "CUSTOMER_OPTED_OUT" | "INVALID_MESSAGE" | "DEMO_FAILED" | "TEMPLATE_INVALID" | "TEMPLATE_REJECTED" | "TEMPLATE_NOT_FOUND" | "TEMPLATE_NOT_APPROVED" | "TEMPLATE_RECIPIENT_MISSING" | "WHATSAPP_REQUEST_FAILED" | "INVALID_RECIPIENT" | "CHANNEL_NOT_CONFIGURED" | "PROVIDER_REJECTED" | "REMINDER_NOT_EDITABLE" | "INVOICE_INVALID" | "INVOICE_NOT_FOUND" | "AFIP_CERTIFICATE_INVALID" | "AFIP_WRONG_PASSWORD" | "AFIP_KEY_MISMATCH" | "AFIP_CUIT_MISMATCH" | "AFIP_CERTIFICATE_EXPIRED" | "AFIP_NOT_CONFIGURED" | "AFIP_REJECTED" | "AFIP_UNREACHABLE" | "PAYMENTS_NOT_CONFIGURED" | "PAYMENT_NOT_FOUND" | "PAYMENT_INVALID" | "REFUND_TOO_LARGE";
 
+export type HeaderFile = { 
+/**
+ * Absolute path.
+ */
+path: string, mime_type: string, };
+
 export type HeaderFormat = "text" | "image" | "video" | "document" | "location";
 
 export type HeaderFormatInput = "image" | "video" | "document";
@@ -667,9 +673,14 @@ export type SendTemplate = { customer_id: number, name: string, language: string
  */
 params: { [key in string]: string }, context: TemplateContext, 
 /**
- * An uploaded media id for an image, video or document header (the invoice PDF).
+ * An uploaded media id for an image, video or document header.
  */
-header_media_id: string | null, header_filename: string | null, 
+header_media_id: string | null, 
+/**
+ * Or a file on this computer for that header (the invoice PDF, a photo the owner picked):
+ * checked now, uploaded by the send job.
+ */
+header_file: HeaderFile | null, header_filename: string | null, 
 /**
  * Chosen by the caller once per intent: a double click or a retried command sends once.
  */
@@ -993,6 +1004,11 @@ export const commands = {
   invoicesPrint: (orgId: OrgId, invoiceId: number, layout: PrintLayout) => invoke<SavedFile>("invoices_print", { orgId, invoiceId, layout }),
   /** "Guardar PDF": a copy at `path`, or in Descargas with the voucher's name. */
   invoicesSavePdf: (orgId: OrgId, invoiceId: number, layout: PrintLayout, path: string | null) => invoke<SavedFile>("invoices_save_pdf", { orgId, invoiceId, layout, path }),
+  /**
+   * "Enviar por WhatsApp": the `factura disponible` template with the PDF as its header, to
+   * `customer_id` or the customer the invoice was issued to; once per invoice and customer.
+   */
+  invoicesSendWhatsapp: (orgId: OrgId, invoiceId: number, customerId: number | null) => invoke<SentTemplate>("invoices_send_whatsapp", { orgId, invoiceId, customerId }),
   /** Authorized totals of the period per voucher type. */
   invoicesTotals: (orgId: OrgId, from: string, to: string) => invoke<Array<PeriodTotals>>("invoices_totals", { orgId, from, to }),
   /** Encoding, segments and cost class of an SMS text (shown while typing). */

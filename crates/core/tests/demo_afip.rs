@@ -132,3 +132,165 @@ async fn the_demo_issues_a_factura_b_with_cae_and_pdf_and_again_after_a_restart(
         );
     }
 }
+
+/// "Enviar por WhatsApp" on an authorized invoice: the `factura_disponible` template goes to the
+/// invoice's customer with the invoice PDF as its document header (uploaded by the send job),
+/// once — a second click finds the same message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_authorized_invoice_goes_to_its_customer_by_whatsapp_with_its_pdf_once() {
+    use mostrador_core::events::EventBus;
+    use mostrador_core::invoicing::send::send_by_whatsapp;
+    use mostrador_core::templates;
+    use mostrador_sandbox::whatsapp::{ConfigPatch, TemplateReview};
+
+    let data = tempfile::tempdir().unwrap();
+    let secrets = SecretStore::new(&format!(
+        "ar.mostrador.test.demoafip.{}",
+        uuid::Uuid::new_v4()
+    ));
+    let store = Store::open(&demo::db_path(data.path())).await.unwrap();
+    let demo = demo::start(data.path(), store.clone(), options(&secrets))
+        .await
+        .unwrap();
+    let org = demo.org();
+    demo.sandbox().whatsapp.configure(ConfigPatch {
+        template_review: Some(TemplateReview::Approve { delay_ms: 5 }),
+        ..Default::default()
+    });
+    templates::create_suggested(&store, &secrets, org, |_| {})
+        .await
+        .unwrap();
+    // Meta approves a moment later; "Sincronizar" reads it (no intake runs in this test).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        templates::sync(&store, &secrets, org, |_| {})
+            .await
+            .unwrap();
+        if templates::get(&store, org, "factura_disponible", "es_AR")
+            .await
+            .is_ok_and(|t| t.sendable)
+        {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "factura_disponible never approved"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let rt = AfipRuntime::new(
+        store.clone(),
+        secrets.clone(),
+        Some(demo.sandbox().afip_url()),
+        Arc::new(SystemClock),
+    );
+    assert!(rt.refresh(org).await.unwrap(), "the demo is set up");
+    let gate = ActivityGate::new();
+    let mut wiring = Wiring::new(secrets.clone(), gate.clone());
+    wiring.handlers = Handlers::new().with(KIND, rt.handler(gate));
+    let engine = Outbound::start(store.clone(), wiring, OutboundConfig::default())
+        .await
+        .unwrap();
+    // One of the demo's customers, as the processor would have stored her first message.
+    let fake = &demo::CUSTOMERS[0];
+    let customer_id: i64 = sqlx::query_scalar(
+        "INSERT INTO customers (org_id, wa_id, name, phone, first_contact_at, created_at, updated_at)
+         VALUES (?, ?, ?, ?, '2026-11-01T10:00:00.000Z', '2026-11-01T10:00:00.000Z',
+                 '2026-11-01T10:00:00.000Z')
+         RETURNING id",
+    )
+    .bind(org.to_string())
+    .bind(fake.wa_id)
+    .bind(fake.name)
+    .bind(fake.wa_id)
+    .fetch_one(store.writer())
+    .await
+    .unwrap();
+    let mut events = rt.subscribe();
+    let mut sale = factura_b();
+    sale.customer_id = Some(customer_id.to_string());
+    let id = rt
+        .invoicing(engine.queue().clone())
+        .create(org, sale)
+        .await
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let e = events.recv().await.unwrap();
+            if e.invoice_id == id && e.state.is_final() {
+                assert_eq!(e.state, InvoiceState::Authorized);
+                return;
+            }
+        }
+    })
+    .await
+    .expect("the invoice was decided in time");
+
+    let bus = EventBus::default();
+    let sent = send_by_whatsapp(&store, engine.queue(), &bus, data.path(), org, id, None)
+        .await
+        .unwrap();
+    assert!(!sent.already_sent);
+    let twice = send_by_whatsapp(&store, engine.queue(), &bus, data.path(), org, id, None)
+        .await
+        .unwrap();
+    assert!(twice.already_sent, "a second click sends nothing new");
+    assert_eq!(twice.message_id, sent.message_id);
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let state: String = sqlx::query_scalar("SELECT state FROM jobs WHERE id = ?")
+            .bind(sent.job_id)
+            .fetch_one(store.reader())
+            .await
+            .unwrap();
+        if state == "completed" {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the send job is still {state}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let sends: Vec<_> = demo
+        .sandbox()
+        .whatsapp
+        .log_of("send_message")
+        .into_iter()
+        .filter(|e| e.request["template"]["name"] == "factura_disponible")
+        .collect();
+    assert_eq!(sends.len(), 1, "one send for one invoice");
+    let header = sends[0].request["template"]["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "header")
+        .cloned()
+        .expect("a header component");
+    let doc = &header["parameters"][0]["document"];
+    let uploaded: Vec<String> = demo
+        .sandbox()
+        .whatsapp
+        .log_of("upload_media")
+        .iter()
+        .filter_map(|e| e.response["id"].as_str().map(str::to_owned))
+        .collect();
+    assert!(
+        uploaded.iter().any(|u| doc["id"] == u.as_str()),
+        "the header is the uploaded PDF: {doc}"
+    );
+    assert_eq!(doc["filename"], "Factura-B-00001-00000001.pdf");
+    let body = &sends[0].request["template"]["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "body")
+        .cloned()
+        .unwrap();
+    assert_eq!(body["parameters"][2]["text"], "$ 3.025,00");
+    engine.shutdown().await;
+    demo.stop().await;
+    store.close().await;
+}

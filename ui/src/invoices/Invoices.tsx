@@ -299,6 +299,17 @@ function Detail({ orgId, id, onClose, onCreditNote }: { orgId: string; id: numbe
           <button id="inv-print" onClick={() => act(async () => (await commands.invoicesPrint(orgId, id, layout), t("inv.pdf.printing")))}>
             {t("inv.pdf.print")}
           </button>
+          <button
+            id="inv-send-whatsapp"
+            onClick={() =>
+              act(async () => {
+                const sent = await commands.invoicesSendWhatsapp(orgId, id, null);
+                return t(sent.already_sent ? "inv.whatsapp.already" : "inv.whatsapp.sent");
+              })
+            }
+          >
+            {t("inv.whatsapp.send")}
+          </button>
           {d.creditable_cents != null && d.creditable_cents > 0 && (
             <button id="inv-credit-note" onClick={() => act(async () => (onCreditNote(fromNewInvoice(await commands.invoicesCreditNoteDraft(orgId, id))), null))}>
               {t("inv.creditNote")}

@@ -16,6 +16,7 @@ pub mod model;
 pub mod padron;
 pub mod repo;
 pub mod runtime;
+pub mod send;
 pub mod session;
 pub mod submit;
 pub mod validate;
