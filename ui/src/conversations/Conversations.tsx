@@ -1102,7 +1102,7 @@ function CustomerPanel({ orgId, conversation }: { orgId: string; conversation: C
         id="customer-invoice"
         onClick={() =>
           window.dispatchEvent(
-            new CustomEvent(INVOICE_FOR, { detail: { id: conversation.customer_id, name: name || conversation.customer_name } }),
+            new CustomEvent(INVOICE_FOR, { detail: { id: String(conversation.customer_id), name: name || conversation.customer_name } }),
           )
         }
       >
