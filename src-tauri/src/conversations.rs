@@ -5,7 +5,7 @@
 
 use mostrador_core::conversations::{
     self, quick_replies, ConversationPage, ConversationSummary, ListCursor, ListFilter,
-    MessageView, SearchHit, SendRequest, ThreadCursor, ThreadPage,
+    MessageView, SearchHit, SendRequest, ThreadCursor, ThreadPage, ThreadWindow,
 };
 use mostrador_core::customers::{self, Customer};
 use mostrador_core::events::ConversationEvent;
@@ -88,6 +88,33 @@ pub async fn conversation_thread(
     Ok(conversations::thread_page(&store, org_id, conversation_id, before.as_ref(), limit).await?)
 }
 
+/// The thread around one message (a search hit older than the loaded page): about half `limit`
+/// before it, it, and the rest after; `null` when it is not a message of this conversation.
+#[command]
+pub async fn conversation_thread_around(
+    boot: State<'_, Boot>,
+    org_id: OrgId,
+    conversation_id: i64,
+    message_id: i64,
+    limit: u32,
+) -> Result<Option<ThreadWindow>, AppError> {
+    let store = boot.store().await?;
+    Ok(conversations::thread_around(&store, org_id, conversation_id, message_id, limit).await?)
+}
+
+/// The messages after `after` (a window's `newer`), oldest first, up to the newest.
+#[command]
+pub async fn conversation_thread_after(
+    boot: State<'_, Boot>,
+    org_id: OrgId,
+    conversation_id: i64,
+    after: ThreadCursor,
+    limit: u32,
+) -> Result<ThreadWindow, AppError> {
+    let store = boot.store().await?;
+    Ok(conversations::thread_after(&store, org_id, conversation_id, &after, limit).await?)
+}
+
 /// Messages and customers matching what was typed, newest first.
 #[command]
 pub async fn conversations_search(
@@ -140,7 +167,12 @@ pub async fn conversation_send(
     let store = boot.store().await?;
     let engine = engine.get()?;
     let bus = app.state::<Intakes>().bus();
-    Ok(conversations::send(&store, engine.queue(), &bus, org_id, &request).await?)
+    // The file is copied into the media store first, so the bubble previews it at once.
+    let data = &boot.dirs().data;
+    Ok(
+        conversations::send_storing(&store, engine.queue(), &bus, org_id, Some(data), &request)
+            .await?,
+    )
 }
 
 /// "Reintentar" a failed message: sent again once (a second click changes nothing).

@@ -420,6 +420,73 @@ async fn an_image_is_uploaded_by_the_job_a_reaction_shows_and_notes_are_never_se
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_we_send_is_kept_in_the_media_store_and_previewed_before_and_after_upload() {
+    use sha2::{Digest, Sha256};
+    let mut w = world().await;
+    let (c, _) = w.juana_writes("¿Me mandás una foto?").await;
+    let mut rx = w.p.events.subscribe();
+    let data_dir = w.p.dir.path().join("data");
+    let bytes = b"\x89PNG\r\n\x1a\nrecien salido del horno".to_vec();
+    let png = w.p.dir.path().join("pan-out.png");
+    std::fs::write(&png, &bytes).unwrap();
+    let photo = conversations::send_storing(
+        &w.p.store,
+        w.engine.queue(),
+        &w.p.events,
+        w.p.org,
+        Some(&data_dir),
+        &SendRequest {
+            conversation_id: c,
+            client_key: "k-store".into(),
+            content: Outgoing::Media {
+                path: png.to_string_lossy().into_owned(),
+                mime_type: "image/png".into(),
+                caption: None,
+                filename: Some("../../.bashrc".into()),
+            },
+            reply_to_message_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    // At once, before the upload: a stored file named by its sha256, not by anything we were given.
+    let media = photo
+        .media
+        .clone()
+        .expect("our photo is linked to a media row");
+    assert_eq!(media.state, "downloaded");
+    let want = hex::encode(Sha256::digest(&bytes));
+    let rel = media.path.clone().unwrap();
+    assert_eq!(rel, format!("media/{}/{want}", &want[..2]));
+    let stored = data_dir.join(&rel);
+    assert_eq!(
+        hex::encode(Sha256::digest(std::fs::read(&stored).unwrap())),
+        want
+    );
+    assert_eq!(media.size_bytes, Some(bytes.len() as i64));
+    assert_eq!(media.mime_type.as_deref(), Some("image/png"));
+    let loc = mostrador_core::intake::media::locate(&w.p.store, &data_dir, w.p.org, photo.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(loc.previewable);
+    assert_eq!(loc.path.as_deref(), Some(stored.to_str().unwrap()));
+
+    // The original goes away: the job uploads our copy, and the thread still shows it after.
+    std::fs::remove_file(&png).unwrap();
+    wait_status(&mut rx, photo.id, MessageStatus::Sent).await;
+    assert_eq!(w.p.sandbox.whatsapp.log_of("upload_media").len(), 1);
+    let after = w.p.thread(c).await;
+    let after = after.iter().find(|m| m.id == photo.id).unwrap();
+    assert_eq!(
+        after.media.as_ref().unwrap().path.as_deref(),
+        Some(rel.as_str())
+    );
+    assert_eq!(after.media.as_ref().unwrap().state, "downloaded");
+    w.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_owner_s_name_for_a_customer_survives_her_next_message() {
     let mut w = world().await;
     let (c, _) = w.juana_writes("Hola").await;

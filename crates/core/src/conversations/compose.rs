@@ -7,11 +7,14 @@
 //! (reference §4: only templates then), a customer who opted out of every message, WhatsApp not
 //! configured, a file WhatsApp would refuse.
 
+use std::path::Path;
+
 use chrono::{DateTime, Utc};
 use mostrador_queue::{NewJob, Queue, QueueError};
 use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
 
+use super::outgoing_media::{self, LocalCopy};
 use super::status::MessageStatus;
 use super::view::{load_message, MessageView};
 use super::window::WINDOW;
@@ -287,6 +290,35 @@ async fn check_file(path: &str, mime: &str) -> Result<(String, u64), ComposeErro
     Ok((ty.kind.type_name().to_owned(), meta.len()))
 }
 
+/// The attached file copied into the media store, once the send is known to be allowed (a refused
+/// send copies nothing) and is not a repeat of one already made.
+async fn store_copy(
+    store: &Store,
+    org: OrgId,
+    req: &SendRequest,
+    now: DateTime<Utc>,
+    data_dir: &Path,
+    src: &Path,
+) -> Result<Option<LocalCopy>, ComposeError> {
+    let mut conn = store.reader().acquire().await?;
+    if existing(&mut conn, org, &req.client_key).await?.is_some() {
+        return Ok(None);
+    }
+    let t = target(&mut conn, org, req.conversation_id).await?;
+    check_can_send(&mut conn, org, &t, now).await?;
+    drop(conn);
+    let copy = outgoing_media::copy_into_store(data_dir, src)
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e.kind(), "attachment not copied into the media store");
+            invalid(
+                "media.path",
+                "No se pudo guardar una copia del adjunto (¿el disco está lleno?). Probá de nuevo.",
+            )
+        })?;
+    Ok(Some(copy))
+}
+
 fn check_key(key: &str) -> Result<(), ComposeError> {
     if key.trim().is_empty() || key.len() > 100 {
         return Err(invalid(
@@ -315,12 +347,26 @@ async fn existing(
 }
 
 /// Sends a text, a file or a reaction (see the module docs). Returns the message, `pending`,
-/// whose ticks then move by events. The same `client_key` returns the same message.
+/// whose ticks then move by events. The same `client_key` returns the same message. A file is
+/// uploaded from where the owner picked it and not previewed; the app uses [`send_storing`].
 pub async fn send(
     store: &Store,
     queue: &Queue,
     events: &EventBus,
     org: OrgId,
+    req: &SendRequest,
+) -> Result<MessageView, ComposeError> {
+    send_storing(store, queue, events, org, None, req).await
+}
+
+/// [`send`], with an attached file first copied into the media store under `data_dir` (see
+/// [`super::outgoing_media`]): the message shows it at once, and the job uploads our copy.
+pub async fn send_storing(
+    store: &Store,
+    queue: &Queue,
+    events: &EventBus,
+    org: OrgId,
+    data_dir: Option<&Path>,
     req: &SendRequest,
 ) -> Result<MessageView, ComposeError> {
     check_key(&req.client_key)?;
@@ -361,6 +407,12 @@ pub async fn send(
     };
     let now = Utc::now();
     let at = crate::store::timestamp::to_text(now);
+    let copy = match (&req.content, data_dir) {
+        (Outgoing::Media { path, .. }, Some(dir)) => {
+            store_copy(store, org, req, now, dir, Path::new(path)).await?
+        }
+        _ => None,
+    };
     let mut tx = store.begin_immediate().await?;
     if let Some(m) = existing(&mut tx, org, &req.client_key).await? {
         return Ok(m);
@@ -372,6 +424,7 @@ pub async fn send(
         None => None,
     };
     let to = t.recipient().ok_or(ComposeError::NotConfigured)?;
+    let mut media_id = None;
     let (content, kind, text, filename, data, reaction_to) = match &req.content {
         Outgoing::Text { body } => (
             WhatsAppContent::Text {
@@ -393,6 +446,17 @@ pub async fn send(
             let (kind, size) = file.clone().unwrap_or_default();
             let caption = caption.clone().filter(|c| !c.trim().is_empty());
             let filename = filename.clone().filter(|f| !f.trim().is_empty());
+            // Our copy from here on: the original may be moved before the upload or a retry.
+            let path = match &copy {
+                Some(c) => {
+                    media_id = Some(
+                        outgoing_media::link(&mut tx, org, c, mime_type, filename.as_deref(), &at)
+                            .await?,
+                    );
+                    c.full.display().to_string()
+                }
+                None => path.clone(),
+            };
             (
                 WhatsAppContent::Media {
                     path: path.clone(),
@@ -446,6 +510,7 @@ pub async fn send(
             kind: &kind,
             text: text.as_deref(),
             filename: filename.as_deref(),
+            media_id,
             reply_to_provider_id: reply_to.as_deref(),
             reaction_to_provider_id: reaction_to.as_deref(),
             data,

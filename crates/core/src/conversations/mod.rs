@@ -4,16 +4,20 @@
 //! Pages use keyset pagination: the list by `(last_activity_at, id)` descending, a thread by
 //! `(at, id)` upward from the newest. Pass back the cursor of the last page to get the next one.
 
+mod around;
 mod compose;
 pub(crate) mod jobs;
+pub mod outgoing_media;
 pub mod quick_replies;
 mod status;
 mod view;
 mod window;
 pub(crate) mod write;
 
+pub use around::{thread_after, thread_around, ThreadWindow};
 pub use compose::{
-    add_note, open, retry, send, ComposeError, Outgoing, SendRequest, MAX_TEXT, READ_RECEIPTS,
+    add_note, open, retry, send, send_storing, ComposeError, Outgoing, SendRequest, MAX_TEXT,
+    READ_RECEIPTS,
 };
 pub use status::{explain_error_es, merge as merge_status, MessageStatus};
 pub use view::{ConversationSummary, MediaView, MessageView, ReactionView};
