@@ -813,6 +813,20 @@ messages: Array<MessageView>,
  */
 older: ThreadCursor | null, };
 
+export type ThreadWindow = { 
+/**
+ * Oldest first.
+ */
+messages: Array<MessageView>, 
+/**
+ * Cursor for older messages (its oldest); `None` when this reaches the first message.
+ */
+older: ThreadCursor | null, 
+/**
+ * Cursor for newer messages (its newest); `None` when this reaches the newest message.
+ */
+newer: ThreadCursor | null, };
+
 export type UpdateChannel = "stable" | "beta";
 
 export type UpdateInfo = { version: string, current_version: string, 
@@ -937,6 +951,11 @@ export const commands = {
   conversationSetResolved: (orgId: OrgId, conversationId: number, resolved: boolean) => invoke<void>("conversation_set_resolved", { orgId, conversationId, resolved }),
   /** A page of a thread, oldest first (`before`: the previous page's `older`). */
   conversationThread: (orgId: OrgId, conversationId: number, before: ThreadCursor | null, limit: number) => invoke<ThreadPage>("conversation_thread", { orgId, conversationId, before, limit }),
+  /** The messages after `after` (a window's `newer`), oldest first, up to the newest. */
+  conversationThreadAfter: (orgId: OrgId, conversationId: number, after: ThreadCursor, limit: number) => invoke<ThreadWindow>("conversation_thread_after", { orgId, conversationId, after, limit }),
+  /** The thread around one message (a search hit older than the loaded page): about half `limit`
+   * before it, it, and the rest after; `null` when it is not a message of this conversation. */
+  conversationThreadAround: (orgId: OrgId, conversationId: number, messageId: number, limit: number) => invoke<ThreadWindow | null>("conversation_thread_around", { orgId, conversationId, messageId, limit }),
   /** A page of the conversation list, newest activity first (`after`: the previous page's `next`). */
   conversationsList: (orgId: OrgId, filter: ListFilter, after: ListCursor | null, limit: number) => invoke<ConversationPage>("conversations_list", { orgId, filter, after, limit }),
   /** Messages and customers matching what was typed, newest first. */

@@ -10,6 +10,7 @@ import {
   events,
   onEvent,
   type AppError,
+  type ConversationEvent,
   type ConversationSummary,
   type ListCursor,
   type ListFilter,
@@ -22,6 +23,7 @@ import {
 } from "../bindings";
 import { TemplatePicker } from "../templates";
 import { onOpenRequest, takeOpenRequest } from "./openRequests";
+import { createBatcher, hasInbound, listApplyAll, threadApplyAll } from "./batch";
 import { useLanguage, useT } from "../i18n/context";
 import { errorText } from "../i18n/errors";
 import {
@@ -37,13 +39,11 @@ import {
   isSendKey,
   kindIcon,
   linkify,
-  listApply,
   mimeFor,
   previewFor,
   quickReplyQuery,
   smsLine,
   startsDay,
-  threadApply,
   tickFor,
   windowState,
 } from "./model";
@@ -104,16 +104,20 @@ export function Conversations({ orgId }: { orgId: string }) {
   }, [orgId, openConversation]);
 
   useEffect(() => {
-    const off = onEvent(events.conversationEvent, (e) => {
-      if (e.org_id !== orgId) return;
+    // A burst (200 messages at once) is applied once per frame, not once per event.
+    const batch = createBatcher<ConversationEvent>((items) =>
       setList((l) => {
-        const next = listApply(l, e);
+        const next = listApplyAll(l, items);
         // A row that no longer matches the filter leaves the list.
-        return next.filter((c) => matches(c, filter));
-      });
+        return next === l ? l : next.filter((c) => matches(c, filter));
+      }),
+    );
+    const off = onEvent(events.conversationEvent, (e) => {
+      if (e.org_id === orgId) batch.push(e);
     });
     const offReload = onEvent(events.conversationsReload, () => load());
     return () => {
+      batch.cancel();
       off.then((f) => f());
       offReload.then((f) => f());
     };
@@ -353,6 +357,13 @@ function Thread({ orgId, conversation, focus }: { orgId: string; conversation: C
   const lang = useLanguage();
   const [messages, setMessages] = useState<MessageView[]>([]);
   const [older, setOlder] = useState<ThreadCursor | null>(null);
+  // Set while the thread shown stops before the newest message (opened around a search hit).
+  const [newer, setNewer] = useState<ThreadCursor | null>(null);
+  const detached = useRef(false);
+  detached.current = newer !== null;
+  // Each load that replaces the thread; an answer to an older one is dropped.
+  const generation = useRef(0);
+  const loadingNewer = useRef(false);
   const [replyTo, setReplyTo] = useState<MessageView | null>(null);
   const [panel, setPanel] = useState(false);
   const [error, setError] = useState<AppError | null>(null);
@@ -382,30 +393,44 @@ function Thread({ orgId, conversation, focus }: { orgId: string; conversation: C
     [messages, v],
   );
 
-  useEffect(() => {
+  /** The newest page (opening the conversation, or "go to the newest" after a jump back). */
+  const loadLatest = useCallback(() => {
+    const gen = ++generation.current;
     commands
       .conversationThread(orgId, id, null, THREAD_PAGE)
       .then((p) => {
+        if (gen !== generation.current) return;
         atBottom.current = true;
         setMessages(p.messages);
         setOlder(p.older);
+        setNewer(null);
       })
       .catch((e) => setError(asAppError(e)));
+  }, [orgId, id]);
+
+  useEffect(() => {
+    // Opened from a search hit: the focus effect loads around it instead.
+    if (focus === null) loadLatest();
     commands.conversationOpen(orgId, id).catch(() => undefined);
-    const off = onEvent(events.conversationEvent, (e) => {
-      if (e.org_id !== orgId) return;
-      if (e.kind === "new_message" && e.message.conversation_id === id) {
+    // Events are applied in batches (once per frame): a burst never re-renders per message.
+    const batch = createBatcher<ConversationEvent>((items) => {
+      if (items.some((e) => e.kind === "new_message" && e.message.conversation_id === id)) {
         const el = box.current;
-        atBottom.current = !el || el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+        atBottom.current = !detached.current && (!el || el.scrollHeight - el.scrollTop - el.clientHeight < 80);
       }
-      setMessages((m) => threadApply(m, id, e));
-      if (e.kind === "new_message" && e.message.conversation_id === id && e.message.direction === "in" && document.hasFocus()) {
+      setMessages((m) => threadApplyAll(m, id, items, { detached: detached.current }));
+      if (hasInbound(items, id) && document.hasFocus()) {
         commands.conversationOpen(orgId, id).catch(() => undefined);
       }
     });
+    const off = onEvent(events.conversationEvent, (e) => {
+      if (e.org_id === orgId) batch.push(e);
+    });
     return () => {
+      batch.cancel();
       off.then((f) => f());
     };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [orgId, id]);
 
   // Upward pagination without jumps: keep the distance from the bottom across the prepend (the
@@ -423,22 +448,65 @@ function Thread({ orgId, conversation, focus }: { orgId: string; conversation: C
 
   function onScroll() {
     const el = box.current;
-    if (el) atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+    if (el) atBottom.current = !detached.current && el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+    // Below a jump back: the newer messages, page by page, until the newest.
+    if (el && newer && !loadingNewer.current && el.scrollHeight - el.scrollTop - el.clientHeight < 200) {
+      loadingNewer.current = true;
+      const gen = generation.current;
+      commands
+        .conversationThreadAfter(orgId, id, newer, THREAD_PAGE)
+        .then((p) => {
+          if (gen !== generation.current) return;
+          setMessages((m) => {
+            const known = new Set(m.map((y) => y.id));
+            return [...m, ...p.messages.filter((x) => !known.has(x.id))];
+          });
+          setNewer(p.newer);
+        })
+        .catch((e) => setError(asAppError(e)))
+        .finally(() => (loadingNewer.current = false));
+    }
     if (!el || !older || el.scrollTop > 200 || keepFromBottom.current !== null) return;
     keepFromBottom.current = el.scrollHeight - el.scrollTop;
     const cursor = older;
+    const gen = generation.current;
     setOlder(null);
     commands
       .conversationThread(orgId, id, cursor, THREAD_PAGE)
       .then((p) => {
-        setMessages((m) => [...p.messages.filter((x) => !m.some((y) => y.id === x.id)), ...m]);
+        // The thread was replaced meanwhile (a jump to a search hit): this page is not its.
+        if (gen !== generation.current) return void (keepFromBottom.current = null);
+        setMessages((m) => {
+          const known = new Set(m.map((y) => y.id));
+          return [...p.messages.filter((x) => !known.has(x.id)), ...m];
+        });
         setOlder(p.older);
       })
-      .catch((e) => setError(asAppError(e)));
+      .catch((e) => {
+        keepFromBottom.current = null;
+        setError(asAppError(e));
+      });
   }
 
-  // A search hit: scroll to it and highlight it (once it is loaded).
+  // A search hit: scroll to it and highlight it. One older than what is loaded loads the thread
+  // around it first (a keyset window in core), newer messages then load as the owner scrolls down.
   const focusLoaded = focus !== null && messages.some((m) => m.id === focus);
+  useEffect(() => {
+    if (focus === null || focusLoaded) return;
+    const gen = ++generation.current;
+    commands
+      .conversationThreadAround(orgId, id, focus, THREAD_PAGE)
+      .then((w) => {
+        if (gen !== generation.current) return;
+        if (!w) return loadLatest();
+        atBottom.current = false;
+        setMessages(w.messages);
+        setOlder(w.older);
+        setNewer(w.newer);
+      })
+      .catch((e) => setError(asAppError(e)));
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [focus, focusLoaded]);
   useEffect(() => {
     if (focus === null || !focusLoaded) return;
     atBottom.current = false;
@@ -496,7 +564,16 @@ function Thread({ orgId, conversation, focus }: { orgId: string; conversation: C
         </p>
       )}
       <div className="thread-body">
-        <div className="thread" ref={box} onScroll={onScroll} id="thread" data-messages={messages.length}>
+        <div
+          className="thread"
+          ref={box}
+          onScroll={onScroll}
+          id="thread"
+          data-messages={messages.length}
+          data-first={messages[0]?.id ?? ""}
+          data-last={messages[messages.length - 1]?.id ?? ""}
+          data-detached={newer ? "true" : "false"}
+        >
           <div style={{ height: v.getTotalSize(), position: "relative", width: "100%" }}>
             {v.getVirtualItems().map((it) => {
               const m = messages[it.index];
@@ -527,6 +604,11 @@ function Thread({ orgId, conversation, focus }: { orgId: string; conversation: C
           </div>
         </div>
         {panel && <CustomerPanel orgId={orgId} conversation={conversation} />}
+        {newer && (
+          <button className="secondary small thread-latest" id="thread-latest" onClick={loadLatest}>
+            {t("conv.toLatest")}
+          </button>
+        )}
       </div>
       <Composer orgId={orgId} conversation={conversation} replyTo={replyTo} onReplyDone={() => setReplyTo(null)} />
       {overlay && <MediaOverlay overlay={overlay} onClose={() => setOverlay(null)} />}
@@ -705,7 +787,8 @@ function Media({ orgId, m, onEnlarge }: { orgId: string; m: MessageView; onEnlar
   }, [orgId, m.id, state, cacheKey]);
 
   const label = `${kindIcon(m.kind)} ${m.kind === "document" ? m.filename ?? t("conv.kind.document") : t(`conv.kind.${m.kind}` as "conv.kind.image")}`;
-  // Our own file being sent has no downloaded media row: its name only, never "descargando".
+  // Our own files are stored at send time (previewed at once); one sent without a stored copy
+  // has no media row: its name only, never "descargando".
   if (!m.media || (state !== "pending" && loc === undefined)) return <div className="media-label">{label}</div>;
   const preview = previewFor(m.kind, m.media, loc ?? null);
   const src = loc?.path ? convertFileSrc(loc.path) : "";

@@ -144,6 +144,7 @@ export const en: Record<MessageKey, string> = {
   "conv.search.open": "Search (Ctrl+K)",
   "conv.search.placeholder": "Search messages or customers",
   "conv.pick": "Pick a conversation.",
+  "conv.toLatest": "Go to the newest messages ↓",
   "conv.none": "No conversations here.",
   "conv.resolved": "Resolved",
   "conv.unread": "{n} unread",

@@ -142,6 +142,7 @@ export const es = {
   "conv.search.open": "Buscar (Ctrl+K)",
   "conv.search.placeholder": "Buscar mensajes o clientes",
   "conv.pick": "Elegí una conversación.",
+  "conv.toLatest": "Ir a los mensajes más nuevos ↓",
   "conv.none": "No hay conversaciones acá.",
   "conv.resolved": "Resuelta",
   "conv.unread": "{n} sin leer",
