@@ -426,9 +426,15 @@ function Thread({ orgId, conversation, focus }: { orgId: string; conversation: C
     const off = onEvent(events.conversationEvent, (e) => {
       if (e.org_id === orgId) batch.push(e);
     });
+    // The bus dropped events (a burst bigger than it holds): the newest page again, unless the
+    // owner is reading far back (that window pages down from the database anyway).
+    const offReload = onEvent(events.conversationsReload, () => {
+      if (!detached.current) loadLatest();
+    });
     return () => {
       batch.cancel();
       off.then((f) => f());
+      offReload.then((f) => f());
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [orgId, id]);
