@@ -5,12 +5,14 @@
 
 mod support;
 
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use anyhow::Result;
+use anyhow::{bail, Context, Result};
 use fantoccini::actions::{InputSource, MouseActions, PointerAction};
 use fantoccini::{Client, Locator};
-use mostrador_sandbox::whatsapp::{ConfigPatch, Fault, FaultKind, TemplateReview};
+use mostrador_sandbox::whatsapp::{
+    sign, to_meta_json, ConfigPatch, Fault, FaultKind, TemplateReview,
+};
 use serde_json::json;
 use support::sim::DemoSim;
 use support::{
@@ -203,13 +205,39 @@ async fn a_day_at_the_counter_in_demo_mode() -> Result<()> {
         "Reintentar sends once"
     );
 
-    // An image, attached through the composer by its path: uploaded, sent, read.
+    // An image, attached through the composer by its path: previewed at once from our own copy
+    // in the media store (the upload is held up 3 s: the photo shows before it), then uploaded,
+    // sent, read.
     let photo = data.path().join("pan-rallado.png");
     std::fs::write(&photo, PNG)?;
+    sim.inject(&Fault::new(FaultKind::Latency { ms: 3000 }).on_path("/media"))
+        .await?;
     click(&app, "#composer-attach summary").await?;
     fill(&app, "#composer-attach-path", &photo.display().to_string()).await?;
     click(&app, "#composer-attach-send").await?;
     wait_for(&app, "#thread .bubble.out[data-kind='image']").await?;
+    let img = wait_for(&app, "#thread .bubble.out[data-kind='image'] img").await?;
+    let src = img.attr("src").await?.unwrap_or_default();
+    assert!(
+        src.starts_with("asset://") || src.contains("asset.localhost"),
+        "our photo is shown from the media store through the asset protocol: {src}"
+    );
+    // Named by its sha256 in the media store, never by the name it had.
+    let (stored, sha): (String, String) = sqlx::query_as(
+        "SELECT md.path, md.sha256 FROM messages m JOIN media md ON md.id = m.media_id
+         WHERE m.direction = 'out' AND m.type = 'image'",
+    )
+    .fetch_one(&db)
+    .await?;
+    assert_eq!(stored, format!("media/{}/{sha}", &sha[..2]));
+    assert!(src.contains(&sha) && !src.contains("pan-rallado"), "{src}");
+    let status_when_shown = app
+        .find(Locator::Css("#thread .bubble.out[data-kind='image']"))
+        .await?
+        .attr("data-status")
+        .await?;
+    eprintln!("our photo's preview showed while its status was {status_when_shown:?}");
+    screenshot(&app, "inbox-08a-image-before-upload").await?;
     wait_attr(
         &app,
         "#thread .bubble.out[data-kind='image']",
@@ -217,8 +245,12 @@ async fn a_day_at_the_counter_in_demo_mode() -> Result<()> {
         "read",
     )
     .await?;
+    wait_for(&app, "#thread .bubble.out[data-kind='image'] img").await?;
     screenshot(&app, "inbox-08-image").await?;
     assert_eq!(sim.log_of("upload_media").await?.len(), 1);
+    // After the upload the preview is still our stored copy.
+    let after = wait_for(&app, "#thread .bubble.out[data-kind='image'] img").await?;
+    assert_eq!(after.attr("src").await?.unwrap_or_default(), src);
     assert_eq!(sim.sends_of_type("image").await?.len(), 1);
     // Retried send + image: nothing else went out twice.
     assert_eq!(retried(&sim.log_of("send_message").await?), 1);
@@ -337,6 +369,303 @@ async fn a_suggested_template_reaches_a_customer_whose_window_closed() -> Result
         .await?
         .iter()
         .all(|e| e["request"]["to"] != DIEGO.0));
+
+    db.close().await;
+    app.close().await?;
+    Ok(())
+}
+
+/// One customer message of a signed batch webhook.
+struct Incoming {
+    wa_id: &'static str,
+    name: &'static str,
+    wamid: String,
+    body: String,
+    /// Unix seconds.
+    at: u64,
+}
+
+/// Posts `messages` as ONE signed `messages` webhook (as Meta batches them) to the demo's relay.
+async fn post_batch(account: &serde_json::Value, messages: &[Incoming]) -> Result<()> {
+    let mut contacts: Vec<serde_json::Value> = Vec::new();
+    for m in messages {
+        if !contacts.iter().any(|c| c["wa_id"] == m.wa_id) {
+            contacts.push(json!({ "profile": { "name": m.name }, "wa_id": m.wa_id }));
+        }
+    }
+    let msgs: Vec<serde_json::Value> = messages
+        .iter()
+        .map(|m| {
+            json!({ "from": m.wa_id, "id": m.wamid, "timestamp": m.at.to_string(),
+                    "type": "text", "text": { "body": m.body } })
+        })
+        .collect();
+    let value = json!({
+        "messaging_product": "whatsapp",
+        "metadata": { "display_phone_number": "5491150000000", "phone_number_id": account["phone_number_id"] },
+        "contacts": contacts,
+        "messages": msgs,
+    });
+    let body = to_meta_json(&json!({
+        "object": "whatsapp_business_account",
+        "entry": [{ "id": account["waba_id"], "changes": [{ "field": "messages", "value": value }] }]
+    }));
+    let secret = account["app_secret"].as_str().context("no app secret")?;
+    let url = account["webhook_url"].as_str().context("no webhook URL")?;
+    let r = mostrador_testkit::http()
+        .post(url)
+        .header("content-type", "application/json")
+        .header("x-hub-signature-256", sign(secret, &body))
+        .body(body)
+        .send()
+        .await?;
+    if !r.status().is_success() {
+        bail!("the relay refused the webhook: {}", r.status());
+    }
+    Ok(())
+}
+
+/// Waits (bounded) until the demo database holds `n` messages from `wa_id`.
+async fn wait_stored(db: &sqlx::SqlitePool, wa_id: &str, n: i64) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let got: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM messages m JOIN conversations v ON v.id = m.conversation_id
+             JOIN customers c ON c.id = v.customer_id WHERE c.wa_id = ? AND m.direction = 'in'",
+        )
+        .bind(wa_id)
+        .fetch_one(db)
+        .await?;
+        if got >= n {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("only {got} of {n} messages from {wa_id} were stored");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// A number read from an attribute of `#thread`.
+async fn thread_attr(app: &Client, attr: &str) -> Result<i64> {
+    let el = app.find(Locator::Css("#thread")).await?;
+    Ok(el
+        .attr(attr)
+        .await?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_default())
+}
+
+/// Waits (bounded) until `#thread`'s `attr` satisfies `ok`.
+async fn wait_thread(
+    app: &Client,
+    attr: &str,
+    what: &str,
+    ok: impl Fn(i64) -> bool,
+) -> Result<i64> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let v = thread_attr(app, attr).await.unwrap_or_default();
+        if ok(v) {
+            return Ok(v);
+        }
+        if Instant::now() > deadline {
+            screenshot(app, "failed-wait").await?;
+            bail!("#thread {attr} = {v}: never {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+const LUCIA: (&str, &str) = ("5491166660000", "Lucía Fernández");
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_5000_message_thread_a_far_search_hit_and_a_burst_of_200_stay_responsive() -> Result<()> {
+    let data = tempfile::tempdir()?;
+    let driver = Driver::start(data.path())?;
+    let app = driver.launch().await?;
+    enter_demo(&app).await?;
+    wait_for_text(&app, "#statusbar-text", "Conectado").await?;
+    let sim = DemoSim::of_demo(data.path()).await?;
+    let db = demo_db(data.path()).await?;
+    let account = sim.account().await?;
+
+    // Lucía's 5,000 messages over the last days, in batched webhooks of 250 through the real
+    // relay and processor. One far back (4,900 older ones above the first page) names a word
+    // nothing else has; the newest is 4,096 characters with a 300-letter "word".
+    let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
+    let start = now - 3 * 24 * 3600;
+    let long: String = {
+        let mut t = format!("Lista completa: {} ", "a".repeat(300));
+        while t.chars().count() < 4096 {
+            t.push_str("harina leudante, ");
+        }
+        t.chars().take(4096).collect()
+    };
+    let all: Vec<Incoming> = (0..5000)
+        .map(|i| Incoming {
+            wa_id: LUCIA.0,
+            name: LUCIA.1,
+            wamid: format!("wamid.lucia-{i}"),
+            body: match i {
+                100 => "Quería encargar alfajores marplatenses para el sábado".to_owned(),
+                4999 => long.clone(),
+                _ => format!("Mensaje número {i}"),
+            },
+            at: start + i as u64 * 40,
+        })
+        .collect();
+    for chunk in all.chunks(250) {
+        post_batch(&account, chunk).await?;
+    }
+    wait_stored(&db, LUCIA.0, 5000).await?;
+
+    // Open her thread: the time to the first rendered bubbles is reported.
+    click(&app, "#nav-conversations").await?;
+    wait_for(&app, "#conversations").await?;
+    let started = Instant::now();
+    open_row(&app, LUCIA.1).await?;
+    wait_for_text(&app, "#thread", "harina leudante").await?;
+    let first_render = started.elapsed();
+    eprintln!("time to first rendered thread (5,000 messages): {first_render:?}");
+    screenshot(&app, "inbox-09-long-message").await?;
+
+    // The 4,096-character message wraps inside its bubble: nothing overflows sideways.
+    let overflow = app
+        .execute(
+            "const t = document.getElementById('thread');\n\
+             const r = t.getBoundingClientRect();\n\
+             const wide = [...t.querySelectorAll('.bubble')].filter(b => b.getBoundingClientRect().right > r.right + 1 || b.scrollWidth > b.clientWidth + 1).length;\n\
+             return [t.scrollWidth - t.clientWidth, wide];",
+            vec![],
+        )
+        .await?;
+    assert_eq!(overflow, json!([0, 0]), "horizontal overflow (px, bubbles)");
+
+    // Scroll up through 500 messages: pages load as the top is reached, and only the bubbles on
+    // screen are in the page (virtualized).
+    let loaded = wait_thread(&app, "data-messages", "loaded", |n| n > 0).await?;
+    let started = Instant::now();
+    let mut have = loaded;
+    while have < loaded + 500 {
+        app.execute(
+            "const t = document.getElementById('thread'); t.scrollTop = 0; t.dispatchEvent(new Event('scroll'));",
+            vec![],
+        )
+        .await?;
+        let prev = have;
+        have = wait_thread(&app, "data-messages", "a page more", move |n| n > prev).await?;
+    }
+    let scrolled = started.elapsed();
+    let in_dom: i64 = app
+        .execute(
+            "return document.querySelectorAll('#thread .bubble').length;",
+            vec![],
+        )
+        .await?
+        .as_i64()
+        .unwrap_or_default();
+    eprintln!(
+        "scrolled up {} messages in {scrolled:?}; {in_dom} bubbles in the page",
+        have - loaded
+    );
+    assert!(have >= loaded + 500);
+    assert!(
+        in_dom > 0 && in_dom < 100,
+        "{in_dom} bubbles rendered of {have}"
+    );
+    screenshot(&app, "inbox-10-scrolled").await?;
+
+    // Search: a message 4,900 messages back, older than anything loaded: the thread loads around
+    // it and shows it highlighted.
+    click(&app, "#search-open").await?;
+    fill(&app, "#search-input", "marplatenses").await?;
+    wait_for_text(&app, ".search-hits li", LUCIA.1).await?;
+    click(&app, ".search-hits li").await?;
+    wait_for_text(
+        &app,
+        "#thread .bubble.highlighted",
+        "alfajores marplatenses",
+    )
+    .await?;
+    wait_attr(&app, "#thread", "data-detached", "true").await?;
+    let target: i64 =
+        sqlx::query_scalar("SELECT id FROM messages WHERE provider_id = 'wamid.lucia-100'")
+            .fetch_one(&db)
+            .await?;
+    let first = thread_attr(&app, "data-first").await?;
+    assert!(
+        first < target,
+        "older messages above the hit ({first} < {target})"
+    );
+    screenshot(&app, "inbox-11-search-far").await?;
+    // Back to the newest in one click.
+    click(&app, "#thread-latest").await?;
+    wait_attr(&app, "#thread", "data-detached", "false").await?;
+    wait_for_text(&app, "#thread", "harina leudante").await?;
+
+    // A burst: 200 messages in one webhook, half of them Lucía's (her thread is open), half from
+    // ten other customers. All arrive; the thread takes them in batches and the window still
+    // answers a click.
+    const OTHERS: [(&str, &str); 10] = [
+        ("5491170000001", "Cliente Uno"),
+        ("5491170000002", "Cliente Dos"),
+        ("5491170000003", "Cliente Tres"),
+        ("5491170000004", "Cliente Cuatro"),
+        ("5491170000005", "Cliente Cinco"),
+        ("5491170000006", "Cliente Seis"),
+        ("5491170000007", "Cliente Siete"),
+        ("5491170000008", "Cliente Ocho"),
+        ("5491170000009", "Cliente Nueve"),
+        ("5491170000010", "Cliente Diez"),
+    ];
+    let before = wait_thread(&app, "data-messages", "loaded", |n| n > 0).await?;
+    let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
+    let burst: Vec<Incoming> = (0..200)
+        .map(|i| {
+            let (wa_id, name) = if i % 2 == 0 {
+                LUCIA
+            } else {
+                OTHERS[(i / 2) % 10]
+            };
+            Incoming {
+                wa_id,
+                name,
+                wamid: format!("wamid.burst-{i}"),
+                body: format!("Ráfaga {i}"),
+                at: now,
+            }
+        })
+        .collect();
+    let started = Instant::now();
+    post_batch(&account, &burst).await?;
+    let clicked = Instant::now();
+    click(&app, "#toggle-panel").await?;
+    wait_for(&app, ".customer-panel").await?;
+    let click_answer = clicked.elapsed();
+    wait_thread(&app, "data-messages", "all 100 of hers", |n| {
+        n >= before + 100
+    })
+    .await?;
+    let all_in_thread = started.elapsed();
+    assert_eq!(thread_attr(&app, "data-messages").await?, before + 100);
+    wait_stored(&db, LUCIA.0, 5100).await?;
+    let others: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM messages WHERE provider_id LIKE 'wamid.burst-%'")
+            .fetch_one(&db)
+            .await?;
+    assert_eq!(others, 200, "every message of the burst is stored once");
+    wait_for_row(&app, OTHERS[9].1).await?;
+    wait_for_text(&app, "#thread", "Ráfaga 198").await?;
+    let clicked = Instant::now();
+    click(&app, "#toggle-panel").await?;
+    wait_for_gone(&app, ".customer-panel").await?;
+    let click_after = clicked.elapsed();
+    eprintln!(
+        "burst of 200: a click answered in {click_answer:?} during it, {click_after:?} after; \
+         all 100 of hers in the open thread {all_in_thread:?} after the POST"
+    );
+    screenshot(&app, "inbox-12-burst").await?;
 
     db.close().await;
     app.close().await?;

@@ -497,8 +497,11 @@ function Thread({ orgId, conversation, focus }: { orgId: string; conversation: C
   // A search hit: scroll to it and highlight it. One older than what is loaded loads the thread
   // around it first (a keyset window in core), newer messages then load as the owner scrolls down.
   const focusLoaded = focus !== null && messages.some((m) => m.id === focus);
+  // The hit the thread was last loaded around: "go to the newest" leaves it behind for good.
+  const jumpedTo = useRef<number | null>(null);
   useEffect(() => {
-    if (focus === null || focusLoaded) return;
+    if (focus === null || focusLoaded || jumpedTo.current === focus) return;
+    jumpedTo.current = focus;
     const gen = ++generation.current;
     commands
       .conversationThreadAround(orgId, id, focus, THREAD_PAGE)
