@@ -953,8 +953,10 @@ export const commands = {
   conversationThread: (orgId: OrgId, conversationId: number, before: ThreadCursor | null, limit: number) => invoke<ThreadPage>("conversation_thread", { orgId, conversationId, before, limit }),
   /** The messages after `after` (a window's `newer`), oldest first, up to the newest. */
   conversationThreadAfter: (orgId: OrgId, conversationId: number, after: ThreadCursor, limit: number) => invoke<ThreadWindow>("conversation_thread_after", { orgId, conversationId, after, limit }),
-  /** The thread around one message (a search hit older than the loaded page): about half `limit`
-   * before it, it, and the rest after; `null` when it is not a message of this conversation. */
+  /**
+   * The thread around one message (a search hit older than the loaded page): about half `limit`
+   * before it, it, and the rest after; `null` when it is not a message of this conversation.
+   */
   conversationThreadAround: (orgId: OrgId, conversationId: number, messageId: number, limit: number) => invoke<ThreadWindow | null>("conversation_thread_around", { orgId, conversationId, messageId, limit }),
   /** A page of the conversation list, newest activity first (`after`: the previous page's `next`). */
   conversationsList: (orgId: OrgId, filter: ListFilter, after: ListCursor | null, limit: number) => invoke<ConversationPage>("conversations_list", { orgId, filter, after, limit }),
