@@ -53,15 +53,18 @@ fn logos(data: &Path) -> Vec<String> {
     }
 }
 
-fn refused_field(e: document::DocumentError) -> (ErrorCode, Option<String>) {
+/// (code, details.field, details.reason) of a refusal, as the window gets it.
+fn refusal(e: document::DocumentError) -> (ErrorCode, String, String) {
     let app: AppError = e.into();
-    let field = app
-        .details
-        .as_ref()
-        .and_then(|d| d.get("field"))
-        .and_then(|f| f.as_str())
-        .map(str::to_owned);
-    (app.code, field)
+    let detail = |k: &str| {
+        app.details
+            .as_ref()
+            .and_then(|d| d.get(k))
+            .and_then(|f| f.as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    (app.code, detail("field"), detail("reason"))
 }
 
 #[tokio::test]
@@ -111,13 +114,18 @@ async fn a_chosen_logo_is_checked_stored_by_its_hash_and_named_in_the_issuer_set
     let mut bytes = JPEG.to_vec();
     bytes.resize(1024 * 1024 + 1, 0);
     std::fs::write(&big, bytes).unwrap();
-    for bad in [text, big, data.join("no-existe.png"), data.to_path_buf()] {
+    for (bad, reason) in [
+        (text, "not_image"),
+        (big, "too_large"),
+        (data.join("no-existe.png"), "unreadable"),
+        (data.to_path_buf(), "not_image"),
+    ] {
         let err = document::import_logo(&store, data, org, &bad)
             .await
             .unwrap_err();
         assert_eq!(
-            refused_field(err),
-            (ErrorCode::InvalidSetting, Some("logo".into())),
+            refusal(err),
+            (ErrorCode::InvalidSetting, "logo".into(), reason.into()),
             "{}",
             bad.display()
         );

@@ -101,8 +101,18 @@ impl From<DocumentError> for AppError {
                 "Faltan datos del emisor para imprimir: completalos en Ajustes → AFIP.",
             )
             .with_details(serde_json::json!({ "field": field })),
-            DocumentError::Logo(e) => AppError::new(ErrorCode::InvalidSetting, logo_message(&e))
-                .with_details(serde_json::json!({ "field": "logo" })),
+            DocumentError::Logo(e) => {
+                // `reason` lets the window say it in the owner's language.
+                let reason = match e {
+                    LogoError::TooLarge { .. } => "too_large",
+                    LogoError::NotAnImage => "not_image",
+                    LogoError::PixelSize { .. } => "pixel_size",
+                    LogoError::Unsupported(_) => "unsupported",
+                    LogoError::Corrupt(_) => "corrupt",
+                };
+                AppError::new(ErrorCode::InvalidSetting, logo_message(&e))
+                    .with_details(serde_json::json!({ "field": "logo", "reason": reason }))
+            }
             DocumentError::LogoUnreadable { path, .. } => AppError::new(
                 ErrorCode::InvalidSetting,
                 format!(
@@ -110,7 +120,7 @@ impl From<DocumentError> for AppError {
                     path.display()
                 ),
             )
-            .with_details(serde_json::json!({ "field": "logo" })),
+            .with_details(serde_json::json!({ "field": "logo", "reason": "unreadable" })),
             DocumentError::Store(s) => s.into(),
             other => {
                 tracing::error!(error = %other, "invoice document failed");
