@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 use chrono::NaiveDate;
 use mostrador_core::activity::ActivityGate;
 use mostrador_core::error::ErrorCode;
-use mostrador_core::invoicing::document::{self, PrintLayout};
+use mostrador_core::invoicing::document::{self, LogoInfo, PrintLayout};
 use mostrador_core::invoicing::list::{
     self, InvoiceDetail, InvoiceListItem, ListFilter, PeriodTotals,
 };
@@ -387,7 +387,7 @@ pub async fn invoices_save_pdf(
         document::render_to_store(rt.store(), &boot.dirs().data, org_id, invoice_id, layout)
             .await?;
     let target = match path.filter(|p| !p.trim().is_empty()) {
-        Some(p) => PathBuf::from(p),
+        Some(p) => with_pdf_extension(PathBuf::from(p)),
         None => {
             downloads(&app, &boot).join(document::file_name(rt.store(), org_id, invoice_id).await?)
         }
@@ -402,54 +402,148 @@ pub async fn invoices_save_pdf(
     })
 }
 
-/// "Imprimir": opens the PDF with the system's viewer, whose print dialog prints it.
+/// The file always ends in `.pdf`: a name typed without it still opens as a PDF, and the
+/// window can never have a PDF written over a file of another kind.
+fn with_pdf_extension(path: PathBuf) -> PathBuf {
+    let is_pdf = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("pdf"));
+    if is_pdf {
+        return path;
+    }
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".pdf");
+    path.with_file_name(name)
+}
+
+/// "Guardar PDF": the system's save dialog, opened on Descargas with the voucher's name
+/// (`Factura-B-00003-00000042.pdf`, `-ticket` for the 80 mm layout); the chosen path, or
+/// `None` when the owner cancels. The window then calls [`invoices_save_pdf`] with it.
+#[command]
+pub async fn invoices_choose_pdf_path(
+    app: AppHandle,
+    boot: State<'_, Boot>,
+    afip: State<'_, Afip>,
+    org_id: OrgId,
+    invoice_id: i64,
+    layout: PrintLayout,
+) -> Result<Option<String>, AppError> {
+    use tauri_plugin_dialog::DialogExt;
+    let rt = afip.get()?;
+    let mut name = document::file_name(rt.store(), org_id, invoice_id).await?;
+    if layout == PrintLayout::Ticket {
+        name = name.replace(".pdf", "-ticket.pdf");
+    }
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .file()
+        .set_title("Guardar PDF")
+        .set_directory(downloads(&app, &boot))
+        .set_file_name(name)
+        .add_filter("PDF", &["pdf"])
+        .save_file(move |chosen| {
+            let _ = tx.send(chosen);
+        });
+    // Waits for the owner, however long: a dialog has no timeout.
+    let chosen = rx.await.ok().flatten();
+    Ok(chosen
+        .and_then(|p| p.into_path().ok())
+        .map(|p| with_pdf_extension(p).display().to_string()))
+}
+
+/// "Imprimir": the PDF opened with the system's PDF viewer, whose print dialog prints it (a
+/// webview cannot print a PDF file itself, and the viewer knows the printers and the paper).
 #[command]
 pub async fn invoices_print(
+    app: AppHandle,
     boot: State<'_, Boot>,
     afip: State<'_, Afip>,
     org_id: OrgId,
     invoice_id: i64,
     layout: PrintLayout,
 ) -> Result<SavedFile, AppError> {
+    use tauri_plugin_opener::OpenerExt;
     let rt = afip.get()?;
     let path = document::render_to_store(rt.store(), &boot.dirs().data, org_id, invoice_id, layout)
         .await?;
-    open_with_os(&path)?;
+    tracing::info!(invoice_id, ?layout, "invoice PDF opened to print");
+    app.opener()
+        .open_path(path.display().to_string(), None::<&str>)
+        .map_err(|e| {
+            tracing::warn!(error = %e, "no program to open the PDF");
+            AppError::new(
+                ErrorCode::Internal,
+                format!(
+                    "No hay un programa para abrir PDF en la computadora; el archivo está en {}.",
+                    path.display()
+                ),
+            )
+        })?;
     Ok(SavedFile {
         path: path.display().to_string(),
     })
 }
 
-/// Hands `path` to the OS's default application (not waited for).
-fn open_with_os(path: &Path) -> Result<(), AppError> {
-    #[cfg(target_os = "linux")]
-    let mut cmd = std::process::Command::new("xdg-open");
-    #[cfg(target_os = "macos")]
-    let mut cmd = std::process::Command::new("open");
-    #[cfg(target_os = "windows")]
-    let mut cmd = {
-        let mut c = std::process::Command::new("cmd");
-        c.args(["/C", "start", ""]);
-        c
-    };
-    cmd.arg(path)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    match cmd.spawn() {
-        Ok(mut child) => {
-            // Reaped in the background so it never lingers as a zombie.
-            std::thread::spawn(move || {
-                let _ = child.wait();
-            });
-            Ok(())
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "opening the PDF failed");
-            Err(AppError::new(
-                ErrorCode::Internal,
-                format!("No se pudo abrir el PDF; está en {}.", path.display()),
-            ))
-        }
+/// Ajustes → AFIP → logo: the one chosen, if any.
+#[command]
+pub async fn invoices_logo(
+    boot: State<'_, Boot>,
+    org_id: OrgId,
+) -> Result<Option<LogoInfo>, AppError> {
+    let store = boot.store().await?;
+    Ok(document::current_logo(&store, &boot.dirs().data, org_id).await?)
+}
+
+/// The system's open dialog for a logo (PNG or JPEG); `None` when cancelled. The window then
+/// calls [`invoices_set_logo`] with the path (which can also be typed).
+#[command]
+pub async fn invoices_choose_logo(app: AppHandle) -> Result<Option<String>, AppError> {
+    use tauri_plugin_dialog::DialogExt;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .file()
+        .set_title("Logo para las facturas")
+        .add_filter("PNG / JPEG", &["png", "jpg", "jpeg", "PNG", "JPG", "JPEG"])
+        .pick_file(move |chosen| {
+            let _ = tx.send(chosen);
+        });
+    let chosen = rx.await.ok().flatten();
+    Ok(chosen
+        .and_then(|p| p.into_path().ok())
+        .map(|p| p.display().to_string()))
+}
+
+/// Uses the image at `path` as the logo: checked (PNG/JPEG by its bytes, ≤ 1 MB, sane pixel
+/// size) and copied into Mostrador's data; refused files store nothing (`details.field` = logo).
+#[command]
+pub async fn invoices_set_logo(
+    boot: State<'_, Boot>,
+    org_id: OrgId,
+    path: String,
+) -> Result<LogoInfo, AppError> {
+    let store = boot.store().await?;
+    Ok(document::import_logo(&store, &boot.dirs().data, org_id, Path::new(path.trim())).await?)
+}
+
+/// Prints without a logo from now on.
+#[command]
+pub async fn invoices_remove_logo(boot: State<'_, Boot>, org_id: OrgId) -> Result<(), AppError> {
+    let store = boot.store().await?;
+    Ok(document::remove_logo(&store, org_id).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_saved_pdf_always_ends_in_pdf() {
+        let p = |s: &str| with_pdf_extension(PathBuf::from(s));
+        assert_eq!(p("/tmp/Factura-B.pdf"), PathBuf::from("/tmp/Factura-B.pdf"));
+        assert_eq!(p("/tmp/Factura-B.PDF"), PathBuf::from("/tmp/Factura-B.PDF"));
+        assert_eq!(p("/tmp/factura"), PathBuf::from("/tmp/factura.pdf"));
+        assert_eq!(p("/home/me/.bashrc"), PathBuf::from("/home/me/.bashrc.pdf"));
+        assert_eq!(p("/tmp/a.b.txt"), PathBuf::from("/tmp/a.b.txt.pdf"));
     }
 }

@@ -41,6 +41,7 @@ pub fn run() {
         }))
         .plugin(updater::plugin())
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_dialog::init())
         // Our commands open links (checked http/https); the plugin must not catch clicks itself.
         .plugin(
             tauri_plugin_opener::Builder::new()

@@ -381,6 +381,20 @@ export type ListCursor = { last_activity_at: string, id: number, };
 
 export type ListFilter = { "filter": "all" } | { "filter": "unread" } | { "filter": "open" } | { "filter": "resolved" } | { "filter": "label", "label": string };
 
+export type LogoInfo = { 
+/**
+ * The stored file's name (`<sha256>.png|jpg`), also what the issuer settings keep.
+ */
+file: string, 
+/**
+ * Where it is on this computer (for the window's preview).
+ */
+path: string, 
+/**
+ * `png` or `jpeg`.
+ */
+format: string, width: number, height: number, };
+
 export type Lookup = { "kind": "found", taxpayer: Taxpayer, from_cache: boolean, } | { "kind": "not_found" } | { "kind": "unavailable", cached: Taxpayer | null, reason: string, };
 
 export type MediaLocation = { message_id: number, 
@@ -999,6 +1013,17 @@ export const commands = {
   invoicePaymentStatus: (orgId: OrgId, invoiceId: number) => invoke<InvoicePaymentStatus | null>("invoice_payment_status", { orgId, invoiceId }),
   /** Validates "Nueva factura" without queuing: errors name the field (`details.field`). */
   invoicesCheck: (orgId: OrgId, invoice: NewInvoice) => invoke<InvoicePreview>("invoices_check", { orgId, invoice }),
+  /**
+   * The system's open dialog for a logo (PNG or JPEG); `None` when cancelled. The window then
+   * calls [`invoices_set_logo`] with the path (which can also be typed).
+   */
+  invoicesChooseLogo: () => invoke<string | null>("invoices_choose_logo"),
+  /**
+   * "Guardar PDF": the system's save dialog, opened on Descargas with the voucher's name
+   * (`Factura-B-00003-00000042.pdf`, `-ticket` for the 80 mm layout); the chosen path, or
+   * `None` when the owner cancels. The window then calls [`invoices_save_pdf`] with it.
+   */
+  invoicesChoosePdfPath: (orgId: OrgId, invoiceId: number, layout: PrintLayout) => invoke<string | null>("invoices_choose_pdf_path", { orgId, invoiceId, layout }),
   /** A held invoice (date window): the owner confirms issuing it with today's date. */
   invoicesConfirmToday: (orgId: OrgId, invoiceId: number) => invoke<void>("invoices_confirm_today", { orgId, invoiceId }),
   /**
@@ -1014,6 +1039,8 @@ export const commands = {
   invoicesGet: (orgId: OrgId, invoiceId: number) => invoke<InvoiceDetail>("invoices_get", { orgId, invoiceId }),
   /** A page of Facturas: pending and in-doubt first (with what the app is doing about them). */
   invoicesList: (orgId: OrgId, filter: InvoiceListFilter, page: number) => invoke<Array<InvoiceListItem>>("invoices_list", { orgId, filter, page }),
+  /** Ajustes → AFIP → logo: the one chosen, if any. */
+  invoicesLogo: (orgId: OrgId) => invoke<LogoInfo | null>("invoices_logo", { orgId }),
   /**
    * Receiver by CUIT in AFIP's padrón: cached, and never holds the sale (AFIP down ⇒ what the
    * cache has, or nothing, and the owner types the rest).
@@ -1021,8 +1048,13 @@ export const commands = {
   invoicesPadron: (orgId: OrgId, cuit: string) => invoke<Lookup>("invoices_padron", { orgId, cuit }),
   /** The PDF (A4 or ticket) in the content-addressed store; returns its path. */
   invoicesPdf: (orgId: OrgId, invoiceId: number, layout: PrintLayout) => invoke<SavedFile>("invoices_pdf", { orgId, invoiceId, layout }),
-  /** "Imprimir": opens the PDF with the system's viewer, whose print dialog prints it. */
+  /**
+   * "Imprimir": the PDF opened with the system's PDF viewer, whose print dialog prints it (a
+   * webview cannot print a PDF file itself, and the viewer knows the printers and the paper).
+   */
   invoicesPrint: (orgId: OrgId, invoiceId: number, layout: PrintLayout) => invoke<SavedFile>("invoices_print", { orgId, invoiceId, layout }),
+  /** Prints without a logo from now on. */
+  invoicesRemoveLogo: (orgId: OrgId) => invoke<void>("invoices_remove_logo", { orgId }),
   /** "Guardar PDF": a copy at `path`, or in Descargas with the voucher's name. */
   invoicesSavePdf: (orgId: OrgId, invoiceId: number, layout: PrintLayout, path: string | null) => invoke<SavedFile>("invoices_save_pdf", { orgId, invoiceId, layout, path }),
   /**
@@ -1030,6 +1062,11 @@ export const commands = {
    * `customer_id` or the customer the invoice was issued to; once per invoice and customer.
    */
   invoicesSendWhatsapp: (orgId: OrgId, invoiceId: number, customerId: number | null) => invoke<SentTemplate>("invoices_send_whatsapp", { orgId, invoiceId, customerId }),
+  /**
+   * Uses the image at `path` as the logo: checked (PNG/JPEG by its bytes, ≤ 1 MB, sane pixel
+   * size) and copied into Mostrador's data; refused files store nothing (`details.field` = logo).
+   */
+  invoicesSetLogo: (orgId: OrgId, path: string) => invoke<LogoInfo>("invoices_set_logo", { orgId, path }),
   /** Authorized totals of the period per voucher type. */
   invoicesTotals: (orgId: OrgId, from: string, to: string) => invoke<Array<PeriodTotals>>("invoices_totals", { orgId, from, to }),
   /** Encoding, segments and cost class of an SMS text (shown while typing). */

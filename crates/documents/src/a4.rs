@@ -14,6 +14,10 @@ const MID: f32 = W / 2.0;
 /// Lines stop above this; the foot (totals, legend, CAE, QR) lives below.
 const FOOT_TOP: f32 = 270.0;
 const ROW: f32 = 11.0;
+/// The logo's box in the issuer half of the header: what leaves room for the names and three
+/// data rows below it inside the 120-point header.
+const LOGO_MAX_W: f32 = 150.0;
+const LOGO_MAX_H: f32 = 34.0;
 
 use Align::{Center as C, Left as L, Right as R};
 use Weight::{Bold as B, Regular as N};
@@ -101,10 +105,15 @@ fn header(doc: &InvoiceDocument, fonts: &mut Fonts, p: &mut Page, cols: &[(&str,
     p.text(fonts, MID, top - 30.0, 28.0, B, C, labels::letter(t));
     p.text(fonts, MID, top - 41.0, 7.0, B, C, &labels::code(t));
 
-    // Issuer, left.
+    // Issuer, left: the logo first (if any), the names below it.
     let i = &doc.issuer;
     let x = LEFT + 8.0;
     let mut y = top - 24.0;
+    if let Some(logo) = &i.logo {
+        let (w, h) = logo.fit(LOGO_MAX_W, LOGO_MAX_H);
+        p.logo(x, top - 6.0 - h, w, h);
+        y = top - 6.0 - h - 14.0;
+    }
     let head = i.trade_name.as_deref().unwrap_or(&i.legal_name);
     for l in wrap(fonts, head, 13.0, B, MID - box_side / 2.0 - x - 6.0) {
         p.text(fonts, x, y, 13.0, B, L, &l);

@@ -12,6 +12,9 @@ pub enum Align {
     Right,
 }
 
+/// The resource name of the issuer's logo on every page.
+pub const LOGO: &[u8] = b"Logo";
+
 pub struct Page {
     pub width: f32,
     pub height: f32,
@@ -65,6 +68,15 @@ impl Page {
 
     pub fn frame(&mut self, x: f32, y: f32, w: f32, h: f32, width: f32) {
         self.content.set_line_width(width).rect(x, y, w, h).stroke();
+    }
+
+    /// The logo (resource [`LOGO`]) with its lower-left corner at (`x`, `y`), `w` × `h` points.
+    pub fn logo(&mut self, x: f32, y: f32, w: f32, h: f32) {
+        self.content
+            .save_state()
+            .transform([w, 0.0, 0.0, h, x, y])
+            .x_object(Name(LOGO))
+            .restore_state();
     }
 
     /// The QR with its top-left corner at (`x`, `top`), `side` points wide without the quiet

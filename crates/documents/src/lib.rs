@@ -12,12 +12,14 @@ mod canvas;
 mod font;
 pub mod format;
 mod labels;
+mod logo;
 mod model;
 mod pdf;
 mod summary;
 mod ticket;
 
 pub use labels::TRANSPARENCIA;
+pub use logo::{Logo, LogoError, LogoFormat, MAX_LOGO_BYTES, MAX_LOGO_SIDE, MIN_LOGO_SIDE};
 pub use model::{
     Authorization, Customer, InvoiceDocument, Issuer, Layout, Line, LineIva, Quantity, ServiceDates,
 };
@@ -82,5 +84,5 @@ pub fn render(doc: &InvoiceDocument, layout: Layout) -> Result<Vec<u8>, RenderEr
         labels::letter(doc.voucher_type),
         format::voucher_number(doc.point_of_sale, doc.number)
     );
-    pdf::assemble(pages, &fonts, &title)
+    pdf::assemble(pages, &fonts, doc.issuer.logo.as_ref(), &title)
 }

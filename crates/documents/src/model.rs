@@ -6,6 +6,8 @@ use mostrador_afip::invoice::{Amounts, Currency, IvaRate, ReceiverDoc, VoucherTy
 use mostrador_afip::qr::AuthorizationKind;
 use mostrador_types::{Cuit, IvaCondition, Money};
 
+use crate::logo::Logo;
+
 /// Who issues: the printout's header (the org's settings).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Issuer {
@@ -20,6 +22,8 @@ pub struct Issuer {
     /// Ingresos Brutos number (or "Exento", "Convenio Multilateral …"), printed as given.
     pub iibb: String,
     pub activity_start: NaiveDate,
+    /// Printed top-left on A4 and on top of the ticket, scaled keeping its aspect.
+    pub logo: Option<Logo>,
 }
 
 /// Who receives.

@@ -10,6 +10,7 @@ use mostrador_afip::qr::AuthorizationKind;
 const W: f32 = 226.77;
 const MARGIN: f32 = 10.0;
 const QR_SIDE: f32 = 130.0;
+const LOGO_MAX_H: f32 = 50.0;
 
 enum Row {
     Text(f32, Weight, Align, String),
@@ -18,6 +19,8 @@ enum Row {
     Rule,
     Gap(f32),
     Qr,
+    /// The issuer's logo, centred, `w` × `h` points.
+    Logo(f32, f32),
 }
 
 impl Row {
@@ -27,6 +30,7 @@ impl Row {
             Row::Rule => 8.0,
             Row::Gap(h) => *h,
             Row::Qr => QR_SIDE + 8.0,
+            Row::Logo(_, h) => h + 6.0,
         }
     }
 }
@@ -89,6 +93,7 @@ pub fn draw(doc: &InvoiceDocument, fonts: &mut Fonts, qr: &qrcode::QrCode) -> Ve
             }
             Row::Gap(_) => {}
             Row::Qr => page.qr(qr, (W - QR_SIDE) / 2.0, y - 4.0, QR_SIDE),
+            Row::Logo(w, h) => page.logo((W - w) / 2.0, y - h, *w, *h),
         }
         y -= h;
     }
@@ -101,6 +106,10 @@ fn rows(doc: &InvoiceDocument, fonts: &Fonts) -> Vec<Row> {
         rows: Vec::new(),
     };
     let i = &doc.issuer;
+    if let Some(logo) = &i.logo {
+        let (w, h) = logo.fit(W - 2.0 * MARGIN, LOGO_MAX_H);
+        r.push(Row::Logo(w, h));
+    }
     if let Some(trade) = &i.trade_name {
         r.text(11.0, B, C, trade);
     }

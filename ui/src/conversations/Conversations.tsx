@@ -758,6 +758,14 @@ function BubbleBody({ orgId, m, onEnlarge }: { orgId: string; m: MessageView; on
     case "flow_reply":
     case "template_button":
       return <div className="interactive">↩︎ {text}</div>;
+    case "template":
+      // A template with a document header (an invoice's PDF) names the file it carried.
+      return (
+        <>
+          {m.filename && <div className="file-name template-document">📄 {m.filename}</div>}
+          <Text text={text} />
+        </>
+      );
     case "unsupported":
       return <div className="muted">{t("conv.unsupported")}</div>;
     default:

@@ -666,6 +666,22 @@ export const es = {
   "mp.saved": "Guardado.",
   "mp.probe": "Probar",
   "mp.probeOk": "Conectado a la cuenta {name}.",
+  // Facturas: logo del emisor, Guardar PDF / Imprimir (issue 13)
+  "afip.logo.current": "Logo actual: {what}.",
+  "afip.logo.none": "Sin logo: la factura se imprime solo con los datos.",
+  "afip.logo.choose": "Elegir imagen…",
+  "afip.logo.use": "Usar este archivo",
+  "afip.logo.remove": "Quitar logo",
+  "afip.logo.hint": "PNG o JPEG de hasta 1 MB y entre 16 y 4096 píxeles por lado. Se imprime arriba a la izquierda en A4 y arriba en el ticket.",
+  "afip.logo.err.too_large": "La imagen pesa más de 1 MB: elegí una más liviana.",
+  "afip.logo.err.not_image": "El archivo no es una imagen PNG ni JPEG.",
+  "afip.logo.err.pixel_size": "La imagen es demasiado chica o demasiado grande: cada lado tiene que medir entre 16 y 4096 píxeles.",
+  "afip.logo.err.unsupported": "Ese tipo de imagen no se puede usar: guardala como PNG o JPEG RGB.",
+  "afip.logo.err.corrupt": "La imagen está dañada o incompleta: abrila y volvé a guardarla.",
+  "afip.logo.err.unreadable": "No se pudo leer ese archivo: revisá la ruta y que se pueda abrir.",
+  "inv.filter.customer": "Cliente: {name}",
+  "inv.filter.customerClear": "Ver las de todos los clientes",
+  "inv.customerInvoices": "Facturas de este cliente",
 } as const;
 
 export type MessageKey = keyof typeof es;

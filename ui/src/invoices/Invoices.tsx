@@ -30,6 +30,7 @@ import {
   toNewInvoice,
   voucherNumber,
   voucherOf,
+  withCustomer,
   type InvoiceForm,
 } from "./model";
 
@@ -55,6 +56,13 @@ export function Invoices({ orgId, customer }: { orgId: string; customer?: Invoic
   const [notice, setNotice] = useState<string | null>(null);
   const [openId, setOpenId] = useState<number | null>(null);
   const [form, setForm] = useState<InvoiceForm | null>(customer ? newForm(customer) : null);
+  // "Facturas de este cliente": the list narrowed to one customer, named in a chip.
+  const [customerName, setCustomerName] = useState<string | null>(null);
+  const showCustomer = (c: InvoiceCustomer | null) => {
+    setFilter((f) => withCustomer(f, c));
+    setCustomerName(c?.name ?? null);
+    setPage(0);
+  };
 
   const load = useCallback(async () => {
     const f = { ...filter, from: period.from, to: period.to };
@@ -140,6 +148,14 @@ export function Invoices({ orgId, customer }: { orgId: string; customer?: Invoic
         </label>
         <input type="search" id="inv-search" placeholder={t("inv.filter.search")} value={filter.search ?? ""} onChange={(e) => setFilter({ ...filter, search: e.target.value || null })} />
         <button id="inv-csv" onClick={exportCsv}>{t("inv.csv")}</button>
+        {filter.customer_id && (
+          <span className="inv-chip" id="inv-customer-chip">
+            {t("inv.filter.customer", { name: customerName ?? filter.customer_id })}{" "}
+            <button className="link" aria-label={t("inv.filter.customerClear")} title={t("inv.filter.customerClear")} onClick={() => showCustomer(null)}>
+              ✕
+            </button>
+          </span>
+        )}
       </div>
       {error && <p className="field-error" role="alert">{errorText(error, lang)}</p>}
       {notice && <p className="notice" role="status" id="inv-notice">{notice}</p>}
@@ -200,6 +216,7 @@ export function Invoices({ orgId, customer }: { orgId: string; customer?: Invoic
             setOpenId(null);
             setForm(f);
           }}
+          onCustomer={showCustomer}
         />
       )}
     </section>
@@ -207,7 +224,19 @@ export function Invoices({ orgId, customer }: { orgId: string; customer?: Invoic
 }
 
 /** "Ver factura": CAE, lines, history, PDF open/save/print, "Hacer nota de crédito". */
-function Detail({ orgId, id, onClose, onCreditNote }: { orgId: string; id: number; onClose: () => void; onCreditNote: (f: InvoiceForm) => void }) {
+function Detail({
+  orgId,
+  id,
+  onClose,
+  onCreditNote,
+  onCustomer,
+}: {
+  orgId: string;
+  id: number;
+  onClose: () => void;
+  onCreditNote: (f: InvoiceForm) => void;
+  onCustomer: (c: InvoiceCustomer) => void;
+}) {
   const t = useT();
   const lang = useLanguage();
   const locale = lang === "es" ? "es-AR" : "en";
@@ -267,6 +296,14 @@ function Detail({ orgId, id, onClose, onCreditNote }: { orgId: string; id: numbe
       <p>
         {inv.receiver_name || t("inv.cf")}
         {inv.receiver_doc_number > 0 && <span className="muted"> · {inv.receiver_doc_number}</span>}
+        {d.customer_id && (
+          <>
+            {" "}
+            <button className="link" id="inv-customer-invoices" onClick={() => onCustomer({ id: d.customer_id!, name: inv.receiver_name || t("inv.cf") })}>
+              {t("inv.customerInvoices")}
+            </button>
+          </>
+        )}
       </p>
       <table className="inv-lines">
         <tbody>
@@ -293,7 +330,17 @@ function Detail({ orgId, id, onClose, onCreditNote }: { orgId: string; id: numbe
           <button id="inv-pdf" onClick={() => act(async () => t("inv.pdf.ready", { path: (await commands.invoicesPdf(orgId, id, layout)).path }))}>
             {t("inv.pdf.open")}
           </button>
-          <button id="inv-save" onClick={() => act(async () => t("inv.pdf.saved", { path: (await commands.invoicesSavePdf(orgId, id, layout, null)).path }))}>
+          <button
+            id="inv-save"
+            onClick={() =>
+              act(async () => {
+                // The system's save dialog (Descargas, the voucher's name); cancelling saves nothing.
+                const chosen = await commands.invoicesChoosePdfPath(orgId, id, layout);
+                if (chosen == null) return null;
+                return t("inv.pdf.saved", { path: (await commands.invoicesSavePdf(orgId, id, layout, chosen)).path });
+              })
+            }
+          >
             {t("inv.pdf.save")}
           </button>
           <button id="inv-print" onClick={() => act(async () => (await commands.invoicesPrint(orgId, id, layout), t("inv.pdf.printing")))}>

@@ -11,6 +11,7 @@ import {
   toNewInvoice,
   voucherNumber,
   voucherOf,
+  withCustomer,
 } from "./model";
 
 describe("money and numbers", () => {
@@ -101,5 +102,14 @@ describe("the list", () => {
 
   it("computes the month's period", () => {
     expect(monthOf(new Date(2026, 1, 10))).toEqual({ from: "2026-02-01", to: "2026-02-28" });
+  });
+});
+
+describe("withCustomer", () => {
+  it("narrows the list to one customer and clears it again, keeping the other filters", () => {
+    const f = { from: null, to: null, voucher_type: 6, state: null, customer_id: null, search: "yerba" };
+    const narrowed = withCustomer(f, { id: "42" });
+    expect(narrowed).toEqual({ ...f, customer_id: "42" });
+    expect(withCustomer(narrowed, null)).toEqual(f);
   });
 });

@@ -2,7 +2,7 @@
 // how the core's field errors map to the form's fields. Amounts are integer cents from the core;
 // the window never computes a tax.
 
-import type { AppError, InvoiceState, ItemIva, NewInvoice } from "../bindings";
+import type { AppError, InvoiceListFilter, InvoiceState, ItemIva, NewInvoice } from "../bindings";
 
 /** AFIP's voucher types the app issues. */
 const VOUCHERS: Record<number, { kind: "factura" | "nc" | "nd"; letter: "A" | "B" | "C" }> = {
@@ -214,4 +214,9 @@ export function newKey(): string {
   return typeof crypto !== "undefined" && "randomUUID" in crypto
     ? crypto.randomUUID()
     : `k-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+}
+
+/** The list's filter narrowed to one customer (`null` clears it); back to the first page is the caller's. */
+export function withCustomer(filter: InvoiceListFilter, customer: { id: string } | null): InvoiceListFilter {
+  return { ...filter, customer_id: customer?.id ?? null };
 }

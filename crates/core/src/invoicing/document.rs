@@ -1,14 +1,17 @@
 //! The printout of an authorized invoice: the row, its items and the issuer data of Ajustes →
 //! AFIP become a `mostrador_documents::InvoiceDocument`, rendered (A4 or 80 mm ticket) and kept
 //! on disk content-addressed by sha256 (`<data>/documents/<sha256>.pdf`), so a reprint is the
-//! same file and nothing large lives in SQLite.
+//! same file and nothing large lives in SQLite. The issuer's optional logo is checked when
+//! chosen and kept the same way (`<data>/logos/<sha256>.png|jpg`), its file name in the
+//! issuer settings.
 
 use std::path::{Path, PathBuf};
 
 use mostrador_afip::invoice::{IvaRate, VoucherClass, VoucherType};
 use mostrador_afip::qr::{AuthorizationKind, DEFAULT_QR_URL};
 use mostrador_documents::{
-    Authorization, Customer, InvoiceDocument, Issuer, Layout, Line, LineIva, Quantity, ServiceDates,
+    Authorization, Customer, InvoiceDocument, Issuer, Layout, Line, LineIva, Logo, LogoError,
+    LogoFormat, Quantity, ServiceDates, MAX_LOGO_BYTES,
 };
 use mostrador_types::Money;
 use serde::{Deserialize, Serialize};
@@ -24,6 +27,8 @@ use crate::store::{Store, StoreError};
 
 /// Folder under the data dir.
 pub const DOCUMENTS_DIR: &str = "documents";
+/// Folder under the data dir for the issuer logos (content-addressed).
+pub const LOGOS_DIR: &str = "logos";
 
 /// A4 invoice or 80 mm ticket, as the window asks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +60,13 @@ pub enum DocumentError {
     Corrupt(String),
     #[error("rendering failed: {0}")]
     Render(#[from] mostrador_documents::RenderError),
+    #[error("the logo cannot be used: {0}")]
+    Logo(#[from] LogoError),
+    #[error("reading the logo {path}: {source}")]
+    LogoUnreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("writing {path}: {source}")]
     Io {
         path: PathBuf,
@@ -89,6 +101,26 @@ impl From<DocumentError> for AppError {
                 "Faltan datos del emisor para imprimir: completalos en Ajustes → AFIP.",
             )
             .with_details(serde_json::json!({ "field": field })),
+            DocumentError::Logo(e) => {
+                // `reason` lets the window say it in the owner's language.
+                let reason = match e {
+                    LogoError::TooLarge { .. } => "too_large",
+                    LogoError::NotAnImage => "not_image",
+                    LogoError::PixelSize { .. } => "pixel_size",
+                    LogoError::Unsupported(_) => "unsupported",
+                    LogoError::Corrupt(_) => "corrupt",
+                };
+                AppError::new(ErrorCode::InvalidSetting, logo_message(&e))
+                    .with_details(serde_json::json!({ "field": "logo", "reason": reason }))
+            }
+            DocumentError::LogoUnreadable { path, .. } => AppError::new(
+                ErrorCode::InvalidSetting,
+                format!(
+                    "No se pudo leer {}: revisá que el archivo exista y se pueda abrir.",
+                    path.display()
+                ),
+            )
+            .with_details(serde_json::json!({ "field": "logo", "reason": "unreadable" })),
             DocumentError::Store(s) => s.into(),
             other => {
                 tracing::error!(error = %other, "invoice document failed");
@@ -97,6 +129,30 @@ impl From<DocumentError> for AppError {
                     "No se pudo generar el PDF de la factura.",
                 )
             }
+        }
+    }
+}
+
+/// What the owner reads when a logo is refused (Spanish; the window shows it beside the field).
+fn logo_message(e: &LogoError) -> String {
+    match e {
+        LogoError::TooLarge { bytes } => format!(
+            "El logo pesa {:.1} MB: elegí una imagen de hasta 1 MB.",
+            *bytes as f64 / (1024.0 * 1024.0)
+        ),
+        LogoError::NotAnImage => {
+            "El archivo no es una imagen PNG ni JPEG: elegí el logo en uno de esos formatos.".into()
+        }
+        LogoError::PixelSize { width, height } => format!(
+            "La imagen mide {width}×{height} píxeles: cada lado tiene que estar entre {} y {}.",
+            mostrador_documents::MIN_LOGO_SIDE,
+            mostrador_documents::MAX_LOGO_SIDE
+        ),
+        LogoError::Unsupported(what) => {
+            format!("Ese tipo de imagen no se puede usar ({what}): guardala como PNG o JPEG RGB.")
+        }
+        LogoError::Corrupt(_) => {
+            "La imagen está dañada o incompleta: abrila y volvé a guardarla.".into()
         }
     }
 }
@@ -213,6 +269,8 @@ pub async fn build(store: &Store, org: OrgId, id: i64) -> Result<InvoiceDocument
                 profile.iibb.clone()
             },
             activity_start,
+            // Read from disk by `render_to_store`, which knows the data dir.
+            logo: None,
         },
         voucher_type,
         point_of_sale: inv.seq.point_of_sale,
@@ -252,7 +310,8 @@ pub async fn render_to_store(
     id: i64,
     layout: PrintLayout,
 ) -> Result<PathBuf, DocumentError> {
-    let doc = build(store, org, id).await?;
+    let mut doc = build(store, org, id).await?;
+    doc.issuer.logo = load_logo(store, data_dir, org).await;
     // Rendering and hashing are CPU work: off the async runtime.
     let (bytes, hash) = tokio::task::spawn_blocking(move || {
         let bytes = mostrador_documents::render(&doc, layout.into())?;
@@ -262,19 +321,8 @@ pub async fn render_to_store(
     .await
     .map_err(|e| corrupt(format!("render task: {e}")))??;
     let dir = data_dir.join(DOCUMENTS_DIR);
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| DocumentError::Io { path, source }
-    };
-    tokio::fs::create_dir_all(&dir).await.map_err(io(&dir))?;
     let path = dir.join(format!("{hash}.pdf"));
-    if tokio::fs::try_exists(&path).await.unwrap_or(false) {
-        return Ok(path);
-    }
-    // Written whole, then renamed: a reader never sees half a PDF under its hash.
-    let tmp = dir.join(format!(".{hash}.{}.tmp", std::process::id()));
-    tokio::fs::write(&tmp, &bytes).await.map_err(io(&tmp))?;
-    tokio::fs::rename(&tmp, &path).await.map_err(io(&path))?;
+    write_once(&dir, &path, &bytes).await?;
     tracing::info!(invoice_id = id, ?layout, "invoice PDF stored");
     Ok(path)
 }
@@ -295,6 +343,167 @@ pub async fn file_name(store: &Store, org: OrgId, id: i64) -> Result<String, Doc
         "{name}-{:05}-{:08}.pdf",
         inv.seq.point_of_sale, number
     ))
+}
+
+/// The logo chosen in Ajustes → AFIP, as the settings screen shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct LogoInfo {
+    /// The stored file's name (`<sha256>.png|jpg`), also what the issuer settings keep.
+    pub file: String,
+    /// Where it is on this computer (for the window's preview).
+    pub path: String,
+    /// `png` or `jpeg`.
+    pub format: String,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl LogoInfo {
+    fn new(file: String, path: &Path, logo: &Logo) -> LogoInfo {
+        LogoInfo {
+            file,
+            path: path.display().to_string(),
+            format: match logo.format() {
+                LogoFormat::Png => "png".into(),
+                LogoFormat::Jpeg => "jpeg".into(),
+            },
+            width: logo.width(),
+            height: logo.height(),
+        }
+    }
+}
+
+/// A stored logo's name: what `import_logo` writes, nothing else (the setting used to take any
+/// path; such a value, or a tampered one, never names a file outside the logos folder).
+fn stored_logo_name(value: &str) -> Option<&str> {
+    let (hash, ext) = value.split_once('.')?;
+    (hash.len() == 64
+        && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        && matches!(ext, "png" | "jpg"))
+    .then_some(value)
+}
+
+/// Checks the image at `source` (PNG or JPEG by its bytes, ≤ 1 MB, sane pixel size), keeps a
+/// copy under `<data>/logos/` named by its sha256 and makes it the issuer's logo. Nothing is
+/// stored when it is refused.
+pub async fn import_logo(
+    store: &Store,
+    data_dir: &Path,
+    org: OrgId,
+    source: &Path,
+) -> Result<LogoInfo, DocumentError> {
+    let unreadable = |e| DocumentError::LogoUnreadable {
+        path: source.to_path_buf(),
+        source: e,
+    };
+    // The size before reading: a wrong pick (a video) is refused without loading it.
+    let meta = tokio::fs::metadata(source).await.map_err(unreadable)?;
+    if !meta.is_file() {
+        return Err(LogoError::NotAnImage.into());
+    }
+    if meta.len() > MAX_LOGO_BYTES as u64 {
+        return Err(LogoError::TooLarge { bytes: meta.len() }.into());
+    }
+    let bytes = tokio::fs::read(source).await.map_err(unreadable)?;
+    // Decoding a PNG is CPU work: off the async runtime.
+    let (logo, hash) = tokio::task::spawn_blocking(move || {
+        let hash = hex(&Sha256::digest(&bytes));
+        Logo::from_bytes(bytes).map(|logo| (logo, hash))
+    })
+    .await
+    .map_err(|e| corrupt(format!("logo task: {e}")))??;
+    let file = format!("{hash}.{}", logo.format().extension());
+    let dir = data_dir.join(LOGOS_DIR);
+    let path = dir.join(&file);
+    write_once(&dir, &path, logo.bytes()).await?;
+    let mut profile = IssuerProfile::load(store, org).await?;
+    profile.logo_path = Some(file.clone());
+    profile.save(store, org).await?;
+    tracing::info!(org_id = %org, width = logo.width(), height = logo.height(), "issuer logo set");
+    Ok(LogoInfo::new(file, &path, &logo))
+}
+
+/// Prints without a logo from now on (the file stays: a reprint of an old invoice is the same
+/// stored PDF anyway).
+pub async fn remove_logo(store: &Store, org: OrgId) -> Result<(), DocumentError> {
+    let mut profile = IssuerProfile::load(store, org).await?;
+    profile.logo_path = None;
+    profile.save(store, org).await?;
+    Ok(())
+}
+
+/// The issuer's logo, if one was chosen and its file is still usable.
+pub async fn current_logo(
+    store: &Store,
+    data_dir: &Path,
+    org: OrgId,
+) -> Result<Option<LogoInfo>, DocumentError> {
+    let profile = IssuerProfile::load(store, org).await?;
+    let Some(file) = profile.logo_path.as_deref().and_then(stored_logo_name) else {
+        return Ok(None);
+    };
+    let path = data_dir.join(LOGOS_DIR).join(file);
+    Ok(read_logo(&path)
+        .await
+        .map(|logo| LogoInfo::new(file.to_owned(), &path, &logo)))
+}
+
+/// The logo to print: a missing or damaged file prints the invoice without it (logged), never
+/// blocks a sale.
+async fn load_logo(store: &Store, data_dir: &Path, org: OrgId) -> Option<Logo> {
+    let profile = match IssuerProfile::load(store, org).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!(error = %e, "issuer settings unreadable; printing without the logo");
+            return None;
+        }
+    };
+    let value = profile.logo_path?;
+    let Some(file) = stored_logo_name(&value) else {
+        tracing::warn!("the logo setting does not name a stored logo; printing without it");
+        return None;
+    };
+    read_logo(&data_dir.join(LOGOS_DIR).join(file)).await
+}
+
+async fn read_logo(path: &Path) -> Option<Logo> {
+    let bytes = match tokio::fs::read(path).await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!(error = %e, "the stored logo is unreadable; printing without it");
+            return None;
+        }
+    };
+    match tokio::task::spawn_blocking(move || Logo::from_bytes(bytes)).await {
+        Ok(Ok(logo)) => Some(logo),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "the stored logo is unusable; printing without it");
+            None
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "logo task failed");
+            None
+        }
+    }
+}
+
+/// Writes `bytes` at `path` unless it exists (content-addressed: same name, same bytes), whole
+/// then renamed, so a reader never sees half a file under its hash.
+async fn write_once(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), DocumentError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| DocumentError::Io { path, source }
+    };
+    tokio::fs::create_dir_all(dir).await.map_err(io(dir))?;
+    if tokio::fs::try_exists(path).await.unwrap_or(false) {
+        return Ok(());
+    }
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    tokio::fs::write(&tmp, bytes).await.map_err(io(&tmp))?;
+    tokio::fs::rename(&tmp, path).await.map_err(io(path))?;
+    Ok(())
 }
 
 fn hex(bytes: &[u8]) -> String {

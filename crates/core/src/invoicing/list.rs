@@ -114,7 +114,10 @@ pub async fn list_page(
                 receiver_doc_number, total_cents, cae, cae_due, hold, reject_reason, concept
          FROM invoices
          WHERE org_id = ?1
-           AND (?2 IS NULL OR date >= ?2) AND (?3 IS NULL OR date <= ?3)
+           -- Unfinished ones stay on top whatever the period: one queued last month (offline)
+           -- or in doubt must not hide behind the month shown.
+           AND ((?2 IS NULL OR date >= ?2) AND (?3 IS NULL OR date <= ?3)
+                OR state IN ('queued', 'submitting', 'in_doubt'))
            AND (?4 IS NULL OR voucher_type = ?4) AND (?5 IS NULL OR state = ?5)
            AND (?6 IS NULL OR customer_id = ?6)
            AND (?7 IS NULL OR receiver_name LIKE ?7 OR CAST(receiver_doc_number AS TEXT) LIKE ?7

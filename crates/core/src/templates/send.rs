@@ -341,6 +341,10 @@ pub async fn send_template(
         NewMessage {
             kind: "template",
             text: Some(&filled.preview),
+            // A document header's name: the thread shows the template carried that file.
+            filename: matches!(t.shape.media_header(), Some(HeaderFormat::Document))
+                .then_some(req.header_filename.as_deref())
+                .flatten(),
             data: Some(data.to_string()),
             job_id: Some(job_id),
             at: &now,

@@ -22,6 +22,7 @@ pub fn issuer() -> Issuer {
         iva_condition: IvaCondition::ResponsableInscripto,
         iibb: "901-123456-7".into(),
         activity_start: d(2015, 3, 1),
+        logo: None,
     }
 }
 

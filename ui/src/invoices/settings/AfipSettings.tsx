@@ -14,6 +14,7 @@ import {
 import { useLanguage, useT } from "../../i18n/context";
 import { errorText } from "../../i18n/errors";
 import "./afip.css";
+import { IssuerLogo } from "./IssuerLogo";
 import { dateOrNull, expiryTone, pickedKind, suggestAlias, toBase64, usablePoints, validAlias } from "./model";
 
 async function readFile(input: HTMLInputElement): Promise<{ name: string; base64: string } | null> {
@@ -298,14 +299,7 @@ export function AfipSettings({ org }: { org: Organization }) {
               onChange={(e) => setIssuer({ ...issuer, activity_start: dateOrNull(e.target.value) })}
             />
           </label>
-          <label>
-            {t("afip.issuer.logo")}{" "}
-            <input
-              value={issuer.logo_path ?? ""}
-              placeholder="/home/…/logo.png"
-              onChange={(e) => setIssuer({ ...issuer, logo_path: e.target.value || null })}
-            />
-          </label>
+          <IssuerLogo orgId={org.id} onChange={(file) => setIssuer({ ...issuer, logo_path: file })} />
           <p className="muted">{t("afip.issuer.fromOrg", { iva: t(`iva.${org.iva_condition}`) })}</p>
           <button type="submit" disabled={busy !== null}>
             {t("afip.issuer.save")}
