@@ -94,12 +94,14 @@ pub(crate) async fn apply_payment(
     });
     let link: Option<Link> = match p.external_reference.as_deref().filter(|r| !r.is_empty()) {
         Some(r) => {
+            // Our reference, on a link of the same provider: never attached by guess.
             sqlx::query_as(
                 "SELECT id, invoice_id, customer_id, conversation_id FROM payment_links
-                 WHERE org_id = ? AND reference = ?",
+                 WHERE org_id = ? AND reference = ? AND provider = ?",
             )
             .bind(&org_s)
             .bind(r)
+            .bind(provider)
             .fetch_optional(&mut *tx)
             .await?
         }
@@ -381,8 +383,8 @@ pub(crate) async fn apply_chargeback(
     sqlx::query(
         "INSERT INTO payment_chargebacks (org_id, provider_chargeback_id, payment_id, provider_payment_id,
              state, amount_cents, currency, documentation_status, documentation_deadline, created_at,
-             updated_at, resolved_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, CASE WHEN ?5 = 'open' THEN NULL ELSE ?10 END)
+             updated_at, resolved_at, provider)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, CASE WHEN ?5 = 'open' THEN NULL ELSE ?10 END, ?11)
          ON CONFLICT (org_id, provider_chargeback_id) DO UPDATE SET
              payment_id = coalesce(excluded.payment_id, payment_chargebacks.payment_id),
              state = excluded.state, documentation_status = excluded.documentation_status,
@@ -399,6 +401,7 @@ pub(crate) async fn apply_chargeback(
     .bind(cb.documentation_status.as_deref())
     .bind(cb.documentation_deadline.as_deref())
     .bind(now)
+    .bind(cb.provider.as_str())
     .execute(&mut *tx)
     .await?;
     if let Some((_, Some(inv))) = payment {

@@ -192,7 +192,7 @@ pub async fn probe(
     let b: Balance = client
         .retrieve_balance()
         .await
-        .map_err(|e| PaymentsError::Provider(explain_es(&e)))?;
+        .map_err(|e| PaymentsError::Stripe(explain_es(&e)))?;
     Ok(StripeProbe {
         test_mode: client.config().is_test_mode() || !b.livemode,
         available: b

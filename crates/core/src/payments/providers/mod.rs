@@ -20,11 +20,15 @@ use crate::store::Store;
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ProviderName {
+    /// `mercadopago`, as in the tables and job kinds.
+    #[serde(rename = "mercadopago")]
     MercadoPago,
     Stripe,
 }
 
 impl ProviderName {
+    /// The name in the tables (`payments.provider`, `payment_links.provider`), the relay path
+    /// and the job kinds.
     pub fn as_str(self) -> &'static str {
         match self {
             ProviderName::MercadoPago => "mercadopago",
@@ -176,4 +180,19 @@ pub(crate) async fn load(
             })
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_the_tables_names_everywhere() {
+        for p in [ProviderName::MercadoPago, ProviderName::Stripe] {
+            let json = serde_json::to_string(&p).unwrap();
+            assert_eq!(json, format!("\"{}\"", p.as_str()));
+            assert_eq!(ProviderName::parse(p.as_str()), Some(p));
+        }
+        assert_eq!(ProviderName::parse("paypal"), None);
+    }
 }
