@@ -566,6 +566,40 @@ async fn a_dispute_is_tracked_until_won_and_refunds_are_refused_above_what_was_p
 async fn dollars_on_a_peso_invoice_are_a_mismatch_and_an_unconfigured_provider_is_refused() {
     let s = stripe_env().await;
     let env = &s.env;
+    // Ajustes → Stripe: "Probar" reads the balance with the stored key (a test key says so); a
+    // wrong key is refused in Spanish; the URL to paste is the relay's `/stripe` one.
+    let probe = payments::stripe::probe(&env.store, &env.secrets, env.org, None)
+        .await
+        .unwrap();
+    assert!(probe.test_mode);
+    assert_eq!(probe.available, ["US$ 0,00"]);
+    let wrong = payments::stripe::probe(
+        &env.store,
+        &env.secrets,
+        env.org,
+        Some(Secret::new("sk_test_not_this_one")),
+    )
+    .await
+    .unwrap_err();
+    let msg = AppError::from(wrong).message;
+    assert!(msg.contains("clave secreta de Stripe es inválida"), "{msg}");
+    let mut no_url = StripeSettings::load(&env.store, env.org).await.unwrap();
+    no_url.webhook_url = None;
+    assert_eq!(
+        no_url
+            .webhook_url_or_derived(&env.store, env.org)
+            .await
+            .as_deref(),
+        Some(s.ingress.as_str()),
+        "derived from MercadoPago's relay URL"
+    );
+    let mut bad = no_url.clone();
+    bad.webhook_url = Some(env.mp_ingress.clone());
+    assert!(
+        bad.save(&env.store, env.org).await.is_err(),
+        "a /mercadopago URL is not Stripe's"
+    );
+
     let invoice = env.invoice(250000).await;
     // Both configured: pesos default to MercadoPago, dollars to Stripe.
     let both = ConfiguredProviders {
