@@ -1,11 +1,13 @@
-//! Cobros in the app: "Cobrar" (link or counter QR), the payments list, refunds, an invoice's
-//! payment status, and Ajustes → MercadoPago (token and webhook secret to the keychain, "Probar",
-//! the webhook URL to paste). Each command is one core call; payment events go to the window.
+//! Cobros in the app: "Cobrar" (link or counter QR, MercadoPago or Stripe), the payments list,
+//! refunds, an invoice's payment status, Ajustes → MercadoPago and Ajustes → Stripe (keys to the
+//! keychain, "Probar", the webhook URL to paste). Each command is one core call; payment events
+//! go to the window.
 
 use mostrador_core::org::OrgId;
 use mostrador_core::payments::{
-    self, ChargeRequest, InvoicePaymentStatus, MercadoPagoSettings, PaymentBus, PaymentEvent,
-    PaymentFilter, PaymentLinkView, PaymentView, RefundRequest,
+    self, ChargeRequest, ConfiguredProviders, InvoicePaymentStatus, MercadoPagoSettings,
+    PaymentBus, PaymentEvent, PaymentFilter, PaymentLinkView, PaymentView, RefundRequest,
+    StripeProbe, StripeSettings,
 };
 use mostrador_core::secrets::SecretStore;
 use mostrador_core::AppError;
@@ -72,7 +74,21 @@ pub async fn payment_charge(
     request: ChargeRequest,
 ) -> Result<PaymentLinkView, AppError> {
     let store = boot.store().await?;
-    Ok(payments::charge(&store, &engine.queue()?, &payments.bus(), org_id, request).await?)
+    Ok(payments::charge_checked(
+        &store,
+        &engine.queue()?,
+        &SecretStore::default(),
+        &payments.bus(),
+        org_id,
+        request,
+    )
+    .await?)
+}
+
+/// Which providers can charge (the dialog shows a choice only when both can).
+#[command]
+pub async fn payment_providers(org_id: OrgId) -> Result<ConfiguredProviders, AppError> {
+    Ok(ConfiguredProviders::load(&SecretStore::default(), org_id).await?)
 }
 
 /// A link as it is now (the dialog polls it until it is ready).
@@ -193,4 +209,68 @@ pub async fn mercadopago_probe(
         email: a.email,
         site_id: a.site_id,
     })
+}
+
+/// What Ajustes → Stripe shows: the settings and which secrets are stored (never them).
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct StripeSettingsView {
+    pub settings: StripeSettings,
+    pub has_secret_key: bool,
+    pub has_webhook_secret: bool,
+    /// The relay URL to paste in Stripe's dashboard (Developers → Webhooks → endpoint).
+    pub webhook_url: Option<String>,
+}
+
+#[command]
+pub async fn stripe_settings(
+    boot: State<'_, Boot>,
+    org_id: OrgId,
+) -> Result<StripeSettingsView, AppError> {
+    let store = boot.store().await?;
+    let settings = StripeSettings::load(&store, org_id).await?;
+    let secrets = SecretStore::default();
+    Ok(StripeSettingsView {
+        webhook_url: settings.webhook_url_or_derived(&store, org_id).await,
+        has_secret_key: secrets
+            .get(org_id, payments::STRIPE_SECRET_KEY)
+            .await?
+            .is_some(),
+        has_webhook_secret: secrets
+            .get(org_id, payments::STRIPE_WEBHOOK_SECRET)
+            .await?
+            .is_some(),
+        settings,
+    })
+}
+
+/// Saves Ajustes → Stripe; a given key or signing secret replaces the stored one.
+#[command]
+pub async fn save_stripe_settings(
+    boot: State<'_, Boot>,
+    org_id: OrgId,
+    settings: StripeSettings,
+    secret_key: Option<String>,
+    webhook_secret: Option<String>,
+) -> Result<(), AppError> {
+    let store = boot.store().await?;
+    settings.save(&store, org_id).await?;
+    let secrets = SecretStore::default();
+    for (name, v) in [
+        (payments::STRIPE_SECRET_KEY, secret_key),
+        (payments::STRIPE_WEBHOOK_SECRET, webhook_secret),
+    ] {
+        if let Some(v) = v.filter(|v| !v.trim().is_empty()) {
+            secrets.set(org_id, name, &Secret::new(v.trim())).await?;
+        }
+    }
+    Ok(())
+}
+
+/// "Probar": the stored key's balance (proves the key works; says whether it is a test key).
+#[command]
+pub async fn stripe_probe(boot: State<'_, Boot>, org_id: OrgId) -> Result<StripeProbe, AppError> {
+    Ok(
+        payments::stripe::probe(&boot.store().await?, &SecretStore::default(), org_id, None)
+            .await?,
+    )
 }

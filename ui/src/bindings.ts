@@ -75,11 +75,22 @@ customer_id: number | null, amount_cents: number | null, title: string | null, k
 /**
  * Send the link in the customer's conversation.
  */
-send_to_customer: boolean, };
+send_to_customer: boolean, 
+/**
+ * Who collects: absent, the only one configured (MercadoPago when both are, unless the
+ * currency is USD).
+ */
+provider?: ProviderName, 
+/**
+ * `ARS` or `USD` for an amount (an invoice is charged in its own currency). Absent: `ARS`.
+ */
+currency?: string, };
 
 export type ConceptInput = { kind: ConceptKind, service_from: string | null, service_to: string | null, payment_due: string | null, };
 
 export type ConceptKind = "products" | "services" | "both";
+
+export type ConfiguredProviders = { mercadopago: boolean, stripe: boolean, };
 
 export type ConnectionState = { "state": "connecting" } | { "state": "connected", since: string, } | { "state": "reconnecting", since: string, last_error: string, attempts: number, } | { "state": "rejected_token", since: string, } | { "state": "tenant_in_use", tenant_id: string, other_org: OrgId, } | { "state": "stopped" };
 
@@ -249,7 +260,7 @@ connection: ConnectionState | null,
  */
 whatsapp_configured: boolean, };
 
-export type Integration = "whats_app" | "mercado_pago" | "afip" | "open_ai" | "sms" | "email";
+export type Integration = "whats_app" | "mercado_pago" | "afip" | "open_ai" | "sms" | "email" | "stripe";
 
 export type IntegrationHealth = { integration: Integration, level: HealthLevel, 
 /**
@@ -562,6 +573,10 @@ export type PaymentLinkView = { id: number,
  */
 kind: string, 
 /**
+ * `mercadopago` or `stripe`.
+ */
+provider: string, 
+/**
  * `creating`, `ready`, `failed`, `cancelled`.
  */
 state: string, invoice_id: number | null, customer_id: number | null, conversation_id: number | null, title: string, amount_cents: number, currency: string, url: string | null, qr_data: string | null, error: string | null, 
@@ -595,6 +610,8 @@ ticket_reused: boolean, ticket_expires_at: string,
  * FEDummy's AppServer / DbServer / AuthServer ("OK" when up).
  */
 app_server: string, db_server: string, auth_server: string, points_of_sale: Array<PointOfSaleInfo>, };
+
+export type ProviderName = "mercadopago" | "stripe";
 
 export type QuickReply = { id: number, 
 /**
@@ -760,6 +777,32 @@ opening: boolean,
  * `None` when the store could not open; `error` then says why.
  */
 snapshot: Snapshot | null, error: AppError | null, };
+
+export type StripeProbe = { 
+/**
+ * A test-mode key (`sk_test_…`): payments are not real.
+ */
+test_mode: boolean, 
+/**
+ * Available balance per currency, e.g. `USD 12,50`.
+ */
+available: Array<string>, };
+
+export type StripeSettings = { base_url: string | null, 
+/**
+ * The relay URL for Stripe (`…/in/{token}/stripe`), to paste in Stripe's dashboard.
+ */
+webhook_url: string | null, 
+/**
+ * The shop's page the customer returns to after paying.
+ */
+return_url: string | null, timeout_ms: number | null, };
+
+export type StripeSettingsView = { settings: StripeSettings, has_secret_key: boolean, has_webhook_secret: boolean, 
+/**
+ * The relay URL to paste in Stripe's dashboard (Developers → Webhooks → endpoint).
+ */
+webhook_url: string | null, };
 
 export type SuggestedOutcome = "created" | "already_there" | "failed";
 
@@ -1117,6 +1160,8 @@ export const commands = {
   paymentLink: (orgId: OrgId, linkId: number) => invoke<PaymentLinkView>("payment_link", { orgId, linkId }),
   /** The link's URL or the counter QR as an SVG image (`None` while it is being created). */
   paymentLinkQr: (orgId: OrgId, linkId: number) => invoke<string | null>("payment_link_qr", { orgId, linkId }),
+  /** Which providers can charge (the dialog shows a choice only when both can). */
+  paymentProviders: (orgId: OrgId) => invoke<ConfiguredProviders>("payment_providers", { orgId }),
   /** A total or partial refund (refused above what is left of the payment). */
   paymentRefund: (orgId: OrgId, request: RefundRequest) => invoke<number>("payment_refund", { orgId, request }),
   /** The Cobros list. */
@@ -1144,6 +1189,8 @@ export const commands = {
   saveMercadopagoSettings: (orgId: OrgId, settings: MercadoPagoSettings, accessToken: string | null, webhookSecret: string | null) => invoke<void>("save_mercadopago_settings", { orgId, settings, accessToken, webhookSecret }),
   /** Saves Ajustes → SMS; `auth_token` replaces the stored one when given. */
   saveSmsSettings: (orgId: OrgId, settings: SmsSettings, authToken: string | null) => invoke<void>("save_sms_settings", { orgId, settings, authToken }),
+  /** Saves Ajustes → Stripe; a given key or signing secret replaces the stored one. */
+  saveStripeSettings: (orgId: OrgId, settings: StripeSettings, secretKey: string | null, webhookSecret: string | null) => invoke<void>("save_stripe_settings", { orgId, settings, secretKey, webhookSecret }),
   scheduleReminder: (orgId: OrgId, reminder: NewScheduled) => invoke<ReminderId>("schedule_reminder", { orgId, reminder }),
   selectOrganization: (id: OrgId) => invoke<void>("select_organization", { id }),
   /** "Enviar correo de prueba" to `to`. */
@@ -1160,6 +1207,9 @@ export const commands = {
   smsSettings: (orgId: OrgId) => invoke<SmsSettingsView>("sms_settings", { orgId }),
   /** Answers at once, even while the database is still opening. */
   startupState: () => invoke<StartupState>("startup_state"),
+  /** "Probar": the stored key's balance (proves the key works; says whether it is a test key). */
+  stripeProbe: (orgId: OrgId) => invoke<StripeProbe>("stripe_probe", { orgId }),
+  stripeSettings: (orgId: OrgId) => invoke<StripeSettingsView>("stripe_settings", { orgId }),
   /** "Crear": submits a template for review (Meta's limits checked first). */
   templatesCreate: (orgId: OrgId, input: NewTemplateInput) => invoke<TemplateView>("templates_create", { orgId, input }),
   /** "Crear plantillas sugeridas": submits the suggested ones the account does not have. */

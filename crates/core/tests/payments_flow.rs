@@ -21,6 +21,8 @@ fn link_for(invoice_id: i64) -> ChargeRequest {
         title: None,
         kind: ChargeKind::Link,
         send_to_customer: true,
+        provider: None,
+        currency: None,
     }
 }
 

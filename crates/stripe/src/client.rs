@@ -11,12 +11,16 @@ use serde::de::DeserializeOwned;
 use tracing::Instrument;
 use url::Url;
 
+use crate::balance::Balance;
+use crate::charge::{Charge, Dispute};
 use crate::checkout::{CheckoutSession, NewCheckoutSession};
 use crate::config::Config;
 use crate::error::{ApiError, Error, StripeError};
 use crate::event::Event;
 use crate::form::Form;
-use crate::ids::{CheckoutSessionId, EventId, IdempotencyKey, PaymentIntentId, RefundId};
+use crate::ids::{
+    ChargeId, CheckoutSessionId, DisputeId, EventId, IdempotencyKey, PaymentIntentId, RefundId,
+};
 use crate::payment_intent::PaymentIntent;
 use crate::refund::{NewRefund, Refund};
 
@@ -235,6 +239,27 @@ impl Client {
         }
         .instrument(span)
         .await
+    }
+
+    /// A charge: what was refunded of it, whether it is disputed.
+    pub async fn retrieve_charge(&self, id: &ChargeId) -> Result<Charge, Error> {
+        self.get("retrieve charge", &["charges", id.as_str()])
+            .instrument(tracing::info_span!("stripe.charge.retrieve", charge = %id))
+            .await
+    }
+
+    /// A dispute (chargeback) and its current status.
+    pub async fn retrieve_dispute(&self, id: &DisputeId) -> Result<Dispute, Error> {
+        self.get("retrieve dispute", &["disputes", id.as_str()])
+            .instrument(tracing::info_span!("stripe.dispute.retrieve", dispute = %id))
+            .await
+    }
+
+    /// The account's balance: the cheapest call that proves the key works ("Probar").
+    pub async fn retrieve_balance(&self) -> Result<Balance, Error> {
+        self.get("retrieve balance", &["balance"])
+            .instrument(tracing::info_span!("stripe.balance.retrieve"))
+            .await
     }
 
     pub async fn retrieve_refund(&self, id: &RefundId) -> Result<Refund, Error> {

@@ -27,6 +27,8 @@ pub enum EventKind {
     ChargeRefunded(Charge),
     /// `charge.dispute.created`: a chargeback.
     DisputeCreated(Dispute),
+    /// `charge.dispute.updated` / `charge.dispute.closed`: a chargeback moved (won, lost, …).
+    DisputeChanged(Dispute),
     /// Any other type, kept as received.
     Other {
         kind: String,
@@ -88,6 +90,9 @@ impl Event {
             }
             "charge.refunded" => EventKind::ChargeRefunded(serde_json::from_value(obj)?),
             "charge.dispute.created" => EventKind::DisputeCreated(serde_json::from_value(obj)?),
+            "charge.dispute.updated" | "charge.dispute.closed" => {
+                EventKind::DisputeChanged(serde_json::from_value(obj)?)
+            }
             other => EventKind::Other {
                 kind: other.to_owned(),
                 object: obj,
@@ -118,10 +123,12 @@ impl Event {
                 Some(pi) => FetchTarget::PaymentIntent(pi.clone()),
                 None => FetchTarget::Charge(c.id.clone()),
             }),
-            EventKind::DisputeCreated(d) => Some(match &d.payment_intent {
-                Some(pi) => FetchTarget::PaymentIntent(pi.clone()),
-                None => FetchTarget::Charge(d.charge.clone()),
-            }),
+            EventKind::DisputeCreated(d) | EventKind::DisputeChanged(d) => {
+                Some(match &d.payment_intent {
+                    Some(pi) => FetchTarget::PaymentIntent(pi.clone()),
+                    None => FetchTarget::Charge(d.charge.clone()),
+                })
+            }
             EventKind::Other { .. } => None,
         }
     }
@@ -135,7 +142,9 @@ impl Event {
             }
             EventKind::CheckoutCompleted(s) => s.external_reference(),
             EventKind::ChargeRefunded(c) => c.external_reference(),
-            EventKind::DisputeCreated(_) | EventKind::Other { .. } => None,
+            EventKind::DisputeCreated(_)
+            | EventKind::DisputeChanged(_)
+            | EventKind::Other { .. } => None,
         }
     }
 }

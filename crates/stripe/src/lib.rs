@@ -19,6 +19,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod balance;
 pub mod charge;
 pub mod checkout;
 pub mod client;
@@ -32,6 +33,7 @@ pub mod payment_intent;
 pub mod refund;
 pub mod signature;
 
+pub use balance::{Balance, BalanceAmount};
 pub use charge::{Charge, Dispute, DisputeStatus};
 pub use checkout::{CheckoutSession, NewCheckoutSession, SessionPaymentStatus, SessionStatus};
 pub use client::Client;

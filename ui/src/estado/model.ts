@@ -49,6 +49,8 @@ export function integrationName(i: Integration): string {
       return "SMS (Twilio)";
     case "email":
       return "E-mail";
+    case "stripe":
+      return "Stripe";
   }
 }
 

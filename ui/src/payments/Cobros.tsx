@@ -8,10 +8,12 @@ import {
   type PaymentFilter,
   type PaymentLinkView,
   type PaymentView,
+  type ProviderName,
 } from "../bindings";
 import { useLanguage, useT } from "../i18n/context";
 import { errorText } from "../i18n/errors";
 import { formatMoney, parseAmount, refundable, statusKey } from "./model";
+import { defaultProvider, ProviderSelect, useConfiguredProviders } from "./ProviderSelect";
 import "./payments.css";
 
 const NO_FILTER: PaymentFilter = { status: null, invoice_id: null, unsolicited_only: false, disputed_only: false, limit: null };
@@ -134,9 +136,26 @@ export function Cobros({ orgId }: { orgId: string }) {
 
 /** "Cobrar": amount + concept → the link with its QR and a copy button; for "qr" the QR fills the
  * screen until the payment arrives. */
-function ChargeDialog({ orgId, kind, onClose }: { orgId: string; kind: "link" | "qr"; onClose: () => void }) {
+function ChargeDialog({
+  orgId,
+  kind,
+  onClose,
+  provider: askedProvider,
+  currency = "ARS",
+}: {
+  orgId: string;
+  kind: "link" | "qr";
+  onClose: () => void;
+  /** Who collects; absent: chosen here when both are configured (MercadoPago for ARS, Stripe for USD). */
+  provider?: ProviderName;
+  currency?: string;
+}) {
   const t = useT();
   const lang = useLanguage();
+  const configured = useConfiguredProviders(orgId);
+  const [chosen, setChosen] = useState<ProviderName | null>(askedProvider ?? null);
+  // The counter QR is MercadoPago's only.
+  const provider = kind === "qr" ? "mercadopago" : chosen ?? (configured ? defaultProvider(configured, currency) : null);
   const [amount, setAmount] = useState("");
   const [title, setTitle] = useState("");
   const [link, setLink] = useState<PaymentLinkView | null>(null);
@@ -173,6 +192,8 @@ function ChargeDialog({ orgId, kind, onClose }: { orgId: string; kind: "link" | 
         title: title.trim() || null,
         kind,
         send_to_customer: false,
+        provider: provider ?? undefined,
+        currency,
       })
       .then(setLink)
       .catch((e) => setError(asAppError(e)))
@@ -197,6 +218,7 @@ function ChargeDialog({ orgId, kind, onClose }: { orgId: string; kind: "link" | 
             {t("payments.concept")}
             <input id="payments-concept" value={title} onChange={(e) => setTitle(e.target.value)} />
           </label>
+          {kind === "link" && !askedProvider && <ProviderSelect configured={configured} value={provider} onChange={setChosen} />}
           <button id="payments-create" onClick={create}>{t("payments.create")}</button>
         </>
       )}

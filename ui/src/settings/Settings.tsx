@@ -11,6 +11,7 @@ import { DesktopSettings } from "../conversations/DesktopSettings";
 import { AfipSettings } from "../invoices/settings/AfipSettings";
 import { ChannelSettings } from "../notifications/ChannelSettings";
 import { MercadoPagoSection } from "../payments/MercadoPagoSection";
+import { StripeSection } from "../payments/StripeSection";
 
 const SECTIONS: { id: string; label: MessageKey }[] = [
   { id: "settings-business-section", label: "settings.business" },
@@ -64,6 +65,7 @@ export function Settings(props: {
       {org && <ChannelSettings orgId={org.id} />}
       <DesktopSettings />
       {org && <MercadoPagoSection key={`mp-${org.id}`} orgId={org.id} />}
+      {org && <StripeSection key={`stripe-${org.id}`} orgId={org.id} />}
       <section id="settings-general">
         <h2>{t("nav.language")}</h2>
         <select id="language" value={props.language} onChange={(e) => props.onLanguage(e.target.value as Language)}>

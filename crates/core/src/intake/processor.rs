@@ -54,6 +54,10 @@ pub trait AppSecrets: Send + Sync + 'static {
     fn mercadopago_webhook_secret(&self, _org: OrgId) -> SecretFuture<'_> {
         Box::pin(async { Ok(None) })
     }
+    /// The Stripe webhook signing secret (none: Stripe events are quarantined).
+    fn stripe_webhook_secret(&self, _org: OrgId) -> SecretFuture<'_> {
+        Box::pin(async { Ok(None) })
+    }
 }
 
 impl AppSecrets for SecretStore {
@@ -65,6 +69,9 @@ impl AppSecrets for SecretStore {
     }
     fn mercadopago_webhook_secret(&self, org: OrgId) -> SecretFuture<'_> {
         Box::pin(self.get(org, crate::payments::WEBHOOK_SECRET))
+    }
+    fn stripe_webhook_secret(&self, org: OrgId) -> SecretFuture<'_> {
+        Box::pin(self.get(org, crate::payments::STRIPE_WEBHOOK_SECRET))
     }
 }
 
@@ -285,6 +292,7 @@ impl Processor {
     pub async fn process_batch(&self, org: OrgId) -> Result<Report, IntakeError> {
         let mut report = self.process_twilio_batch(org).await?;
         report.add(self.process_mercadopago_batch(org).await?);
+        report.add(self.process_stripe_batch(org).await?);
         report.add(self.process_whatsapp_batch(org).await?);
         Ok(report)
     }
@@ -304,6 +312,42 @@ impl Processor {
         let now = ts_now();
         let mut tx = self.store.begin_immediate().await?;
         let b = crate::payments::intake::process(
+            &mut tx,
+            &self.queue,
+            org,
+            secret.as_ref(),
+            &now,
+            self.opts.batch,
+        )
+        .await?;
+        tx.commit().await.map_err(IntakeError::from)?;
+        for w in b.wakes {
+            w.after_commit();
+        }
+        Ok(Report {
+            processed: b.processed,
+            quarantined: b.quarantined,
+            failed: 0,
+            applied: b.applied,
+            duplicates: b.duplicates,
+        })
+    }
+
+    /// Stripe's events (payments/stripe_intake.rs): verified, deduped, turned into fetch jobs.
+    async fn process_stripe_batch(&self, org: OrgId) -> Result<Report, IntakeError> {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM inbox_raw WHERE org_id = ? AND status = 'new' AND provider = 'stripe')",
+        )
+        .bind(org.to_string())
+        .fetch_one(self.store.reader())
+        .await?;
+        if waiting == 0 {
+            return Ok(Report::default());
+        }
+        let secret = self.secrets.stripe_webhook_secret(org).await?;
+        let now = ts_now();
+        let mut tx = self.store.begin_immediate().await?;
+        let b = crate::payments::stripe_intake::process(
             &mut tx,
             &self.queue,
             org,

@@ -22,16 +22,19 @@ pub enum Integration {
     Sms,
     /// E-mail by SMTP or SendGrid (`email.send`).
     Email,
+    /// Card payments abroad (`stripe.checkout`, `stripe.sync`, `stripe.refund`).
+    Stripe,
 }
 
 impl Integration {
-    pub const ALL: [Integration; 6] = [
+    pub const ALL: [Integration; 7] = [
         Integration::WhatsApp,
         Integration::MercadoPago,
         Integration::Afip,
         Integration::OpenAi,
         Integration::Sms,
         Integration::Email,
+        Integration::Stripe,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,6 +45,7 @@ impl Integration {
             Integration::OpenAi => "openai",
             Integration::Sms => "sms",
             Integration::Email => "email",
+            Integration::Stripe => "stripe",
         }
     }
 
@@ -59,6 +63,7 @@ impl Integration {
             Integration::OpenAi => (5, 2, 30),
             Integration::Sms => (5, 2, 30),
             Integration::Email => (5, 2, 60),
+            Integration::Stripe => (3, 2, 60),
         };
         BreakerConfig {
             failure_threshold: failures,
@@ -76,6 +81,7 @@ impl Integration {
             Integration::OpenAi => "OpenAI",
             Integration::Sms => "SMS (Twilio)",
             Integration::Email => "Correo",
+            Integration::Stripe => "Stripe",
         }
     }
 }
@@ -112,6 +118,10 @@ mod tests {
         );
         assert_eq!(Integration::of_kind("afip.submit"), Some(Integration::Afip));
         assert_eq!(Integration::of_kind("sms.send"), Some(Integration::Sms));
+        assert_eq!(
+            Integration::of_kind("stripe.checkout"),
+            Some(Integration::Stripe)
+        );
         assert_eq!(Integration::of_kind("fax.send"), None);
         for i in Integration::ALL {
             assert_eq!(i.as_str().parse::<Integration>().unwrap(), i);

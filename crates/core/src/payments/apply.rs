@@ -1,16 +1,19 @@
-//! Applies what MercadoPago's API reports — never what a notification body claims — to the
+//! Applies what a provider's API reports — never what a notification body claims — to the
 //! payment row, its history, the invoice it pays, and the follow-ups (one "pago recibido" job per
-//! payment, alerts). States only move forward in MercadoPago's own time (`date_last_updated`): a
-//! fetch that raced with a newer one changes nothing.
+//! payment, alerts). One code path for every provider: the adapters (providers/) turn their
+//! objects into [`ProviderPayment`] / [`ProviderChargeback`]. States only move forward in the
+//! provider's own time when it gives one (MercadoPago's `date_last_updated`): a fetch that raced
+//! with a newer one changes nothing. Stripe gives none; its fetches of one PaymentIntent are
+//! serialized by the queue, so the last fetch is the newest state.
 
 use chrono::DateTime;
-use mostrador_mercadopago::{Chargeback, Payment};
 use mostrador_queue::{NewJob, Queue, Wake};
 use sqlx::SqliteConnection;
 
 use super::events::{PaymentAlert, PaymentEvent};
 use super::jobs::{ThanksJob, THANKS_KIND};
-use super::notice::format_ars;
+use super::notice::format_money;
+use super::providers::{ProviderChargeback, ProviderPayment};
 use crate::org::OrgId;
 use crate::store::Store;
 
@@ -60,56 +63,57 @@ pub(crate) async fn apply_payment(
     store: &Store,
     queue: &Queue,
     org: OrgId,
-    p: &Payment,
+    p: &ProviderPayment,
     now: &str,
 ) -> Result<Applied, sqlx::Error> {
     let mut tx = store.begin_immediate().await.map_err(store_err)?;
     let mut out = Applied::default();
     let org_s = org.to_string();
-    let pid = p.id.to_string();
+    let pid = p.provider_id.clone();
+    let provider = p.provider.as_str();
     let existing: Option<Existing> = sqlx::query_as(
         "SELECT status, status_detail, refunded_cents, provider_updated_at FROM payments
-         WHERE org_id = ? AND provider = 'mercadopago' AND provider_payment_id = ?",
+         WHERE org_id = ? AND provider = ? AND provider_payment_id = ?",
     )
     .bind(&org_s)
+    .bind(provider)
     .bind(&pid)
     .fetch_optional(&mut *tx)
     .await?;
     if let Some(e) = &existing {
-        if !newer_or_same(
-            e.provider_updated_at.as_deref(),
-            p.date_last_updated.as_deref(),
-        ) {
+        if !newer_or_same(e.provider_updated_at.as_deref(), p.updated_at.as_deref()) {
             tracing::debug!(payment = %pid, "older state than the stored one: ignored");
             return Ok(out);
         }
     }
-    let refunded = p.refunded().cents();
+    let refunded = p.refunded_cents;
     let changed = existing.as_ref().is_none_or(|e| {
-        e.status != p.status.as_str()
+        e.status != p.status
             || e.status_detail.as_deref() != p.status_detail.as_deref()
             || e.refunded_cents != refunded
     });
     let link: Option<Link> = match p.external_reference.as_deref().filter(|r| !r.is_empty()) {
         Some(r) => {
+            // Our reference, on a link of the same provider: never attached by guess.
             sqlx::query_as(
                 "SELECT id, invoice_id, customer_id, conversation_id FROM payment_links
-                 WHERE org_id = ? AND reference = ?",
+                 WHERE org_id = ? AND reference = ? AND provider = ?",
             )
             .bind(&org_s)
             .bind(r)
+            .bind(provider)
             .fetch_optional(&mut *tx)
             .await?
         }
         None => None,
     };
-    let approved_at = p.date_approved.clone();
+    let approved_at = p.approved_at.clone();
     let row_id: i64 = sqlx::query_scalar(
         "INSERT INTO payments (org_id, provider, provider_payment_id, link_id, invoice_id, customer_id,
              conversation_id, external_reference, unsolicited, status, status_detail, amount_cents,
              currency, refunded_cents, fee_cents, net_cents, method, payment_type, installments,
              provider_created_at, provider_updated_at, approved_at, created_at, updated_at)
-         VALUES (?1, 'mercadopago', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+         VALUES (?1, ?23, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
                  ?17, ?18, ?19, ?20, ?21, ?22, ?22)
          ON CONFLICT (org_id, provider, provider_payment_id) DO UPDATE SET
              status = excluded.status, status_detail = excluded.status_detail,
@@ -130,20 +134,21 @@ pub(crate) async fn apply_payment(
     .bind(link.as_ref().and_then(|l| l.conversation_id))
     .bind(p.external_reference.as_deref())
     .bind(link.is_none())
-    .bind(p.status.as_str())
+    .bind(&p.status)
     .bind(p.status_detail.as_deref())
-    .bind(p.transaction_amount.cents())
-    .bind(&p.currency_id)
+    .bind(p.amount_cents)
+    .bind(&p.currency)
     .bind(refunded)
-    .bind(p.fees().map(|m| m.cents()))
-    .bind(p.net().map(|m| m.cents()))
-    .bind(p.payment_method_id.as_deref())
-    .bind(p.payment_type_id.as_deref())
-    .bind(p.installments.map(i64::from))
-    .bind(p.date_created.as_deref())
-    .bind(p.date_last_updated.as_deref())
+    .bind(p.fee_cents)
+    .bind(p.net_cents)
+    .bind(p.method.as_deref())
+    .bind(p.payment_type.as_deref())
+    .bind(p.installments)
+    .bind(p.created_at.as_deref())
+    .bind(p.updated_at.as_deref())
     .bind(approved_at.as_deref())
     .bind(now)
+    .bind(provider)
     .fetch_one(&mut *tx)
     .await?;
     if !changed {
@@ -155,10 +160,10 @@ pub(crate) async fn apply_payment(
          VALUES (?, ?, ?, ?, ?, ?)",
     )
     .bind(row_id)
-    .bind(p.status.as_str())
+    .bind(&p.status)
     .bind(p.status_detail.as_deref())
     .bind(refunded)
-    .bind(p.date_last_updated.as_deref())
+    .bind(p.updated_at.as_deref())
     .bind(now)
     .execute(&mut *tx)
     .await?;
@@ -170,7 +175,7 @@ pub(crate) async fn apply_payment(
     out.events.push(PaymentEvent::PaymentChanged {
         org_id: org,
         payment_id: row_id,
-        status: p.status.as_str().to_owned(),
+        status: p.status.clone(),
     });
     let mut alert = |alert: PaymentAlert, message: String| {
         out.events.push(PaymentEvent::Alert {
@@ -181,7 +186,8 @@ pub(crate) async fn apply_payment(
             message,
         })
     };
-    let amount = format_ars(p.transaction_amount.cents());
+    let amount = format_money(p.amount_cents, &p.currency);
+    let who = p.provider.display();
     if existing.is_none() && link.is_none() {
         alert(
             PaymentAlert::Unsolicited,
@@ -191,26 +197,25 @@ pub(crate) async fn apply_payment(
             ),
         );
     }
-    use mostrador_mercadopago::PaymentStatus as S;
-    match &p.status {
-        S::Rejected => alert(
+    match p.status.as_str() {
+        "rejected" => alert(
             PaymentAlert::Rejected,
             format!(
-                "MercadoPago rechazó un pago de {amount} ({}).",
+                "{who} rechazó un pago de {amount} ({}).",
                 p.status_detail.as_deref().unwrap_or("sin detalle")
             ),
         ),
-        S::ChargedBack => alert(
+        "charged_back" => alert(
             PaymentAlert::Chargeback,
             format!("Contracargo sobre un pago de {amount}: la factura quedó marcada."),
         ),
-        S::InMediation => alert(
+        "in_mediation" => alert(
             PaymentAlert::Mediation,
             format!("El comprador abrió una disputa sobre un pago de {amount}: la factura quedó marcada."),
         ),
         _ => {}
     }
-    if p.status.is_credited() {
+    if p.is_credited() {
         if let Some(state) = invoice_state.as_deref().filter(|s| *s != "paid") {
             alert(
                 PaymentAlert::AmountMismatch,
@@ -222,8 +227,8 @@ pub(crate) async fn apply_payment(
                         format!("Con el pago de {amount} la factura quedó pagada de más.")
                     }
                     _ => format!(
-                        "El pago de {amount} es en otra moneda ({}) que la factura.",
-                        p.currency_id
+                        "El pago de {amount} es en otra moneda ({}) que la factura: no cuenta como pagada.",
+                        p.currency
                     ),
                 },
             );
@@ -242,7 +247,7 @@ pub(crate) async fn apply_payment(
         }
     }
     tx.commit().await?;
-    tracing::info!(%org, payment = %pid, status = p.status.as_str(), row_id, "payment applied");
+    tracing::info!(%org, provider, payment = %pid, status = %p.status, row_id, "payment applied");
     Ok(out)
 }
 
@@ -270,8 +275,12 @@ pub(crate) async fn recompute_invoice(
         return Ok(None);
     };
     let currency = mp_currency(&afip_currency);
-    let rows: Vec<(String, i64, i64, String)> = sqlx::query_as(
-        "SELECT status, amount_cents, refunded_cents, currency FROM payments WHERE org_id = ? AND invoice_id = ?",
+    // A payment under an open (or lost) chargeback is not money the shop has: Stripe keeps such
+    // a PaymentIntent `succeeded`, MercadoPago moves it to `charged_back`; both stop counting.
+    let rows: Vec<(String, i64, i64, String, bool)> = sqlx::query_as(
+        "SELECT p.status, p.amount_cents, p.refunded_cents, p.currency,
+                EXISTS (SELECT 1 FROM payment_chargebacks c WHERE c.payment_id = p.id AND c.state IN ('open', 'lost'))
+         FROM payments p WHERE p.org_id = ? AND p.invoice_id = ?",
     )
     .bind(org.to_string())
     .bind(invoice_id)
@@ -280,8 +289,9 @@ pub(crate) async fn recompute_invoice(
     let mut paid = 0i64;
     let mut other_currency = false;
     let mut flag: Option<&str> = None;
-    for (status, amount, refunded, cur) in &rows {
+    for (status, amount, refunded, cur, disputed) in &rows {
         match status.as_str() {
+            "approved" if *disputed => {}
             "approved" => {
                 if *cur == currency {
                     paid = paid.saturating_add(amount - refunded);
@@ -342,23 +352,21 @@ pub(crate) async fn recompute_invoice(
 pub(crate) async fn apply_chargeback(
     store: &Store,
     org: OrgId,
-    cb: &Chargeback,
+    cb: &ProviderChargeback,
     now: &str,
 ) -> Result<Applied, sqlx::Error> {
     let mut tx = store.begin_immediate().await.map_err(store_err)?;
     let mut out = Applied::default();
-    let state = match cb.resolved() {
-        None => "open",
-        Some(true) => "won",
-        Some(false) => "lost",
-    };
-    let provider_payment = cb.payments.first().map(|p| p.to_string());
+    let state = cb.state;
+    let who = cb.provider.display();
+    let provider_payment = cb.provider_payment_id.clone();
     let payment: Option<(i64, Option<i64>)> = match &provider_payment {
         Some(pp) => {
             sqlx::query_as(
-                "SELECT id, invoice_id FROM payments WHERE org_id = ? AND provider = 'mercadopago' AND provider_payment_id = ?",
+                "SELECT id, invoice_id FROM payments WHERE org_id = ? AND provider = ? AND provider_payment_id = ?",
             )
             .bind(org.to_string())
+            .bind(cb.provider.as_str())
             .bind(pp)
             .fetch_optional(&mut *tx)
             .await?
@@ -375,8 +383,8 @@ pub(crate) async fn apply_chargeback(
     sqlx::query(
         "INSERT INTO payment_chargebacks (org_id, provider_chargeback_id, payment_id, provider_payment_id,
              state, amount_cents, currency, documentation_status, documentation_deadline, created_at,
-             updated_at, resolved_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, CASE WHEN ?5 = 'open' THEN NULL ELSE ?10 END)
+             updated_at, resolved_at, provider)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, CASE WHEN ?5 = 'open' THEN NULL ELSE ?10 END, ?11)
          ON CONFLICT (org_id, provider_chargeback_id) DO UPDATE SET
              payment_id = coalesce(excluded.payment_id, payment_chargebacks.payment_id),
              state = excluded.state, documentation_status = excluded.documentation_status,
@@ -388,11 +396,12 @@ pub(crate) async fn apply_chargeback(
     .bind(payment.map(|p| p.0))
     .bind(provider_payment.as_deref())
     .bind(state)
-    .bind(cb.amount.map(|a| a.cents()))
+    .bind(cb.amount_cents)
     .bind(cb.currency.as_deref())
     .bind(cb.documentation_status.as_deref())
-    .bind(cb.date_documentation_deadline.as_deref())
+    .bind(cb.documentation_deadline.as_deref())
     .bind(now)
+    .bind(cb.provider.as_str())
     .execute(&mut *tx)
     .await?;
     if let Some((_, Some(inv))) = payment {
@@ -401,9 +410,9 @@ pub(crate) async fn apply_chargeback(
     if before.as_deref() != Some(state) {
         if let Some((pid, inv)) = payment {
             let (alert, message) = match state {
-                "open" => (PaymentAlert::Chargeback, "Se abrió un contracargo: MercadoPago puede pedir documentación del envío o la venta.".to_owned()),
-                "won" => (PaymentAlert::ChargebackWon, "MercadoPago resolvió el contracargo a tu favor.".to_owned()),
-                _ => (PaymentAlert::Chargeback, "MercadoPago resolvió el contracargo a favor del comprador.".to_owned()),
+                "open" => (PaymentAlert::Chargeback, format!("Se abrió un contracargo: {who} puede pedir documentación del envío o la venta.")),
+                "won" => (PaymentAlert::ChargebackWon, format!("{who} resolvió el contracargo a tu favor.")),
+                _ => (PaymentAlert::Chargeback, format!("{who} resolvió el contracargo a favor del comprador.")),
             };
             out.events.push(PaymentEvent::Alert {
                 org_id: org,

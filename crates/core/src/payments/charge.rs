@@ -9,9 +9,11 @@ use serde::Deserialize;
 use super::apply::mp_currency;
 use super::error::{invalid, PaymentsError};
 use super::events::{PaymentBus, PaymentEvent};
-use super::jobs::{PreferenceJob, PREFERENCE_KIND};
+use super::jobs::{kinds, PreferenceJob};
 use super::list::{link_view, PaymentLinkView};
+use super::providers::ProviderName;
 use crate::org::OrgId;
+use crate::secrets::SecretStore;
 use crate::store::timestamp::now_text;
 use crate::store::Store;
 
@@ -50,6 +52,63 @@ pub struct ChargeRequest {
     pub kind: ChargeKind,
     /// Send the link in the customer's conversation.
     pub send_to_customer: bool,
+    /// Who collects: absent, the only one configured (MercadoPago when both are, unless the
+    /// currency is USD).
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub provider: Option<ProviderName>,
+    /// `ARS` or `USD` for an amount (an invoice is charged in its own currency). Absent: `ARS`.
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub currency: Option<String>,
+}
+
+/// Which providers an organization can charge with (secrets in the keychain).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ConfiguredProviders {
+    pub mercadopago: bool,
+    pub stripe: bool,
+}
+
+impl ConfiguredProviders {
+    pub async fn load(secrets: &SecretStore, org: OrgId) -> Result<Self, PaymentsError> {
+        Ok(ConfiguredProviders {
+            mercadopago: secrets
+                .get(org, super::config::ACCESS_TOKEN)
+                .await?
+                .is_some(),
+            stripe: super::stripe::is_configured(secrets, org).await?,
+        })
+    }
+
+    fn has(self, p: ProviderName) -> bool {
+        match p {
+            ProviderName::MercadoPago => self.mercadopago,
+            ProviderName::Stripe => self.stripe,
+        }
+    }
+
+    /// The provider for a charge in `currency`: the asked one if configured; else MercadoPago for
+    /// pesos and Stripe for dollars when both are, or the only one configured.
+    pub fn choose(
+        self,
+        asked: Option<ProviderName>,
+        currency: &str,
+    ) -> Result<ProviderName, PaymentsError> {
+        match asked {
+            Some(p) if self.has(p) => Ok(p),
+            Some(p) => Err(PaymentsError::ProviderNotConfigured(p)),
+            None => match (self.mercadopago, self.stripe) {
+                (true, true) if currency == "USD" => Ok(ProviderName::Stripe),
+                (true, _) => Ok(ProviderName::MercadoPago),
+                (false, true) => Ok(ProviderName::Stripe),
+                (false, false) => Err(PaymentsError::NotConfigured(
+                    "no payment provider is configured".into(),
+                )),
+            },
+        }
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -62,7 +121,23 @@ struct Inv {
     number: Option<i64>,
 }
 
-/// Creates (or returns the open) link; the preference is created by the queue.
+/// Creates (or returns the open) link; the preference (or Checkout Session) is created by the
+/// queue. The provider is chosen from what the keychain holds ([`ConfiguredProviders::choose`]):
+/// one that is not configured is refused.
+pub async fn charge_checked(
+    store: &Store,
+    queue: &Queue,
+    secrets: &SecretStore,
+    bus: &PaymentBus,
+    org: OrgId,
+    req: ChargeRequest,
+) -> Result<PaymentLinkView, PaymentsError> {
+    let configured = ConfiguredProviders::load(secrets, org).await?;
+    charge_with(store, queue, bus, org, req, configured).await
+}
+
+/// [`charge_checked`] without looking at the keychain, as "Cobrar" was before Stripe: the asked
+/// provider, else MercadoPago (a missing key then fails the link's job, shown on the link).
 pub async fn charge(
     store: &Store,
     queue: &Queue,
@@ -70,10 +145,39 @@ pub async fn charge(
     org: OrgId,
     req: ChargeRequest,
 ) -> Result<PaymentLinkView, PaymentsError> {
+    let assumed = ConfiguredProviders {
+        mercadopago: req.provider != Some(ProviderName::Stripe),
+        stripe: req.provider == Some(ProviderName::Stripe),
+    };
+    charge_with(store, queue, bus, org, req, assumed).await
+}
+
+/// [`charge`] with the configured providers already known.
+pub async fn charge_with(
+    store: &Store,
+    queue: &Queue,
+    bus: &PaymentBus,
+    org: OrgId,
+    req: ChargeRequest,
+    configured: ConfiguredProviders,
+) -> Result<PaymentLinkView, PaymentsError> {
     let now = now_text();
     let org_s = org.to_string();
+    let asked_currency = match req.currency.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(c) => match c.to_ascii_uppercase().as_str() {
+            "ARS" => Some("ARS"),
+            "USD" => Some("USD"),
+            _ => {
+                return Err(invalid(
+                    "currency",
+                    "Se cobra en pesos (ARS) o en dólares (USD).",
+                ))
+            }
+        },
+    };
     let mut tx = store.begin_immediate().await?;
-    let (amount, currency, title, customer_id) = match req.invoice_id {
+    let (amount, currency, title, customer_id, provider) = match req.invoice_id {
         Some(inv_id) => {
             let inv: Inv = sqlx::query_as(
                 "SELECT total_cents, currency, customer_id, state, point_of_sale, number FROM invoices
@@ -84,8 +188,16 @@ pub async fn charge(
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(PaymentsError::InvoiceNotFound(inv_id))?;
-            let open: Option<i64> = sqlx::query_scalar(
-                "SELECT id FROM payment_links WHERE org_id = ? AND invoice_id = ? AND kind = ?
+            let currency = mp_currency(&inv.currency);
+            if asked_currency.is_some_and(|c| c != currency) {
+                return Err(invalid(
+                    "currency",
+                    format!("La factura es en {currency}: se cobra en esa moneda."),
+                ));
+            }
+            let provider = configured.choose(req.provider, &currency)?;
+            let open: Option<(i64, String)> = sqlx::query_as(
+                "SELECT id, provider FROM payment_links WHERE org_id = ? AND invoice_id = ? AND kind = ?
                    AND state IN ('creating', 'ready')",
             )
             .bind(&org_s)
@@ -93,8 +205,18 @@ pub async fn charge(
             .bind(req.kind.as_str())
             .fetch_optional(&mut *tx)
             .await?;
-            if let Some(id) = open {
+            if let Some((id, open_provider)) = open {
                 drop(tx);
+                // Two open links for one invoice could both be paid.
+                if open_provider != provider.as_str() {
+                    return Err(invalid(
+                        "provider",
+                        format!(
+                            "Esa factura ya tiene un link de cobro de {} abierto: usá ese, o esperá a que venza.",
+                            ProviderName::parse(&open_provider).map_or("otro medio", |p| p.display())
+                        ),
+                    ));
+                }
                 return link_view(store, org, id).await;
             }
             if matches!(inv.state.as_str(), "draft" | "rejected") {
@@ -122,7 +244,7 @@ pub async fn charge(
             let customer = req
                 .customer_id
                 .or(inv.customer_id.and_then(|c| c.parse().ok()));
-            (left, mp_currency(&inv.currency), title, customer)
+            (left, currency, title, customer, provider)
         }
         None => {
             let amount = req
@@ -141,9 +263,23 @@ pub async fn charge(
                     "El concepto es demasiado largo (máximo 200).",
                 ));
             }
-            (amount, "ARS".to_owned(), title, req.customer_id)
+            let currency = asked_currency.unwrap_or("ARS").to_owned();
+            let provider = configured.choose(req.provider, &currency)?;
+            (amount, currency, title, req.customer_id, provider)
         }
     };
+    if provider == ProviderName::Stripe && req.kind == ChargeKind::Qr {
+        return Err(invalid(
+            "kind",
+            "Stripe no tiene cobro con QR de mostrador: usá un link.",
+        ));
+    }
+    if provider == ProviderName::MercadoPago && currency != "ARS" {
+        return Err(invalid(
+            "currency",
+            "MercadoPago cobra en pesos: para dólares usá Stripe.",
+        ));
+    }
     let conversation_id: Option<i64> = match customer_id {
         Some(c) => {
             let exists: Option<i64> =
@@ -167,11 +303,15 @@ pub async fn charge(
     };
     // Random parts: a reinstalled app (ids from 1 again) on the same MercadoPago account must
     // never get an old preference back, nor have an old link's payment attached to a new invoice.
-    let key = format!("pref-{}", uuid::Uuid::new_v4().simple());
+    let key = match provider {
+        ProviderName::MercadoPago => format!("pref-{}", uuid::Uuid::new_v4().simple()),
+        ProviderName::Stripe => format!("cs-{}", uuid::Uuid::new_v4().simple()),
+    };
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO payment_links (org_id, kind, reference, invoice_id, customer_id, conversation_id,
-             title, amount_cents, currency, idempotency_key, state, send_to_customer, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?3, 'creating', ?10, ?11, ?11) RETURNING id",
+             title, amount_cents, currency, idempotency_key, state, send_to_customer, created_at, updated_at,
+             provider)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?3, 'creating', ?10, ?11, ?11, ?12) RETURNING id",
     )
     .bind(&org_s)
     .bind(req.kind.as_str())
@@ -184,15 +324,19 @@ pub async fn charge(
     .bind(&currency)
     .bind(req.send_to_customer && req.kind == ChargeKind::Link)
     .bind(&now)
+    .bind(provider.as_str())
     .fetch_one(&mut *tx)
     .await?;
-    let suffix = &key[5..11];
+    let suffix = &key[key.len() - 6..];
     let reference = match req.invoice_id {
         Some(inv) => format!("inv{inv}-{id}-{suffix}"),
         None => format!("cobro{id}-{suffix}"),
     };
-    let job = NewJob::new(org.0, PREFERENCE_KIND, &PreferenceJob { link_id: id })?
-        .unique_key(format!("mp-pref:{id}"))
+    let job = NewJob::new(org.0, kinds(provider).0, &PreferenceJob { link_id: id })?
+        .unique_key(match provider {
+            ProviderName::MercadoPago => format!("mp-pref:{id}"),
+            ProviderName::Stripe => format!("stripe-checkout:{id}"),
+        })
         .max_attempts(8);
     let (enqueued, wake) = queue.enqueue_in(&mut tx, &job).await?;
     sqlx::query("UPDATE payment_links SET reference = ?, job_id = ? WHERE id = ?")
@@ -208,6 +352,6 @@ pub async fn charge(
         link_id: id,
         state: "creating".into(),
     });
-    tracing::info!(%org, link_id = id, kind = req.kind.as_str(), invoice_id = ?req.invoice_id, "charge queued");
+    tracing::info!(%org, link_id = id, provider = provider.as_str(), kind = req.kind.as_str(), invoice_id = ?req.invoice_id, "charge queued");
     link_view(store, org, id).await
 }

@@ -5,8 +5,11 @@ use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PaymentsError {
-    #[error("MercadoPago is not configured: {0}")]
+    #[error("the payment provider is not configured: {0}")]
     NotConfigured(String),
+    /// The charge asked for a provider whose keys are not in the keychain.
+    #[error("{} is not configured", .0.as_str())]
+    ProviderNotConfigured(super::providers::ProviderName),
     #[error("invoice {0} not found")]
     InvoiceNotFound(i64),
     #[error("payment {0} not found")]
@@ -23,6 +26,8 @@ pub enum PaymentsError {
     RefundTooLarge { asked: i64, left: i64 },
     #[error("MercadoPago refused: {0}")]
     Provider(String),
+    #[error("Stripe refused: {0}")]
+    Stripe(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -60,9 +65,23 @@ impl From<PaymentsError> for AppError {
         match e {
             PaymentsError::NotConfigured(what) => AppError::new(
                 ErrorCode::PaymentsNotConfigured,
-                "MercadoPago no está configurado: cargá el access token y el secreto de webhooks en Ajustes → MercadoPago.",
+                if what.contains("stripe") {
+                    "Stripe no está configurado: cargá la clave secreta y el secreto de firma del webhook en Ajustes → Stripe."
+                } else if what.contains("no payment provider") {
+                    "No hay ningún medio de cobro configurado: cargá MercadoPago o Stripe en Ajustes."
+                } else {
+                    "MercadoPago no está configurado: cargá el access token y el secreto de webhooks en Ajustes → MercadoPago."
+                },
             )
             .with_details(serde_json::json!({ "missing": what })),
+            PaymentsError::ProviderNotConfigured(p) => AppError::new(
+                ErrorCode::PaymentsNotConfigured,
+                match p {
+                    super::providers::ProviderName::Stripe => "Stripe no está configurado: cargá la clave secreta en Ajustes → Stripe, o cobrá con MercadoPago.",
+                    super::providers::ProviderName::MercadoPago => "MercadoPago no está configurado: cargá el access token en Ajustes → MercadoPago, o cobrá con Stripe.",
+                },
+            )
+            .with_details(serde_json::json!({ "provider": p.as_str() })),
             PaymentsError::InvoiceNotFound(id) => {
                 AppError::new(ErrorCode::InvoiceNotFound, "Esa factura no existe.")
                     .with_details(serde_json::json!({ "invoice_id": id }))
@@ -92,6 +111,7 @@ impl From<PaymentsError> for AppError {
                 ErrorCode::ProviderRejected,
                 format!("MercadoPago rechazó el pedido: {m}"),
             ),
+            PaymentsError::Stripe(m) => AppError::new(ErrorCode::ProviderRejected, format!("Stripe: {m}")),
             PaymentsError::Store(s) => s.into(),
             PaymentsError::Queue(q) => {
                 tracing::error!(error = %q, "queue error in payments");

@@ -10,17 +10,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{FixedOffset, Utc};
-use mostrador_mercadopago::{Client, IdempotencyKey, NewPreference, PaymentId, QrOrder};
 use mostrador_queue::{Queue, QueueError};
-use mostrador_types::Money;
 use serde::{Deserialize, Serialize};
 use tracing::Instrument as _;
 
 use super::apply::{self, Applied};
-use super::config::{failure_of, load_client, not_configured, MercadoPagoSettings};
 use super::error::PaymentsError;
 use super::events::{PaymentBus, PaymentEvent};
-use super::notice::{self, format_ars, Notice, Sent};
+use super::notice::{self, format_money, Notice, Sent};
+use super::providers::{self, CheckoutRequest, PaymentProvider, ProviderName};
 use crate::events::EventBus;
 use crate::org::OrgId;
 use crate::outbound::failure::{Failure, FailureKind};
@@ -34,11 +32,37 @@ pub const PREFERENCE_KIND: &str = "mercadopago.preference";
 pub const SYNC_KIND: &str = "mercadopago.sync";
 pub const REFUND_KIND: &str = "mercadopago.refund";
 pub const THANKS_KIND: &str = "mercadopago.thanks";
+/// A link's Checkout Session (Stripe's counterpart of the preference job).
+pub const STRIPE_CHECKOUT_KIND: &str = "stripe.checkout";
+/// Fetches what a verified Stripe event named, and applies it.
+pub const STRIPE_SYNC_KIND: &str = "stripe.sync";
+pub const STRIPE_REFUND_KIND: &str = "stripe.refund";
 
-/// How long a link can be paid.
-const LINK_VALID: Duration = Duration::from_secs(7 * 24 * 3600);
-/// How long a counter QR can be paid.
-const QR_VALID: Duration = Duration::from_secs(30 * 60);
+/// The job kinds of one provider: (link, sync, refund).
+pub(crate) fn kinds(p: ProviderName) -> (&'static str, &'static str, &'static str) {
+    match p {
+        ProviderName::MercadoPago => (PREFERENCE_KIND, SYNC_KIND, REFUND_KIND),
+        ProviderName::Stripe => (STRIPE_CHECKOUT_KIND, STRIPE_SYNC_KIND, STRIPE_REFUND_KIND),
+    }
+}
+
+/// The fetch topic of a payment itself, per provider (what the refund job re-reads).
+fn payment_topic(p: ProviderName) -> &'static str {
+    match p {
+        ProviderName::MercadoPago => "payment",
+        ProviderName::Stripe => "payment_intent",
+    }
+}
+
+/// How long a link can be paid, per provider (the template's "vence el").
+fn link_valid(p: ProviderName) -> Duration {
+    match p {
+        ProviderName::MercadoPago => providers::mercadopago::LINK_VALID,
+        ProviderName::Stripe => {
+            Duration::from_secs(providers::stripe::SESSION_VALID_SECS.unsigned_abs())
+        }
+    }
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct PreferenceJob {
@@ -47,7 +71,8 @@ pub(crate) struct PreferenceJob {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct SyncJob {
-    /// `payment` or `chargeback`.
+    /// MercadoPago: `payment` or `chargeback`. Stripe: `payment_intent`, `checkout_session`,
+    /// `charge` or `dispute`.
     pub topic: String,
     pub id: String,
 }
@@ -89,17 +114,22 @@ pub fn handlers(
         events,
         bus,
     });
-    h.with(PREFERENCE_KIND, Handler(ctx.clone(), Kind::Preference))
-        .with(SYNC_KIND, Handler(ctx.clone(), Kind::Sync))
-        .with(REFUND_KIND, Handler(ctx.clone(), Kind::Refund))
-        .with(THANKS_KIND, Handler(ctx, Kind::Thanks))
+    let mut h = h.with(THANKS_KIND, Handler(ctx.clone(), Kind::Thanks));
+    for p in [ProviderName::MercadoPago, ProviderName::Stripe] {
+        let (link, sync, refund) = kinds(p);
+        h = h
+            .with(link, Handler(ctx.clone(), Kind::Link(p)))
+            .with(sync, Handler(ctx.clone(), Kind::Sync(p)))
+            .with(refund, Handler(ctx.clone(), Kind::Refund(p)));
+    }
+    h
 }
 
 #[derive(Clone, Copy)]
 enum Kind {
-    Preference,
-    Sync,
-    Refund,
+    Link(ProviderName),
+    Sync(ProviderName),
+    Refund(ProviderName),
     Thanks,
 }
 
@@ -113,9 +143,9 @@ impl JobHandler for Handler {
         Box::pin(
             async move {
                 let r = match self.1 {
-                    Kind::Preference => self.0.preference(run, org).await,
-                    Kind::Sync => self.0.sync(run, org).await,
-                    Kind::Refund => self.0.refund(run, org).await,
+                    Kind::Link(p) => self.0.link(run, org, p).await,
+                    Kind::Sync(p) => self.0.sync(run, org, p).await,
+                    Kind::Refund(p) => self.0.refund(run, org, p).await,
                     Kind::Thanks => self.0.thanks(run, org).await,
                 };
                 r.unwrap_or_else(|h| h)
@@ -154,13 +184,6 @@ fn bad_payload(e: serde_json::Error) -> Handled {
     }
 }
 
-fn iso_in(d: Duration) -> String {
-    let at = Utc::now() + chrono::Duration::from_std(d).unwrap_or_default();
-    at.with_timezone(&FixedOffset::west_opt(3 * 3600).expect("offset"))
-        .format("%Y-%m-%dT%H:%M:%S%.3f%:z")
-        .to_string()
-}
-
 /// The day (Argentina) a link stops working: the template's "vence el".
 fn until_day(d: Duration) -> String {
     let at = Utc::now() + chrono::Duration::from_std(d).unwrap_or_default();
@@ -169,15 +192,22 @@ fn until_day(d: Duration) -> String {
         .to_string()
 }
 
-fn failed(e: &mostrador_mercadopago::Error, started: Instant) -> Handled {
+fn failed(f: Failure, started: Instant) -> Handled {
     Handled::Failed {
-        failure: failure_of(e),
+        failure: f,
         latency: Some(started.elapsed()),
     }
 }
 
-/// customer, amount, approved at, thanked message, provider id.
-type ThanksRow = (Option<i64>, i64, Option<String>, Option<i64>, String);
+/// customer, amount, currency, approved at, thanked message, provider id.
+type ThanksRow = (
+    Option<i64>,
+    i64,
+    String,
+    Option<String>,
+    Option<i64>,
+    String,
+);
 
 #[derive(sqlx::FromRow)]
 struct LinkRow {
@@ -193,11 +223,20 @@ struct LinkRow {
     preference_id: Option<String>,
     url: Option<String>,
     message_id: Option<i64>,
+    created_at: String,
 }
 
 impl Ctx {
-    async fn client(&self, org: OrgId) -> Result<(Client, MercadoPagoSettings), Handled> {
-        match load_client(&self.store, &self.secrets, org).await {
+    async fn provider(
+        &self,
+        org: OrgId,
+        p: ProviderName,
+    ) -> Result<Box<dyn PaymentProvider>, Handled> {
+        let not_configured = |what: &str| match p {
+            ProviderName::MercadoPago => super::config::not_configured(what),
+            ProviderName::Stripe => super::stripe::not_configured(what),
+        };
+        match providers::load(&self.store, &self.secrets, org, p).await {
             Ok(c) => Ok(c),
             Err(PaymentsError::NotConfigured(what)) => Err(Handled::Failed {
                 failure: not_configured(&what),
@@ -233,11 +272,16 @@ impl Ctx {
         self.bus.emit_all(out.events);
     }
 
-    async fn preference(&self, run: &mut JobRun, org: OrgId) -> Result<Handled, Handled> {
+    async fn link(
+        &self,
+        run: &mut JobRun,
+        org: OrgId,
+        provider: ProviderName,
+    ) -> Result<Handled, Handled> {
         let job: PreferenceJob = run.job.payload().map_err(bad_payload)?;
         let link: Option<LinkRow> = sqlx::query_as(
             "SELECT kind, reference, title, amount_cents, currency, idempotency_key, state, customer_id,
-                    send_to_customer != 0 AS send_to_customer, preference_id, url, message_id
+                    send_to_customer != 0 AS send_to_customer, preference_id, url, message_id, created_at
              FROM payment_links WHERE org_id = ? AND id = ?",
         )
         .bind(org.to_string())
@@ -261,62 +305,27 @@ impl Ctx {
         let (preference_id, url) = if link.state == "ready" {
             (link.preference_id.clone(), link.url.clone())
         } else {
-            let (client, settings) = self.client(org).await?;
-            let key =
-                IdempotencyKey::new(link.idempotency_key.clone()).map_err(|e| Handled::Failed {
-                    failure: Failure::bad_payload(e.to_string()),
-                    latency: None,
-                })?;
-            let amount = Money::from_cents(link.amount_cents);
-            let created = if link.kind == "qr" {
-                let (Some(user), Some(pos)) = (settings.user_id, settings.external_pos_id.clone())
-                else {
-                    return Err(Handled::Failed {
-                        failure: not_configured(
-                            "the counter QR needs the account (Probar) and a point of sale",
-                        ),
-                        latency: None,
-                    });
-                };
-                let mut order = QrOrder::single(link.reference.clone(), link.title.clone(), amount);
-                order.notification_url = settings.webhook_url();
-                order.expiration_date = Some(iso_in(QR_VALID));
-                client
-                    .create_dynamic_qr(user, &pos, &order, &key)
-                    .await
-                    .map(|qr| {
-                        (
-                            qr.in_store_order_id
-                                .unwrap_or_else(|| link.reference.clone()),
-                            None,
-                            Some(qr.qr_data),
-                        )
-                    })
-            } else {
-                let mut pref = NewPreference::single(
-                    link.title.clone(),
-                    amount,
-                    &link.currency,
-                    link.reference.clone(),
-                );
-                pref.notification_url = settings.webhook_url();
-                pref.expires = Some(true);
-                pref.expiration_date_to = Some(iso_in(LINK_VALID));
-                pref.statement_descriptor = None;
-                client
-                    .create_preference(&pref, &key)
-                    .await
-                    .map(|p| (p.id.clone(), p.link().map(str::to_owned), None))
+            let client = self.provider(org, provider).await?;
+            let req = CheckoutRequest {
+                kind: link.kind.clone(),
+                reference: link.reference.clone(),
+                title: link.title.clone(),
+                amount_cents: link.amount_cents,
+                currency: link.currency.clone(),
+                idempotency_key: link.idempotency_key.clone(),
+                created_unix: chrono::DateTime::parse_from_rfc3339(&link.created_at)
+                    .map(|d| d.timestamp())
+                    .unwrap_or_else(|_| Utc::now().timestamp()),
             };
-            match created {
-                Ok((pref_id, url, qr)) => {
+            match client.create_checkout(&req).await {
+                Ok(created) => {
                     sqlx::query(
                         "UPDATE payment_links SET state = 'ready', preference_id = ?, url = ?, qr_data = ?,
                                 error = NULL, updated_at = ? WHERE id = ?",
                     )
-                    .bind(&pref_id)
-                    .bind(url.as_deref())
-                    .bind(qr.as_deref())
+                    .bind(&created.provider_ref)
+                    .bind(created.url.as_deref())
+                    .bind(created.qr_data.as_deref())
                     .bind(now_text())
                     .bind(job.link_id)
                     .execute(self.store.writer())
@@ -327,11 +336,10 @@ impl Ctx {
                         link_id: job.link_id,
                         state: "ready".into(),
                     });
-                    tracing::info!(link_id = job.link_id, preference = %pref_id, "payment link ready");
-                    (Some(pref_id), url)
+                    tracing::info!(link_id = job.link_id, provider = provider.as_str(), checkout = %created.provider_ref, "payment link ready");
+                    (Some(created.provider_ref), created.url)
                 }
-                Err(e) => {
-                    let f = failure_of(&e);
+                Err(f) => {
                     if matches!(f.kind, FailureKind::Permanent) {
                         sqlx::query("UPDATE payment_links SET state = 'failed', error = ?, updated_at = ? WHERE id = ?")
                             .bind(&f.message_es)
@@ -346,7 +354,7 @@ impl Ctx {
                             state: "failed".into(),
                         });
                     }
-                    return Err(failed(&e, started));
+                    return Err(failed(f, started));
                 }
             }
         };
@@ -358,12 +366,21 @@ impl Ctx {
             link.kind.as_str(),
         ) {
             let name = self.customer_name(org, customer).await;
-            let amount = format_ars(link.amount_cents);
+            let amount = format_money(link.amount_cents, &link.currency);
+            let text = match provider {
+                ProviderName::MercadoPago => format!("Hola {name}, para pagar {} ({amount}) podés usar este link de Mercado Pago: {url}", link.title),
+                ProviderName::Stripe => format!("Hola {name}, para pagar {} ({amount}) con tarjeta podés usar este link: {url}", link.title),
+            };
             let n = Notice {
                 key: format!("mp-link-{}", link.idempotency_key),
-                text: format!("Hola {name}, para pagar {} ({amount}) podés usar este link de Mercado Pago: {url}", link.title),
+                text,
                 template: "recordatorio_de_pago",
-                params: vec![name, amount, until_day(LINK_VALID), url.to_owned()],
+                params: vec![
+                    name,
+                    amount,
+                    until_day(link_valid(provider)),
+                    url.to_owned(),
+                ],
             };
             match notice::send(&self.store, &self.queue, &self.events, org, customer, n).await {
                 Ok(Sent::Message(id)) => {
@@ -398,45 +415,65 @@ impl Ctx {
         })
     }
 
-    async fn sync(&self, run: &mut JobRun, org: OrgId) -> Result<Handled, Handled> {
-        let job: SyncJob = run.job.payload().map_err(bad_payload)?;
-        let (client, _) = self.client(org).await?;
-        let started = Instant::now();
-        let mut payments = Vec::new();
-        match job.topic.as_str() {
-            "chargeback" => {
-                let cb = client
-                    .get_chargeback(&job.id)
-                    .await
-                    .map_err(|e| failed(&e, started))?;
-                let out = apply::apply_chargeback(&self.store, org, &cb, &now_text())
-                    .await
-                    .map_err(store_handled)?;
-                self.emit(out);
-                payments.extend(cb.payments.iter().map(|p| PaymentId(*p)));
-            }
-            _ => payments.push(job.id.parse::<PaymentId>().map_err(|e| Handled::Failed {
-                failure: Failure::bad_payload(e),
-                latency: None,
-            })?),
-        }
-        for id in payments {
-            let p = client
-                .get_payment(id)
-                .await
-                .map_err(|e| failed(&e, started))?;
-            let out = apply::apply_payment(&self.store, &self.queue, org, &p, &now_text())
+    /// Fetches and applies: the payments first (a chargeback then finds its payment row), then
+    /// the chargebacks.
+    async fn fetch_and_apply(
+        &self,
+        org: OrgId,
+        client: &dyn PaymentProvider,
+        topic: &str,
+        id: &str,
+        started: Instant,
+    ) -> Result<(), Handled> {
+        let fetched = client
+            .fetch(topic, id)
+            .await
+            .map_err(|f| failed(f, started))?;
+        tracing::debug!(
+            provider = client.name().as_str(),
+            topic,
+            payments = fetched.payments.len(),
+            chargebacks = fetched.chargebacks.len(),
+            "fetched"
+        );
+        for p in &fetched.payments {
+            let out = apply::apply_payment(&self.store, &self.queue, org, p, &now_text())
                 .await
                 .map_err(store_handled)?;
             self.emit(out);
         }
+        for cb in &fetched.chargebacks {
+            let out = apply::apply_chargeback(&self.store, org, cb, &now_text())
+                .await
+                .map_err(store_handled)?;
+            self.emit(out);
+        }
+        Ok(())
+    }
+
+    async fn sync(
+        &self,
+        run: &mut JobRun,
+        org: OrgId,
+        provider: ProviderName,
+    ) -> Result<Handled, Handled> {
+        let job: SyncJob = run.job.payload().map_err(bad_payload)?;
+        let client = self.provider(org, provider).await?;
+        let started = Instant::now();
+        self.fetch_and_apply(org, client.as_ref(), &job.topic, &job.id, started)
+            .await?;
         Ok(Handled::Done {
             provider_id: Some(job.id),
             latency: started.elapsed(),
         })
     }
 
-    async fn refund(&self, run: &mut JobRun, org: OrgId) -> Result<Handled, Handled> {
+    async fn refund(
+        &self,
+        run: &mut JobRun,
+        org: OrgId,
+        provider: ProviderName,
+    ) -> Result<Handled, Handled> {
         let job: RefundJob = run.job.payload().map_err(bad_payload)?;
         let row: Option<(i64, String, String, String)> = sqlx::query_as(
             "SELECT r.amount_cents, r.idempotency_key, r.state, p.provider_payment_id
@@ -460,44 +497,36 @@ impl Ctx {
                 latency: Duration::ZERO,
             });
         }
-        let (client, _) = self.client(org).await?;
-        let key = IdempotencyKey::new(key).map_err(|e| Handled::Failed {
-            failure: Failure::bad_payload(e.to_string()),
-            latency: None,
-        })?;
-        let pid: PaymentId = provider_payment
-            .parse()
-            .map_err(|e: String| Handled::Failed {
-                failure: Failure::bad_payload(e),
-                latency: None,
-            })?;
+        let client = self.provider(org, provider).await?;
         let started = Instant::now();
-        match client
-            .refund(pid, Some(Money::from_cents(amount)), &key)
-            .await
-        {
-            Ok(r) => {
+        match client.refund(&provider_payment, amount, &key).await {
+            Ok(refund_id) => {
                 sqlx::query("UPDATE payment_refunds SET state = 'done', provider_refund_id = ?, error = NULL, updated_at = ? WHERE id = ?")
-                    .bind(r.id.to_string())
+                    .bind(&refund_id)
                     .bind(now_text())
                     .bind(job.refund_id)
                     .execute(self.store.writer())
                     .await
                     .map_err(store_handled)?;
                 // The payment's refunded amount now, without waiting for the webhook.
-                if let Ok(p) = client.get_payment(pid).await {
-                    let out = apply::apply_payment(&self.store, &self.queue, org, &p, &now_text())
-                        .await
-                        .map_err(store_handled)?;
-                    self.emit(out);
+                // The refund itself succeeded: a failed re-read is not this job's failure.
+                let topic = payment_topic(provider);
+                if self
+                    .fetch_and_apply(org, client.as_ref(), topic, &provider_payment, started)
+                    .await
+                    .is_err()
+                {
+                    tracing::warn!(
+                        refund_id = job.refund_id,
+                        "refund done; the payment is re-read on its webhook"
+                    );
                 }
                 Ok(Handled::Done {
-                    provider_id: Some(r.id.to_string()),
+                    provider_id: Some(refund_id),
                     latency: started.elapsed(),
                 })
             }
-            Err(e) => {
-                let f = failure_of(&e);
+            Err(f) => {
                 if matches!(f.kind, FailureKind::Permanent) {
                     sqlx::query("UPDATE payment_refunds SET state = 'failed', error = ?, updated_at = ? WHERE id = ?")
                         .bind(&f.message_es)
@@ -507,7 +536,7 @@ impl Ctx {
                         .await
                         .map_err(store_handled)?;
                 }
-                Err(failed(&e, started))
+                Err(failed(f, started))
             }
         }
     }
@@ -515,7 +544,7 @@ impl Ctx {
     async fn thanks(&self, run: &mut JobRun, org: OrgId) -> Result<Handled, Handled> {
         let job: ThanksJob = run.job.payload().map_err(bad_payload)?;
         let row: Option<ThanksRow> = sqlx::query_as(
-            "SELECT customer_id, amount_cents, approved_at, thanked_message_id, provider_payment_id
+            "SELECT customer_id, amount_cents, currency, approved_at, thanked_message_id, provider_payment_id
              FROM payments WHERE org_id = ? AND id = ?",
         )
         .bind(org.to_string())
@@ -523,7 +552,7 @@ impl Ctx {
         .fetch_optional(self.store.reader())
         .await
         .map_err(store_handled)?;
-        let Some((Some(customer), amount, approved_at, None, provider_id)) = row else {
+        let Some((Some(customer), amount, currency, approved_at, None, provider_id)) = row else {
             return Ok(Handled::Done {
                 provider_id: None,
                 latency: Duration::ZERO,
@@ -535,7 +564,7 @@ impl Ctx {
             .and_then(|a| chrono::DateTime::parse_from_rfc3339(a).ok())
             .map(|d| d.format("%d/%m/%Y").to_string())
             .unwrap_or_else(|| "hoy".into());
-        let amount = format_ars(amount);
+        let amount = format_money(amount, &currency);
         let n = Notice {
             key: format!("mp-paid-{provider_id}"),
             text: format!("Hola {name}, recibimos tu pago de {amount} el {day}. ¡Muchas gracias!"),

@@ -109,6 +109,8 @@ pub struct PaymentLinkView {
     pub id: i64,
     /// `link` or `qr`.
     pub kind: String,
+    /// `mercadopago` or `stripe`.
+    pub provider: String,
     /// `creating`, `ready`, `failed`, `cancelled`.
     pub state: String,
     #[cfg_attr(feature = "ts", ts(type = "number | null"))]
@@ -135,7 +137,7 @@ pub(crate) async fn link_view(
     id: i64,
 ) -> Result<PaymentLinkView, PaymentsError> {
     sqlx::query_as(
-        "SELECT l.id, l.kind, l.state, l.invoice_id, l.customer_id, l.conversation_id, l.title, l.amount_cents,
+        "SELECT l.id, l.kind, l.provider, l.state, l.invoice_id, l.customer_id, l.conversation_id, l.title, l.amount_cents,
                 l.currency, l.url, l.qr_data, l.error,
                 EXISTS (SELECT 1 FROM payments p WHERE p.link_id = l.id AND p.status = 'approved') AS paid,
                 l.created_at

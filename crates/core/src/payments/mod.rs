@@ -24,19 +24,31 @@ pub(crate) mod intake;
 mod jobs;
 mod list;
 mod notice;
+pub(crate) mod providers;
 mod refund;
+pub mod stripe;
+pub(crate) mod stripe_intake;
 
-pub use charge::{charge, ChargeKind, ChargeRequest};
+pub use charge::{
+    charge, charge_checked, charge_with, ChargeKind, ChargeRequest, ConfiguredProviders,
+};
 pub use config::{load_client, probe, MercadoPagoSettings, ACCESS_TOKEN, WEBHOOK_SECRET};
 pub use error::PaymentsError;
 pub use events::{PaymentAlert, PaymentBus, PaymentEvent};
-pub use jobs::{handlers, PREFERENCE_KIND, REFUND_KIND, SYNC_KIND, THANKS_KIND};
+pub use jobs::{
+    handlers, PREFERENCE_KIND, REFUND_KIND, STRIPE_CHECKOUT_KIND, STRIPE_REFUND_KIND,
+    STRIPE_SYNC_KIND, SYNC_KIND, THANKS_KIND,
+};
 pub use list::{
     get_link, get_payment, invoice_status, list_payments, InvoicePaymentStatus, PaymentFilter,
     PaymentLinkView, PaymentView,
 };
-pub use notice::format_ars;
+pub use notice::{format_ars, format_money};
+pub use providers::ProviderName;
 pub use refund::{request_refund, RefundRequest};
+pub use stripe::{StripeProbe, StripeSettings};
+/// Keychain entries of Stripe (the MercadoPago ones are [`ACCESS_TOKEN`] and [`WEBHOOK_SECRET`]).
+pub use stripe::{SECRET_KEY as STRIPE_SECRET_KEY, WEBHOOK_SECRET as STRIPE_WEBHOOK_SECRET};
 
 /// A QR code of `data` (a link's URL, or the counter QR's EMVCo text) as an SVG image.
 pub fn qr_svg(data: &str) -> Option<String> {

@@ -27,6 +27,22 @@ pub fn format_ars(cents: i64) -> String {
     format!("{sign}$ {grouped},{:02}", c % 100)
 }
 
+/// An amount in its currency (es-AR): `$ 1.500,50` for pesos, `US$ 25,00` for dollars, the ISO
+/// code before any other.
+pub fn format_money(cents: i64, currency: &str) -> String {
+    let pesos = format_ars(cents);
+    let (sign, rest) = match pesos.strip_prefix('-') {
+        Some(r) => ("-", r),
+        None => ("", pesos.as_str()),
+    };
+    let digits = rest.trim_start_matches("$ ");
+    match currency.to_ascii_uppercase().as_str() {
+        "ARS" | "PES" => pesos.clone(),
+        "USD" | "DOL" => format!("{sign}US$ {digits}"),
+        other => format!("{sign}{other} {digits}"),
+    }
+}
+
 /// The message to send, in both forms.
 pub(crate) struct Notice<'a> {
     pub key: String,
@@ -114,5 +130,9 @@ mod tests {
         assert_eq!(format_ars(5), "$ 0,05");
         assert_eq!(format_ars(123456789), "$ 1.234.567,89");
         assert_eq!(format_ars(-100000), "-$ 1.000,00");
+        assert_eq!(format_money(150050, "ARS"), "$ 1.500,50");
+        assert_eq!(format_money(2500, "usd"), "US$ 25,00");
+        assert_eq!(format_money(-2500, "USD"), "-US$ 25,00");
+        assert_eq!(format_money(990, "EUR"), "EUR 9,90");
     }
 }

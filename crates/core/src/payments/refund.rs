@@ -5,7 +5,8 @@ use mostrador_queue::{NewJob, Queue};
 use serde::Deserialize;
 
 use super::error::{invalid, PaymentsError};
-use super::jobs::{RefundJob, REFUND_KIND};
+use super::jobs::{kinds, RefundJob};
+use super::providers::ProviderName;
 use crate::org::OrgId;
 use crate::store::timestamp::now_text;
 use crate::store::Store;
@@ -50,8 +51,8 @@ pub async fn request_refund(
     if let Some(id) = existing {
         return Ok(id);
     }
-    let p: (String, i64, i64) = sqlx::query_as(
-        "SELECT status, amount_cents, refunded_cents FROM payments WHERE org_id = ? AND id = ?",
+    let p: (String, i64, i64, String) = sqlx::query_as(
+        "SELECT status, amount_cents, refunded_cents, provider FROM payments WHERE org_id = ? AND id = ?",
     )
     .bind(&org_s)
     .bind(req.payment_id)
@@ -91,7 +92,8 @@ pub async fn request_refund(
     .bind(&now)
     .fetch_one(&mut *tx)
     .await?;
-    let job = NewJob::new(org.0, REFUND_KIND, &RefundJob { refund_id: id })?
+    let provider = ProviderName::parse(&p.3).unwrap_or(ProviderName::MercadoPago);
+    let job = NewJob::new(org.0, kinds(provider).2, &RefundJob { refund_id: id })?
         .unique_key(format!("mp-refund:{id}"))
         .max_attempts(8);
     let (enqueued, wake) = queue.enqueue_in(&mut tx, &job).await?;

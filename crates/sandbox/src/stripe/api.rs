@@ -10,7 +10,7 @@ use axum::{Form, Json};
 use base64::Engine as _;
 use serde_json::{json, Value};
 
-use super::{webhooks, IdemRecord, OpenDispute, SessionExtra, Shared, State};
+use super::{webhooks, CloseDispute, IdemRecord, OpenDispute, SessionExtra, Shared, State};
 
 /// A Stripe error answer: `{"error": {type, code, param, message}}`.
 #[derive(Debug, Clone)]
@@ -519,6 +519,49 @@ pub(crate) async fn get_event(
     })
 }
 
+pub(crate) async fn get_dispute(
+    AxState(sh): AxState<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    get_from(&sh, &headers, "dispute", &id, |st| {
+        st.disputes.get(&id).cloned()
+    })
+}
+
+/// `available`: per currency, what succeeded charges left after refunds and lost disputes.
+pub(crate) async fn get_balance(AxState(sh): AxState<Shared>, headers: HeaderMap) -> Response {
+    if let Err(e) = authorize(&sh, &headers) {
+        return e.into_response();
+    }
+    let st = sh.state.lock().unwrap();
+    let mut per: BTreeMap<String, i64> = BTreeMap::new();
+    for c in st.charges.values() {
+        let cur = c["currency"].as_str().unwrap_or("usd").to_owned();
+        let kept = c["amount"].as_i64().unwrap_or(0) - c["amount_refunded"].as_i64().unwrap_or(0);
+        *per.entry(cur).or_default() += kept;
+    }
+    for d in st.disputes.values() {
+        if d["status"] != "won" {
+            let cur = d["currency"].as_str().unwrap_or("usd").to_owned();
+            *per.entry(cur).or_default() -= d["amount"].as_i64().unwrap_or(0);
+        }
+    }
+    if per.is_empty() {
+        per.insert("usd".into(), 0);
+    }
+    let available: Vec<Value> = per
+        .into_iter()
+        .map(|(currency, amount)| json!({ "amount": amount, "currency": currency, "source_types": { "card": amount } }))
+        .collect();
+    ok_json(&json!({
+        "object": "balance",
+        "available": available,
+        "pending": [],
+        "livemode": false,
+    }))
+}
+
 pub(crate) async fn create_refund(
     AxState(sh): AxState<Shared>,
     headers: HeaderMap,
@@ -661,6 +704,26 @@ pub(crate) fn open_dispute(sh: &Shared, d: OpenDispute) -> Result<Value, String>
             .insert(dispute["id"].as_str().unwrap().to_owned(), dispute.clone());
         let ev = new_event(&mut st, "charge.dispute.created", &dispute);
         (dispute, vec![ev])
+    };
+    webhooks::deliver(sh, events);
+    Ok(dispute)
+}
+
+/// Decides a chargeback: `charge.dispute.closed` is delivered with the new status.
+pub(crate) fn close_dispute(sh: &Shared, id: &str, c: CloseDispute) -> Result<Value, String> {
+    if !matches!(c.status.as_str(), "won" | "lost") {
+        return Err(format!("a dispute closes as won or lost, not {}", c.status));
+    }
+    let (dispute, events) = {
+        let mut st = sh.state.lock().unwrap();
+        let d = st
+            .disputes
+            .get_mut(id)
+            .ok_or_else(|| format!("no such dispute {id}"))?;
+        d["status"] = json!(c.status);
+        let d = d.clone();
+        let ev = new_event(&mut st, "charge.dispute.closed", &d);
+        (d, vec![ev])
     };
     webhooks::deliver(sh, events);
     Ok(dispute)

@@ -10,7 +10,8 @@
 //! | API | |
 //! |---|---|
 //! | `POST /v1/checkout/sessions` | `mode=payment`, `line_items[i][price_data][…]`, URLs, metadata, `expires_at` |
-//! | `GET  /v1/checkout/sessions/{id}`, `/v1/payment_intents/{id}`, `/v1/charges/{id}`, `/v1/refunds/{id}`, `/v1/events/{id}` | |
+//! | `GET  /v1/checkout/sessions/{id}`, `/v1/payment_intents/{id}`, `/v1/charges/{id}`, `/v1/refunds/{id}`, `/v1/events/{id}`, `/v1/disputes/{id}` | |
+//! | `GET  /v1/balance` | what succeeded charges left, per currency (the app's "Probar") |
 //! | `POST /v1/refunds` | `payment_intent`, optional `amount` (refused above what is left), `reason` |
 //! | `GET  /c/pay/{session}` | the checkout page: buttons `#pay` and `#fail` (WebDriver-friendly) |
 //!
@@ -33,6 +34,7 @@
 //! | `POST /_sandbox/checkout/{id}/pay` / `fail` | | what the page's buttons do |
 //! | `POST /_sandbox/checkout/{id}/expire` | | the session expires now (`checkout.session.expired`) |
 //! | `POST /_sandbox/disputes` | [`OpenDispute`] | the customer's bank opens a chargeback |
+//! | `POST /_sandbox/disputes/{id}/close` | [`CloseDispute`] | the bank decides it (`charge.dispute.closed`) |
 //! | `POST /_sandbox/events/{id}/redeliver` | | deliver an event again |
 //! | `GET  /_sandbox/sessions`, `/_sandbox/events`, `/_sandbox/deliveries` | | what happened |
 
@@ -104,6 +106,13 @@ pub struct OpenDispute {
     /// Defaults to `fraudulent`.
     #[serde(default)]
     pub reason: Option<String>,
+}
+
+/// How a chargeback ends.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CloseDispute {
+    /// `won` (the shop keeps the money) or `lost`.
+    pub status: String,
 }
 
 /// One webhook POST the simulator sent.
@@ -192,6 +201,7 @@ impl StripeSim {
             .route("/_sandbox/checkout/{id}/fail", post(control_fail))
             .route("/_sandbox/checkout/{id}/expire", post(control_expire))
             .route("/_sandbox/disputes", post(control_dispute))
+            .route("/_sandbox/disputes/{id}/close", post(control_close_dispute))
             .route("/_sandbox/events/{id}/redeliver", post(control_redeliver))
             .route("/_sandbox/sessions", get(control_sessions))
             .route("/_sandbox/events", get(control_events))
@@ -206,6 +216,8 @@ impl StripeSim {
             .route("/v1/refunds", post(api::create_refund))
             .route("/v1/refunds/{id}", get(api::get_refund))
             .route("/v1/events/{id}", get(api::get_event))
+            .route("/v1/disputes/{id}", get(api::get_dispute))
+            .route("/v1/balance", get(api::get_balance))
             .fallback(|| async { api::StripeErr::unrecognized_url() })
             .layer(axum::middleware::from_fn_with_state(
                 shared.clone(),
@@ -266,6 +278,11 @@ impl StripeSim {
     /// The customer's bank opens a chargeback. Returns the dispute object.
     pub fn open_dispute(&self, d: OpenDispute) -> Result<Value, String> {
         api::open_dispute(&self.shared, d)
+    }
+
+    /// The bank decides a chargeback (`won` or `lost`): `charge.dispute.closed` is delivered.
+    pub fn close_dispute(&self, dispute_id: &str, c: CloseDispute) -> Result<Value, String> {
+        api::close_dispute(&self.shared, dispute_id, c)
     }
 }
 
@@ -337,6 +354,14 @@ async fn control_expire(AxState(sh): AxState<Shared>, Path(id): Path<String>) ->
 
 async fn control_dispute(AxState(sh): AxState<Shared>, Json(d): Json<OpenDispute>) -> Response {
     control_result(api::open_dispute(&sh, d))
+}
+
+async fn control_close_dispute(
+    AxState(sh): AxState<Shared>,
+    Path(id): Path<String>,
+    Json(c): Json<CloseDispute>,
+) -> Response {
+    control_result(api::close_dispute(&sh, &id, c))
 }
 
 async fn control_redeliver(AxState(sh): AxState<Shared>, Path(id): Path<String>) -> Response {
