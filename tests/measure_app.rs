@@ -7,6 +7,11 @@
 //! animation frame after the list shows its first row, on the page's own clock
 //! (`performance.timeOrigin + performance.now()`), so WebDriver's session set-up is not counted.
 //! The database file is in the OS page cache (a re-launch), as after a usual restart.
+//!
+//! Then the first row (the generator puts a 5,000-message conversation at the top of the list) is
+//! opened: the time from the click to the first frame showing its messages, and the time to scroll
+//! up through 500 of them (older pages load as the thread reaches its top) with the longest gap
+//! between two frames meanwhile, which tells whether the window stayed responsive.
 
 // Only part of the shared helpers is used here.
 #[allow(dead_code)]
@@ -36,6 +41,13 @@ fn process_start_ms(pid: u32) -> Result<f64> {
         .parse()?;
     // USER_HZ is 100 on Linux.
     Ok((btime + ticks / 100.0) * 1000.0)
+}
+
+/// The machine's load average (it may be shared): `uptime`'s three figures.
+fn load() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
 }
 
 fn rss_mib(pid: u32) -> Result<f64> {
@@ -77,6 +89,48 @@ fn webkit_children_rss_mib(app: u32) -> f64 {
         .filter_map(|p| rss_mib(p).ok())
         .sum()
 }
+
+/// Clicks the first row and times, on the page's clock, the first frame with its messages.
+const OPEN_THREAD: &str = r#"
+const done = arguments[arguments.length - 1];
+const row = document.querySelector('.conv-row');
+const t0 = performance.now();
+row.click();
+const check = () => {
+  const thread = document.getElementById('thread');
+  if (thread && thread.querySelector('.bubble')) {
+    requestAnimationFrame(() => done([performance.now() - t0, Number(thread.dataset.messages)]));
+  } else if (performance.now() - t0 > 20000) {
+    done(null);
+  } else {
+    requestAnimationFrame(check);
+  }
+};
+requestAnimationFrame(check);
+"#;
+
+/// Scrolls the open thread to its top until `arguments[0]` messages are loaded (or 25 s pass):
+/// [elapsed ms, messages loaded, longest gap between two frames in ms].
+const SCROLL_UP: &str = r#"
+const want = arguments[0];
+const done = arguments[arguments.length - 1];
+const thread = document.getElementById('thread');
+const t0 = performance.now();
+let last = t0, worst = 0;
+const step = (now) => {
+  worst = Math.max(worst, now - last);
+  last = now;
+  const n = Number(thread.dataset.messages);
+  if (n >= want || now - t0 > 25000) {
+    done([performance.now() - t0, n, worst]);
+    return;
+  }
+  thread.scrollTop = 0;
+  thread.dispatchEvent(new Event('scroll'));
+  requestAnimationFrame(step);
+};
+requestAnimationFrame(step);
+"#;
 
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "a measurement on a generated database: scripts/measure-app runs it"]
@@ -126,13 +180,30 @@ async fn measure_cold_start_and_idle_rss() -> Result<()> {
         let helpers = webkit_children_rss_mib(pid);
         println!(
             "run {run}: cold start to first paint of the list {:.0} ms (process start → frame with a row){}; \
-             seen by WebDriver after {:.0} ms; app RSS open and idle ({}s) {rss:.0} MiB, WebKit helper processes {helpers:.0} MiB",
+             seen by WebDriver after {:.0} ms; app RSS open and idle ({}s) {rss:.0} MiB, WebKit helper processes {helpers:.0} MiB (load {})",
             painted - start,
             fcp.map(|f| format!(", first contentful paint {:.0} ms", f - start))
                 .unwrap_or_default(),
             driver_side.as_secs_f64() * 1000.0,
             idle.as_secs(),
+            load(),
         );
+        let opened = app.execute_async(OPEN_THREAD, vec![]).await?;
+        let scrolled = app
+            .execute_async(SCROLL_UP, vec![serde_json::json!(500)])
+            .await?;
+        let n = |v: &serde_json::Value, i: usize| v.get(i).and_then(|x| x.as_f64());
+        match (n(&opened, 0), n(&opened, 1)) {
+            (Some(ms), Some(shown)) => println!(
+                "run {run}: first rendered thread (top conversation) {ms:.0} ms after the click, {shown:.0} messages in its first page; \
+                 scrolling up to {:.0} messages took {:.0} ms, longest frame gap {:.0} ms (load {})",
+                n(&scrolled, 1).unwrap_or(f64::NAN),
+                n(&scrolled, 0).unwrap_or(f64::NAN),
+                n(&scrolled, 2).unwrap_or(f64::NAN),
+                load()
+            ),
+            _ => println!("run {run}: the thread did not render within 20 s"),
+        }
         app.close().await?;
         drop(driver);
     }

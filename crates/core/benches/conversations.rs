@@ -10,6 +10,8 @@ mod support;
 use std::time::{Duration, Instant};
 
 use mostrador_core::conversations::{self, ListCursor, ListFilter, ThreadCursor};
+use mostrador_core::org::OrgId;
+use mostrador_core::store::Store;
 use support::{env, load, pct, BenchDb};
 
 fn report(name: &str, v: Vec<Duration>) {
@@ -34,22 +36,30 @@ impl Lcg {
     }
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() {
-    let db = BenchDb::generate().await;
-    let (store, org, convs) = (&db.store, db.org, db.shape.conversations);
+/// Migration 0020 undone: the indexes as migrations 0006 and 0010 left them.
+const WITHOUT_0020: &str = "
+DROP INDEX conversations_status;
+DROP INDEX conversations_unread;
+DROP INDEX conversations_list;
+CREATE INDEX conversations_list ON conversations (org_id, last_activity_at DESC, id DESC);
+DROP TABLE message_search;
+CREATE VIRTUAL TABLE message_search USING fts5 (body, tokenize = 'unicode61 remove_diacritics 2');
+INSERT INTO message_search (rowid, body)
+SELECT id, trim(coalesce(text, '') || ' ' || coalesce(filename, '')) FROM messages
+WHERE type <> 'reaction' AND (coalesce(text, '') <> '' OR coalesce(filename, '') <> '');
+ANALYZE;
+";
 
-    let n = env("MOSTRADOR_BENCH_INGEST", 20_000) as u64;
-    let rate = support::ingest(store, org, n, 500).await;
-    println!("processor ingest: {n} webhook events at {rate:.0} events/s (signature + parse + apply, 500 per transaction; load {})", load());
-
+/// p50/p95 of the list page (first, deep, label, unread, resolved), the thread page and search.
+async fn queries(store: &Store, org: OrgId, convs: i64, label: &str) {
     let mut rng = Lcg(42);
     let iters = 300;
-    println!("queries (load {}):", load());
+    println!("queries, {label} (load {}):", load());
     let mut list = Vec::new();
     let mut list_deep = Vec::new();
     let mut list_label = Vec::new();
     let mut list_unread = Vec::new();
+    let mut list_resolved = Vec::new();
     for _ in 0..iters {
         let t = Instant::now();
         let page = conversations::list_page(store, org, &ListFilter::All, None, 50)
@@ -90,11 +100,17 @@ async fn main() {
             .await
             .unwrap();
         list_unread.push(t.elapsed());
+        let t = Instant::now();
+        conversations::list_page(store, org, &ListFilter::Resolved, Some(&cursor), 50)
+            .await
+            .unwrap();
+        list_resolved.push(t.elapsed());
     }
     report("list page (first)", list);
     report("list page (keyset, deep)", list_deep);
     report("list page (label)", list_label);
     report("list page (no leídas)", list_unread);
+    report("list page (resueltas)", list_resolved);
 
     let mut thread = Vec::new();
     let mut thread_older = Vec::new();
@@ -146,6 +162,34 @@ async fn main() {
         assert!(!hits.is_empty(), "{q}");
     }
     report("search (50 hits)", search);
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let db = BenchDb::generate().await;
+    let (store, org, convs) = (&db.store, db.org, db.shape.conversations);
+
+    let n = env("MOSTRADOR_BENCH_INGEST", 20_000) as u64;
+    if n > 0 {
+        support::ingest_runs(store, org, n, 500).await;
+    }
+
+    queries(store, org, convs, "with migration 0020").await;
+    if env("MOSTRADOR_BENCH_AB", 1) != 0 {
+        // A/B in the same run, on the same database and machine: the same queries on the
+        // indexes as they were before migration 0020 (list index without the filters' columns,
+        // no status/unread indexes, message search without prefix indexes).
+        let t = Instant::now();
+        sqlx::raw_sql(WITHOUT_0020)
+            .execute(store.writer())
+            .await
+            .unwrap();
+        println!(
+            "(dropped migration 0020's indexes and rebuilt the message index without prefixes in {:.1} s)",
+            t.elapsed().as_secs_f64()
+        );
+        queries(store, org, convs, "without migration 0020 (as before)").await;
+    }
     store.close().await;
     println!(
         "database after ingest: {:.1} MiB (load {})",

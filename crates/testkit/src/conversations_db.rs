@@ -8,11 +8,14 @@ use sqlx::SqlitePool;
 
 /// What [`generate`] writes. Customer and conversation ids are `1..=conversations` (the tables
 /// must be empty); message ids are `1..=messages`, 1.7 s apart from 2025-01-01, message `i` in
-/// conversation `(i * 7919) % conversations + 1`.
+/// conversation `(i * 7919) % conversations + 1`, except the newest `big_thread` messages, which
+/// all go to conversation 1: a long thread at the top of the list (the app's time to first
+/// rendered thread is measured on it).
 #[derive(Debug, Clone, Copy)]
 pub struct Shape {
     pub messages: i64,
     pub conversations: i64,
+    pub big_thread: i64,
 }
 
 impl Shape {
@@ -20,9 +23,11 @@ impl Shape {
     pub const FULL: Shape = Shape {
         messages: 1_000_000,
         conversations: 50_000,
+        big_thread: 5_000,
     };
 
-    /// [`Shape::FULL`], scaled by `MOSTRADOR_BENCH_MESSAGES` / `MOSTRADOR_BENCH_CONVERSATIONS`.
+    /// [`Shape::FULL`], scaled by `MOSTRADOR_BENCH_MESSAGES` / `MOSTRADOR_BENCH_CONVERSATIONS` /
+    /// `MOSTRADOR_BENCH_BIG_THREAD`.
     pub fn from_env() -> Shape {
         let var = |name: &str, default: i64| {
             std::env::var(name)
@@ -33,6 +38,7 @@ impl Shape {
         Shape {
             messages: var("MOSTRADOR_BENCH_MESSAGES", Shape::FULL.messages),
             conversations: var("MOSTRADOR_BENCH_CONVERSATIONS", Shape::FULL.conversations),
+            big_thread: var("MOSTRADOR_BENCH_BIG_THREAD", Shape::FULL.big_thread),
         }
     }
 }
@@ -79,7 +85,7 @@ pub async fn generate(writer: &SqlitePool, org_id: &str, shape: Shape) -> Result
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?2)
          INSERT INTO messages (id, org_id, conversation_id, provider_id, direction, type, text, status,
                                status_rank, at, created_at)
-         SELECT i, ?1, (i * 7919) % ?3 + 1, 'wamid.bench' || i, CASE WHEN i % 3 = 0 THEN 'out' ELSE 'in' END,
+         SELECT i, ?1, CASE WHEN i > ?2 - ?4 THEN 1 ELSE (i * 7919) % ?3 + 1 END, 'wamid.bench' || i, CASE WHEN i % 3 = 0 THEN 'out' ELSE 'in' END,
                 'text',
                 printf('%s %s %d', CASE i % 9 WHEN 0 THEN 'Hola, ¿tienen' WHEN 1 THEN 'Quiero encargar'
                         WHEN 2 THEN 'Gracias por el' WHEN 3 THEN '¿A qué hora abren? Necesito'
@@ -97,6 +103,7 @@ pub async fn generate(writer: &SqlitePool, org_id: &str, shape: Shape) -> Result
     .bind(org_id)
     .bind(shape.messages)
     .bind(shape.conversations)
+    .bind(shape.big_thread)
     .execute(&mut *tx)
     .await?;
     sqlx::query(
@@ -134,9 +141,21 @@ pub async fn generate(writer: &SqlitePool, org_id: &str, shape: Shape) -> Result
 /// customers, for the business number `phone_number_id`. Its wamid is `wamid.{tag}{i}`; the
 /// profile name changes with `i`, so the customer row is rewritten too, as when profiles change.
 pub fn whatsapp_text_webhook(phone_number_id: &str, tag: &str, i: u64, customers: u64) -> Vec<u8> {
+    whatsapp_text_webhook_named(phone_number_id, tag, i, customers, &format!("Cliente {i}"))
+}
+
+/// [`whatsapp_text_webhook`] with the sender's profile name given (the same name every time is
+/// the usual case: nothing to rewrite about the customer).
+pub fn whatsapp_text_webhook_named(
+    phone_number_id: &str,
+    tag: &str,
+    i: u64,
+    customers: u64,
+    name: &str,
+) -> Vec<u8> {
     let wa = format!("54935{:08}", i % customers);
     let body = format!(
-        r#"{{"object":"whatsapp_business_account","entry":[{{"id":"2023","changes":[{{"value":{{"messaging_product":"whatsapp","metadata":{{"display_phone_number":"5491150000000","phone_number_id":"{phone_number_id}"}},"contacts":[{{"profile":{{"name":"Cliente {i}"}},"wa_id":"{wa}"}}],"messages":[{{"from":"{wa}","id":"wamid.{tag}{i}","timestamp":"{}","type":"text","text":{{"body":"Hola, quería saber si tienen stock de yerba {i}"}}}}]}},"field":"messages"}}]}}]}}"#,
+        r#"{{"object":"whatsapp_business_account","entry":[{{"id":"2023","changes":[{{"value":{{"messaging_product":"whatsapp","metadata":{{"display_phone_number":"5491150000000","phone_number_id":"{phone_number_id}"}},"contacts":[{{"profile":{{"name":"{name}"}},"wa_id":"{wa}"}}],"messages":[{{"from":"{wa}","id":"wamid.{tag}{i}","timestamp":"{}","type":"text","text":{{"body":"Hola, quería saber si tienen stock de yerba {i}"}}}}]}},"field":"messages"}}]}}]}}"#,
         1767225600 + i
     );
     body.into_bytes()

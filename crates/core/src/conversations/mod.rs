@@ -100,6 +100,10 @@ pub struct SearchHit {
 /// Most rows one page may ask for.
 pub const MAX_PAGE: u32 = 200;
 
+/// Up to this many customers matching a search are looked up and sorted; more walk the list's
+/// index instead (see [`search`]).
+const FEW_CUSTOMERS: i64 = 1_000;
+
 pub(crate) fn ts_now() -> String {
     crate::store::timestamp::now_text()
 }
@@ -239,22 +243,52 @@ pub async fn search(
 ) -> Result<Vec<SearchHit>, StoreError> {
     let limit = limit.clamp(1, MAX_PAGE) as i64;
     let mut hits = Vec::new();
-    // Customers (trigram: any 3+ characters of a name or number).
+    // Customers (trigram: any 3+ characters of a name or number), newest activity first.
     let cq: String = query.trim().chars().filter(|c| *c != '"').collect();
     if cq.chars().count() >= 3 {
-        let rows: Vec<(i64, Option<String>, Option<String>, Option<String>, String)> =
+        let pattern = format!("\"{cq}\"");
+        // How many customers match decides the plan (same rows, same order either way): a few
+        // are looked up one by one and sorted; many (a common name) would make that sort big, so
+        // the list's index is walked newest first until `limit` of them are found.
+        let matched: Vec<i64> = sqlx::query_scalar(
+            "SELECT rowid FROM customer_search WHERE customer_search MATCH ?1 LIMIT ?2",
+        )
+        .bind(&pattern)
+        .bind(FEW_CUSTOMERS + 1)
+        .fetch_all(store.reader())
+        .await?;
+        let rows: Vec<(i64, Option<String>, Option<String>, Option<String>, String)> = if matched
+            .is_empty()
+        {
+            Vec::new()
+        } else if matched.len() as i64 <= FEW_CUSTOMERS {
             sqlx::query_as(
-                "SELECT v.id, coalesce(c.owner_name, c.name), c.username, c.phone, v.last_activity_at
-             FROM customer_search s JOIN customers c ON c.id = s.rowid
-             JOIN conversations v ON v.customer_id = c.id
-             WHERE customer_search MATCH ?1 AND c.org_id = ?2
-             ORDER BY v.last_activity_at DESC LIMIT ?3",
-            )
-            .bind(format!("\"{cq}\""))
-            .bind(org.to_string())
-            .bind(limit)
-            .fetch_all(store.reader())
-            .await?;
+                    "SELECT v.id, coalesce(c.owner_name, c.name), c.username, c.phone, v.last_activity_at
+                     FROM conversations v JOIN customers c ON c.id = v.customer_id
+                     WHERE v.org_id = ?1 AND c.org_id = ?1
+                       AND v.customer_id IN (SELECT value FROM json_each(?2))
+                     ORDER BY v.last_activity_at DESC, v.id DESC LIMIT ?3",
+                )
+                .bind(org.to_string())
+                .bind(serde_json::to_string(&matched).expect("integers"))
+                .bind(limit)
+                .fetch_all(store.reader())
+                .await?
+        } else {
+            // `+`: the match may not drive the join, the list order must.
+            sqlx::query_as(
+                    "SELECT v.id, coalesce(c.owner_name, c.name), c.username, c.phone, v.last_activity_at
+                     FROM conversations v JOIN customers c ON c.id = v.customer_id
+                     WHERE v.org_id = ?1 AND c.org_id = ?1
+                       AND +v.customer_id IN (SELECT rowid FROM customer_search WHERE customer_search MATCH ?2)
+                     ORDER BY v.last_activity_at DESC, v.id DESC LIMIT ?3",
+                )
+                .bind(org.to_string())
+                .bind(&pattern)
+                .bind(limit)
+                .fetch_all(store.reader())
+                .await?
+        };
         for (conversation_id, name, username, phone, at) in rows {
             hits.push(SearchHit {
                 conversation_id,
