@@ -1,6 +1,7 @@
 //! Ajustes → AFIP: thin commands over `mostrador_core::invoicing::certificate`. Files travel as
 //! base64 (the window reads them with an `<input type="file">`); the CSR is written to the
-//! Downloads folder (or the data folder) and its path returned.
+//! Downloads folder (or the data folder) and its path returned. Also the contingency (CAEA)
+//! section and "Emitir con CAEA".
 
 use std::path::PathBuf;
 
@@ -9,6 +10,8 @@ use chrono::Utc;
 use mostrador_afip::transport::HttpClient;
 use mostrador_afip::Endpoints;
 use mostrador_core::error::ErrorCode;
+use mostrador_core::invoicing::caea::issue::Trigger;
+use mostrador_core::invoicing::caea::settings::{ContingencySettings, ContingencyStatus};
 use mostrador_core::invoicing::certificate::{
     AfipEnvironment, AfipSetup, CertificateSummary, IssuerProfile, ProbeReport, SetupStatus,
 };
@@ -201,4 +204,54 @@ pub async fn afip_set_issuer(
     profile: IssuerProfile,
 ) -> Result<(), AppError> {
     Ok(setup(&boot).await?.set_issuer(org_id, &profile).await?)
+}
+
+/// The runtime of the shown store (the demo's while in demo mode), its set-up fresh.
+async fn shown_runtime(
+    app: &AppHandle,
+    org_id: OrgId,
+) -> Result<mostrador_core::invoicing::AfipRuntime, AppError> {
+    let rt = app.state::<crate::invoices::Afip>().get()?;
+    rt.refresh(org_id).await?;
+    Ok(rt)
+}
+
+/// Ajustes → AFIP → "Contingencia (CAEA)": enabled, automatic, points of sale, the current and
+/// next CAEA, invoices waiting to be informed and the last error.
+#[command]
+pub async fn afip_caea_status(
+    app: AppHandle,
+    org_id: OrgId,
+) -> Result<ContingencyStatus, AppError> {
+    let rt = app.state::<crate::invoices::Afip>().get()?;
+    Ok(rt.contingency().status(org_id).await?)
+}
+
+/// Saves the contingency section (enabling it checks the points of sale with AFIP) and returns
+/// its new state; the CAEA is asked for right away.
+#[command]
+pub async fn afip_caea_configure(
+    app: AppHandle,
+    org_id: OrgId,
+    settings: ContingencySettings,
+) -> Result<ContingencyStatus, AppError> {
+    let rt = shown_runtime(&app, org_id).await?;
+    let contingency = rt.contingency();
+    contingency.configure(org_id, &settings).await?;
+    Ok(contingency.status(org_id).await?)
+}
+
+/// "Emitir con CAEA": a queued invoice whose last attempt found AFIP unreachable is issued now
+/// with the CAEA on the contingency point of sale (never one numbered under the CAE).
+#[command]
+pub async fn invoices_issue_with_caea(
+    app: AppHandle,
+    org_id: OrgId,
+    invoice_id: i64,
+) -> Result<(), AppError> {
+    let rt = shown_runtime(&app, org_id).await?;
+    rt.contingency()
+        .issue_queued(org_id, invoice_id, Trigger::Owner)
+        .await?;
+    Ok(())
 }

@@ -119,9 +119,7 @@ async fn activate(app: &AppHandle, store: Store, real: Option<Store>) -> Result<
     wiring.events = Some(events.clone());
     // The demo shop issues invoices against its own AFIP simulator.
     let afip = crate::invoices::runtime(app, store.clone(), Some(demo.sandbox().afip_url()));
-    wiring.handlers = wiring
-        .handlers
-        .with(mostrador_core::invoicing::KIND, afip.handler(gate));
+    wiring.handlers = afip.register(std::mem::take(&mut wiring.handlers), gate);
     let engine = match Outbound::start(store.clone(), wiring, OutboundConfig::default()).await {
         Ok(e) => Some(Arc::new(e)),
         Err(e) => {

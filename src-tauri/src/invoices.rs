@@ -44,7 +44,7 @@ pub struct Afip {
 }
 
 impl Afip {
-    fn get(&self) -> Result<AfipRuntime, AppError> {
+    pub(crate) fn get(&self) -> Result<AfipRuntime, AppError> {
         if let Some(demo) = self.demo.read().unwrap_or_else(|p| p.into_inner()).clone() {
             return Ok(demo);
         }
@@ -83,19 +83,21 @@ pub(crate) fn runtime(app: &AppHandle, store: Store, base: Option<String>) -> Af
     rt
 }
 
-/// The app's own runtime and the handler for its engine (see `outbound::start`).
-pub(crate) fn real_handler(
+/// The app's own runtime, its `afip.submit` and `afip.caea` handlers added to `handlers` (see
+/// `outbound::start`).
+pub(crate) fn real_handlers(
     app: &AppHandle,
     store: Store,
     gate: ActivityGate,
-) -> mostrador_core::invoicing::SubmitHandler {
+    handlers: mostrador_core::outbound::Handlers,
+) -> mostrador_core::outbound::Handlers {
     let base = std::env::var(crate::afip_setup::AFIP_URL_ENV)
         .ok()
         .filter(|b| !b.is_empty());
     let rt = runtime(app, store, base);
-    let handler = rt.handler(gate);
+    let handlers = rt.register(handlers, gate);
     let _ = app.state::<Afip>().real.set(rt);
-    handler
+    handlers
 }
 
 /// The façade on the shown store, with its set-up fresh from Ajustes → AFIP.

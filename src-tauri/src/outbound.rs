@@ -101,8 +101,12 @@ pub async fn start(app: &AppHandle, store: Store) -> Option<Arc<Outbound>> {
         .with_events(app.state::<crate::intake::Intakes>().bus());
     wiring.handlers = wiring.handlers.with(media_download::KIND, media);
     // Facturas: submissions to AFIP with each business's set-up from Ajustes → AFIP.
-    let afip = crate::invoices::real_handler(app, store.clone(), gate);
-    wiring.handlers = wiring.handlers.with(mostrador_core::invoicing::KIND, afip);
+    wiring.handlers = crate::invoices::real_handlers(
+        app,
+        store.clone(),
+        gate,
+        std::mem::take(&mut wiring.handlers),
+    );
     // Cobros: preferences, payment fetches, refunds and the "pago recibido" notices.
     wiring.handlers = mostrador_core::payments::handlers(
         wiring.handlers,

@@ -37,6 +37,20 @@ export type ButtonShape = {
  */
 kind: string, text: string | null, url: string | null, phone_number: string | null, };
 
+export type CaeaInfo = { code: string, 
+/**
+ * `yyyymm`.
+ */
+period: number, 
+/**
+ * 1 (days 1–15) or 2.
+ */
+half: number, valid_from: string, valid_to: string, 
+/**
+ * FchTopeInf: every invoice issued with it is informed before this date.
+ */
+report_by: string, };
+
 export type CertificateRequest = { pem: string, 
 /**
  * A file name for the save dialog, e.g. `mostrador-caja1-20123456786.csr`.
@@ -105,6 +119,18 @@ quality_rating: string | null,
 app_subscribed: boolean, };
 
 export type ContextField = "customer_name" | "business_name" | "date" | "time" | "service" | "invoice_number" | "invoice_total" | "amount" | "due_date" | "payment_link" | "order_number";
+
+export type ContingencySettings = { enabled: boolean, auto: boolean, points_of_sale: Array<number>, };
+
+export type ContingencyStatus = { enabled: boolean, auto: boolean, points_of_sale: Array<number>, current: CaeaInfo | null, next: CaeaInfo | null, 
+/**
+ * Issued with a CAEA and not informed yet.
+ */
+pending: number, 
+/**
+ * Informed and rejected by AFIP (shown on each invoice).
+ */
+rejected: number, last_error: string | null, };
 
 export type ConversationEvent = { "kind": "new_message", org_id: OrgId, message: MessageView, } | { "kind": "status_changed", org_id: OrgId, conversation_id: number, message_id: number, status: MessageStatus, error_code: number | null, error_reason: string | null, } | { "kind": "reaction_changed", org_id: OrgId, conversation_id: number, message_id: number, reactor: string, emoji: string | null, } | { "kind": "conversation_updated", org_id: OrgId, conversation: ConversationSummary, } | { "kind": "media_changed", org_id: OrgId, conversation_id: number, message_id: number, media: MediaView, };
 
@@ -316,7 +342,25 @@ warning: string | null,
 /**
  * What the app is doing about it (pending and in-doubt invoices), es-AR.
  */
-doing: string | null, };
+doing: string | null, 
+/**
+ * `CAE`, or `CAEA` for one issued in contingency (its code is in `cae`, its due date the
+ * CAEA's last day).
+ */
+emission: string, 
+/**
+ * A CAEA invoice's report to AFIP: `pending` (a informar), `informed` or `rejected`.
+ */
+caea_inform: string | null, 
+/**
+ * AFIP's reasons when it rejected the report.
+ */
+caea_reject_reason: string | null, 
+/**
+ * Queued without a number while AFIP is not answering the business's submissions: it may be
+ * issued with the CAEA ("Emitir con CAEA") when the contingency is enabled.
+ */
+afip_unreachable: boolean, };
 
 export type InvoicePaymentStatus = { invoice_id: number, 
 /**
@@ -954,6 +998,16 @@ export type When = { "type": "at", at: string, } | { "type": "before", event_at:
 
 /** Every command the core exposes. Rejections carry an `AppError` unless said otherwise. */
 export const commands = {
+  /**
+   * Saves the contingency section (enabling it checks the points of sale with AFIP) and returns
+   * its new state; the CAEA is asked for right away.
+   */
+  afipCaeaConfigure: (orgId: OrgId, settings: ContingencySettings) => invoke<ContingencyStatus>("afip_caea_configure", { orgId, settings }),
+  /**
+   * Ajustes → AFIP → "Contingencia (CAEA)": enabled, automatic, points of sale, the current and
+   * next CAEA, invoices waiting to be informed and the last error.
+   */
+  afipCaeaStatus: (orgId: OrgId) => invoke<ContingencyStatus>("afip_caea_status", { orgId }),
   /** Generates the private key (kept in the keychain) and the CSR, and saves the CSR file. */
   afipGenerateRequest: (orgId: OrgId, alias: string) => invoke<SavedRequest>("afip_generate_request", { orgId, alias }),
   /** Imports the certificate AFIP issued for the CSR (.crt/.pem/.der, as base64). */
@@ -1080,6 +1134,11 @@ export const commands = {
   invoicesExportCsv: (orgId: OrgId, from: string, to: string) => invoke<SavedFile>("invoices_export_csv", { orgId, from, to }),
   /** One invoice with its lines and history. */
   invoicesGet: (orgId: OrgId, invoiceId: number) => invoke<InvoiceDetail>("invoices_get", { orgId, invoiceId }),
+  /**
+   * "Emitir con CAEA": a queued invoice whose last attempt found AFIP unreachable is issued now
+   * with the CAEA on the contingency point of sale (never one numbered under the CAE).
+   */
+  invoicesIssueWithCaea: (orgId: OrgId, invoiceId: number) => invoke<void>("invoices_issue_with_caea", { orgId, invoiceId }),
   /** A page of Facturas: pending and in-doubt first (with what the app is doing about them). */
   invoicesList: (orgId: OrgId, filter: InvoiceListFilter, page: number) => invoke<Array<InvoiceListItem>>("invoices_list", { orgId, filter, page }),
   /** Ajustes → AFIP → logo: the one chosen, if any. */

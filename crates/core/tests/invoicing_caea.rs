@@ -247,11 +247,11 @@ fn the_caea_job_retries_while_afip_is_down_then_informs() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    rt.block_on(caea.issue(org, &factura_c(today, 50))).unwrap();
+    let issued = rt.block_on(caea.issue(org, &factura_c(today, 50))).unwrap();
     rt.block_on(async {
         outbound
             .queue()
-            .enqueue(&job::job(org, fx.sim.now() + Days::seconds(1)).unwrap())
+            .enqueue(&job::soon(org, fx.sim.now(), issued.id).unwrap())
             .await
             .unwrap();
     });

@@ -700,6 +700,26 @@ export const es = {
   "payments.provider.mercadopago": "Mercado Pago",
   "payments.provider.stripe": "Stripe (tarjeta)",
   "payments.currency": "Moneda",
+  // Contingencia (CAEA), issue 13.
+  "afip.caea.title": "Contingencia (CAEA)",
+  "afip.caea.help": "Si AFIP no responde, las facturas se pueden emitir con el CAEA de la quincena en un punto de venta de contingencia y se informan a AFIP cuando vuelve. El CAEA se pide solo, antes de cada quincena.",
+  "afip.caea.enable": "Activar la contingencia con CAEA",
+  "afip.caea.point": "Punto de venta de contingencia (tipo CAEA en AFIP)",
+  "afip.caea.auto": "Emitir con CAEA sin preguntar cuando AFIP no responde",
+  "afip.caea.save": "Guardar contingencia",
+  "afip.caea.saved": "Contingencia guardada.",
+  "afip.caea.current": "CAEA de esta quincena: {code}, vale del {from} al {to}; informar antes del {inform}.",
+  "afip.caea.next": "CAEA de la próxima quincena: {code}, vale del {from} al {to}; informar antes del {inform}.",
+  "afip.caea.none": "Todavía no hay CAEA para esta quincena: se pide cuando AFIP responda.",
+  "afip.caea.pending": "Facturas con CAEA a informar: {n}.",
+  "afip.caea.rejected": "AFIP rechazó {n} factura(s) con CAEA al informarlas: mirá el detalle en Facturas.",
+  "afip.caea.lastError": "Último problema: {error}",
+  "inv.caea.pending": "a informar",
+  "inv.caea.informed": "informada",
+  "inv.caea.rejected": "rechazada al informar",
+  "inv.caea.rejectedBy": "AFIP rechazó esta factura con CAEA al informarla: {reason}",
+  "inv.caea.issue": "Emitir con CAEA",
+  "inv.caea.issued": "Emitida con CAEA: se informa a AFIP cuando responda.",
 } as const;
 
 export type MessageKey = keyof typeof es;

@@ -197,7 +197,11 @@ export function Invoices({ orgId, customer }: { orgId: string; customer?: Invoic
                 {i.warning && <div className="small risk">{i.warning}</div>}
                 {i.reject_reason && <div className="small risk">{i.reject_reason}</div>}
               </td>
-              <td className="inv-cae">{i.cae ?? ""}</td>
+              <td className="inv-cae">
+                {i.emission === "CAEA" && "CAEA "}
+                {i.cae ?? ""}
+                {i.caea_inform && <div className={`small inv-caea ${i.caea_inform}`}>{t(`inv.caea.${i.caea_inform}` as "inv.caea.pending")}</div>}
+              </td>
             </tr>
           ))}
         </tbody>
@@ -284,10 +288,21 @@ function Detail({
       </p>
       {inv.cae && (
         <p>
-          CAE <strong id="inv-detail-cae">{inv.cae}</strong> <span className="muted">({t("inv.caeDue")} {inv.cae_due})</span>
+          {inv.emission} <strong id="inv-detail-cae">{inv.cae}</strong> <span className="muted">({t("inv.caeDue")} {inv.cae_due})</span>
+          {inv.caea_inform && (
+            <span className={`inv-caea ${inv.caea_inform}`} id="inv-detail-caea-inform">
+              {" "}· {t(`inv.caea.${inv.caea_inform}` as "inv.caea.pending")}
+            </span>
+          )}
         </p>
       )}
+      {inv.caea_reject_reason && <p className="risk" id="inv-detail-caea-rejected">{t("inv.caea.rejectedBy", { reason: inv.caea_reject_reason })}</p>}
       {inv.reject_reason && <p className="risk">{inv.reject_reason}</p>}
+      {inv.afip_unreachable && (
+        <button id="inv-issue-caea" onClick={() => act(async () => (await commands.invoicesIssueWithCaea(orgId, id), t("inv.caea.issued")))}>
+          {t("inv.caea.issue")}
+        </button>
+      )}
       {inv.hold && (
         <button id="inv-confirm-today" onClick={() => act(async () => (await commands.invoicesConfirmToday(orgId, id), t("inv.confirmed")))}>
           {t("inv.confirmToday")}

@@ -19,6 +19,8 @@ use crate::store::Store;
 
 /// The demo's web-service point of sale.
 pub const DEMO_POINT_OF_SALE: u32 = 1;
+/// The demo's contingency (CAEA) point of sale; its CAEA is obtained by the start-up pass.
+pub const DEMO_CAEA_POINT_OF_SALE: u32 = 90;
 const ALIAS: &str = "mostrador-demo";
 
 fn afip_error(e: impl std::fmt::Display) -> DemoError {
@@ -40,6 +42,7 @@ pub(super) async fn configure(
         .map_err(afip_error)?;
     sim.trust_ca(ca.certificate().clone());
     sim.set_points_of_sale(Some([DEMO_POINT_OF_SALE].into_iter().collect()));
+    sim.set_caea_points_of_sale([DEMO_CAEA_POINT_OF_SALE].into_iter().collect());
     replay_numbering(store, org, sim).await?;
 
     let setup = AfipSetup::new(store.clone(), secrets.clone());
@@ -97,6 +100,9 @@ pub(super) async fn configure(
             .await
             .map_err(afip_error)?;
     }
+    crate::invoicing::caea::settings::enable_for_demo(store, org, &[DEMO_CAEA_POINT_OF_SALE])
+        .await
+        .map_err(afip_error)?;
     tracing::info!(%org, "demo AFIP ready");
     Ok(())
 }

@@ -172,7 +172,7 @@ pub async fn build(store: &Store, org: OrgId, id: i64) -> Result<InvoiceDocument
         return Err(DocumentError::NotAuthorized);
     }
     let r = sqlx::query(
-        "SELECT number, cae, cae_due, receiver_name, receiver_address FROM invoices WHERE id = ?",
+        "SELECT number, cae, cae_due, receiver_name, receiver_address, emission FROM invoices WHERE id = ?",
     )
     .bind(id)
     .fetch_one(&mut *conn)
@@ -293,7 +293,12 @@ pub async fn build(store: &Store, org: OrgId, id: i64) -> Result<InvoiceDocument
             payment_due: p.payment_due,
         }),
         authorization: Authorization {
-            kind: AuthorizationKind::Cae,
+            // Issued in contingency: "CAEA" on the page and tipoCodAut "A" in the QR.
+            kind: if r.get::<String, _>("emission") == "CAEA" {
+                AuthorizationKind::Caea
+            } else {
+                AuthorizationKind::Cae
+            },
             code: cae,
             due,
         },

@@ -55,6 +55,16 @@ pub struct InvoiceListItem {
     pub warning: Option<String>,
     /// What the app is doing about it (pending and in-doubt invoices), es-AR.
     pub doing: Option<String>,
+    /// `CAE`, or `CAEA` for one issued in contingency (its code is in `cae`, its due date the
+    /// CAEA's last day).
+    pub emission: String,
+    /// A CAEA invoice's report to AFIP: `pending` (a informar), `informed` or `rejected`.
+    pub caea_inform: Option<String>,
+    /// AFIP's reasons when it rejected the report.
+    pub caea_reject_reason: Option<String>,
+    /// Queued without a number while AFIP is not answering the business's submissions: it may be
+    /// issued with the CAEA ("Emitir con CAEA") when the contingency is enabled.
+    pub afip_unreachable: bool,
 }
 
 fn is_note_credit(t: u16) -> bool {
@@ -111,7 +121,13 @@ pub async fn list_page(
     let search = f.search.as_ref().map(|s| format!("%{}%", s.trim()));
     let rows = sqlx::query(
         "SELECT id, state, voucher_type, point_of_sale, number, date, receiver_name, receiver_doc_type,
-                receiver_doc_number, total_cents, cae, cae_due, hold, reject_reason, concept
+                receiver_doc_number, total_cents, cae, cae_due, hold, reject_reason, concept,
+                emission,
+                (SELECT c.state FROM caea_invoices c WHERE c.invoice_id = invoices.id) AS caea_inform,
+                (SELECT c.reject_reason FROM caea_invoices c WHERE c.invoice_id = invoices.id) AS caea_reject_reason,
+                (state = 'queued' AND number IS NULL AND hold IS NULL AND EXISTS (SELECT 1 FROM jobs j
+                   WHERE j.org_id = invoices.org_id AND j.kind = 'afip.submit' AND j.finished_at IS NULL
+                     AND json_extract(j.errors, '$[#-1].code') = 'afip_pending')) AS afip_unreachable
          FROM invoices
          WHERE org_id = ?1
            -- Unfinished ones stay on top whatever the period: one queued last month (offline)
@@ -174,6 +190,10 @@ fn item_of(r: &sqlx::sqlite::SqliteRow, today: NaiveDate) -> Option<InvoiceListI
         hold,
         reject_reason: r.get("reject_reason"),
         warning,
+        emission: r.get("emission"),
+        caea_inform: r.get("caea_inform"),
+        caea_reject_reason: r.get("caea_reject_reason"),
+        afip_unreachable: r.get::<Option<i64>, _>("afip_unreachable").unwrap_or(0) != 0,
     })
 }
 
@@ -239,6 +259,12 @@ pub async fn detail(
     let Some(r) = sqlx::query(
         "SELECT id, state, voucher_type, point_of_sale, number, date, receiver_name, receiver_doc_type,
                 receiver_doc_number, total_cents, cae, cae_due, hold, reject_reason, concept,
+                emission,
+                (SELECT c.state FROM caea_invoices c WHERE c.invoice_id = invoices.id) AS caea_inform,
+                (SELECT c.reject_reason FROM caea_invoices c WHERE c.invoice_id = invoices.id) AS caea_reject_reason,
+                (state = 'queued' AND number IS NULL AND hold IS NULL AND EXISTS (SELECT 1 FROM jobs j
+                   WHERE j.org_id = invoices.org_id AND j.kind = 'afip.submit' AND j.finished_at IS NULL
+                     AND json_extract(j.errors, '$[#-1].code') = 'afip_pending')) AS afip_unreachable,
                 receiver_address, receiver_condition, customer_id, currency,
                 net_cents + not_taxed_cents + exempt_cents AS net, iva_cents, associated_invoice_id
          FROM invoices WHERE org_id = ? AND id = ?",

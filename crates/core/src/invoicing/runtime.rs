@@ -1,14 +1,19 @@
 //! Invoicing as an app runs it on one store (the app's own database, or the demo's): the AFIP
 //! set-ups loaded from Ajustes → AFIP, the two ticket caches (WSFE and padrón) shared by every
-//! submission and lookup, the `afip.submit` handler for the outbound engine, and the channel on
-//! which every invoice state change is announced (the window listens; it never polls).
+//! submission and lookup, the `afip.submit` and `afip.caea` handlers for the outbound engine
+//! ([`AfipRuntime::register`]), the CAEA contingency, and the channel on which every invoice state
+//! change is announced (the window listens; it never polls).
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::submit::SubmitPayload;
 use mostrador_queue::{Clock, Queue};
 use tokio::sync::broadcast;
 
+use super::caea::issue::Trigger;
+use super::caea::job::{self as caea_job, CaeaHandler};
+use super::caea::Contingency;
 use super::certificate::{AfipSetup as CertificateSetup, CertError};
 use super::model::InvoiceEvent;
 use super::padron::PadronLookup;
@@ -17,6 +22,7 @@ use super::submit::SubmitHandler;
 use super::Invoicing;
 use crate::activity::ActivityGate;
 use crate::org::{self, OrgId};
+use crate::outbound::{BoxFuture, FailureKind, Handled, Handlers, JobHandler, JobRun};
 use crate::secrets::SecretStore;
 use crate::store::Store;
 
@@ -110,7 +116,8 @@ impl AfipRuntime {
         }
     }
 
-    /// At start-up: every business's connection, so invoices queued before a restart go out.
+    /// At start-up: every business's connection, so invoices queued before a restart go out, and
+    /// each business's first `afip.caea` pass (CAEA ahead of time, contingency invoices informed).
     pub async fn refresh_all(&self) {
         let orgs = match org::list(&self.inner.store).await {
             Ok(list) => list,
@@ -119,11 +126,43 @@ impl AfipRuntime {
                 return;
             }
         };
+        let queue = Queue::new(self.inner.store.writer().clone());
+        let now = self.inner.clock.now();
         for o in orgs {
             if let Err(e) = self.refresh(o.id).await {
                 tracing::warn!(error = %e, org_id = %o.id, "AFIP set-up not loaded");
             }
+            let enqueued = match caea_job::job(o.id, now) {
+                Ok(job) => queue.enqueue(&job).await.map(|_| ()),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = enqueued {
+                tracing::warn!(error = %e, org_id = %o.id, "CAEA pass not scheduled");
+            }
         }
+    }
+
+    /// The CAEA contingency on this store (Ajustes → AFIP → "Contingencia (CAEA)").
+    pub fn contingency(&self) -> Contingency {
+        Contingency::new(
+            self.inner.store.clone(),
+            self.inner.setups.clone(),
+            self.inner.tickets.clone(),
+            self.inner.clock.clone(),
+        )
+        .with_events(self.inner.events.clone())
+    }
+
+    /// Registers `afip.submit` (issuing with the CAEA on its own when AFIP is unreachable and the
+    /// contingency is automatic) and `afip.caea` with this store's engine.
+    pub fn register(&self, handlers: Handlers, gate: ActivityGate) -> Handlers {
+        let submit = ContingentSubmit {
+            submit: self.handler(gate),
+            contingency: self.contingency(),
+        };
+        handlers
+            .with(super::KIND, submit)
+            .with(caea_job::KIND, CaeaHandler::new(self.contingency()))
     }
 
     /// The `afip.submit` handler to register with this store's outbound engine.
@@ -157,5 +196,54 @@ impl AfipRuntime {
             self.inner.clock.clone(),
             PADRON_TIMEOUT,
         )
+    }
+}
+
+/// `afip.submit`, and when a run ends with AFIP unreachable on an invoice that has no number yet
+/// and the contingency is automatic: the invoice is issued with the CAEA and the job is done.
+struct ContingentSubmit {
+    submit: SubmitHandler,
+    contingency: Contingency,
+}
+
+impl JobHandler for ContingentSubmit {
+    fn handle<'a>(&'a self, run: &'a mut JobRun) -> BoxFuture<'a, Handled> {
+        Box::pin(async move {
+            let handled = self.submit.handle(run).await;
+            let Handled::Failed { failure, .. } = &handled else {
+                return handled;
+            };
+            if failure.kind != FailureKind::Transient || failure.code != "afip_pending" {
+                return handled;
+            }
+            let org = OrgId(run.job.org_id);
+            let Ok(payload) = serde_json::from_str::<SubmitPayload>(&run.job.payload) else {
+                return handled;
+            };
+            match self.contingency.automatic(org).await {
+                Ok(true) => {}
+                Ok(false) => return handled,
+                Err(e) => {
+                    tracing::warn!(error = %e, "CAEA setting unreadable");
+                    return handled;
+                }
+            }
+            let started = std::time::Instant::now();
+            match self
+                .contingency
+                .issue_queued(org, payload.invoice_id, Trigger::Automatic)
+                .await
+            {
+                Ok(_) => Handled::Done {
+                    provider_id: None,
+                    latency: started.elapsed(),
+                },
+                Err(e) => {
+                    // Numbered under the CAE, no CAEA for its date…: it stays queued.
+                    tracing::info!(error = %e, invoice_id = payload.invoice_id, "not issued with CAEA");
+                    handled
+                }
+            }
+        })
     }
 }

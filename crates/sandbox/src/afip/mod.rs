@@ -141,6 +141,11 @@ impl AfipSim {
         self.lock().points_of_sale = points;
     }
 
+    /// Registers CAEA (contingency) points of sale: FEParamGetPtosVenta lists them as `CAEA`.
+    pub fn set_caea_points_of_sale(&self, points: BTreeSet<u32>) {
+        self.lock().caea_points_of_sale = points;
+    }
+
     /// Marks a CUIT as missing from the padrón (10015 when it is a receiver).
     pub fn mark_unregistered(&self, cuit: u64) {
         self.lock().unregistered_cuits.insert(cuit);

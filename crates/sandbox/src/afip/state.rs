@@ -66,6 +66,8 @@ pub struct State {
     pub faults: Vec<FaultRule>,
     /// Registered web-service points of sale; `None` = every valid number is registered.
     pub points_of_sale: Option<BTreeSet<u32>>,
+    /// Points of sale listed as CAEA (contingency) ones by FEParamGetPtosVenta.
+    pub caea_points_of_sale: BTreeSet<u32>,
     /// CUITs missing from the padrón (10015).
     pub unregistered_cuits: BTreeSet<u64>,
     /// Final consumers at or above this total (ARS cents) must be identified (10015).
@@ -91,6 +93,7 @@ impl Default for State {
             invoices: BTreeMap::new(),
             faults: Vec::new(),
             points_of_sale: None,
+            caea_points_of_sale: BTreeSet::new(),
             unregistered_cuits: BTreeSet::new(),
             identification_threshold_cents: 1_000_000_000,
             max_records: 250,

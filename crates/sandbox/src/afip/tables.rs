@@ -103,12 +103,12 @@ pub fn condiciones(class: Option<&str>) -> String {
     s
 }
 
-/// FEParamGetPtosVenta for the registered points of sale.
-pub fn points_of_sale(numbers: &[u32]) -> String {
+/// FEParamGetPtosVenta for the registered points of sale, with their `EmisionTipo`.
+pub fn points_of_sale(points: &[(u32, &str)]) -> String {
     let mut s = String::from("<ResultGet>");
-    for n in numbers {
+    for (n, emission) in points {
         s.push_str(&format!(
-            "<PtoVenta><Nro>{n}</Nro><EmisionTipo>CAE - Ri Iva</EmisionTipo><Bloqueado>N</Bloqueado><FchBaja>NULL</FchBaja></PtoVenta>"
+            "<PtoVenta><Nro>{n}</Nro><EmisionTipo>{emission}</EmisionTipo><Bloqueado>N</Bloqueado><FchBaja>NULL</FchBaja></PtoVenta>"
         ));
     }
     s.push_str("</ResultGet>");

@@ -249,7 +249,15 @@ fn run(
                     v
                 }
             };
-            tables::points_of_sale(&numbers)
+            let caea = &state.caea_points_of_sale;
+            let mut listed: Vec<(u32, &str)> = numbers
+                .into_iter()
+                .filter(|n| !caea.contains(n))
+                .map(|n| (n, "CAE - Ri Iva"))
+                .chain(caea.iter().map(|n| (*n, "CAEA - Ri Iva")))
+                .collect();
+            listed.sort_unstable();
+            tables::points_of_sale(&listed)
         }
         "FEParamGetCondicionIvaReceptor" => tables::condiciones(q_text(req, "ClaseCmp")),
         other => tables::table(other).unwrap_or_default(),

@@ -15,7 +15,8 @@ import { useLanguage, useT } from "../../i18n/context";
 import { errorText } from "../../i18n/errors";
 import "./afip.css";
 import { IssuerLogo } from "./IssuerLogo";
-import { dateOrNull, expiryTone, pickedKind, suggestAlias, toBase64, usablePoints, validAlias } from "./model";
+import { ContingencySection } from "./ContingencySection";
+import { dateOrNull, expiryTone, isCaeaPoint, pickedKind, suggestAlias, toBase64, usablePoints, validAlias } from "./model";
 
 async function readFile(input: HTMLInputElement): Promise<{ name: string; base64: string } | null> {
   const file = input.files?.[0];
@@ -225,7 +226,7 @@ export function AfipSettings({ org }: { org: Organization }) {
               time: new Date(probe.ticket_expires_at).toLocaleString(locale),
             })}
           </p>
-          {usablePoints(probe.points_of_sale).length === 0 ? (
+          {usablePoints(probe.points_of_sale).filter((p) => !isCaeaPoint(p)).length === 0 ? (
             <p className="warning">{t("afip.pos.none")}</p>
           ) : (
             <label>
@@ -243,7 +244,9 @@ export function AfipSettings({ org }: { org: Organization }) {
                 <option value="" disabled>
                   {t("afip.pos.choose")}
                 </option>
-                {usablePoints(probe.points_of_sale).map((p) => (
+                {usablePoints(probe.points_of_sale)
+                  .filter((p) => !isCaeaPoint(p))
+                  .map((p) => (
                   <option key={p.number} value={p.number}>
                     {String(p.number).padStart(5, "0")} · {p.emission_type}
                   </option>
@@ -255,6 +258,14 @@ export function AfipSettings({ org }: { org: Organization }) {
       )}
       {status.point_of_sale !== null && (
         <p id="afip-pos-saved">{t("afip.pos.saved", { n: String(status.point_of_sale).padStart(5, "0") })}</p>
+      )}
+      {status.point_of_sale !== null && (
+        <ContingencySection
+          org={org}
+          caeaPoints={usablePoints(probe?.points_of_sale ?? [])
+            .filter(isCaeaPoint)
+            .map((p) => p.number)}
+        />
       )}
 
       <h3>{t("afip.issuer")}</h3>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dateOrNull, expiryTone, pickedKind, suggestAlias, toBase64, usablePoints, validAlias } from "./model";
+import { dateOrNull, dmy, expiryTone, isCaeaPoint, pickedKind, suggestAlias, toBase64, usablePoints, validAlias } from "./model";
 
 describe("AFIP settings model", () => {
   it("warns 30 days before expiry and marks expired certificates", () => {
@@ -50,5 +50,17 @@ describe("AFIP settings model", () => {
   it("accepts only full dates", () => {
     expect(dateOrNull("2015-03-01")).toBe("2015-03-01");
     expect(dateOrNull("")).toBeNull();
+  });
+});
+
+describe("contingency (CAEA)", () => {
+  it("tells CAEA points of sale from CAE ones by AFIP's emission type", () => {
+    expect(isCaeaPoint({ emission_type: "CAEA - Ri Iva" })).toBe(true);
+    expect(isCaeaPoint({ emission_type: " caea " })).toBe(true);
+    expect(isCaeaPoint({ emission_type: "CAE - Ri Iva" })).toBe(false);
+  });
+  it("shows dates day first", () => {
+    expect(dmy("2026-11-30")).toBe("30/11/2026");
+    expect(dmy("x")).toBe("x");
   });
 });

@@ -59,3 +59,14 @@ export function usablePoints<T extends { number: number; blocked: boolean; close
 export function dateOrNull(value: string): string | null {
   return /^\d{4}-\d{2}-\d{2}$/.test(value) ? value : null;
 }
+
+/** A point of sale AFIP lists for contingency (CAEA) invoices ("CAEA - …"), not for the CAE. */
+export function isCaeaPoint(p: { emission_type: string }): boolean {
+  return p.emission_type.trim().toUpperCase().startsWith("CAEA");
+}
+
+/** `YYYY-MM-DD` as the owner reads it (`DD/MM/YYYY`). */
+export function dmy(date: string): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  return m ? `${m[3]}/${m[2]}/${m[1]}` : date;
+}

@@ -1,12 +1,14 @@
 //! The `afip.caea` job: one [`Contingency::tick`] for the job's organization (CAEA ahead of time,
 //! pending invoices informed before `FchTopeInf`, unused points declared). AFIP unreachable is a
-//! transient failure, so the queue retries it with backoff; the app enqueues one at start-up and
-//! after each run schedules the next with [`next_run`].
+//! transient failure, so the queue retries it with backoff; the runtime enqueues one per
+//! organization at start-up ([`job`] for now) and every finished pass enqueues the next one
+//! ([`next_run`]). The key is the organization's time slot, so a restart inside a slot adds
+//! nothing and the chain lives in the jobs table across restarts.
 
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
-use mostrador_queue::{NewJob, QueueError};
+use mostrador_queue::{NewJob, Queue, QueueError};
 use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 
@@ -27,12 +29,34 @@ pub const EVERY: Duration = Duration::hours(4);
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct CaeaPayload {}
 
-/// The job for `org` at `at` (one per org and time slot: enqueueing twice is harmless).
+/// The time slot (of [`EVERY`]) `at` falls in.
+pub fn slot(at: DateTime<Utc>) -> i64 {
+    at.timestamp().div_euclid(EVERY.num_seconds())
+}
+
+/// The job for `org` at `at` (one per org and time slot: enqueueing twice is harmless; the
+/// queue's unique keys are per organization).
 pub fn job(org: OrgId, at: DateTime<Utc>) -> Result<NewJob, QueueError> {
+    base(org, at, format!("{KIND}:slot:{}", slot(at)))
+}
+
+/// A pass as soon as possible for CAEA invoice `caea_id` (issued while AFIP was down), so it is
+/// informed when AFIP answers again rather than at the next slot.
+pub fn soon(org: OrgId, at: DateTime<Utc>, caea_id: i64) -> Result<NewJob, QueueError> {
+    soon_key(org, at, format!("invoice:{caea_id}"))
+}
+
+/// A pass at `at` under key `tag` (e.g. right after the settings are saved).
+pub fn soon_key(org: OrgId, at: DateTime<Utc>, tag: String) -> Result<NewJob, QueueError> {
+    base(org, at, format!("{KIND}:{tag}"))
+}
+
+fn base(org: OrgId, at: DateTime<Utc>, key: String) -> Result<NewJob, QueueError> {
+    // No serial key: the chain's next pass waits hours ahead and would block every pass queued
+    // after it; the handler serializes passes itself.
     Ok(NewJob::new(org.0, KIND, &CaeaPayload {})?
         .run_at(at)
-        .unique_key(format!("{KIND}:{}", at.timestamp()))
-        .serial_key(format!("{KIND}:{org}"))
+        .unique_key(key)
         .max_attempts(i32::MAX as u32))
 }
 
@@ -43,11 +67,43 @@ pub fn next_run(now: DateTime<Utc>) -> DateTime<Utc> {
 
 pub struct CaeaHandler {
     contingency: Contingency,
+    /// On the same store as the engine: the next pass is written like any job (the dispatcher
+    /// finds it by its run_at).
+    queue: Queue,
+    /// One pass at a time (a kick and a slot's pass never report the same invoices at once).
+    running: tokio::sync::Mutex<()>,
 }
 
 impl CaeaHandler {
     pub fn new(contingency: Contingency) -> Self {
-        CaeaHandler { contingency }
+        let queue = Queue::new(contingency.store().writer().clone());
+        CaeaHandler {
+            contingency,
+            queue,
+            running: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Enqueues the pass after one that ran at `now` (idempotent per slot).
+    async fn schedule_next(&self, org: OrgId, now: DateTime<Utc>) {
+        let r = match job(org, next_run(now)) {
+            Ok(j) => self.queue.enqueue(&j).await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = r {
+            // The start-up pass of the next launch picks the chain up again.
+            tracing::warn!(error = %e, %org, "next CAEA pass not scheduled");
+        }
+    }
+
+    async fn record(&self, org: OrgId, failure: Option<&Failure>) {
+        let text = failure.map(|f| match f.detail.as_str() {
+            "" => f.message_es.clone(),
+            d => format!("{} ({d})", f.message_es),
+        });
+        if let Err(e) = self.contingency.set_last_error(org, text.as_deref()).await {
+            tracing::warn!(error = %e, "CAEA pass outcome not recorded");
+        }
     }
 }
 
@@ -64,8 +120,9 @@ impl JobHandler for CaeaHandler {
         Box::pin(async move {
             let org = OrgId(run.job.org_id);
             let span = tracing::info_span!("invoicing.caea", job_id = %run.job.id, %org);
+            let _one = self.running.lock().await;
             let started = Instant::now();
-            match self.contingency.tick(org).instrument(span).await {
+            let handled = match self.contingency.tick(org).instrument(span).await {
                 Ok(summary) => {
                     tracing::info!(?summary, "CAEA pass finished");
                     Handled::Done {
@@ -102,7 +159,19 @@ impl JobHandler for CaeaHandler {
                     .with_detail(e.to_string()),
                     latency: None,
                 },
+            };
+            match &handled {
+                Handled::Done { .. } => self.record(org, None).await,
+                Handled::Failed { failure, .. } => self.record(org, Some(failure)).await,
+                _ => {}
             }
+            // A transient failure is retried by the queue; anything else waits for the next slot.
+            let retried = matches!(&handled, Handled::Failed { failure, .. } if failure.kind == FailureKind::Transient);
+            if !retried && !matches!(handled, Handled::Store(_) | Handled::LeaseLost) {
+                self.schedule_next(org, self.contingency.clock().now())
+                    .await;
+            }
+            handled
         })
     }
 }

@@ -10,9 +10,13 @@
 //! - [`Contingency::declare_unused`]: FECAEASinMovimientoInformar for contingency points of sale
 //!   that issued nothing under an ended fortnight's CAEA.
 //!
-//! [`Contingency::tick`] runs all three; the app calls it from its periodic maintenance.
+//! [`Contingency::tick`] runs all three; the `afip.caea` job ([`job`]) runs it at start-up and
+//! every few hours. [`settings`] is Ajustes → AFIP → "Contingencia (CAEA)"; [`issue`] turns a
+//! queued invoice AFIP could not take into a CAEA one (the same `invoices` row, migration 0021).
 
+pub mod issue;
 pub mod job;
+pub mod settings;
 
 use std::sync::Arc;
 
@@ -41,6 +45,14 @@ pub enum CaeaError {
     NoCaea(NaiveDate),
     #[error("the invoice is not valid: {0}")]
     Invalid(String),
+    #[error("AFIP does not list point of sale {0} as a CAEA (contingency) one: register one in AFIP's points of sale administration and pick it")]
+    NotCaeaAtAfip(u32),
+    #[error("the CAEA contingency is not enabled for this business (Ajustes → AFIP)")]
+    Disabled,
+    #[error("this invoice cannot be issued with the CAEA: {0}")]
+    NotEligible(&'static str),
+    #[error("AFIP is answering: the invoice goes out with a CAE")]
+    AfipAnswering,
     #[error(transparent)]
     Wsfe(#[from] WsfeError),
     #[error(transparent)]
@@ -111,6 +123,7 @@ pub struct Contingency {
     setups: AfipSetups,
     tickets: Arc<Tickets>,
     clock: Arc<dyn Clock>,
+    events: Option<tokio::sync::broadcast::Sender<crate::invoicing::InvoiceEvent>>,
 }
 
 impl Contingency {
@@ -125,6 +138,46 @@ impl Contingency {
             setups,
             tickets,
             clock,
+            events: None,
+        }
+    }
+
+    /// Announces the invoices it issues and whose inform state changes (the window listens).
+    pub fn with_events(
+        mut self,
+        events: tokio::sync::broadcast::Sender<crate::invoicing::InvoiceEvent>,
+    ) -> Self {
+        self.events = Some(events);
+        self
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// Tells the window the invoice linked to CAEA row `caea_id` (if any) changed.
+    async fn announce_caea_row(&self, caea_id: i64) {
+        let Some(events) = &self.events else { return };
+        let row: Option<(String, Option<i64>)> =
+            sqlx::query_as("SELECT org_id, invoice_id FROM caea_invoices WHERE id = ?")
+                .bind(caea_id)
+                .fetch_optional(self.store.reader())
+                .await
+                .ok()
+                .flatten();
+        if let Some((org, Some(invoice_id))) = row {
+            if let Ok(org_id) = org.parse() {
+                let _ = events.send(crate::invoicing::InvoiceEvent {
+                    org_id,
+                    invoice_id,
+                    state: crate::invoicing::InvoiceState::Authorized,
+                    hold: None,
+                });
+            }
         }
     }
 
@@ -483,6 +536,7 @@ impl Contingency {
         .bind(id)
         .execute(self.store.writer())
         .await?;
+        self.announce_caea_row(id).await;
         Ok(())
     }
 
@@ -544,15 +598,65 @@ impl Contingency {
         Ok(declared)
     }
 
-    /// One maintenance pass: CAEAs ahead of time, pending invoices informed, unused points
-    /// declared. Does nothing for an organization without contingency points of sale.
+    /// One maintenance pass: CAEAs ahead of time (while the contingency is enabled), pending
+    /// invoices informed and unused points declared (always: an obligation even after disabling
+    /// it). Touches AFIP only when there is something to do.
     pub async fn tick(&self, org: OrgId) -> Result<ReportSummary, CaeaError> {
         if self.points_of_sale(org).await?.is_empty() {
             return Ok(ReportSummary::default());
         }
-        self.ensure_caeas(org).await?;
+        if self.enabled(org).await? {
+            self.ensure_caeas(org).await?;
+        }
         let summary = self.report_pending(org).await?;
         self.declare_unused(org).await?;
         Ok(summary)
+    }
+}
+
+impl From<CaeaError> for crate::error::AppError {
+    fn from(e: CaeaError) -> Self {
+        use crate::error::{AppError, ErrorCode};
+        let err = |code, msg: String| AppError::new(code, msg);
+        match e {
+            CaeaError::NotConfigured => err(
+                ErrorCode::AfipNotConfigured,
+                "Falta configurar ARCA (AFIP): cargá el certificado y elegí el punto de venta en Ajustes → AFIP.".into(),
+            ),
+            CaeaError::NotContingencyPoint(p) | CaeaError::NotCaeaAtAfip(p) => err(
+                ErrorCode::InvalidSetting,
+                format!("AFIP no tiene el punto de venta {p} como de contingencia (CAEA). Dalo de alta como «RECE - CAEA» en «Administración de puntos de venta» de AFIP y elegí ese."),
+            )
+            .with_details(serde_json::json!({ "field": "points_of_sale", "point_of_sale": p })),
+            CaeaError::NoCaea(d) => err(
+                ErrorCode::AfipUnreachable,
+                format!("No hay CAEA para el {}: se pide solo cuando AFIP responde, antes de cada quincena.", d.format("%d/%m/%Y")),
+            ),
+            CaeaError::Invalid(m) => err(ErrorCode::InvalidSetting, format!("Dato no válido: {m}")),
+            CaeaError::Disabled => err(
+                ErrorCode::InvalidSetting,
+                "La contingencia (CAEA) no está activada: activala en Ajustes → AFIP.".into(),
+            ),
+            CaeaError::NotEligible(why) => err(
+                ErrorCode::InvoiceInvalid,
+                format!("Esa factura no se puede emitir con CAEA ({why}): sigue su camino con CAE."),
+            ),
+            CaeaError::AfipAnswering => err(
+                ErrorCode::InvoiceInvalid,
+                "AFIP está respondiendo: la factura sale con CAE en unos segundos.".into(),
+            ),
+            CaeaError::Wsfe(w) if w.is_transient() => err(
+                ErrorCode::AfipUnreachable,
+                "AFIP no respondió. Probá de nuevo en unos minutos.".into(),
+            ),
+            CaeaError::Ticket(t) if t.is_offline() => err(
+                ErrorCode::AfipUnreachable,
+                "AFIP no respondió. Probá de nuevo en unos minutos.".into(),
+            ),
+            CaeaError::Wsfe(w) => err(ErrorCode::AfipRejected, format!("AFIP rechazó el pedido: {w}")),
+            CaeaError::Ticket(t) => err(ErrorCode::AfipNotConfigured, format!("No se pudo entrar a AFIP: {t}")),
+            CaeaError::Org(o) => o.into(),
+            CaeaError::Store(s) => s.into(),
+        }
     }
 }
