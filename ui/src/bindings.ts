@@ -95,7 +95,7 @@ app_subscribed: boolean, };
 
 export type ContextField = "customer_name" | "business_name" | "date" | "time" | "service" | "invoice_number" | "invoice_total" | "amount" | "due_date" | "payment_link" | "order_number";
 
-export type ConversationEvent = { "kind": "new_message", org_id: OrgId, message: MessageView, } | { "kind": "status_changed", org_id: OrgId, conversation_id: number, message_id: number, status: MessageStatus, error_code: number | null, error_reason: string | null, } | { "kind": "reaction_changed", org_id: OrgId, conversation_id: number, message_id: number, reactor: string, emoji: string | null, } | { "kind": "conversation_updated", org_id: OrgId, conversation: ConversationSummary, } | { "kind": "media_changed", org_id: OrgId, conversation_id: number, message_id: number, media: MediaView, };
+export type ConversationEvent = { "kind": "new_message", org_id: OrgId, message: MessageView, } | { "kind": "status_changed", org_id: OrgId, conversation_id: number, message_id: number, status: MessageStatus, error_code: number | null, error_reason: string | null, } | { "kind": "reaction_changed", org_id: OrgId, conversation_id: number, message_id: number, reactor: string, emoji: string | null, } | { "kind": "conversation_updated", org_id: OrgId, conversation: ConversationSummary, } | { "kind": "media_changed", org_id: OrgId, conversation_id: number, message_id: number, media: MediaView, } | { "kind": "template_changed", org_id: OrgId, name: string, language: string, };
 
 export type ConversationPage = { conversations: Array<ConversationSummary>, 
 /**
@@ -144,7 +144,11 @@ owner_name: string | null,
 /**
  * Normalized E.164 digits.
  */
-phone: string | null, first_contact_at: string, notes: string, opted_out: boolean, opted_out_marketing: boolean, };
+phone: string | null, first_contact_at: string, notes: string, opted_out: boolean, opted_out_marketing: boolean, 
+/**
+ * Their e-mail (checked at entry): the e-mail step of notices, invoices with the PDF.
+ */
+email: string | null, };
 
 export type DeadLetterJob = { job_id: JobNumber, kind: string, integration: Integration | null, 
 /**
@@ -686,6 +690,23 @@ header_file: HeaderFile | null, header_filename: string | null,
  */
 idempotency_key: string, };
 
+/**
+ * A notice as sent (or found already sent): its first step.
+ */
+export type SentNotice = { notice_id: number, 
+/**
+ * The first step's message in the customer's thread.
+ */
+message_id: number, conversation_id: number, job_id: number, 
+/**
+ * The channel of the first step that could be used.
+ */
+channel: Channel, 
+/**
+ * The idempotency key had been used: this is the earlier notice, nothing new was queued.
+ */
+already_sent: boolean, };
+
 export type SentTemplate = { message_id: number, conversation_id: number, job_id: number, 
 /**
  * The idempotency key had been used: this is the earlier message, nothing new was queued.
@@ -799,7 +820,15 @@ mapping: { [key in string]: ContextField },
 /**
  * Whether it can be sent now (approved).
  */
-sendable: boolean, updated_at: string, };
+sendable: boolean, updated_at: string, 
+/**
+ * When Meta re-categorized it (a `template_category_update`): the category it had before…
+ */
+previous_category: string | null, 
+/**
+ * …and when (RFC 3339 UTC). Both `None` when Meta never changed it.
+ */
+category_changed_at: string | null, };
 
 export type ThreadCursor = { at: string, id: number, };
 
@@ -946,6 +975,8 @@ export const commands = {
   createOrganization: (input: NewOrganization) => invoke<Organization>("create_organization", { input }),
   /** The customer panel. */
   customerGet: (orgId: OrgId, customerId: number) => invoke<Customer | null>("customer_get", { orgId, customerId }),
+  /** The customer's e-mail (empty: removed); refused with a Spanish message when invalid. */
+  customerSetEmail: (orgId: OrgId, customerId: number, email: string | null) => invoke<Customer | null>("customer_set_email", { orgId, customerId, email }),
   /** The owner's name for the customer (empty: back to their WhatsApp name) and notes. */
   customerUpdate: (orgId: OrgId, customerId: number, name: string | null, notes: string) => invoke<Customer | null>("customer_update", { orgId, customerId, name, notes }),
   /**
@@ -1005,10 +1036,11 @@ export const commands = {
   /** "Guardar PDF": a copy at `path`, or in Descargas with the voucher's name. */
   invoicesSavePdf: (orgId: OrgId, invoiceId: number, layout: PrintLayout, path: string | null) => invoke<SavedFile>("invoices_save_pdf", { orgId, invoiceId, layout, path }),
   /**
-   * "Enviar por WhatsApp": the `factura disponible` template with the PDF as its header, to
-   * `customer_id` or the customer the invoice was issued to; once per invoice and customer.
+   * "Enviar al cliente": a `factura` notice to `customer_id` or the customer the invoice was issued
+   * to, by the first channel that works (WhatsApp with the `factura disponible` template and the PDF
+   * as its header, SMS, e-mail with the PDF attached); once per invoice and customer.
    */
-  invoicesSendWhatsapp: (orgId: OrgId, invoiceId: number, customerId: number | null) => invoke<SentTemplate>("invoices_send_whatsapp", { orgId, invoiceId, customerId }),
+  invoicesSendWhatsapp: (orgId: OrgId, invoiceId: number, customerId: number | null) => invoke<SentNotice>("invoices_send_whatsapp", { orgId, invoiceId, customerId }),
   /** Authorized totals of the period per voucher type. */
   invoicesTotals: (orgId: OrgId, from: string, to: string) => invoke<Array<PeriodTotals>>("invoices_totals", { orgId, from, to }),
   /** Encoding, segments and cost class of an SMS text (shown while typing). */

@@ -539,8 +539,8 @@ export const es = {
   "inv.pdf.saved": "Guardado en {path}",
   "inv.pdf.print": "Imprimir",
   "inv.pdf.printing": "Se abrió el PDF: imprimilo desde el visor.",
-  "inv.whatsapp.send": "Enviar por WhatsApp",
-  "inv.whatsapp.sent": "Se está enviando la factura por WhatsApp: la ves en la conversación del cliente.",
+  "inv.whatsapp.send": "Enviar al cliente",
+  "inv.whatsapp.sent": "Se está enviando la factura: primero por WhatsApp; si no llega, por SMS o por correo con el PDF. La ves en la conversación del cliente.",
   "inv.whatsapp.already": "Esta factura ya se envió a ese cliente: la ves en su conversación.",
   "inv.creditNote": "Hacer nota de crédito",
   "inv.history": "Historial",
@@ -665,6 +665,9 @@ export const es = {
   "mp.saved": "Guardado.",
   "mp.probe": "Probar",
   "mp.probeOk": "Conectado a la cuenta {name}.",
+  // Avisos con adjuntos y Plantillas en vivo (issues 12 + 13)
+  "conv.customer.email": "Correo",
+  "tpl.recategorized": "Meta la pasó de {from} a {to} el {date}: revisá el texto si querés que vuelva a ser {from}.",
 } as const;
 
 export type MessageKey = keyof typeof es;
