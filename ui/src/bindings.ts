@@ -690,9 +690,6 @@ header_file: HeaderFile | null, header_filename: string | null,
  */
 idempotency_key: string, };
 
-/**
- * A notice as sent (or found already sent): its first step.
- */
 export type SentNotice = { notice_id: number, 
 /**
  * The first step's message in the customer's thread.
@@ -1237,8 +1234,9 @@ export const events = {
    */
   secondInstance: "second-instance",
   /**
-   * A business's templates changed (a review, category or quality webhook, a sync, a
-   * creation or deletion): reload the list.
+   * A business's templates changed (a review, category or quality webhook the processor
+   * applied, in the app or in the demo): reload the list. Sent by the bus forwarder
+   * ([`crate::conversations::start`]); the page reloads by itself after its own actions.
    * Payload: `OrgId`.
    */
   templatesChanged: "templates-changed",
