@@ -37,6 +37,10 @@ pub fn start(app: &AppHandle) {
     tauri::async_runtime::spawn(async move {
         loop {
             match rx.recv().await {
+                // Template webhooks travel the same bus: the Plantillas page reloads on them.
+                Ok(ConversationEvent::TemplateChanged { org_id, .. }) => {
+                    let _ = crate::templates::TEMPLATES_CHANGED.emit(&app, org_id);
+                }
                 Ok(event) => {
                     crate::tray::on_conversation_event(&app, &event);
                     let _ = CONVERSATION_EVENT.emit(&app, event);
@@ -259,6 +263,18 @@ pub async fn customer_update(
     let store = boot.store().await?;
     let bus = app.state::<Intakes>().bus();
     Ok(customers::update(&store, &bus, org_id, customer_id, name.as_deref(), &notes).await?)
+}
+
+/// The customer's e-mail (empty: removed); refused with a Spanish message when invalid.
+#[command]
+pub async fn customer_set_email(
+    boot: State<'_, Boot>,
+    org_id: OrgId,
+    customer_id: i64,
+    email: Option<String>,
+) -> Result<Option<Customer>, AppError> {
+    let store = boot.store().await?;
+    customers::set_email(&store, org_id, customer_id, email.as_deref()).await
 }
 
 /// Respuestas rápidas, by shortcut.

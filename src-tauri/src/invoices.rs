@@ -347,8 +347,9 @@ pub async fn invoices_pdf(
     })
 }
 
-/// "Enviar por WhatsApp": the `factura disponible` template with the PDF as its header, to
-/// `customer_id` or the customer the invoice was issued to; once per invoice and customer.
+/// "Enviar al cliente": a `factura` notice to `customer_id` or the customer the invoice was issued
+/// to, by the first channel that works (WhatsApp with the `factura disponible` template and the PDF
+/// as its header, SMS, e-mail with the PDF attached); once per invoice and customer.
 #[command]
 pub async fn invoices_send_whatsapp(
     boot: State<'_, Boot>,
@@ -358,10 +359,10 @@ pub async fn invoices_send_whatsapp(
     org_id: OrgId,
     invoice_id: i64,
     customer_id: Option<i64>,
-) -> Result<mostrador_core::templates::SentTemplate, AppError> {
+) -> Result<mostrador_core::notifications::SentNotice, AppError> {
     let rt = afip.get()?;
     let queue = engine.queue()?;
-    Ok(mostrador_core::invoicing::send::send_by_whatsapp(
+    Ok(mostrador_core::invoicing::send::send_to_customer(
         rt.store(),
         &queue,
         &intakes.bus(),

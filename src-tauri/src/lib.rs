@@ -91,7 +91,6 @@ pub fn run() {
                     desktop_notify::start(&handle, &store).await;
                     payments::start(&handle);
                     tray::seed(&handle, &store).await;
-                    templates::watch(handle.clone(), store.clone());
                     // In demo mode the demo runs its own; the app's wait for the real database.
                     if demo::resume(&handle, &store).await {
                         return;

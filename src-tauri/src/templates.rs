@@ -29,43 +29,10 @@ pub struct TemplateSyncProgress {
 }
 
 crate::event! {
-    /// A business's templates changed (a review, category or quality webhook, a sync, a
-    /// creation or deletion): reload the list.
+    /// A business's templates changed (a review, category or quality webhook the processor
+    /// applied, in the app or in the demo): reload the list. Sent by the bus forwarder
+    /// ([`crate::conversations::start`]); the page reloads by itself after its own actions.
     pub TEMPLATES_CHANGED: "templates-changed" => OrgId
-}
-
-/// How often the templates' fingerprint is compared (one cheap query per business).
-const WATCH_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
-
-/// Pushes [`TEMPLATES_CHANGED`] when a business's templates changed, whoever changed them (the
-/// intake applies the template webhooks without knowing the window).
-pub fn watch(app: AppHandle, store: mostrador_core::store::Store) {
-    tauri::async_runtime::spawn(async move {
-        let mut seen: std::collections::HashMap<OrgId, String> = Default::default();
-        let mut tick = tokio::time::interval(WATCH_EVERY);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            let orgs = match mostrador_core::org::list(&store).await {
-                Ok(list) => list,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot list businesses for template changes");
-                    continue;
-                }
-            };
-            for o in orgs {
-                let Ok(fp) = templates::fingerprint(&store, o.id).await else {
-                    continue;
-                };
-                if seen.get(&o.id) != Some(&fp) {
-                    // The first round only learns the state: nothing changed for the window yet.
-                    if seen.insert(o.id, fp).is_some() {
-                        let _ = TEMPLATES_CHANGED.emit(&app, o.id);
-                    }
-                }
-            }
-        }
-    });
 }
 
 fn progress(app: &AppHandle, org_id: OrgId) -> impl Fn(SyncProgress) + '_ {

@@ -18,7 +18,7 @@ fn notice(env: &Env) -> NewNotice {
         kind: "turno".into(),
         subject: "Tu turno de manana".into(),
         body: "Te esperamos manana a las 10.".into(),
-        whatsapp: None,
+        ..Default::default()
     }
 }
 

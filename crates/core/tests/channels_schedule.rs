@@ -25,6 +25,7 @@ async fn a_scheduled_notice_fires_once_after_a_restart() {
     let env = env_with(Options {
         fallback: false,
         clock: Some(Arc::new(clock.clone())),
+        ..Default::default()
     })
     .await;
     notifications::set_chain(&env.store, env.org, "recordatorio", &[Channel::Sms])

@@ -49,6 +49,9 @@ pub enum Error {
     Build(String),
     #[error("e-mail configuration: {0}")]
     Config(String),
+    /// An attachment (or all of them together) is refused before anything is sent.
+    #[error(transparent)]
+    Attachment(#[from] crate::attachment::AttachmentError),
 }
 
 impl Error {
@@ -65,7 +68,7 @@ impl Error {
             Error::SmtpConnect(_) | Error::SendGridConnect(_) => ErrorClass::Transient,
             Error::SmtpMaybeSent(_) | Error::SendGridMaybeSent(_) => ErrorClass::MaybeSent,
             Error::SmtpTls(_) | Error::Config(_) => ErrorClass::Config,
-            Error::Build(_) => ErrorClass::Permanent,
+            Error::Build(_) | Error::Attachment(_) => ErrorClass::Permanent,
             Error::SendGrid { status, .. } => match status {
                 401 | 403 => ErrorClass::Auth,
                 429 => ErrorClass::RateLimited,
@@ -95,6 +98,7 @@ impl Error {
             Error::SendGridMaybeSent(_) => "maybe_sent".into(),
             Error::Build(_) => "invalid".into(),
             Error::Config(_) => "email_not_configured".into(),
+            Error::Attachment(_) => "attachment".into(),
         }
     }
 }

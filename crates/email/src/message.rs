@@ -1,25 +1,7 @@
 //! An e-mail to send: from, to, subject, the two renderings of one template, attachments.
 
 use crate::address::Address;
-
-/// A file to attach (an invoice PDF).
-#[derive(Clone, PartialEq, Eq)]
-pub struct Attachment {
-    pub filename: String,
-    /// MIME type, e.g. `application/pdf`.
-    pub content_type: String,
-    pub bytes: Vec<u8>,
-}
-
-impl std::fmt::Debug for Attachment {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Attachment")
-            .field("filename", &self.filename)
-            .field("content_type", &self.content_type)
-            .field("bytes", &self.bytes.len())
-            .finish()
-    }
-}
+use crate::attachment::{self, Attachment, AttachmentError};
 
 /// One message. `Debug` never shows the body.
 #[derive(Clone, PartialEq, Eq)]
@@ -49,6 +31,12 @@ impl std::fmt::Debug for Email {
 }
 
 impl Email {
+    /// The attachments together within [`attachment::MAX_TOTAL_BYTES`] (each one was checked
+    /// when it was built). Both senders call it before anything leaves.
+    pub fn check_attachments(&self) -> Result<(), AttachmentError> {
+        attachment::check_total(self.attachments.iter().map(Attachment::len))
+    }
+
     /// The Message-ID we put on it: stable per reference, so a resend is recognizable.
     pub fn message_id(&self) -> String {
         let domain = self.from.as_str().rsplit('@').next().unwrap_or("mostrador");

@@ -63,9 +63,9 @@ pub fn body(email: &Email) -> serde_json::Value {
             .iter()
             .map(|a| {
                 json!({
-                    "content": base64::engine::general_purpose::STANDARD.encode(&a.bytes),
-                    "filename": a.filename,
-                    "type": a.content_type,
+                    "content": base64::engine::general_purpose::STANDARD.encode(a.bytes()),
+                    "filename": a.filename(),
+                    "type": a.content_type(),
                     "disposition": "attachment",
                 })
             })
@@ -97,6 +97,7 @@ impl SendGridSender {
     }
 
     pub async fn send(&self, email: &Email) -> Result<Accepted, Error> {
+        email.check_attachments()?;
         let res = self
             .http
             .post(self.url.clone())
@@ -167,8 +168,8 @@ impl SendGridSender {
 mod tests {
     use super::*;
     use crate::address::Address;
+    use crate::attachment::Attachment;
     use crate::error::ErrorClass;
-    use crate::message::Attachment;
 
     #[test]
     fn body_has_both_parts_and_base64_attachments() {
@@ -180,11 +181,7 @@ mod tests {
             subject: "Factura".into(),
             text: "t".into(),
             html: "<p>t</p>".into(),
-            attachments: vec![Attachment {
-                filename: "f.pdf".into(),
-                content_type: "application/pdf".into(),
-                bytes: b"PDF".to_vec(),
-            }],
+            attachments: vec![Attachment::new("f.pdf", "application/pdf", b"PDF".to_vec()).unwrap()],
             reference: "7".into(),
         };
         let b = body(&e);

@@ -63,6 +63,7 @@ impl SmtpConfig {
 /// Builds the MIME message: multipart/alternative (text + HTML), inside multipart/mixed when
 /// there are attachments.
 pub fn build(email: &Email) -> Result<Message, Error> {
+    email.check_attachments()?;
     let bad = |e: &dyn std::fmt::Display| Error::Build(e.to_string());
     let from = Mailbox::new(
         Some(email.from_name.clone()),
@@ -78,9 +79,9 @@ pub fn build(email: &Email) -> Result<Message, Error> {
     } else {
         let mut mixed = MultiPart::mixed().multipart(alternative);
         for a in &email.attachments {
-            let ct = ContentType::parse(&a.content_type).map_err(|e| bad(&e))?;
-            mixed =
-                mixed.singlepart(LAttachment::new(a.filename.clone()).body(a.bytes.clone(), ct));
+            let ct = ContentType::parse(a.content_type()).map_err(|e| bad(&e))?;
+            mixed = mixed
+                .singlepart(LAttachment::new(a.filename().to_owned()).body(a.bytes().to_vec(), ct));
         }
         mixed
     };
@@ -172,7 +173,7 @@ fn classify(e: &lettre::transport::smtp::Error) -> Error {
 mod tests {
     use super::*;
     use crate::address::Address;
-    use crate::message::Attachment;
+    use crate::attachment::Attachment;
 
     fn email() -> Email {
         Email {
@@ -183,11 +184,12 @@ mod tests {
             subject: "Tu turno de mañana".into(),
             text: "Hola Ana,\n\nTu turno es mañana.\n".into(),
             html: "<p>Hola Ana,</p><p>Tu turno es mañana.</p>".into(),
-            attachments: vec![Attachment {
-                filename: "factura-0001.pdf".into(),
-                content_type: "application/pdf".into(),
-                bytes: b"%PDF-1.4 fake".to_vec(),
-            }],
+            attachments: vec![Attachment::new(
+                "factura-0001.pdf",
+                "application/pdf",
+                b"%PDF-1.4 fake".to_vec(),
+            )
+            .unwrap()],
             reference: "42".into(),
         }
     }
@@ -205,6 +207,20 @@ mod tests {
         plain.attachments.clear();
         let raw = String::from_utf8(build(&plain).unwrap().formatted()).unwrap();
         assert!(!raw.contains("multipart/mixed"));
+    }
+
+    #[test]
+    fn attachments_over_the_total_are_refused_before_sending() {
+        let mut e = email();
+        let part = vec![b'x'; crate::MAX_ATTACHMENT_BYTES as usize];
+        e.attachments = vec![
+            Attachment::new("a.pdf", "application/pdf", part.clone()).unwrap(),
+            Attachment::new("b.pdf", "application/pdf", part).unwrap(),
+        ];
+        let err = build(&e).unwrap_err();
+        assert!(matches!(err, Error::Attachment(_)), "{err}");
+        assert_eq!(err.class(), crate::ErrorClass::Permanent);
+        assert!(err.to_string().contains("en total"), "{err}");
     }
 
     #[test]

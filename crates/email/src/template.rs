@@ -9,6 +9,8 @@ pub struct Notice<'a> {
     pub customer_name: Option<&'a str>,
     /// The message, paragraphs separated by blank lines.
     pub body: &'a str,
+    /// The attached files' names, listed before the signature so a reader knows to look.
+    pub attachments: &'a [String],
 }
 
 fn escape(s: &str) -> String {
@@ -41,6 +43,11 @@ impl Notice<'_> {
                 .filter(|p| !p.is_empty())
                 .map(str::to_owned),
         );
+        match self.attachments {
+            [] => {}
+            [one] => ps.push(format!("Te adjuntamos {one}.")),
+            many => ps.push(format!("Te adjuntamos: {}.", many.join(", "))),
+        }
         ps.push(format!("Saludos,\n{}", self.shop_name.trim()));
         ps
     }
@@ -76,6 +83,7 @@ mod tests {
             shop_name: "Kiosco <Don Pepe>",
             customer_name: Some("Ana"),
             body: "Tu turno es mañana a las 10.\n\nSi no podés venir, avisanos.",
+            attachments: &[],
         };
         let t = n.text();
         assert!(t.starts_with("Hola Ana,\n\nTu turno es mañana a las 10.\n\n"));
@@ -90,5 +98,16 @@ mod tests {
             ..n
         };
         assert!(anon.text().starts_with("Hola,\n"));
+        let files = ["Factura-B-00001-00000001.pdf".to_owned()];
+        let with = Notice {
+            attachments: &files,
+            ..n
+        };
+        assert!(with.text().ends_with(
+            "Te adjuntamos Factura-B-00001-00000001.pdf.\n\nSaludos,\nKiosco <Don Pepe>\n"
+        ));
+        assert!(with
+            .html()
+            .contains("<p>Te adjuntamos Factura-B-00001-00000001.pdf.</p>"));
     }
 }

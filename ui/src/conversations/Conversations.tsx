@@ -1147,6 +1147,7 @@ function CustomerPanel({ orgId, conversation }: { orgId: string; conversation: C
   const lang = useLanguage();
   const [name, setName] = useState("");
   const [notes, setNotes] = useState("");
+  const [email, setEmail] = useState("");
   const [first, setFirst] = useState<string | null>(null);
   const [labels, setLabels] = useState(conversation.labels.join(", "));
   const [saved, setSaved] = useState(false);
@@ -1158,6 +1159,7 @@ function CustomerPanel({ orgId, conversation }: { orgId: string; conversation: C
         if (!c) return;
         setName(c.owner_name ?? c.name ?? "");
         setNotes(c.notes);
+        setEmail(c.email ?? "");
         setFirst(c.first_contact_at);
       })
       .catch((e) => setError(asAppError(e)));
@@ -1165,6 +1167,7 @@ function CustomerPanel({ orgId, conversation }: { orgId: string; conversation: C
   async function save() {
     try {
       await commands.customerUpdate(orgId, conversation.customer_id, name, notes);
+      await commands.customerSetEmail(orgId, conversation.customer_id, email.trim() || null);
       await commands.conversationSetLabels(
         orgId,
         conversation.id,
@@ -1187,6 +1190,10 @@ function CustomerPanel({ orgId, conversation }: { orgId: string; conversation: C
       <p className="small">
         {t("conv.customer.first")}: {first ? new Date(first).toLocaleDateString(lang === "es" ? "es-AR" : "en") : "—"}
       </p>
+      <label>
+        {t("conv.customer.email")}
+        <input type="email" value={email} onChange={(e) => (setEmail(e.target.value), setSaved(false))} id="customer-email" />
+      </label>
       {conversation.customer_opted_out_marketing && <p className="small risk">{t("conv.customer.noMarketing")}</p>}
       <label>
         {t("conv.labels")}

@@ -542,8 +542,8 @@ export const en: Record<MessageKey, string> = {
   "inv.pdf.saved": "Saved to {path}",
   "inv.pdf.print": "Print",
   "inv.pdf.printing": "The PDF was opened: print it from the viewer.",
-  "inv.whatsapp.send": "Send by WhatsApp",
-  "inv.whatsapp.sent": "The invoice is being sent by WhatsApp: you will see it in the customer's conversation.",
+  "inv.whatsapp.send": "Send to the customer",
+  "inv.whatsapp.sent": "The invoice is being sent: by WhatsApp first; if it does not arrive, by SMS or by e-mail with the PDF. You will see it in the customer's conversation.",
   "inv.whatsapp.already": "This invoice was already sent to that customer: see it in their conversation.",
   "inv.creditNote": "Make a credit note",
   "inv.history": "History",
@@ -722,4 +722,7 @@ export const en: Record<MessageKey, string> = {
   "inv.caea.rejectedBy": "AFIP rejected this CAEA invoice when it was reported: {reason}",
   "inv.caea.issue": "Issue with CAEA",
   "inv.caea.issued": "Issued with CAEA: it is reported to AFIP when it answers.",
+  // Notices with attachments and live Plantillas (issues 12 + 13)
+  "conv.customer.email": "E-mail",
+  "tpl.recategorized": "Meta moved it from {from} to {to} on {date}: review the text if you want it to be {from} again.",
 };

@@ -540,8 +540,8 @@ export const es = {
   "inv.pdf.saved": "Guardado en {path}",
   "inv.pdf.print": "Imprimir",
   "inv.pdf.printing": "Se abrió el PDF: imprimilo desde el visor.",
-  "inv.whatsapp.send": "Enviar por WhatsApp",
-  "inv.whatsapp.sent": "Se está enviando la factura por WhatsApp: la ves en la conversación del cliente.",
+  "inv.whatsapp.send": "Enviar al cliente",
+  "inv.whatsapp.sent": "Se está enviando la factura: primero por WhatsApp; si no llega, por SMS o por correo con el PDF. La ves en la conversación del cliente.",
   "inv.whatsapp.already": "Esta factura ya se envió a ese cliente: la ves en su conversación.",
   "inv.creditNote": "Hacer nota de crédito",
   "inv.history": "Historial",
@@ -720,6 +720,9 @@ export const es = {
   "inv.caea.rejectedBy": "AFIP rechazó esta factura con CAEA al informarla: {reason}",
   "inv.caea.issue": "Emitir con CAEA",
   "inv.caea.issued": "Emitida con CAEA: se informa a AFIP cuando responda.",
+  // Avisos con adjuntos y Plantillas en vivo (issues 12 + 13)
+  "conv.customer.email": "Correo",
+  "tpl.recategorized": "Meta la pasó de {from} a {to} el {date}: revisá el texto si querés que vuelva a ser {from}.",
 } as const;
 
 export type MessageKey = keyof typeof es;

@@ -17,7 +17,7 @@ import {
 import { useLanguage, useT } from "../i18n/context";
 import { errorField, errorText } from "../i18n/errors";
 import { catalogs, type MessageKey } from "../i18n";
-import { checkNewTemplate, fill, variables } from "./model";
+import { checkNewTemplate, fill, recategorization, variables } from "./model";
 
 const FIELDS: ContextField[] = [
   "customer_name",
@@ -166,7 +166,10 @@ export function Templates({ orgId }: { orgId: string }) {
               <tr key={`${x.name}/${x.language}`} data-template={x.name} data-status={x.status ?? ""}>
                 <td>{x.name}</td>
                 <td>{x.language}</td>
-                <td>{known(t, "tpl.category", x.category)}</td>
+                <td>
+                  {known(t, "tpl.category", x.category)}
+                  <Recategorized template={x} />
+                </td>
                 <td>
                   {known(t, "tpl.status", x.status)}
                   {x.reason_es && <div className="small muted">{x.reason_es}</div>}
@@ -183,6 +186,20 @@ export function Templates({ orgId }: { orgId: string }) {
         </table>
       )}
     </section>
+  );
+}
+
+/** Why the category is not the one it was created with (Meta re-categorized it). */
+function Recategorized({ template }: { template: TemplateView }) {
+  const t = useT();
+  const lang = useLanguage();
+  const r = recategorization(template);
+  if (!r) return null;
+  const date = r.at ? new Date(r.at).toLocaleDateString(lang === "es" ? "es-AR" : "en") : "—";
+  return (
+    <div className="small muted template-recategorized" data-from={r.from}>
+      {t("tpl.recategorized", { from: known(t, "tpl.category", r.from), to: known(t, "tpl.category", r.to), date })}
+    </div>
   );
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { NewTemplateInput, TemplateView } from "../bindings";
-import { checkNewTemplate, checkParam, fill, initialValues, preview, problems, variables } from "./model";
+import { checkNewTemplate, checkParam, fill, initialValues, preview, problems, recategorization, variables } from "./model";
 
 function template(): TemplateView {
   return {
@@ -28,6 +28,8 @@ function template(): TemplateView {
     mapping: { "header.1": "customer_name", "body.1": "customer_name", "body.2": "date" },
     sendable: true,
     updated_at: "2026-11-29T12:00:00.000Z",
+    previous_category: null,
+    category_changed_at: null,
   };
 }
 
@@ -102,5 +104,15 @@ describe("new template limits", () => {
     expect(checkNewTemplate({ ...base, buttons: [{ type: "copy_code", example: "CODIGO-MUY-LARGO-1" }] })?.field).toBe(
       "components.BUTTONS[0].example",
     );
+  });
+});
+
+describe("recategorization", () => {
+  it("says from which category Meta moved it, and when", () => {
+    expect(recategorization(template())).toBeNull();
+    const moved = { ...template(), category: "MARKETING", previous_category: "UTILITY", category_changed_at: "2026-11-29T15:00:00.000Z" };
+    expect(recategorization(moved)).toEqual({ from: "UTILITY", to: "MARKETING", at: "2026-11-29T15:00:00.000Z" });
+    // Back where it was: nothing to explain.
+    expect(recategorization({ ...moved, category: "UTILITY" })).toBeNull();
   });
 });

@@ -86,6 +86,13 @@ export function problems(t: TemplateView, values: Record<string, string>): Recor
   return out;
 }
 
+/** Meta re-categorized it (the price changes): from which category, to which, and when. `null`
+ * when the category is the one it was created with. */
+export function recategorization(t: TemplateView): { from: string; to: string; at: string | null } | null {
+  if (!t.previous_category || !t.category || t.previous_category === t.category) return null;
+  return { from: t.previous_category, to: t.category, at: t.category_changed_at };
+}
+
 /** The message as the customer will see it (header, body, footer). */
 export function preview(t: TemplateView, values: Record<string, string>): { header: string | null; body: string; footer: string | null } {
   const header = t.shape.header?.text ? fill(t.shape.header.text, (v) => values[`header.${v}`]) : null;

@@ -37,6 +37,8 @@ pub struct Customer {
     pub notes: String,
     pub opted_out: bool,
     pub opted_out_marketing: bool,
+    /// Their e-mail (checked at entry): the e-mail step of notices, invoices with the PDF.
+    pub email: Option<String>,
 }
 
 impl Customer {
@@ -358,7 +360,7 @@ pub async fn get(
 ) -> Result<Option<Customer>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, wa_id, bsuid, username, name, owner_name, phone, first_contact_at, notes,
-                opted_out != 0 AS opted_out, opted_out_marketing != 0 AS opted_out_marketing
+                opted_out != 0 AS opted_out, opted_out_marketing != 0 AS opted_out_marketing, email
          FROM customers WHERE org_id = ? AND id = ?",
     )
     .bind(org.to_string())
@@ -371,7 +373,7 @@ pub async fn get(
 pub async fn list(pool: &sqlx::SqlitePool, org: OrgId) -> Result<Vec<Customer>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, wa_id, bsuid, username, name, owner_name, phone, first_contact_at, notes,
-                opted_out != 0 AS opted_out, opted_out_marketing != 0 AS opted_out_marketing
+                opted_out != 0 AS opted_out, opted_out_marketing != 0 AS opted_out_marketing, email
          FROM customers WHERE org_id = ? ORDER BY id",
     )
     .bind(org.to_string())
@@ -475,6 +477,44 @@ pub async fn update(
     tx.commit().await?;
     events.emit_all(out);
     Ok(get(store.reader(), org, customer_id).await?)
+}
+
+/// The customer panel's e-mail: checked as a shop owner means it (`None` or blank: removed).
+/// `Ok(None)`: no such customer.
+pub async fn set_email(
+    store: &crate::store::Store,
+    org: OrgId,
+    customer_id: i64,
+    email: Option<&str>,
+) -> Result<Option<Customer>, crate::AppError> {
+    let email = match email.map(str::trim).filter(|e| !e.is_empty()) {
+        None => None,
+        Some(e) => Some(
+            mostrador_email::Address::parse(e)
+                .map_err(|err| {
+                    crate::AppError::new(crate::ErrorCode::InvalidRecipient, err.to_string())
+                        .with_details(serde_json::json!({ "field": "email" }))
+                })?
+                .as_str()
+                .to_owned(),
+        ),
+    };
+    let changed =
+        sqlx::query("UPDATE customers SET email = ?, updated_at = ? WHERE org_id = ? AND id = ?")
+            .bind(&email)
+            .bind(crate::store::timestamp::now_text())
+            .bind(org.to_string())
+            .bind(customer_id)
+            .execute(store.writer())
+            .await
+            .map_err(crate::store::StoreError::Sqlx)?
+            .rows_affected();
+    if changed == 0 {
+        return Ok(None);
+    }
+    Ok(get(store.reader(), org, customer_id)
+        .await
+        .map_err(crate::store::StoreError::Sqlx)?)
 }
 
 #[cfg(test)]

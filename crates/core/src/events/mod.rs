@@ -45,6 +45,13 @@ pub enum ConversationEvent {
         message_id: i64,
         media: MediaView,
     },
+    /// A template's status, category or quality changed (a Meta webhook the processor applied):
+    /// not a conversation, but it travels the same bus so the Plantillas page updates live.
+    TemplateChanged {
+        org_id: OrgId,
+        name: String,
+        language: String,
+    },
 }
 
 /// The broadcast channel of [`ConversationEvent`]s (cheap to clone). A slow receiver that lags

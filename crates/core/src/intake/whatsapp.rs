@@ -292,9 +292,17 @@ pub async fn apply(
                     let at = ts(entry.time, now);
                     let mut sp = conn.begin().await?;
                     match apply_template(&mut sp, org, change, &at).await {
-                        Ok(()) => {
+                        Ok(changed) => {
                             sp.commit().await?;
                             out.applied += 1;
+                            // The Plantillas page follows it live (after the batch commits).
+                            if let Some((name, language)) = changed {
+                                out.events.push(ConversationEvent::TemplateChanged {
+                                    org_id: org,
+                                    name,
+                                    language,
+                                });
+                            }
                         }
                         Err(e) => {
                             sp.rollback().await?;
@@ -724,12 +732,13 @@ async fn apply_status(
     Ok(())
 }
 
+/// Applies a template webhook; the template it changed, if any.
 async fn apply_template(
     conn: &mut SqliteConnection,
     org: OrgId,
     change: &Change,
     at: &str,
-) -> Result<(), sqlx::Error> {
+) -> Result<Option<(String, String)>, sqlx::Error> {
     // (name, language, id, status, category, quality, reason)
     type Row<'a> = (
         Option<&'a str>,
@@ -768,21 +777,33 @@ async fn apply_template(
             t.new_quality_score.as_deref(),
             None,
         ),
-        _ => return Ok(()),
+        _ => return Ok(None),
     };
     let (Some(name), language) = (r.0, r.1) else {
         tracing::warn!("template update without a name: ignored");
-        return Ok(());
+        return Ok(None);
     };
-    sqlx::query(
-        "INSERT INTO templates (org_id, name, language, provider_id, status, category, quality, reason, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+    // Meta re-categorized it: keep what it was and when, so the owner sees why it changed.
+    let previous = match change {
+        Change::TemplateCategory(t) => Some(t.previous_category.as_deref().unwrap_or("")),
+        _ => None,
+    };
+    let written = sqlx::query(
+        "INSERT INTO templates (org_id, name, language, provider_id, status, category, quality, reason, updated_at,
+                               previous_category, category_changed_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, nullif(?10, ''), CASE WHEN ?10 IS NOT NULL THEN ?9 END)
          ON CONFLICT (org_id, name, language) DO UPDATE SET
            provider_id = coalesce(excluded.provider_id, provider_id),
            status = coalesce(excluded.status, status),
            category = coalesce(excluded.category, category),
            quality = coalesce(excluded.quality, quality),
            reason = CASE WHEN excluded.status IS NOT NULL THEN excluded.reason ELSE reason END,
+           previous_category = CASE
+               WHEN ?10 IS NOT NULL AND excluded.category IS NOT category
+               THEN coalesce(nullif(?10, ''), category) ELSE previous_category END,
+           category_changed_at = CASE
+               WHEN ?10 IS NOT NULL AND excluded.category IS NOT category
+               THEN excluded.updated_at ELSE category_changed_at END,
            updated_at = excluded.updated_at
          WHERE excluded.updated_at >= templates.updated_at",
     )
@@ -795,7 +816,9 @@ async fn apply_template(
     .bind(r.5)
     .bind(r.6)
     .bind(at)
+    .bind(previous)
     .execute(&mut *conn)
-    .await?;
-    Ok(())
+    .await?
+    .rows_affected();
+    Ok((written > 0).then(|| (name.to_owned(), language.unwrap_or("").to_owned())))
 }

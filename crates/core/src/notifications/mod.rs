@@ -14,16 +14,16 @@ pub use schedule::{NewScheduled, ScheduleError, ScheduledNotice, ScheduledState,
 use mostrador_queue::{JobId, Queue, QueueError, Wake};
 use sqlx::SqliteConnection;
 
-use crate::channels::email::{self, EmailError, EmailRequest};
+use crate::channels::email::{self, AttachmentRef, EmailError, EmailRequest};
 use crate::channels::sms::{self, SmsError, SmsRequest};
-use crate::channels::whatsapp::{WhatsAppContent, WhatsAppSend};
+use crate::channels::whatsapp::{TemplateHeader, WhatsAppContent, WhatsAppSend};
 use crate::conversations::{self, NewMessage};
-use crate::events::ConversationEvent;
+use crate::events::{ConversationEvent, EventBus};
 use crate::org::OrgId;
 use crate::store::{Store, StoreError};
 
 /// A notice to send.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NewNotice {
     #[cfg_attr(feature = "ts", ts(type = "number"))]
@@ -38,6 +38,41 @@ pub struct NewNotice {
     #[cfg_attr(feature = "ts", ts(skip))]
     #[serde(default, skip)]
     pub whatsapp: Option<WhatsAppContent>,
+    /// The WhatsApp step's text in the thread when `whatsapp` is a template (its filled body).
+    #[cfg_attr(feature = "ts", ts(skip))]
+    #[serde(default, skip)]
+    pub whatsapp_preview: Option<String>,
+    /// Why WhatsApp cannot carry this notice (Spanish): its step is skipped with this reason.
+    #[cfg_attr(feature = "ts", ts(skip))]
+    #[serde(default, skip)]
+    pub whatsapp_unusable: Option<String>,
+    /// Files the e-mail step attaches (the SMS and WhatsApp steps do not).
+    #[cfg_attr(feature = "ts", ts(skip))]
+    #[serde(default, skip)]
+    pub attachments: Vec<AttachmentRef>,
+    /// Once per intent: a second notice with the same key sends nothing and answers the first.
+    #[cfg_attr(feature = "ts", ts(skip))]
+    #[serde(default, skip)]
+    pub idempotency_key: Option<String>,
+}
+
+/// A notice as sent (or found already sent): its first step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SentNotice {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub notice_id: i64,
+    /// The first step's message in the customer's thread.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub message_id: i64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub conversation_id: i64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub job_id: i64,
+    /// The channel of the first step that could be used.
+    pub channel: Channel,
+    /// The idempotency key had been used: this is the earlier notice, nothing new was queued.
+    pub already_sent: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +116,72 @@ pub async fn send_notice(
     Ok((id, job))
 }
 
+/// Sends a notice once per `idempotency_key` (own transaction; the thread's events are emitted
+/// after the commit). A second call with the same key queues nothing and answers the first.
+pub async fn send_notice_once(
+    store: &Store,
+    queue: &Queue,
+    events: &EventBus,
+    org: OrgId,
+    notice: &NewNotice,
+) -> Result<SentNotice, NotifyError> {
+    let mut tx = store.begin_immediate().await?;
+    if let Some(key) = &notice.idempotency_key {
+        let earlier: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM notices WHERE org_id = ? AND idempotency_key = ?")
+                .bind(org.to_string())
+                .bind(key)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some(notice_id) = earlier {
+            let first: Option<(i64, String, i64, i64)> = sqlx::query_as(
+                "SELECT ns.job_id, ns.channel, m.id, m.conversation_id
+                 FROM notice_sends ns JOIN messages m ON m.org_id = ns.org_id AND m.job_id = ns.job_id
+                 WHERE ns.notice_id = ? ORDER BY ns.step LIMIT 1",
+            )
+            .bind(notice_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            drop(tx);
+            let (job_id, channel, message_id, conversation_id) = first.ok_or_else(|| {
+                NotifyError::NoChannel("el aviso anterior no salió por ningún canal".into())
+            })?;
+            return Ok(SentNotice {
+                notice_id,
+                message_id,
+                conversation_id,
+                job_id,
+                channel: Channel::of_kind(&channel).unwrap_or(Channel::WhatsApp),
+                already_sent: true,
+            });
+        }
+    }
+    let (notice_id, started) = send_notice_in(&mut tx, queue, org, notice).await?;
+    let (message_id, conversation_id): (i64, i64) =
+        sqlx::query_as("SELECT id, conversation_id FROM messages WHERE org_id = ? AND job_id = ?")
+            .bind(org.to_string())
+            .bind(started.job.0)
+            .fetch_one(&mut *tx)
+            .await?;
+    tx.commit().await?;
+    let Started {
+        job,
+        wake,
+        channel,
+        events: out,
+    } = started;
+    wake.after_commit();
+    events.emit_all(out);
+    Ok(SentNotice {
+        notice_id,
+        message_id,
+        conversation_id,
+        job_id: job.0,
+        channel,
+        already_sent: false,
+    })
+}
+
 /// Records the notice and creates its first usable step's job in the caller's transaction.
 pub async fn send_notice_in(
     conn: &mut SqliteConnection,
@@ -108,9 +209,11 @@ pub async fn send_notice_in(
         .whatsapp
         .as_ref()
         .map(|w| serde_json::to_string(w).expect("content serializes"));
+    let attachments = serde_json::to_string(&notice.attachments).expect("refs serialize");
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO notices (org_id, customer_id, kind, subject, body, whatsapp, chain, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO notices (org_id, customer_id, kind, subject, body, whatsapp, chain, created_at,
+                              attachments, idempotency_key, whatsapp_preview, whatsapp_unusable)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(org.to_string())
     .bind(notice.customer_id)
@@ -120,6 +223,10 @@ pub async fn send_notice_in(
     .bind(whatsapp)
     .bind(chain_json)
     .bind(conversations::ts_now())
+    .bind(attachments)
+    .bind(&notice.idempotency_key)
+    .bind(&notice.whatsapp_preview)
+    .bind(&notice.whatsapp_unusable)
     .fetch_one(&mut *conn)
     .await?;
     match start_step_in(conn, queue, org, id, 0, None, None).await? {
@@ -136,6 +243,9 @@ struct NoticeRow {
     body: String,
     whatsapp: Option<String>,
     chain: Vec<Channel>,
+    attachments: Vec<AttachmentRef>,
+    whatsapp_preview: Option<String>,
+    whatsapp_unusable: Option<String>,
 }
 
 async fn load_notice(
@@ -143,22 +253,41 @@ async fn load_notice(
     org: OrgId,
     id: i64,
 ) -> Result<Option<NoticeRow>, sqlx::Error> {
-    let row: Option<(i64, String, String, Option<String>, String)> = sqlx::query_as(
-        "SELECT customer_id, subject, body, whatsapp, chain FROM notices WHERE id = ? AND org_id = ?",
+    type Row = (
+        i64,
+        String,
+        String,
+        Option<String>,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+    );
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT customer_id, subject, body, whatsapp, chain, attachments, whatsapp_preview,
+                whatsapp_unusable
+         FROM notices WHERE id = ? AND org_id = ?",
     )
     .bind(id)
     .bind(org.to_string())
     .fetch_optional(&mut *conn)
     .await?;
-    Ok(
-        row.map(|(customer_id, subject, body, whatsapp, chain)| NoticeRow {
+    Ok(row.map(
+        |(customer_id, subject, body, whatsapp, chain, attachments, preview, unusable)| NoticeRow {
             customer_id,
             subject,
             body,
             whatsapp,
             chain: serde_json::from_str(&chain).unwrap_or_else(|_| DEFAULT_CHAIN.to_vec()),
-        }),
-    )
+            // Written by us as a JSON array (checked by the table): unreadable means none.
+            attachments: serde_json::from_str(&attachments).unwrap_or_else(|e| {
+                tracing::error!(notice_id = id, error = %e, "unreadable notice attachments");
+                Vec::new()
+            }),
+            whatsapp_preview: preview,
+            whatsapp_unusable: unusable,
+        },
+    ))
 }
 
 /// Whether a channel is set up for the organization at all.
@@ -256,7 +385,7 @@ pub async fn start_step_in(
                         to: None,
                         subject: &n.subject,
                         body: &n.body,
-                        attachments: vec![],
+                        attachments: n.attachments.clone(),
                         unique_key: Some(key),
                         parent,
                         fallback_note: note,
@@ -313,6 +442,9 @@ async fn whatsapp_step(
     parent: Option<JobId>,
     note: Option<String>,
 ) -> StepResult {
+    if let Some(reason) = &n.whatsapp_unusable {
+        return Ok(Err(reason.clone()));
+    }
     let to: Option<(Option<String>, Option<String>)> =
         sqlx::query_as("SELECT wa_id, phone FROM customers WHERE id = ? AND org_id = ?")
             .bind(n.customer_id)
@@ -345,13 +477,46 @@ async fn whatsapp_step(
         return Ok(Ok((id, wake, Vec::new())));
     }
     let at = conversations::ts_now();
+    // A template shows as one in the thread (its filled body), like one sent from the picker.
+    let (kind, text, data) = match &send.content {
+        WhatsAppContent::Template { name, language, .. } => (
+            "template",
+            n.whatsapp_preview.as_deref().unwrap_or(&n.body),
+            Some(
+                serde_json::json!({ "template": { "name": name, "language": language } })
+                    .to_string(),
+            ),
+        ),
+        _ => ("text", n.body.as_str(), None),
+    };
+    // A document header's name: the thread shows the file the template carried (the invoice PDF).
+    let filename = match &send.content {
+        WhatsAppContent::Template {
+            header: Some(TemplateHeader::Document { filename, .. }),
+            ..
+        } => filename.clone(),
+        WhatsAppContent::Template {
+            header:
+                Some(TemplateHeader::File {
+                    filename,
+                    mime_type,
+                    ..
+                }),
+            ..
+        } if !mime_type.starts_with("image/") && !mime_type.starts_with("video/") => {
+            filename.clone()
+        }
+        _ => None,
+    };
     let (message_id, events) = conversations::record_outbound(
         conn,
         org,
         n.customer_id,
         NewMessage {
-            kind: "text",
-            text: Some(&n.body),
+            kind,
+            text: Some(text),
+            filename: filename.as_deref(),
+            data,
             job_id: Some(id.0),
             at: &at,
             ..Default::default()

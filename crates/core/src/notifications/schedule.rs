@@ -371,7 +371,7 @@ pub async fn run_due(store: &Store, queue: &Queue) -> Result<Pass, StoreError> {
             kind,
             subject,
             body,
-            whatsapp: None,
+            ..Default::default()
         };
         let (state, reason, notice_id, wake) =
             match send_notice_in(&mut tx, queue, org, &notice).await {

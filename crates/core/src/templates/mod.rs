@@ -27,7 +27,9 @@ pub use manage::{
 };
 pub use mapping::{ContextField, TemplateContext};
 pub use params::{check as check_param, fill, ParamError, ParamIssue};
-pub use send::{send_template, HeaderFile, SendTemplate, SentTemplate};
+pub use send::{
+    prepare_template, send_template, HeaderFile, PreparedTemplate, SendTemplate, SentTemplate,
+};
 pub use shape::{ButtonShape, HeaderFormat, HeaderShape, Part, TemplateShape, VariableShape};
 pub use suggested::{
     create_suggested, suggested, SuggestedOutcome, SuggestedResult, SuggestedTemplate,
@@ -64,6 +66,10 @@ pub struct TemplateView {
     /// Whether it can be sent now (approved).
     pub sendable: bool,
     pub updated_at: String,
+    /// When Meta re-categorized it (a `template_category_update`): the category it had before…
+    pub previous_category: Option<String>,
+    /// …and when (RFC 3339 UTC). Both `None` when Meta never changed it.
+    pub category_changed_at: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -78,10 +84,13 @@ struct Row {
     components: Option<String>,
     parameter_format: Option<String>,
     updated_at: String,
+    previous_category: Option<String>,
+    category_changed_at: Option<String>,
 }
 
 const SELECT: &str = "SELECT name, language, provider_id, status, category, quality, reason,
-        components, parameter_format, updated_at FROM templates";
+        components, parameter_format, updated_at, previous_category, category_changed_at
+        FROM templates";
 
 fn view(r: Row, mapping: BTreeMap<String, ContextField>) -> TemplateView {
     let components: Vec<Value> = r
@@ -90,6 +99,10 @@ fn view(r: Row, mapping: BTreeMap<String, ContextField>) -> TemplateView {
         .and_then(|c| serde_json::from_str(c).ok())
         .unwrap_or_default();
     let reason = r.reason.filter(|x| !x.is_empty() && x != "NONE");
+    // Only while it still matters: back in the old category, nothing to explain.
+    let previous_category = r
+        .previous_category
+        .filter(|p| Some(p) != r.category.as_ref());
     TemplateView {
         sendable: r.status.as_deref() == Some("APPROVED"),
         reason_es: reason.as_deref().map(rejection_reason_es),
@@ -104,6 +117,8 @@ fn view(r: Row, mapping: BTreeMap<String, ContextField>) -> TemplateView {
         quality: r.quality,
         parameter_format: r.parameter_format,
         updated_at: r.updated_at,
+        previous_category,
+        category_changed_at: r.category_changed_at,
     }
 }
 

@@ -197,21 +197,28 @@ fn fill(t: &TemplateView, req: &SendTemplate) -> Result<Filled, TemplateError> {
     })
 }
 
-/// Queues the template for the customer. Returns the message (new, or the earlier one for the
-/// same idempotency key).
-pub async fn send_template(
+/// A template send checked and filled, not yet queued: what [`send_template`] queues, and what a
+/// notice's WhatsApp step carries ([`crate::notifications`]).
+#[derive(Debug, Clone)]
+pub struct PreparedTemplate {
+    pub send: WhatsAppSend,
+    /// The body with its variables filled: the message's text in the thread.
+    pub preview: String,
+    pub name: String,
+    pub language: String,
+    pub customer_id: i64,
+    /// A document header's file name: the thread shows the template carried that file.
+    pub document_filename: Option<String>,
+}
+
+/// Checks and fills a template send as [`send_template`] does (approved, the customer reachable
+/// and not opted out, every variable valid, the header file acceptable, the Graph payload valid),
+/// without writing anything.
+pub async fn prepare_template(
     store: &Store,
-    queue: &Queue,
-    events: &EventBus,
     org: OrgId,
-    req: SendTemplate,
-) -> Result<SentTemplate, TemplateError> {
-    if req.idempotency_key.trim().is_empty() || req.idempotency_key.len() > 200 {
-        return Err(TemplateError::invalid(
-            "idempotency_key",
-            "Falta la clave del envío (un error de la aplicación).",
-        ));
-    }
+    req: &SendTemplate,
+) -> Result<PreparedTemplate, TemplateError> {
     let t = get(store, org, &req.name, &req.language).await?;
     if !t.sendable {
         return Err(TemplateError::NotApproved {
@@ -238,7 +245,10 @@ pub async fn send_template(
         .or(customer.phone.clone())
         .or(customer.bsuid.clone())
         .ok_or(TemplateError::NoRecipient)?;
-    let filled = fill(&t, &req)?;
+    let filled = fill(&t, req)?;
+    let document_filename = matches!(t.shape.media_header(), Some(HeaderFormat::Document))
+        .then(|| req.header_filename.clone())
+        .flatten();
     let header = match t.shape.media_header() {
         Some(format) if req.header_file.is_some() && req.header_media_id.is_none() => {
             let file = req.header_file.as_ref().expect("checked");
@@ -304,6 +314,39 @@ pub async fn send_template(
             ),
             other => TemplateError::invalid("template", other.to_string()),
         })?;
+    Ok(PreparedTemplate {
+        send,
+        preview: filled.preview,
+        name: t.name,
+        language: t.language,
+        customer_id: customer.id,
+        document_filename,
+    })
+}
+
+/// Queues the template for the customer. Returns the message (new, or the earlier one for the
+/// same idempotency key).
+pub async fn send_template(
+    store: &Store,
+    queue: &Queue,
+    events: &EventBus,
+    org: OrgId,
+    req: SendTemplate,
+) -> Result<SentTemplate, TemplateError> {
+    if req.idempotency_key.trim().is_empty() || req.idempotency_key.len() > 200 {
+        return Err(TemplateError::invalid(
+            "idempotency_key",
+            "Falta la clave del envío (un error de la aplicación).",
+        ));
+    }
+    let PreparedTemplate {
+        send,
+        preview,
+        name,
+        language,
+        customer_id,
+        document_filename,
+    } = prepare_template(store, org, &req).await?;
     let job = send
         .job(org, Utc::now())?
         .unique_key(format!("template:{}", req.idempotency_key));
@@ -333,18 +376,15 @@ pub async fn send_template(
         });
     }
     let now = now_text();
-    let data = serde_json::json!({ "template": { "name": t.name, "language": t.language } });
+    let data = serde_json::json!({ "template": { "name": name, "language": language } });
     let (message_id, out) = crate::conversations::record_outbound(
         &mut tx,
         org,
-        customer.id,
+        customer_id,
         NewMessage {
             kind: "template",
-            text: Some(&filled.preview),
-            // A document header's name: the thread shows the template carried that file.
-            filename: matches!(t.shape.media_header(), Some(HeaderFormat::Document))
-                .then_some(req.header_filename.as_deref())
-                .flatten(),
+            text: Some(&preview),
+            filename: document_filename.as_deref(),
             data: Some(data.to_string()),
             job_id: Some(job_id),
             at: &now,
@@ -360,7 +400,7 @@ pub async fn send_template(
     tx.commit().await?;
     wake.after_commit();
     events.emit_all(out);
-    tracing::info!(%org, template = %t.name, job_id, message_id, "template queued");
+    tracing::info!(%org, template = %name, job_id, message_id, "template queued");
     Ok(SentTemplate {
         message_id,
         conversation_id,
@@ -401,6 +441,8 @@ mod tests {
             mapping,
             sendable: true,
             updated_at: String::new(),
+            previous_category: None,
+            category_changed_at: None,
         }
     }
 

@@ -46,6 +46,7 @@ pub struct Env {
     pub proc: Option<ProcessorHandle>,
     pub customer_id: i64,
     pub fallback: Option<Arc<Fallback>>,
+    pub afip: Option<mostrador_core::invoicing::AfipRuntime>,
 }
 
 pub fn fast_config() -> OutboundConfig {
@@ -63,6 +64,72 @@ pub struct Options {
     /// Wire the fallback chain (hook + evidence).
     pub fallback: bool,
     pub clock: Option<Arc<dyn mostrador_queue::Clock>>,
+    /// Set up AFIP (a certificate from a test CA the simulator trusts, "Probar", point of sale 3,
+    /// the issuer's data) and run the `afip.submit` handler in the engine: invoices get authorized.
+    pub afip: bool,
+}
+
+pub const POINT_OF_SALE: u32 = 3;
+
+/// AFIP as Ajustes → AFIP leaves it, against the sandbox's simulator.
+async fn setup_afip(
+    store: &Store,
+    secrets: &SecretStore,
+    org: OrgId,
+    sandbox: &Sandbox,
+) -> mostrador_core::invoicing::AfipRuntime {
+    use mostrador_core::invoicing::certificate::{AfipSetup, IssuerProfile};
+    let ca = mostrador_sandbox::afip::test_ca::TestCa::generate("Computadores Test").unwrap();
+    sandbox.afip.trust_ca(ca.certificate().clone());
+    sandbox
+        .afip
+        .set_points_of_sale(Some([POINT_OF_SALE].into_iter().collect()));
+    let setup = AfipSetup::new(store.clone(), secrets.clone());
+    let request = setup.generate_request(org, "caja1").await.unwrap();
+    let now = chrono::Utc::now();
+    let cert = ca
+        .sign_csr(
+            request.pem.as_bytes(),
+            now - chrono::Duration::days(1),
+            now + chrono::Duration::days(365),
+        )
+        .unwrap()
+        .to_pem()
+        .unwrap();
+    setup.import_certificate(org, &cert, now).await.unwrap();
+    setup
+        .set_issuer(
+            org,
+            &IssuerProfile {
+                legal_name: None,
+                trade_name: None,
+                address: "Av. Corrientes 1234, CABA".into(),
+                iibb: "Exento".into(),
+                activity_start: chrono::NaiveDate::from_ymd_opt(2015, 3, 1),
+                logo_path: None,
+            },
+        )
+        .await
+        .unwrap();
+    let base = sandbox.afip_url();
+    setup
+        .probe(
+            org,
+            &mostrador_afip::Endpoints::under(&base).unwrap(),
+            &mostrador_afip::transport::HttpClient::default(),
+            now,
+        )
+        .await
+        .unwrap();
+    setup.set_point_of_sale(org, POINT_OF_SALE).await.unwrap();
+    let rt = mostrador_core::invoicing::AfipRuntime::new(
+        store.clone(),
+        secrets.clone(),
+        Some(base),
+        Arc::new(mostrador_queue::SystemClock),
+    );
+    assert!(rt.refresh(org).await.unwrap(), "AFIP is set up");
+    rt
 }
 
 pub async fn env() -> Env {
@@ -176,8 +243,16 @@ pub async fn env_with(opts: Options) -> Env {
         proc: None,
         customer_id,
         fallback: None,
+        afip: None,
     };
-    let mut wiring = Wiring::new(env.secrets.clone(), ActivityGate::new());
+    let gate = ActivityGate::new();
+    let mut wiring = Wiring::new(env.secrets.clone(), gate.clone());
+    if opts.afip {
+        let rt = setup_afip(&env.store, &env.secrets, org, &env.sandbox).await;
+        wiring.handlers = mostrador_core::outbound::Handlers::new()
+            .with(mostrador_core::invoicing::KIND, rt.handler(gate));
+        env.afip = Some(rt);
+    }
     if let Some(c) = opts.clock {
         wiring.clock = c;
     }
@@ -416,4 +491,109 @@ impl Smtp {
 /// A unique address per test, so tests sharing the server do not see each other's mail.
 pub fn unique_address() -> String {
     format!("ana.{}@example.com", uuid::Uuid::new_v4().simple())
+}
+
+/// One attachment of a received message: its file name and decoded bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    pub filename: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The attachments of a raw RFC 5322 message, found by walking its MIME tree (multipart parts by
+/// boundary, `Content-Disposition: attachment`, base64 or 7bit/8bit bodies). Small on purpose:
+/// it reads what lettre writes, and fails loudly on anything else.
+pub fn attachments_of(raw: &str) -> Vec<Received> {
+    let mut out = Vec::new();
+    walk(raw, &mut out);
+    out
+}
+
+fn split_head(part: &str) -> (Vec<(String, String)>, &str) {
+    let (head, body) = part
+        .split_once("\r\n\r\n")
+        .or_else(|| part.split_once("\n\n"))
+        .unwrap_or((part, ""));
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for line in head.lines() {
+        if line.starts_with(' ') || line.starts_with('\t') {
+            // A folded header continues the previous one.
+            if let Some(last) = headers.last_mut() {
+                last.1.push(' ');
+                last.1.push_str(line.trim());
+            }
+        } else if let Some((k, v)) = line.split_once(':') {
+            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
+        }
+    }
+    (headers, body)
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+fn param(value: &str, name: &str) -> Option<String> {
+    value.split(';').skip(1).find_map(|p| {
+        let (k, v) = p.trim().split_once('=')?;
+        (k.trim().eq_ignore_ascii_case(name)).then(|| v.trim().trim_matches('"').to_owned())
+    })
+}
+
+fn walk(part: &str, out: &mut Vec<Received>) {
+    use base64::Engine as _;
+    let (headers, body) = split_head(part);
+    let ct = header(&headers, "content-type").unwrap_or("text/plain");
+    if ct.to_ascii_lowercase().starts_with("multipart/") {
+        let boundary = param(ct, "boundary").expect("a multipart has a boundary");
+        let delim = format!("--{boundary}");
+        let mut pieces = body.split(delim.as_str());
+        pieces.next(); // the preamble
+        for p in pieces {
+            if p.starts_with("--") {
+                break; // the closing delimiter
+            }
+            walk(p.trim_start_matches(['\r', '\n']), out);
+        }
+        return;
+    }
+    let disposition = header(&headers, "content-disposition").unwrap_or("");
+    if !disposition.to_ascii_lowercase().starts_with("attachment") {
+        return;
+    }
+    let filename = param(disposition, "filename").expect("an attachment has a file name");
+    let encoding = header(&headers, "content-transfer-encoding")
+        .unwrap_or("7bit")
+        .to_ascii_lowercase();
+    let bytes = match encoding.as_str() {
+        "base64" => {
+            let clean: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+            base64::engine::general_purpose::STANDARD
+                .decode(clean)
+                .expect("the attachment is valid base64")
+        }
+        "7bit" | "8bit" => body.as_bytes().to_vec(),
+        other => panic!("unexpected transfer encoding {other}"),
+    };
+    out.push(Received {
+        filename,
+        content_type: ct.split(';').next().unwrap_or("").trim().to_owned(),
+        bytes,
+    });
+}
+
+/// Bytes that exercise the encoding: every byte value, in a PDF's clothes.
+pub fn binary_pdf(len: usize) -> Vec<u8> {
+    let mut v = b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n".to_vec();
+    v.extend((0..len).map(|i| (i * 7 + i / 256) as u8));
+    v
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
 }

@@ -2,7 +2,10 @@
 //!
 //! `POST /v3/mail/send` with `Authorization: Bearer <key>` and a JSON body: checks that
 //! `personalizations[0].to[0].email`, `from.email`, `subject` and `content` (or `template_id`) are
-//! present, then answers **202 with an empty body** and an `X-Message-Id` header. Errors use
+//! present, and that each of `attachments` has base64 `content` that decodes, a `filename`, a
+//! `type` shaped like a MIME type when given and a `disposition` of `attachment` or `inline` (inline
+//! needs a `content_id`); a request over 30 MB is 413, as SendGrid's message limit. Then it answers
+//! **202 with an empty body** and an `X-Message-Id` header. Errors use
 //! SendGrid's shape `{"errors":[{"message","field","help"}]}`: 400 (validation), 401 (bad key),
 //! 403 (the from address is not a verified sender), 429 (with `X-RateLimit-*`), or any injected
 //! status.
@@ -44,6 +47,80 @@ impl Default for SendGridAccount {
 pub struct SimMail {
     pub message_id: String,
     pub body: Value,
+    /// Its attachments, decoded.
+    #[serde(default)]
+    pub attachments: Vec<SimAttachment>,
+}
+
+/// An attachment as the simulator decoded it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimAttachment {
+    pub filename: String,
+    pub content_type: Option<String>,
+    pub bytes: Vec<u8>,
+}
+
+/// SendGrid's limit on the whole message, attachments included.
+pub const MAX_MESSAGE_BYTES: usize = 30 * 1024 * 1024;
+
+/// The `attachments` array checked as SendGrid does: the decoded files, or the 400's message and
+/// field.
+fn attachments(v: &Value) -> Result<Vec<SimAttachment>, (String, String)> {
+    use base64::Engine as _;
+    let Some(list) = v.get("attachments") else {
+        return Ok(Vec::new());
+    };
+    let Some(list) = list.as_array() else {
+        return Err((
+            "The attachments field must be an array.".into(),
+            "attachments".into(),
+        ));
+    };
+    let mut out = Vec::new();
+    for (i, a) in list.iter().enumerate() {
+        let field = |f: &str| format!("attachments.{i}.{f}");
+        let bad = |f: &str, m: &str| Err((m.to_owned(), field(f)));
+        let Some(content) = a["content"].as_str().filter(|c| !c.is_empty()) else {
+            return bad("content", "The attachment content is required.");
+        };
+        let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(content) else {
+            return bad("content", "The attachment content must be base64 encoded.");
+        };
+        let Some(filename) = a["filename"].as_str().filter(|f| !f.trim().is_empty()) else {
+            return bad("filename", "The attachment filename parameter is required.");
+        };
+        let content_type = match &a["type"] {
+            Value::Null => None,
+            Value::String(t)
+                if t.split_once('/').is_some_and(|(x, y)| {
+                    !x.is_empty() && !y.is_empty() && !t.contains(char::is_whitespace)
+                }) =>
+            {
+                Some(t.clone())
+            }
+            _ => return bad("type", "The attachment type must be a valid MIME type."),
+        };
+        match a["disposition"].as_str() {
+            None | Some("attachment") => {}
+            Some("inline") if a["content_id"].as_str().is_some_and(|c| !c.is_empty()) => {}
+            Some("inline") => {
+                return bad(
+                    "content_id",
+                    "The content_id parameter is required for inline attachments.",
+                )
+            }
+            Some(_) => return bad(
+                "disposition",
+                "The disposition of your attachment can be either \"inline\" or \"attachment\".",
+            ),
+        }
+        out.push(SimAttachment {
+            filename: filename.to_owned(),
+            content_type,
+            bytes,
+        });
+    }
+    Ok(out)
 }
 
 /// Answer the next `count` sends with `status` (and SendGrid's error body).
@@ -85,7 +162,13 @@ fn err(status: StatusCode, message: &str, field: Option<&str>) -> Response {
 impl SendGridSim {
     pub fn router(&self) -> Router {
         Router::new()
-            .route("/v3/mail/send", post(send))
+            // Past axum's 2 MB default, so the 30 MB rule answers in SendGrid's shape.
+            .route(
+                "/v3/mail/send",
+                post(send).layer(axum::extract::DefaultBodyLimit::max(
+                    MAX_MESSAGE_BYTES + 1024 * 1024,
+                )),
+            )
             .route("/_sandbox/messages", get(control_messages))
             .route(
                 "/_sandbox/faults",
@@ -143,6 +226,13 @@ async fn send(AxState(sim): AxState<SendGridSim>, headers: HeaderMap, body: Stri
         }
         return err(status, "injected fault", None);
     }
+    if body.len() > MAX_MESSAGE_BYTES {
+        return err(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The total message size exceeds the 30 MB limit.",
+            None,
+        );
+    }
     let Ok(v) = serde_json::from_str::<Value>(&body) else {
         return err(StatusCode::BAD_REQUEST, "Bad Request", None);
     };
@@ -189,11 +279,16 @@ async fn send(AxState(sim): AxState<SendGridSim>, headers: HeaderMap, body: Stri
             Some("from"),
         );
     }
+    let attachments = match attachments(&v) {
+        Ok(a) => a,
+        Err((message, field)) => return err(StatusCode::BAD_REQUEST, &message, Some(&field)),
+    };
     st.seq += 1;
     let id = format!("sgsim{:016x}", st.seq);
     st.mails.push(SimMail {
         message_id: id.clone(),
         body: v,
+        attachments,
     });
     let mut r = StatusCode::ACCEPTED.into_response();
     r.headers_mut().insert("x-message-id", id.parse().unwrap());
@@ -215,4 +310,38 @@ async fn control_add_fault(
 async fn control_clear_faults(AxState(sim): AxState<SendGridSim>) -> &'static str {
     sim.state.lock().unwrap().faults.clear();
     "ok"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(r: Result<Vec<SimAttachment>, (String, String)>) -> StatusCode {
+        match r {
+            Ok(_) => StatusCode::OK,
+            Err(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    #[test]
+    fn attachments_are_checked_like_sendgrid() {
+        let ok = json!({ "attachments": [
+            { "content": "JVBERg==", "filename": "f.pdf", "type": "application/pdf", "disposition": "attachment" }
+        ]});
+        let got = attachments(&ok).unwrap();
+        assert_eq!(got[0].bytes, b"%PDF");
+        assert_eq!(got[0].filename, "f.pdf");
+        assert!(attachments(&json!({})).unwrap().is_empty());
+        for bad in [
+            json!({ "attachments": {} }),
+            json!({ "attachments": [{ "filename": "f.pdf" }] }),
+            json!({ "attachments": [{ "content": "%%%not base64", "filename": "f.pdf" }] }),
+            json!({ "attachments": [{ "content": "JVBERg==" }] }),
+            json!({ "attachments": [{ "content": "JVBERg==", "filename": "f.pdf", "type": "pdf" }] }),
+            json!({ "attachments": [{ "content": "JVBERg==", "filename": "f.pdf", "disposition": "inline" }] }),
+            json!({ "attachments": [{ "content": "JVBERg==", "filename": "f.pdf", "disposition": "open" }] }),
+        ] {
+            assert_eq!(status(attachments(&bad)), StatusCode::BAD_REQUEST, "{bad}");
+        }
+    }
 }

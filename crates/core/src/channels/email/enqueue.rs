@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use mostrador_email::{Address, AddressError};
+use mostrador_email::{Address, AddressError, AttachmentError};
 use mostrador_queue::{Enqueued, JobId, NewJob, Queue, QueueError, Wake};
 use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
@@ -14,7 +14,7 @@ use crate::conversations::{self, NewMessage};
 use crate::events::ConversationEvent;
 use crate::org::OrgId;
 
-/// A file attached from the app's data folder (invoice PDFs, later).
+/// A file attached from the app's data folder (an invoice PDF).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AttachmentRef {
@@ -22,6 +22,29 @@ pub struct AttachmentRef {
     pub content_type: String,
     /// Absolute path, read when the job runs.
     pub path: String,
+    /// The content's sha256 (hex) when the file is content-addressed: the job checks it, so a
+    /// file replaced meanwhile is never sent as this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+}
+
+impl AttachmentRef {
+    /// Checked at entry: a file that exists, within the e-mail limits (name, type, size).
+    pub async fn check(list: &[AttachmentRef]) -> Result<(), EmailError> {
+        let mut sizes = Vec::with_capacity(list.len());
+        for a in list {
+            mostrador_email::Attachment::new(&a.filename, &a.content_type, vec![0])?;
+            let meta = tokio::fs::metadata(&a.path)
+                .await
+                .ok()
+                .filter(|m| m.is_file() && std::path::Path::new(&a.path).is_absolute())
+                .ok_or_else(|| EmailError::AttachmentMissing(a.filename.clone()))?;
+            mostrador_email::attachment::check_size(&a.filename, meta.len())?;
+            sizes.push(meta.len());
+        }
+        mostrador_email::attachment::check_total(sizes)?;
+        Ok(())
+    }
 }
 
 /// One e-mail, as stored in the job row. Rendered (HTML + text) when it is sent.
@@ -58,6 +81,10 @@ pub enum EmailError {
     Empty,
     #[error("No existe ese cliente.")]
     UnknownCustomer,
+    #[error(transparent)]
+    Attachment(#[from] AttachmentError),
+    #[error("No se encuentra el archivo del adjunto «{0}».")]
+    AttachmentMissing(String),
     #[error(transparent)]
     Queue(#[from] QueueError),
     #[error(transparent)]
@@ -102,6 +129,7 @@ pub async fn enqueue_in(
     if req.subject.trim().is_empty() || req.body.trim().is_empty() {
         return Err(EmailError::Empty);
     }
+    AttachmentRef::check(&req.attachments).await?;
     let payload = EmailSend {
         to: to.as_str().to_owned(),
         to_name: name,

@@ -8,13 +8,14 @@ use mostrador_queue::QueueError;
 use tracing::Instrument;
 
 use super::config::load_sender;
-use super::enqueue::EmailSend;
+use super::enqueue::{AttachmentRef, EmailSend};
 use crate::conversations;
 use crate::org::OrgId;
 use crate::outbound::failure::{Failure, FailureKind, PanicSignal, ProviderError, RateScope};
 use crate::outbound::handler::{queue_error, BoxFuture, Handled, JobHandler, JobRun};
 use crate::secrets::SecretStore;
 use crate::store::Store;
+use sha2::{Digest, Sha256};
 
 pub const KIND: &str = "email.send";
 
@@ -143,29 +144,27 @@ impl SendHandler {
             Err(e) => return queue_error(QueueError::Sqlx(e)),
         };
         let shop_name = from_name.clone().unwrap_or(shop);
+        let names: Vec<String> = p.attachments.iter().map(|a| a.filename.clone()).collect();
         let notice = Notice {
             shop_name: &shop_name,
             customer_name: p.to_name.as_deref(),
             body: &p.body,
+            attachments: &names,
         };
         let mut attachments = Vec::new();
         for a in &p.attachments {
-            match tokio::fs::read(&a.path).await {
-                Ok(bytes) => attachments.push(mostrador_email::Attachment {
-                    filename: a.filename.clone(),
-                    content_type: a.content_type.clone(),
-                    bytes,
-                }),
-                Err(e) => {
-                    return Handled::Failed {
-                        failure: Failure::new(
-                            FailureKind::Transient,
-                            "attachment_missing",
-                            format!("No se encuentra el adjunto «{}».", a.filename),
-                        )
-                        .with_detail(e.to_string()),
-                        latency: None,
+            match read_attachment(a).await {
+                Ok(att) => attachments.push(att),
+                Err(failure) => {
+                    if failure.kind == FailureKind::Permanent {
+                        let _ = self
+                            .mark(org, job_id, "failed", None, Some(&failure.message_es))
+                            .await;
                     }
+                    return Handled::Failed {
+                        failure,
+                        latency: None,
+                    };
                 }
             }
         }
@@ -226,6 +225,35 @@ impl SendHandler {
     }
 }
 
+/// Reads an attachment and checks it is still what was queued: the recorded sha256 (a
+/// content-addressed file never changes, so a mismatch is a different file) and the e-mail limits.
+async fn read_attachment(a: &AttachmentRef) -> Result<mostrador_email::Attachment, Failure> {
+    let bytes = tokio::fs::read(&a.path).await.map_err(|e| {
+        // Maybe a moment's trouble (a disk being mounted): retried, then the notice moves on.
+        Failure::new(
+            FailureKind::Transient,
+            "attachment_missing",
+            format!("No se encuentra el adjunto «{}».", a.filename),
+        )
+        .with_detail(e.to_string())
+    })?;
+    if let Some(want) = &a.sha256 {
+        let got = hex::encode(Sha256::digest(&bytes));
+        if !got.eq_ignore_ascii_case(want) {
+            return Err(Failure::new(
+                FailureKind::Permanent,
+                "attachment_changed",
+                format!(
+                    "El adjunto «{}» cambió desde que se preparó el correo: no se manda otro archivo en su lugar.",
+                    a.filename
+                ),
+            ));
+        }
+    }
+    mostrador_email::Attachment::new(&a.filename, &a.content_type, bytes)
+        .map_err(|e| Failure::new(FailureKind::Permanent, "attachment", e.to_string()))
+}
+
 impl JobHandler for SendHandler {
     fn handle<'a>(&'a self, run: &'a mut JobRun) -> BoxFuture<'a, Handled> {
         let span =
@@ -261,6 +289,7 @@ pub async fn send_test(
         shop_name: &shop,
         customer_name: None,
         body: "Este es un correo de prueba de Mostrador. Si te llegó, el correo está bien configurado.",
+        attachments: &[],
     };
     let mail = Email {
         from,
