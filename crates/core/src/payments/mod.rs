@@ -25,6 +25,7 @@ mod jobs;
 mod list;
 mod notice;
 mod refund;
+mod share;
 
 pub use charge::{charge, ChargeKind, ChargeRequest};
 pub use config::{load_client, probe, MercadoPagoSettings, ACCESS_TOKEN, WEBHOOK_SECRET};
@@ -36,7 +37,8 @@ pub use list::{
     PaymentLinkView, PaymentView,
 };
 pub use notice::format_ars;
-pub use refund::{request_refund, RefundRequest};
+pub use refund::{credit_note_for_refund, request_refund, RefundNoteError, RefundRequest};
+pub use share::send_link;
 
 /// A QR code of `data` (a link's URL, or the counter QR's EMVCo text) as an SVG image.
 pub fn qr_svg(data: &str) -> Option<String> {
