@@ -122,6 +122,14 @@ async fn activate(app: &AppHandle, store: Store, real: Option<Store>) -> Result<
     wiring.handlers = wiring
         .handlers
         .with(mostrador_core::invoicing::KIND, afip.handler(gate));
+    // And gets paid through its own MercadoPago simulator (links, webhooks via its relay).
+    wiring.handlers = mostrador_core::payments::handlers(
+        wiring.handlers,
+        store.clone(),
+        secrets(),
+        events.clone(),
+        app.state::<crate::payments::Payments>().bus(),
+    );
     let engine = match Outbound::start(store.clone(), wiring, OutboundConfig::default()).await {
         Ok(e) => Some(Arc::new(e)),
         Err(e) => {

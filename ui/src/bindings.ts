@@ -540,7 +540,11 @@ export type PaymentEvent = { "kind": "payment_changed", org_id: OrgId, payment_i
  */
 message: string, };
 
-export type PaymentFilter = { status: string | null, invoice_id: number | null, unsolicited_only: boolean, disputed_only: boolean, limit: number | null, };
+export type PaymentFilter = { status: string | null, invoice_id: number | null, 
+/**
+ * One customer's payments (the conversation's customer panel).
+ */
+customer_id: number | null, unsolicited_only: boolean, disputed_only: boolean, limit: number | null, };
 
 export type PaymentLinkView = { id: number, 
 /**
@@ -1059,8 +1063,18 @@ export const commands = {
   paymentLink: (orgId: OrgId, linkId: number) => invoke<PaymentLinkView>("payment_link", { orgId, linkId }),
   /** The link's URL or the counter QR as an SVG image (`None` while it is being created). */
   paymentLinkQr: (orgId: OrgId, linkId: number) => invoke<string | null>("payment_link_qr", { orgId, linkId }),
+  /**
+   * "Enviar por WhatsApp" on a ready link: in its customer's conversation (text inside the 24 h
+   * window, the payment template outside it), once; returns the message id.
+   */
+  paymentLinkSend: (orgId: OrgId, linkId: number) => invoke<number>("payment_link_send", { orgId, linkId }),
   /** A total or partial refund (refused above what is left of the payment). */
   paymentRefund: (orgId: OrgId, request: RefundRequest) => invoke<number>("payment_refund", { orgId, request }),
+  /**
+   * "Hacer nota de crédito" after a refund: the credit note of the payment's invoice for the
+   * refunded amount, pre-filled for the owner to review and issue.
+   */
+  paymentRefundCreditNote: (orgId: OrgId, paymentId: number, amountCents: number) => invoke<NewInvoice>("payment_refund_credit_note", { orgId, paymentId, amountCents }),
   /** The Cobros list. */
   paymentsList: (orgId: OrgId, filter: PaymentFilter) => invoke<Array<PaymentView>>("payments_list", { orgId, filter }),
   /** Respuestas rápidas, by shortcut. */

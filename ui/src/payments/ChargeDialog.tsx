@@ -7,8 +7,22 @@ import { formatMoney, parseAmount } from "./model";
 import "./payments.css";
 
 /** "Cobrar": amount + concept → the link with its QR and a copy button; for "qr" the QR fills the
- * screen until the payment arrives. */
-export function ChargeDialog({ orgId, kind, onClose }: { orgId: string; kind: "link" | "qr"; onClose: () => void }) {
+ * screen until the payment arrives. With `invoiceId` it charges what is left of that invoice at
+ * once (a second open finds the same link); with `customerId` the amount is for that customer,
+ * and a ready link can be sent in their conversation ("Enviar por WhatsApp"). */
+export function ChargeDialog({
+  orgId,
+  kind,
+  onClose,
+  invoiceId = null,
+  customerId = null,
+}: {
+  orgId: string;
+  kind: "link" | "qr";
+  onClose: () => void;
+  invoiceId?: number | null;
+  customerId?: number | null;
+}) {
   const t = useT();
   const lang = useLanguage();
   const [amount, setAmount] = useState("");
@@ -17,6 +31,7 @@ export function ChargeDialog({ orgId, kind, onClose }: { orgId: string; kind: "l
   const [svg, setSvg] = useState<string | null>(null);
   const [copied, setCopied] = useState(false);
   const [error, setError] = useState<AppError | null>(null);
+  const [sent, setSent] = useState(false);
   const busy = useRef(false);
 
   // Until the link is ready (and, at the counter, until it is paid).
@@ -35,14 +50,14 @@ export function ChargeDialog({ orgId, kind, onClose }: { orgId: string; kind: "l
   }, [orgId, link, svg]);
 
   const create = () => {
-    const cents = parseAmount(amount);
-    if (cents === null) return setError({ code: "PAYMENT_INVALID", message: t("payments.amountInvalid"), details: null });
+    const cents = invoiceId === null ? parseAmount(amount) : null;
+    if (invoiceId === null && cents === null) return setError({ code: "PAYMENT_INVALID", message: t("payments.amountInvalid"), details: null });
     if (busy.current) return;
     busy.current = true;
     commands
       .paymentCharge(orgId, {
-        invoice_id: null,
-        customer_id: null,
+        invoice_id: invoiceId,
+        customer_id: customerId,
         amount_cents: cents,
         title: title.trim() || null,
         kind,
@@ -53,6 +68,26 @@ export function ChargeDialog({ orgId, kind, onClose }: { orgId: string; kind: "l
       .finally(() => (busy.current = false));
   };
 
+  // An invoice's charge needs no typing: the core charges what is left (the open link if any).
+  useEffect(() => {
+    if (invoiceId !== null) create();
+  }, [invoiceId]);
+
+  const send = () => {
+    if (!link || busy.current) return;
+    busy.current = true;
+    commands
+      .paymentLinkSend(orgId, link.id)
+      .then(() => setSent(true))
+      .catch((e) => setError(asAppError(e)))
+      .finally(() => (busy.current = false));
+  };
+
+  // The checkout page opens in the system browser (the window never navigates away).
+  const open = () => {
+    if (link?.url) commands.openLink(link.url).catch((e) => setError(asAppError(e)));
+  };
+
   const copy = () => {
     if (link?.url) navigator.clipboard.writeText(link.url).then(() => setCopied(true));
   };
@@ -60,7 +95,8 @@ export function ChargeDialog({ orgId, kind, onClose }: { orgId: string; kind: "l
   const fullScreen = kind === "qr" && link !== null;
   return (
     <div className={fullScreen ? "payments-qr-full" : "payments-dialog"} role="dialog" id="payments-dialog">
-      {!link && (
+      {!link && invoiceId !== null && !error && <p role="status">{t("payments.creating")}</p>}
+      {!link && invoiceId === null && (
         <>
           <h2>{t(kind === "qr" ? "payments.chargeQr" : "payments.charge")}</h2>
           <label>
@@ -86,10 +122,26 @@ export function ChargeDialog({ orgId, kind, onClose }: { orgId: string; kind: "l
           )}
           {link.url && kind === "link" && (
             <p>
-              <a id="payments-url" href={link.url} target="_blank" rel="noreferrer">{link.url}</a>{" "}
-              <button id="payments-copy" onClick={copy}>{copied ? t("payments.copied") : t("payments.copy")}</button>
+              <a
+                id="payments-url"
+                href={link.url}
+                onClick={(e) => {
+                  e.preventDefault();
+                  open();
+                }}
+              >
+                {link.url}
+              </a>{" "}
+              <button id="payments-copy" onClick={copy}>{copied ? t("payments.copied") : t("payments.copy")}</button>{" "}
+              <button id="payments-open" onClick={open}>{t("cobrar.open")}</button>{" "}
+              {link.customer_id !== null && (
+                <button id="payments-send" onClick={send} disabled={sent}>
+                  {sent ? t("cobrar.sent") : t("cobrar.send")}
+                </button>
+              )}
             </p>
           )}
+          {link.error && link.state === "ready" && <p className="small muted">{link.error}</p>}
         </>
       )}
       {error && <p className="field-error" role="alert">{errorText(error, lang)}</p>}

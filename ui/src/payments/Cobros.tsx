@@ -10,11 +10,12 @@ import {
 } from "../bindings";
 import { useLanguage, useT } from "../i18n/context";
 import { errorText } from "../i18n/errors";
+import { CREDIT_NOTE_FOR } from "../invoices/events";
 import { ChargeDialog } from "./ChargeDialog";
 import { formatMoney, parseAmount, refundable, statusKey } from "./model";
 import "./payments.css";
 
-const NO_FILTER: PaymentFilter = { status: null, invoice_id: null, unsolicited_only: false, disputed_only: false, limit: null };
+const NO_FILTER: PaymentFilter = { status: null, invoice_id: null, customer_id: null, unsolicited_only: false, disputed_only: false, limit: null };
 
 /** Cobros: every payment MercadoPago reported, "Cobrar" (link + QR + copy) and "Cobrar con QR". */
 export function Cobros({ orgId }: { orgId: string }) {
@@ -25,6 +26,8 @@ export function Cobros({ orgId }: { orgId: string }) {
   const [error, setError] = useState<AppError | null>(null);
   const [alert, setAlert] = useState<string | null>(null);
   const [charging, setCharging] = useState<"link" | "qr" | null>(null);
+  // The last refund of an invoice's payment: offers its nota de crédito.
+  const [refunded, setRefunded] = useState<{ paymentId: number; cents: number } | null>(null);
 
   const load = useCallback(() => {
     commands
@@ -52,7 +55,7 @@ export function Cobros({ orgId }: { orgId: string }) {
     if (cents === null) return setError({ code: "PAYMENT_INVALID", message: t("payments.amountInvalid"), details: null });
     commands
       .paymentRefund(orgId, { payment_id: p.id, amount_cents: cents, idempotency_key: crypto.randomUUID() })
-      .then(load)
+      .then(() => (setRefunded(p.invoice_id === null ? null : { paymentId: p.id, cents }), load()))
       .catch((e) => setError(asAppError(e)));
   };
 
@@ -84,6 +87,22 @@ export function Cobros({ orgId }: { orgId: string }) {
         </label>
       </div>
       {alert && <p className="payments-alert" role="alert" id="payments-alert">{alert}</p>}
+      {refunded && (
+        <p role="status" id="payments-refund-notice">
+          {t("cobrar.refunded", { amount: formatMoney(refunded.cents, lang) })}{" "}
+          <button
+            id="payments-refund-credit-note"
+            onClick={() =>
+              commands
+                .paymentRefundCreditNote(orgId, refunded.paymentId, refunded.cents)
+                .then((draft) => window.dispatchEvent(new CustomEvent(CREDIT_NOTE_FOR, { detail: draft })))
+                .catch((e) => setError(asAppError(e)))
+            }
+          >
+            {t("cobrar.creditNote", { amount: formatMoney(refunded.cents, lang) })}
+          </button>
+        </p>
+      )}
       {error && <p className="field-error" role="alert">{errorText(error, lang)}</p>}
       {rows.length === 0 ? (
         <p className="muted" id="payments-empty">{t("payments.empty")}</p>
