@@ -120,6 +120,14 @@ async fn activate(app: &AppHandle, store: Store, real: Option<Store>) -> Result<
     // The demo shop issues invoices against its own AFIP simulator.
     let afip = crate::invoices::runtime(app, store.clone(), Some(demo.sandbox().afip_url()));
     wiring.handlers = afip.register(std::mem::take(&mut wiring.handlers), gate);
+    // And gets paid through its own MercadoPago simulator (links, webhooks via its relay).
+    wiring.handlers = mostrador_core::payments::handlers(
+        wiring.handlers,
+        store.clone(),
+        secrets(),
+        events.clone(),
+        app.state::<crate::payments::Payments>().bus(),
+    );
     let engine = match Outbound::start(store.clone(), wiring, OutboundConfig::default()).await {
         Ok(e) => Some(Arc::new(e)),
         Err(e) => {

@@ -101,7 +101,7 @@ pub(crate) fn real_handlers(
 }
 
 /// The façade on the shown store, with its set-up fresh from Ajustes → AFIP.
-async fn invoicing(
+pub(crate) async fn invoicing(
     afip: &Afip,
     engine: &Engine,
     org: OrgId,

@@ -124,6 +124,37 @@ pub async fn payment_refund(
     Ok(payments::request_refund(&store, &engine.queue()?, org_id, request).await?)
 }
 
+/// "Enviar por WhatsApp" on a ready link: in its customer's conversation (text inside the 24 h
+/// window, the payment template outside it), once; returns the message id.
+#[command]
+pub async fn payment_link_send(
+    app: AppHandle,
+    boot: State<'_, Boot>,
+    engine: State<'_, Engine>,
+    org_id: OrgId,
+    link_id: i64,
+) -> Result<i64, AppError> {
+    let store = boot.store().await?;
+    let events = app.state::<crate::intake::Intakes>().bus();
+    Ok(payments::send_link(&store, &engine.queue()?, &events, org_id, link_id).await?)
+}
+
+/// "Hacer nota de crédito" after a refund: the credit note of the payment's invoice for the
+/// refunded amount, pre-filled for the owner to review and issue.
+#[command]
+pub async fn payment_refund_credit_note(
+    boot: State<'_, Boot>,
+    afip: State<'_, crate::invoices::Afip>,
+    engine: State<'_, Engine>,
+    org_id: OrgId,
+    payment_id: i64,
+    amount_cents: i64,
+) -> Result<mostrador_core::invoicing::model::NewInvoice, AppError> {
+    let (_, inv) = crate::invoices::invoicing(&afip, &engine, org_id).await?;
+    let store = boot.store().await?;
+    Ok(payments::credit_note_for_refund(&store, &inv, org_id, payment_id, amount_cents).await?)
+}
+
 /// What an invoice has been paid (`None`: no payment yet).
 #[command]
 pub async fn invoice_payment_status(

@@ -1,13 +1,13 @@
 import { useEffect, useState } from "react";
 import { asAppError } from "./api";
-import { commands, events, onEvent, type AppError, type DemoStatus, type Language, type Organization, type StartupState } from "./bindings";
+import { commands, events, onEvent, type AppError, type DemoStatus, type Language, type NewInvoice, type Organization, type StartupState } from "./bindings";
 import { DemoBand } from "./demo/DemoBand";
 import { DemoOffer } from "./demo/DemoOffer";
 import { DemoPanel } from "./demo/DemoPanel";
 import { Conversations } from "./conversations/Conversations";
 import { listenOpenRequests } from "./conversations/openRequests";
 import { Estado } from "./estado/Estado";
-import { INVOICE_FOR } from "./invoices/events";
+import { CREDIT_NOTE_FOR, INVOICE_FOR } from "./invoices/events";
 import { Invoices, type InvoiceCustomer } from "./invoices/Invoices";
 import { Reminders } from "./notifications/Reminders";
 import { Cobros } from "./payments/Cobros";
@@ -38,10 +38,14 @@ export function App() {
   const [demo, setDemo] = useState<DemoStatus | null>(null);
   // "Facturar" from a conversation: Facturas → Nueva with that customer.
   const [invoiceFor, setInvoiceFor] = useState<InvoiceCustomer | null>(null);
+  // "Hacer nota de crédito" after a refund in Cobros: Facturas with that note pre-filled.
+  const [creditNote, setCreditNote] = useState<NewInvoice | null>(null);
   useEffect(() => {
-    const open = (e: Event) => (setInvoiceFor((e as CustomEvent<InvoiceCustomer>).detail), setPage("invoices"));
+    const open = (e: Event) => (setInvoiceFor((e as CustomEvent<InvoiceCustomer>).detail), setCreditNote(null), setPage("invoices"));
+    const note = (e: Event) => (setCreditNote((e as CustomEvent<NewInvoice>).detail), setInvoiceFor(null), setPage("invoices"));
     window.addEventListener(INVOICE_FOR, open);
-    return () => window.removeEventListener(INVOICE_FOR, open);
+    window.addEventListener(CREDIT_NOTE_FOR, note);
+    return () => (window.removeEventListener(INVOICE_FOR, open), window.removeEventListener(CREDIT_NOTE_FOR, note));
   }, []);
   const updates = useUpdates();
 
@@ -208,7 +212,7 @@ export function App() {
             )}
             {page === "conversations" && currentId && <Conversations key={currentId} orgId={currentId} />}
             {page === "templates" && currentId && <Templates key={currentId} orgId={currentId} />}
-            {page === "invoices" && currentId && <Invoices key={`${currentId}-${invoiceFor?.id ?? ""}`} orgId={currentId} customer={invoiceFor} />}
+            {page === "invoices" && currentId && <Invoices key={`${currentId}-${invoiceFor?.id ?? ""}-${creditNote ? "nc" : ""}`} orgId={currentId} customer={invoiceFor} draft={creditNote} />}
             {page === "payments" && currentId && <Cobros key={currentId} orgId={currentId} />}
             {page === "reminders" && currentId && <Reminders key={currentId} orgId={currentId} />}
             {page === "estado" && currentId && <Estado key={currentId} orgId={currentId} />}

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState } from "react";
 import { INVOICE_FOR } from "../invoices/events";
+import { CustomerPayments } from "../payments/CustomerPayments";
 import "./conversations.css";
 import type { KeyboardEvent as ReactKeyboardEvent } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
@@ -1215,6 +1216,7 @@ function CustomerPanel({ orgId, conversation }: { orgId: string; conversation: C
       >
         {t("conv.customer.invoice")}
       </button>
+      <CustomerPayments orgId={orgId} customerId={conversation.customer_id} />
       {error && <p className="field-error">{errorText(error, lang)}</p>}
     </aside>
   );

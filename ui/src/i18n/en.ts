@@ -725,4 +725,18 @@ export const en: Record<MessageKey, string> = {
   // Notices with attachments and live Plantillas (issues 12 + 13)
   "conv.customer.email": "E-mail",
   "tpl.recategorized": "Meta moved it from {from} to {to} on {date}: review the text if you want it to be {from} again.",
+  // Cobrar from an invoice or a conversation (issue 14)
+  "cobrar.open": "Open payment page",
+  "cobrar.send": "Send by WhatsApp",
+  "cobrar.sent": "Sent in the conversation",
+  "cobrar.state.unpaid": "Unpaid",
+  "cobrar.state.partial": "Partly paid: {paid} of {due}",
+  "cobrar.state.paid": "Paid",
+  "cobrar.state.overpaid": "Overpaid: {paid} of {due}",
+  "cobrar.state.currency_mismatch": "Paid in another currency",
+  "cobrar.flagged": "chargeback or dispute ({reason})",
+  "cobrar.customerPayments": "This customer's payments",
+  "cobrar.noPayments": "No payments yet.",
+  "cobrar.refunded": "Refund of {amount} requested from Mercado Pago.",
+  "cobrar.creditNote": "Make a credit note for {amount}",
 };

@@ -723,6 +723,20 @@ export const es = {
   // Avisos con adjuntos y Plantillas en vivo (issues 12 + 13)
   "conv.customer.email": "Correo",
   "tpl.recategorized": "Meta la pasó de {from} a {to} el {date}: revisá el texto si querés que vuelva a ser {from}.",
+  // Cobrar from an invoice or a conversation (issue 14)
+  "cobrar.open": "Abrir página de pago",
+  "cobrar.send": "Enviar por WhatsApp",
+  "cobrar.sent": "Enviado en la conversación",
+  "cobrar.state.unpaid": "Sin pagar",
+  "cobrar.state.partial": "Pago parcial: {paid} de {due}",
+  "cobrar.state.paid": "Pagada",
+  "cobrar.state.overpaid": "Sobrepagada: {paid} de {due}",
+  "cobrar.state.currency_mismatch": "Pagada en otra moneda",
+  "cobrar.flagged": "contracargo o disputa ({reason})",
+  "cobrar.customerPayments": "Pagos de este cliente",
+  "cobrar.noPayments": "Sin pagos todavía.",
+  "cobrar.refunded": "Devolución de {amount} pedida a Mercado Pago.",
+  "cobrar.creditNote": "Hacer nota de crédito por {amount}",
 } as const;
 
 export type MessageKey = keyof typeof es;

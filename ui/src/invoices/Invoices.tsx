@@ -10,10 +10,12 @@ import {
   type InvoicePreview,
   type InvoiceState,
   type InvoiceListFilter,
+  type NewInvoice,
   type PeriodTotals,
   type PrintLayout,
 } from "../bindings";
 import { useLanguage, useT } from "../i18n/context";
+import { InvoicePayments } from "../payments/InvoicePayments";
 import { errorText } from "../i18n/errors";
 import "./invoices.css";
 import {
@@ -43,7 +45,7 @@ export interface InvoiceCustomer {
 const STATES: InvoiceState[] = ["queued", "submitting", "in_doubt", "authorized", "rejected"];
 
 /** Facturas: the list (pending on top), period totals and CSV, "Nueva", and the detail. */
-export function Invoices({ orgId, customer }: { orgId: string; customer?: InvoiceCustomer | null }) {
+export function Invoices({ orgId, customer, draft }: { orgId: string; customer?: InvoiceCustomer | null; draft?: NewInvoice | null }) {
   const t = useT();
   const lang = useLanguage();
   const locale = lang === "es" ? "es-AR" : "en";
@@ -55,7 +57,7 @@ export function Invoices({ orgId, customer }: { orgId: string; customer?: Invoic
   const [error, setError] = useState<AppError | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [openId, setOpenId] = useState<number | null>(null);
-  const [form, setForm] = useState<InvoiceForm | null>(customer ? newForm(customer) : null);
+  const [form, setForm] = useState<InvoiceForm | null>(customer ? newForm(customer) : draft ? fromNewInvoice(draft) : null);
   // "Facturas de este cliente": the list narrowed to one customer, named in a chip.
   const [customerName, setCustomerName] = useState<string | null>(null);
   const showCustomer = (c: InvoiceCustomer | null) => {
@@ -378,6 +380,9 @@ function Detail({
             </button>
           )}
         </div>
+      )}
+      {authorized && v?.kind === "factura" && (
+        <InvoicePayments orgId={orgId} invoiceId={id} canCharge onCreditNote={(draft) => onCreditNote(fromNewInvoice(draft))} />
       )}
       {notice && <p className="notice" role="status" id="inv-detail-notice">{notice}</p>}
       {error && <p className="field-error" role="alert">{errorText(error, lang)}</p>}

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import { asAppError } from "../api";
 import {
   commands,
@@ -6,17 +6,16 @@ import {
   onEvent,
   type AppError,
   type PaymentFilter,
-  type PaymentLinkView,
   type PaymentView,
-  type ProviderName,
 } from "../bindings";
 import { useLanguage, useT } from "../i18n/context";
 import { errorText } from "../i18n/errors";
+import { CREDIT_NOTE_FOR } from "../invoices/events";
+import { ChargeDialog } from "./ChargeDialog";
 import { formatMoney, parseAmount, refundable, statusKey } from "./model";
-import { defaultProvider, ProviderSelect, useConfiguredProviders } from "./ProviderSelect";
 import "./payments.css";
 
-const NO_FILTER: PaymentFilter = { status: null, invoice_id: null, unsolicited_only: false, disputed_only: false, limit: null };
+const NO_FILTER: PaymentFilter = { status: null, invoice_id: null, customer_id: null, unsolicited_only: false, disputed_only: false, limit: null };
 
 /** Cobros: every payment MercadoPago reported, "Cobrar" (link + QR + copy) and "Cobrar con QR". */
 export function Cobros({ orgId }: { orgId: string }) {
@@ -27,6 +26,8 @@ export function Cobros({ orgId }: { orgId: string }) {
   const [error, setError] = useState<AppError | null>(null);
   const [alert, setAlert] = useState<string | null>(null);
   const [charging, setCharging] = useState<"link" | "qr" | null>(null);
+  // The last refund of an invoice's payment: offers its nota de crédito.
+  const [refunded, setRefunded] = useState<{ paymentId: number; cents: number } | null>(null);
 
   const load = useCallback(() => {
     commands
@@ -54,7 +55,7 @@ export function Cobros({ orgId }: { orgId: string }) {
     if (cents === null) return setError({ code: "PAYMENT_INVALID", message: t("payments.amountInvalid"), details: null });
     commands
       .paymentRefund(orgId, { payment_id: p.id, amount_cents: cents, idempotency_key: crypto.randomUUID() })
-      .then(load)
+      .then(() => (setRefunded(p.invoice_id === null ? null : { paymentId: p.id, cents }), load()))
       .catch((e) => setError(asAppError(e)));
   };
 
@@ -86,6 +87,22 @@ export function Cobros({ orgId }: { orgId: string }) {
         </label>
       </div>
       {alert && <p className="payments-alert" role="alert" id="payments-alert">{alert}</p>}
+      {refunded && (
+        <p role="status" id="payments-refund-notice">
+          {t("cobrar.refunded", { amount: formatMoney(refunded.cents, lang) })}{" "}
+          <button
+            id="payments-refund-credit-note"
+            onClick={() =>
+              commands
+                .paymentRefundCreditNote(orgId, refunded.paymentId, refunded.cents)
+                .then((draft) => window.dispatchEvent(new CustomEvent(CREDIT_NOTE_FOR, { detail: draft })))
+                .catch((e) => setError(asAppError(e)))
+            }
+          >
+            {t("cobrar.creditNote", { amount: formatMoney(refunded.cents, lang) })}
+          </button>
+        </p>
+      )}
       {error && <p className="field-error" role="alert">{errorText(error, lang)}</p>}
       {rows.length === 0 ? (
         <p className="muted" id="payments-empty">{t("payments.empty")}</p>
@@ -131,117 +148,5 @@ export function Cobros({ orgId }: { orgId: string }) {
         <ChargeDialog orgId={orgId} kind={charging} onClose={() => { setCharging(null); load(); }} />
       )}
     </section>
-  );
-}
-
-/** "Cobrar": amount + concept → the link with its QR and a copy button; for "qr" the QR fills the
- * screen until the payment arrives. */
-function ChargeDialog({
-  orgId,
-  kind,
-  onClose,
-  provider: askedProvider,
-  currency = "ARS",
-}: {
-  orgId: string;
-  kind: "link" | "qr";
-  onClose: () => void;
-  /** Who collects; absent: chosen here when both are configured (MercadoPago for ARS, Stripe for USD). */
-  provider?: ProviderName;
-  currency?: string;
-}) {
-  const t = useT();
-  const lang = useLanguage();
-  const configured = useConfiguredProviders(orgId);
-  const [chosen, setChosen] = useState<ProviderName | null>(askedProvider ?? null);
-  // The counter QR is MercadoPago's only.
-  const provider = kind === "qr" ? "mercadopago" : chosen ?? (configured ? defaultProvider(configured, currency) : null);
-  const [amount, setAmount] = useState("");
-  const [title, setTitle] = useState("");
-  const [link, setLink] = useState<PaymentLinkView | null>(null);
-  const [svg, setSvg] = useState<string | null>(null);
-  const [copied, setCopied] = useState(false);
-  const [error, setError] = useState<AppError | null>(null);
-  const busy = useRef(false);
-
-  // Until the link is ready (and, at the counter, until it is paid).
-  useEffect(() => {
-    if (!link || (link.state !== "creating" && !(kind === "qr" && link.state === "ready" && !link.paid))) return;
-    const id = window.setInterval(() => {
-      commands.paymentLink(orgId, link.id).then(setLink).catch((e) => setError(asAppError(e)));
-    }, 1000);
-    return () => window.clearInterval(id);
-  }, [orgId, link, kind]);
-
-  useEffect(() => {
-    if (link?.state === "ready" && svg === null) {
-      commands.paymentLinkQr(orgId, link.id).then(setSvg).catch(() => setSvg(null));
-    }
-  }, [orgId, link, svg]);
-
-  const create = () => {
-    const cents = parseAmount(amount);
-    if (cents === null) return setError({ code: "PAYMENT_INVALID", message: t("payments.amountInvalid"), details: null });
-    if (busy.current) return;
-    busy.current = true;
-    commands
-      .paymentCharge(orgId, {
-        invoice_id: null,
-        customer_id: null,
-        amount_cents: cents,
-        title: title.trim() || null,
-        kind,
-        send_to_customer: false,
-        provider: provider ?? undefined,
-        currency,
-      })
-      .then(setLink)
-      .catch((e) => setError(asAppError(e)))
-      .finally(() => (busy.current = false));
-  };
-
-  const copy = () => {
-    if (link?.url) navigator.clipboard.writeText(link.url).then(() => setCopied(true));
-  };
-
-  const fullScreen = kind === "qr" && link !== null;
-  return (
-    <div className={fullScreen ? "payments-qr-full" : "payments-dialog"} role="dialog" id="payments-dialog">
-      {!link && (
-        <>
-          <h2>{t(kind === "qr" ? "payments.chargeQr" : "payments.charge")}</h2>
-          <label>
-            {t("payments.amount")}
-            <input id="payments-amount" value={amount} inputMode="decimal" onChange={(e) => setAmount(e.target.value)} />
-          </label>
-          <label>
-            {t("payments.concept")}
-            <input id="payments-concept" value={title} onChange={(e) => setTitle(e.target.value)} />
-          </label>
-          {kind === "link" && !askedProvider && <ProviderSelect configured={configured} value={provider} onChange={setChosen} />}
-          <button id="payments-create" onClick={create}>{t("payments.create")}</button>
-        </>
-      )}
-      {link && (
-        <>
-          <h2>{link.title} · {formatMoney(link.amount_cents, lang)}</h2>
-          {link.state === "creating" && <p role="status">{t("payments.creating")}</p>}
-          {link.state === "failed" && <p className="field-error" role="alert">{link.error}</p>}
-          {link.paid && <p className="payments-paid" role="status" id="payments-paid">{t("payments.paid")}</p>}
-          {svg && !link.paid && (
-            // Our own QR renderer's SVG (core: qrcode crate), not user content.
-            <div className="payments-qr" id="payments-qr" dangerouslySetInnerHTML={{ __html: svg }} />
-          )}
-          {link.url && kind === "link" && (
-            <p>
-              <a id="payments-url" href={link.url} target="_blank" rel="noreferrer">{link.url}</a>{" "}
-              <button id="payments-copy" onClick={copy}>{copied ? t("payments.copied") : t("payments.copy")}</button>
-            </p>
-          )}
-        </>
-      )}
-      {error && <p className="field-error" role="alert">{errorText(error, lang)}</p>}
-      <button id="payments-close" onClick={onClose}>{t("payments.close")}</button>
-    </div>
   );
 }

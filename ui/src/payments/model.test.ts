@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatMoney, parseAmount, refundable, statusKey } from "./model";
+import { formatMoney, invoicePaymentKey, parseAmount, refundable, statusKey } from "./model";
 
 describe("payments model", () => {
   it("formats money without floating point", () => {
@@ -23,5 +23,11 @@ describe("payments model", () => {
     expect(statusKey("weird")).toBe("payments.status.other");
     expect(refundable({ status: "approved", amount_cents: 1000, refunded_cents: 300 })).toBe(700);
     expect(refundable({ status: "rejected", amount_cents: 1000, refunded_cents: 0 })).toBe(0);
+  });
+
+  it("names every invoice payment state, unknown ones as unpaid", () => {
+    expect(invoicePaymentKey("paid")).toBe("cobrar.state.paid");
+    expect(invoicePaymentKey("overpaid")).toBe("cobrar.state.overpaid");
+    expect(invoicePaymentKey("something_new")).toBe("cobrar.state.unpaid");
   });
 });

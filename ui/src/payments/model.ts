@@ -45,3 +45,10 @@ export function statusKey(status: string): string {
 export function refundable(p: { status: string; amount_cents: number; refunded_cents: number }): number {
   return p.status === "approved" ? Math.max(0, p.amount_cents - p.refunded_cents) : 0;
 }
+
+/** The text key of an invoice's payment state (`unpaid`, `partial`, `paid`, `overpaid`,
+ * `currency_mismatch`); unknown states read as unpaid. */
+export function invoicePaymentKey(state: string): string {
+  const known = ["unpaid", "partial", "paid", "overpaid", "currency_mismatch"];
+  return `cobrar.state.${known.includes(state) ? state : "unpaid"}`;
+}

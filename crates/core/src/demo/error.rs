@@ -27,6 +27,8 @@ pub enum DemoError {
     Simulator(String),
     #[error("the demo's AFIP set-up failed: {0}")]
     Afip(String),
+    #[error("the demo's MercadoPago set-up failed: {0}")]
+    MercadoPago(String),
     #[error("no demo is running")]
     NotRunning,
     #[error(transparent)]

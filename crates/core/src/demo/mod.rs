@@ -1,5 +1,5 @@
 //! Demo mode, "Probar sin cuentas": a working shop without any account. Everything runs
-//! in-process on loopback: the sandbox's provider simulators (Graph, AFIP, Twilio) and a local
+//! in-process on loopback: the sandbox's provider simulators (Graph, AFIP, Twilio, MercadoPago) and a local
 //! `mostrador-relay` on SQLite in the demo's own directory. The demo business is configured like a
 //! real one (settings rows, secrets in the keychain), so the REAL pipeline runs: fake customer →
 //! simulator → signed webhook → relay → poll → `inbox_raw` → processor → tables → events, and
@@ -16,6 +16,7 @@ mod afip;
 mod customers;
 mod error;
 mod marker;
+mod payments;
 mod trickle;
 
 use std::collections::HashMap;
@@ -24,6 +25,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mostrador_relay::server::{self as relay_server, tenant_admin, ServeConfig, Storage};
+use mostrador_sandbox::mercadopago::{MercadoPagoSim, RunningMp};
 use mostrador_sandbox::whatsapp::{ConfigPatch, NewCustomer, WhatsAppSim};
 use mostrador_sandbox::Sandbox;
 use mostrador_types::{IvaCondition, Secret};
@@ -34,6 +36,7 @@ pub use afip::DEMO_POINT_OF_SALE;
 pub use customers::{DemoMessageKind, FakeCustomer, CUSTOMERS};
 pub use error::DemoError;
 pub use marker::{demo_dir, is_active, DEMO_DIR};
+pub use payments::DEMO_POS;
 
 use crate::channels::whatsapp::{WhatsAppSettings, ACCESS_TOKEN};
 use crate::inbox::{self, RELAY_DEVICE_TOKEN, RELAY_URL};
@@ -133,6 +136,8 @@ pub struct Demo {
     store: Store,
     org: OrgId,
     sandbox: Sandbox,
+    /// The MercadoPago simulator (its own port: the demo keeps the handle).
+    mercadopago: RunningMp,
     relay: relay_server::Running,
     relay_url: String,
     driver: Driver,
@@ -231,6 +236,8 @@ pub async fn start(data_dir: &Path, store: Store, options: DemoOptions) -> Resul
             sandbox.whatsapp.add_customer(new);
         }
         afip::configure(&store, secrets, org, &sandbox.afip, &sandbox.afip_url()).await?;
+        let mp_notify = format!("{relay_url}{}", payments::ingress_path(&ingress_path));
+        let mp = payments::start(&store, secrets, org, mp_notify).await?;
         if marker.is_none() {
             Marker {
                 org_id: org,
@@ -238,13 +245,16 @@ pub async fn start(data_dir: &Path, store: Store, options: DemoOptions) -> Resul
             }
             .save(&dir)?;
         }
-        Ok::<_, DemoError>(())
+        Ok::<_, DemoError>(mp)
     }
     .await;
-    if let Err(e) = configured {
-        let _ = relay.shutdown().await;
-        return Err(e);
-    }
+    let mercadopago = match configured {
+        Ok(mp) => mp,
+        Err(e) => {
+            let _ = relay.shutdown().await;
+            return Err(e);
+        }
+    };
 
     let demo = Demo {
         dir,
@@ -255,6 +265,7 @@ pub async fn start(data_dir: &Path, store: Store, options: DemoOptions) -> Resul
             last: Arc::default(),
         },
         sandbox,
+        mercadopago,
         relay,
         relay_url,
         options,
@@ -310,6 +321,11 @@ impl Demo {
         &self.sandbox
     }
 
+    /// The MercadoPago simulator (tests; its checkout page is where a demo link is paid).
+    pub fn mercadopago(&self) -> &MercadoPagoSim {
+        &self.mercadopago.sim
+    }
+
     pub fn relay_url(&self) -> &str {
         &self.relay_url
     }
@@ -363,6 +379,7 @@ impl Demo {
         if let Err(e) = self.relay.shutdown().await {
             tracing::warn!(error = %e, "demo relay did not stop cleanly");
         }
+        drop(self.mercadopago);
         drop(self.sandbox);
         tracing::info!("demo stopped");
     }
@@ -376,7 +393,7 @@ pub async fn exit(data_dir: &Path, secrets: &SecretStore) -> Result<(), DemoErro
     // An unreadable marker still lets the directory go; only the keychain entries stay behind.
     match Marker::load(&dir) {
         Ok(Some(m)) => {
-            for name in SECRET_NAMES {
+            for name in SECRET_NAMES.into_iter().chain(payments::SECRET_NAMES) {
                 secrets.delete(m.org_id, name).await?;
             }
             for name in afip::secret_names() {

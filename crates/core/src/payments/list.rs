@@ -54,6 +54,10 @@ pub struct PaymentFilter {
     pub status: Option<String>,
     #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub invoice_id: Option<i64>,
+    /// One customer's payments (the conversation's customer panel).
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub customer_id: Option<i64>,
     #[serde(default)]
     pub unsolicited_only: bool,
     #[serde(default)]
@@ -79,6 +83,7 @@ pub async fn list_payments(
         "{SELECT} WHERE p.org_id = ?1 AND (?2 IS NULL OR p.status = ?2) AND (?3 IS NULL OR p.invoice_id = ?3)
            AND (?4 = 0 OR p.unsolicited = 1) AND (?5 = 0 OR p.status IN ('charged_back', 'in_mediation')
                 OR EXISTS (SELECT 1 FROM payment_chargebacks cb WHERE cb.payment_id = p.id AND cb.state IN ('open', 'lost')))
+           AND (?7 IS NULL OR p.customer_id = ?7)
          ORDER BY p.id DESC LIMIT ?6"
     );
     Ok(sqlx::query_as(&sql)
@@ -88,6 +93,7 @@ pub async fn list_payments(
         .bind(f.unsolicited_only)
         .bind(f.disputed_only)
         .bind(i64::from(f.limit.unwrap_or(200).min(1000)))
+        .bind(f.customer_id)
         .fetch_all(store.reader())
         .await?)
 }

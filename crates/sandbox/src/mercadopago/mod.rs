@@ -304,6 +304,12 @@ impl MercadoPagoSim {
         self.with_state(|s| s.account.clone())
     }
 
+    /// Ids continue from at least `floor`: a restarted simulator (the demo's) must not hand out a
+    /// payment id an earlier run already used.
+    pub fn start_ids_at(&self, floor: u64) {
+        self.with_state(|s| s.next_id = s.next_id.max(floor))
+    }
+
     pub fn configure(&self, patch: MpConfigPatch) {
         self.with_state(|s| apply(&mut s.account, patch))
     }
