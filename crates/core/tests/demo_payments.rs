@@ -159,6 +159,8 @@ async fn a_demo_charge_approved_on_the_simulator_pays_the_invoice_and_thanks_onc
         title: None,
         kind: ChargeKind::Link,
         send_to_customer: false,
+        provider: None,
+        currency: None,
     };
     let link = payments::charge(&store, engine.queue(), &bus, org, req.clone())
         .await
