@@ -100,10 +100,6 @@ pub struct SearchHit {
 /// Most rows one page may ask for.
 pub const MAX_PAGE: u32 = 200;
 
-/// Up to this many customers matching a search are looked up and sorted; more walk the list's
-/// index instead (see [`search`]).
-const FEW_CUSTOMERS: i64 = 1_000;
-
 pub(crate) fn ts_now() -> String {
     crate::store::timestamp::now_text()
 }
@@ -246,45 +242,30 @@ pub async fn search(
     // Customers (trigram: any 3+ characters of a name or number), newest activity first.
     let cq: String = query.trim().chars().filter(|c| *c != '"').collect();
     if cq.chars().count() >= 3 {
-        let pattern = format!("\"{cq}\"");
-        // How many customers match decides the plan (same rows, same order either way): a few
-        // are looked up one by one and sorted; many (a common name) would make that sort big, so
-        // the list's index is walked newest first until `limit` of them are found.
-        let matched: Vec<i64> = sqlx::query_scalar(
-            "SELECT rowid FROM customer_search WHERE customer_search MATCH ?1 LIMIT ?2",
-        )
-        .bind(&pattern)
-        .bind(FEW_CUSTOMERS + 1)
-        .fetch_all(store.reader())
-        .await?;
+        // The matches first, then their conversations through (org, customer): a lookup each
+        // and one sort. Left to choose, SQLite may walk the whole list newest first probing the
+        // matches, which reads all 50,000 rows when few customers match.
+        let matched: Vec<i64> =
+            sqlx::query_scalar("SELECT rowid FROM customer_search WHERE customer_search MATCH ?")
+                .bind(format!("\"{cq}\""))
+                .fetch_all(store.reader())
+                .await?;
         let rows: Vec<(i64, Option<String>, Option<String>, Option<String>, String)> = if matched
             .is_empty()
         {
             Vec::new()
-        } else if matched.len() as i64 <= FEW_CUSTOMERS {
+        } else {
             sqlx::query_as(
+                    // CROSS JOIN fixes the order: from the matches, never a walk of the list.
                     "SELECT v.id, coalesce(c.owner_name, c.name), c.username, c.phone, v.last_activity_at
-                     FROM conversations v JOIN customers c ON c.id = v.customer_id
-                     WHERE v.org_id = ?1 AND c.org_id = ?1
-                       AND v.customer_id IN (SELECT value FROM json_each(?2))
+                     FROM json_each(?2) j
+                     CROSS JOIN conversations v ON v.org_id = ?1 AND v.customer_id = j.value
+                     CROSS JOIN customers c ON c.id = v.customer_id
+                     WHERE c.org_id = ?1
                      ORDER BY v.last_activity_at DESC, v.id DESC LIMIT ?3",
                 )
                 .bind(org.to_string())
                 .bind(serde_json::to_string(&matched).expect("integers"))
-                .bind(limit)
-                .fetch_all(store.reader())
-                .await?
-        } else {
-            // `+`: the match may not drive the join, the list order must.
-            sqlx::query_as(
-                    "SELECT v.id, coalesce(c.owner_name, c.name), c.username, c.phone, v.last_activity_at
-                     FROM conversations v JOIN customers c ON c.id = v.customer_id
-                     WHERE v.org_id = ?1 AND c.org_id = ?1
-                       AND +v.customer_id IN (SELECT rowid FROM customer_search WHERE customer_search MATCH ?2)
-                     ORDER BY v.last_activity_at DESC, v.id DESC LIMIT ?3",
-                )
-                .bind(org.to_string())
-                .bind(&pattern)
                 .bind(limit)
                 .fetch_all(store.reader())
                 .await?
