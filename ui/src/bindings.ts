@@ -132,7 +132,7 @@ pending: number,
  */
 rejected: number, last_error: string | null, };
 
-export type ConversationEvent = { "kind": "new_message", org_id: OrgId, message: MessageView, } | { "kind": "status_changed", org_id: OrgId, conversation_id: number, message_id: number, status: MessageStatus, error_code: number | null, error_reason: string | null, } | { "kind": "reaction_changed", org_id: OrgId, conversation_id: number, message_id: number, reactor: string, emoji: string | null, } | { "kind": "conversation_updated", org_id: OrgId, conversation: ConversationSummary, } | { "kind": "media_changed", org_id: OrgId, conversation_id: number, message_id: number, media: MediaView, };
+export type ConversationEvent = { "kind": "new_message", org_id: OrgId, message: MessageView, } | { "kind": "status_changed", org_id: OrgId, conversation_id: number, message_id: number, status: MessageStatus, error_code: number | null, error_reason: string | null, } | { "kind": "reaction_changed", org_id: OrgId, conversation_id: number, message_id: number, reactor: string, emoji: string | null, } | { "kind": "conversation_updated", org_id: OrgId, conversation: ConversationSummary, } | { "kind": "media_changed", org_id: OrgId, conversation_id: number, message_id: number, media: MediaView, } | { "kind": "template_changed", org_id: OrgId, name: string, language: string, };
 
 export type ConversationPage = { conversations: Array<ConversationSummary>, 
 /**
@@ -181,7 +181,11 @@ owner_name: string | null,
 /**
  * Normalized E.164 digits.
  */
-phone: string | null, first_contact_at: string, notes: string, opted_out: boolean, opted_out_marketing: boolean, };
+phone: string | null, first_contact_at: string, notes: string, opted_out: boolean, opted_out_marketing: boolean, 
+/**
+ * Their e-mail (checked at entry): the e-mail step of notices, invoices with the PDF.
+ */
+email: string | null, };
 
 export type DeadLetterJob = { job_id: JobNumber, kind: string, integration: Integration | null, 
 /**
@@ -609,7 +613,11 @@ export type PaymentEvent = { "kind": "payment_changed", org_id: OrgId, payment_i
  */
 message: string, };
 
-export type PaymentFilter = { status: string | null, invoice_id: number | null, unsolicited_only: boolean, disputed_only: boolean, limit: number | null, };
+export type PaymentFilter = { status: string | null, invoice_id: number | null, 
+/**
+ * One customer's payments (the conversation's customer panel).
+ */
+customer_id: number | null, unsolicited_only: boolean, disputed_only: boolean, limit: number | null, };
 
 export type PaymentLinkView = { id: number, 
 /**
@@ -761,6 +769,20 @@ header_file: HeaderFile | null, header_filename: string | null,
  */
 idempotency_key: string, };
 
+export type SentNotice = { notice_id: number, 
+/**
+ * The first step's message in the customer's thread.
+ */
+message_id: number, conversation_id: number, job_id: number, 
+/**
+ * The channel of the first step that could be used.
+ */
+channel: Channel, 
+/**
+ * The idempotency key had been used: this is the earlier notice, nothing new was queued.
+ */
+already_sent: boolean, };
+
 export type SentTemplate = { message_id: number, conversation_id: number, job_id: number, 
 /**
  * The idempotency key had been used: this is the earlier message, nothing new was queued.
@@ -900,7 +922,15 @@ mapping: { [key in string]: ContextField },
 /**
  * Whether it can be sent now (approved).
  */
-sendable: boolean, updated_at: string, };
+sendable: boolean, updated_at: string, 
+/**
+ * When Meta re-categorized it (a `template_category_update`): the category it had before…
+ */
+previous_category: string | null, 
+/**
+ * …and when (RFC 3339 UTC). Both `None` when Meta never changed it.
+ */
+category_changed_at: string | null, };
 
 export type ThreadCursor = { at: string, id: number, };
 
@@ -1078,6 +1108,8 @@ export const commands = {
   createOrganization: (input: NewOrganization) => invoke<Organization>("create_organization", { input }),
   /** The customer panel. */
   customerGet: (orgId: OrgId, customerId: number) => invoke<Customer | null>("customer_get", { orgId, customerId }),
+  /** The customer's e-mail (empty: removed); refused with a Spanish message when invalid. */
+  customerSetEmail: (orgId: OrgId, customerId: number, email: string | null) => invoke<Customer | null>("customer_set_email", { orgId, customerId, email }),
   /** The owner's name for the customer (empty: back to their WhatsApp name) and notes. */
   customerUpdate: (orgId: OrgId, customerId: number, name: string | null, notes: string) => invoke<Customer | null>("customer_update", { orgId, customerId, name, notes }),
   /**
@@ -1160,10 +1192,11 @@ export const commands = {
   /** "Guardar PDF": a copy at `path`, or in Descargas with the voucher's name. */
   invoicesSavePdf: (orgId: OrgId, invoiceId: number, layout: PrintLayout, path: string | null) => invoke<SavedFile>("invoices_save_pdf", { orgId, invoiceId, layout, path }),
   /**
-   * "Enviar por WhatsApp": the `factura disponible` template with the PDF as its header, to
-   * `customer_id` or the customer the invoice was issued to; once per invoice and customer.
+   * "Enviar al cliente": a `factura` notice to `customer_id` or the customer the invoice was issued
+   * to, by the first channel that works (WhatsApp with the `factura disponible` template and the PDF
+   * as its header, SMS, e-mail with the PDF attached); once per invoice and customer.
    */
-  invoicesSendWhatsapp: (orgId: OrgId, invoiceId: number, customerId: number | null) => invoke<SentTemplate>("invoices_send_whatsapp", { orgId, invoiceId, customerId }),
+  invoicesSendWhatsapp: (orgId: OrgId, invoiceId: number, customerId: number | null) => invoke<SentNotice>("invoices_send_whatsapp", { orgId, invoiceId, customerId }),
   /**
    * Uses the image at `path` as the logo: checked (PNG/JPEG by its bytes, ≤ 1 MB, sane pixel
    * size) and copied into Mostrador's data; refused files store nothing (`details.field` = logo).
@@ -1219,10 +1252,20 @@ export const commands = {
   paymentLink: (orgId: OrgId, linkId: number) => invoke<PaymentLinkView>("payment_link", { orgId, linkId }),
   /** The link's URL or the counter QR as an SVG image (`None` while it is being created). */
   paymentLinkQr: (orgId: OrgId, linkId: number) => invoke<string | null>("payment_link_qr", { orgId, linkId }),
+  /**
+   * "Enviar por WhatsApp" on a ready link: in its customer's conversation (text inside the 24 h
+   * window, the payment template outside it), once; returns the message id.
+   */
+  paymentLinkSend: (orgId: OrgId, linkId: number) => invoke<number>("payment_link_send", { orgId, linkId }),
   /** Which providers can charge (the dialog shows a choice only when both can). */
   paymentProviders: (orgId: OrgId) => invoke<ConfiguredProviders>("payment_providers", { orgId }),
   /** A total or partial refund (refused above what is left of the payment). */
   paymentRefund: (orgId: OrgId, request: RefundRequest) => invoke<number>("payment_refund", { orgId, request }),
+  /**
+   * "Hacer nota de crédito" after a refund: the credit note of the payment's invoice for the
+   * refunded amount, pre-filled for the owner to review and issue.
+   */
+  paymentRefundCreditNote: (orgId: OrgId, paymentId: number, amountCents: number) => invoke<NewInvoice>("payment_refund_credit_note", { orgId, paymentId, amountCents }),
   /** The Cobros list. */
   paymentsList: (orgId: OrgId, filter: PaymentFilter) => invoke<Array<PaymentView>>("payments_list", { orgId, filter }),
   /** Respuestas rápidas, by shortcut. */
@@ -1372,8 +1415,9 @@ export const events = {
    */
   secondInstance: "second-instance",
   /**
-   * A business's templates changed (a review, category or quality webhook, a sync, a
-   * creation or deletion): reload the list.
+   * A business's templates changed (a review, category or quality webhook the processor
+   * applied, in the app or in the demo): reload the list. Sent by the bus forwarder
+   * ([`crate::conversations::start`]); the page reloads by itself after its own actions.
    * Payload: `OrgId`.
    */
   templatesChanged: "templates-changed",
