@@ -26,9 +26,9 @@ mod list;
 mod notice;
 pub(crate) mod providers;
 mod refund;
+mod share;
 pub mod stripe;
 pub(crate) mod stripe_intake;
-mod share;
 
 pub use charge::{
     charge, charge_checked, charge_with, ChargeKind, ChargeRequest, ConfiguredProviders,
@@ -46,12 +46,12 @@ pub use list::{
 };
 pub use notice::{format_ars, format_money};
 pub use providers::ProviderName;
+pub use refund::{credit_note_for_refund, RefundNoteError};
 pub use refund::{request_refund, RefundRequest};
+pub use share::send_link;
 pub use stripe::{StripeProbe, StripeSettings};
 /// Keychain entries of Stripe (the MercadoPago ones are [`ACCESS_TOKEN`] and [`WEBHOOK_SECRET`]).
 pub use stripe::{SECRET_KEY as STRIPE_SECRET_KEY, WEBHOOK_SECRET as STRIPE_WEBHOOK_SECRET};
-pub use refund::{credit_note_for_refund, RefundNoteError};
-pub use share::send_link;
 
 /// A QR code of `data` (a link's URL, or the counter QR's EMVCo text) as an SVG image.
 pub fn qr_svg(data: &str) -> Option<String> {
