@@ -2,7 +2,8 @@
 //! metrics for layout and the subset written into each PDF as a CID font (Identity-H, glyph ids
 //! as codes) with a ToUnicode map, so `pdftotext` and copy-paste read the real text.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
 
 use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap};
 use pdf_writer::{Filter, Finish, Name, Pdf, Rect, Ref, Str};
@@ -11,6 +12,34 @@ use crate::RenderError;
 
 static REGULAR: &[u8] = include_bytes!("../fonts/DejaVuSansCondensed.ttf");
 static BOLD: &[u8] = include_bytes!("../fonts/DejaVuSansCondensed-Bold.ttf");
+
+/// Subsetting and compressing a face is most of a document's cost (a few ms each time), and
+/// invoices use the same few glyphs: each face's subset of the characters an invoice normally
+/// uses is made once per process and embedded as is. A document using any other glyph gets its
+/// own subset, as before. The glyph ids are the face's own either way (Identity CIDToGIDMap).
+static REGULAR_COMMON: OnceLock<Option<Presubset>> = OnceLock::new();
+static BOLD_COMMON: OnceLock<Option<Presubset>> = OnceLock::new();
+
+/// Printable ASCII and Latin-1, and the typographic marks our texts use.
+fn common_chars() -> impl Iterator<Item = char> {
+    ('\u{20}'..='\u{7e}')
+        .chain('\u{a0}'..='\u{ff}')
+        .chain(['–', '—', '‘', '’', '“', '”', '…', '•', '€', '→', '✓'])
+}
+
+/// A face's subset, compressed, and the glyphs it holds.
+struct Presubset {
+    glyphs: BTreeSet<u16>,
+    length1: i32,
+    compressed: Vec<u8>,
+}
+
+fn subset_stream(data: &[u8], glyphs: &[u16], name: &str) -> Result<(i32, Vec<u8>), RenderError> {
+    let subset = subsetter::subset(data, 0, subsetter::Profile::pdf(glyphs))
+        .map_err(|e| RenderError::Font(format!("subsetting {name}: {e:?}")))?;
+    let compressed = miniz_oxide::deflate::compress_to_vec_zlib(&subset, 6);
+    Ok((subset.len() as i32, compressed))
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Weight {
@@ -22,6 +51,7 @@ pub enum Weight {
 pub struct FontFace {
     data: &'static [u8],
     face: ttf_parser::Face<'static>,
+    common: &'static OnceLock<Option<Presubset>>,
     /// The PDF resource name (`F1`, `F2`).
     pub resource: &'static [u8],
     base_name: &'static str,
@@ -32,6 +62,7 @@ pub struct FontFace {
 impl FontFace {
     fn load(
         data: &'static [u8],
+        common: &'static OnceLock<Option<Presubset>>,
         resource: &'static [u8],
         base_name: &'static str,
     ) -> Result<Self, RenderError> {
@@ -40,9 +71,24 @@ impl FontFace {
         Ok(FontFace {
             data,
             face,
+            common,
             resource,
             base_name,
             used: BTreeMap::new(),
+        })
+    }
+
+    /// This face's subset of [`common_chars`] (`None` if subsetting failed: each document then
+    /// subsets its own glyphs and reports the error).
+    fn presubset(&self) -> Option<Presubset> {
+        let mut glyphs: BTreeSet<u16> = common_chars().map(|c| self.glyph(c)).collect();
+        glyphs.insert(0);
+        let list: Vec<u16> = glyphs.iter().copied().collect();
+        let (length1, compressed) = subset_stream(self.data, &list, self.base_name).ok()?;
+        Some(Presubset {
+            glyphs,
+            length1,
+            compressed,
         })
     }
 
@@ -136,13 +182,21 @@ impl FontFace {
             .stem_v(if self.face.is_bold() { 140.0 } else { 80.0 })
             .font_file2(file);
 
-        let glyphs: Vec<u16> = self.used.keys().copied().collect();
-        let subset = subsetter::subset(self.data, 0, subsetter::Profile::pdf(&glyphs))
-            .map_err(|e| RenderError::Font(format!("subsetting {}: {e:?}", self.base_name)))?;
-        let compressed = miniz_oxide::deflate::compress_to_vec_zlib(&subset, 6);
-        pdf.stream(file, &compressed)
+        let common = self.common.get_or_init(|| self.presubset());
+        let own;
+        let (length1, compressed) = match common {
+            Some(c) if self.used.keys().all(|g| c.glyphs.contains(g)) => {
+                (c.length1, c.compressed.as_slice())
+            }
+            _ => {
+                let glyphs: Vec<u16> = self.used.keys().copied().collect();
+                own = subset_stream(self.data, &glyphs, self.base_name)?;
+                (own.0, own.1.as_slice())
+            }
+        };
+        pdf.stream(file, compressed)
             .filter(Filter::FlateDecode)
-            .pair(Name(b"Length1"), subset.len() as i32);
+            .pair(Name(b"Length1"), length1);
 
         let mut map = UnicodeCmap::new(Name(b"Custom"), info);
         for (&gid, &c) in &self.used {
@@ -162,8 +216,8 @@ pub struct Fonts {
 impl Fonts {
     pub fn load() -> Result<Self, RenderError> {
         Ok(Fonts {
-            regular: FontFace::load(REGULAR, b"F1", "DejaVuSansCondensed")?,
-            bold: FontFace::load(BOLD, b"F2", "DejaVuSansCondensed-Bold")?,
+            regular: FontFace::load(REGULAR, &REGULAR_COMMON, b"F1", "DejaVuSansCondensed")?,
+            bold: FontFace::load(BOLD, &BOLD_COMMON, b"F2", "DejaVuSansCondensed-Bold")?,
         })
     }
 
@@ -188,5 +242,39 @@ impl Fonts {
         self.regular.write(pdf, next, regular)?;
         self.bold.write(pdf, next, bold)?;
         Ok((regular, bold))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn written_len(fonts: &Fonts) -> usize {
+        let mut pdf = Pdf::new();
+        let mut next = Ref::new(1);
+        fonts.write(&mut pdf, &mut next).unwrap();
+        pdf.finish().len()
+    }
+
+    #[test]
+    fn common_text_embeds_the_shared_subset_and_a_rare_glyph_its_own() {
+        let mut fonts = Fonts::load().unwrap();
+        fonts
+            .regular
+            .encode("Factura B 00001-00000042 · $ 3.025,00 — Pérez");
+        let shared = written_len(&fonts);
+        // The same text again: the shared subset, byte for byte.
+        assert_eq!(written_len(&fonts), shared);
+        // Greek is not among the common characters: this document subsets its own glyphs,
+        // which for a few glyphs is far smaller than the shared subset.
+        fonts.regular.encode("Ω");
+        let own = written_len(&fonts);
+        assert!(own < shared, "own subset {own} bytes, shared {shared}");
+        assert!(!REGULAR_COMMON
+            .get()
+            .and_then(|c| c.as_ref())
+            .expect("the shared subset was made")
+            .glyphs
+            .contains(&fonts.regular.glyph('Ω')));
     }
 }
