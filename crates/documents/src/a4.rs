@@ -3,6 +3,7 @@
 
 use crate::canvas::{wrap, Align, Page};
 use crate::font::{Fonts, Weight};
+use crate::qr::Qr;
 use crate::{format, labels, summary, InvoiceDocument, LineIva};
 use mostrador_afip::invoice::VoucherClass;
 
@@ -22,7 +23,7 @@ const LOGO_MAX_H: f32 = 34.0;
 use Align::{Center as C, Left as L, Right as R};
 use Weight::{Bold as B, Regular as N};
 
-pub fn draw(doc: &InvoiceDocument, fonts: &mut Fonts, qr: &qrcode::QrCode) -> Vec<Page> {
+pub fn draw(doc: &InvoiceDocument, fonts: &mut Fonts, qr: &Qr) -> Vec<Page> {
     let class_a = doc.voucher_type.class == VoucherClass::A;
     // Column right edges: cantidad, precio unitario, bonificación, [IVA], subtotal.
     let cols: &[(&str, f32)] = if class_a {
@@ -238,7 +239,7 @@ fn header(doc: &InvoiceDocument, fonts: &mut Fonts, p: &mut Page, cols: &[(&str,
 }
 
 /// Totals, the Ley 27.743 block (class B), CAE and QR.
-fn foot(doc: &InvoiceDocument, fonts: &mut Fonts, p: &mut Page, qr: &qrcode::QrCode) {
+fn foot(doc: &InvoiceDocument, fonts: &mut Fonts, p: &mut Page, qr: &Qr) {
     let rows = summary::totals(doc);
     let top = FOOT_TOP - 6.0;
     let h = rows.len() as f32 * 13.0 + 10.0;

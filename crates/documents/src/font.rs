@@ -105,25 +105,52 @@ impl FontFace {
     }
 
     fn advance(&self, gid: u16) -> f32 {
+        self.advance_units(gid) as f32
+    }
+
+    fn advance_units(&self, gid: u16) -> u32 {
         self.face
             .glyph_hor_advance(ttf_parser::GlyphId(gid))
-            .unwrap_or(0) as f32
+            .unwrap_or(0) as u32
+    }
+
+    /// The advance of `text` in font units. Integers, so a line's width is the sum of its
+    /// words' and spaces' exactly (wrapping adds them up instead of measuring each candidate).
+    pub fn units(&self, text: &str) -> u32 {
+        text.chars().map(|c| self.char_units(c)).sum()
+    }
+
+    pub fn char_units(&self, c: char) -> u32 {
+        self.advance_units(self.glyph(c))
+    }
+
+    /// `units` font units at `size` points, in points.
+    pub fn scale(&self, units: u32, size: f32) -> f32 {
+        units as f32 * size / self.units_per_em()
     }
 
     /// The width of `text` at `size` points.
     pub fn width(&self, text: &str, size: f32) -> f32 {
-        let units: f32 = text.chars().map(|c| self.advance(self.glyph(c))).sum();
-        units * size / self.units_per_em()
+        self.scale(self.units(text), size)
     }
 
-    /// `text` as 2-byte glyph ids, remembering each glyph for the subset.
-    pub fn encode(&mut self, text: &str) -> Vec<u8> {
-        let mut out = Vec::with_capacity(text.len() * 2);
+    /// Appends `text` to `out` as 2-byte glyph ids, remembering each glyph for the subset;
+    /// returns its advance in font units (one cmap lookup per character for both).
+    pub fn encode_into(&mut self, text: &str, out: &mut Vec<u8>) -> u32 {
+        let mut units = 0;
         for c in text.chars() {
             let gid = self.glyph(c);
             self.used.entry(gid).or_insert(c);
             out.extend_from_slice(&gid.to_be_bytes());
+            units += self.advance_units(gid);
         }
+        units
+    }
+
+    #[cfg(test)]
+    fn encode(&mut self, text: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode_into(text, &mut out);
         out
     }
 

@@ -2,6 +2,7 @@
 
 use crate::canvas::{wrap, Align, Page};
 use crate::font::{Fonts, Weight};
+use crate::qr::Qr;
 use crate::{format, labels, summary, InvoiceDocument, LineIva};
 use mostrador_afip::invoice::VoucherClass;
 use mostrador_afip::qr::AuthorizationKind;
@@ -58,7 +59,7 @@ impl Rows<'_> {
 use Align::{Center as C, Left as L};
 use Weight::{Bold as B, Regular as N};
 
-pub fn draw(doc: &InvoiceDocument, fonts: &mut Fonts, qr: &qrcode::QrCode) -> Vec<Page> {
+pub fn draw(doc: &InvoiceDocument, fonts: &mut Fonts, qr: &Qr) -> Vec<Page> {
     let rows = rows(doc, fonts);
     let height: f32 = rows.iter().map(Row::height).sum::<f32>() + 2.0 * MARGIN;
     let mut page = Page::new(W, height);
