@@ -1,8 +1,10 @@
 //! Render time per document (A4 and ticket), printed as figures: `cargo bench -p mostrador-documents
 //! --bench render`. Each case is drawn the current way and the way before (`Tuning::BEFORE`: the
 //! QR's mask scored over all 8, page streams deflated at level 6), alternating sample by sample so
-//! both see the same machine load; the load average is printed beside them. `BENCH_N` sets the
-//! samples per case and way (default 200).
+//! both see the same machine load; the load average is printed beside them. Besides wall time,
+//! each sample's CPU time (this thread's) is printed: on a
+//! machine with more runnable threads than cores the wall time is mostly waiting for a core.
+//! `BENCH_N` sets the samples per case and way (default 200).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -18,6 +20,31 @@ fn load() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
+/// This thread's time on a CPU so far: `clock_gettime(CLOCK_THREAD_CPUTIME_ID)` (the
+/// /proc schedstat counter only moves at scheduler ticks). Declared here rather than adding
+/// `libc` for one call; the layout is Linux's on 64-bit targets.
+#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+fn cpu() -> Option<Duration> {
+    #[repr(C)]
+    struct Timespec {
+        sec: i64,
+        nsec: i64,
+    }
+    extern "C" {
+        fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
+    }
+    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
+    let mut t = Timespec { sec: 0, nsec: 0 };
+    // SAFETY: `t` is a valid, writable timespec for the duration of the call.
+    let ok = unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut t) } == 0;
+    ok.then(|| Duration::new(t.sec as u64, t.nsec as u32))
+}
+
+#[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
+fn cpu() -> Option<Duration> {
+    None
+}
+
 fn main() {
     let n: usize = std::env::var("BENCH_N")
         .ok()
@@ -31,27 +58,39 @@ fn main() {
     ] {
         for layout in [Layout::A4, Layout::Ticket80] {
             let mut times: [Vec<Duration>; 2] = Default::default();
+            let mut cpu_times: [Vec<Duration>; 2] = Default::default();
             let mut bytes = [0; 2];
             for (i, (_, tuning)) in ways.iter().enumerate() {
                 bytes[i] = render_tuned(&doc, layout, *tuning).unwrap().len();
             }
             for _ in 0..n {
                 for (i, (_, tuning)) in ways.iter().enumerate() {
+                    let c = cpu();
                     let t = Instant::now();
                     let pdf = render_tuned(&doc, layout, *tuning).unwrap();
                     times[i].push(t.elapsed());
+                    if let (Some(c), Some(now)) = (c, cpu()) {
+                        cpu_times[i].push(now.saturating_sub(c));
+                    }
                     std::hint::black_box(pdf);
                 }
             }
             for (i, (way, _)) in ways.iter().enumerate() {
-                let v = &mut times[i];
-                v.sort();
-                let at = |q: f64| v[((n as f64 * q) as usize).min(n - 1)].as_secs_f64() * 1e3;
+                let ms = |v: &mut Vec<Duration>, q: f64| {
+                    v.sort();
+                    v.get(((v.len() as f64 * q) as usize).min(v.len().saturating_sub(1)))
+                        .map_or(f64::NAN, |d| d.as_secs_f64() * 1e3)
+                };
+                let (wall, cpu) = (&mut times[i], &mut cpu_times[i]);
                 println!(
-                    "{name} {layout:?} [{way}]: p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, {} bytes",
-                    at(0.50),
-                    at(0.95),
-                    at(0.99),
+                    "{name} {layout:?} [{way}]: wall p50 {:.2} / p95 {:.2} / p99 {:.2} ms; \
+                     CPU p50 {:.2} / p95 {:.2} / p99 {:.2} ms; {} bytes",
+                    ms(wall, 0.50),
+                    ms(wall, 0.95),
+                    ms(wall, 0.99),
+                    ms(cpu, 0.50),
+                    ms(cpu, 0.95),
+                    ms(cpu, 0.99),
                     bytes[i]
                 );
             }
