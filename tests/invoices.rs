@@ -309,3 +309,151 @@ async fn facturar_from_a_conversation_and_send_it_by_whatsapp() -> Result<()> {
     app.close().await?;
     Ok(())
 }
+
+/// The demo's in-process AFIP simulator, driven over its HTTP control API (`/afip/_sandbox/…`,
+/// the same door the Graph simulator's tests use: the sandbox serves both on the port of the
+/// demo business's `whatsapp.base_url`).
+async fn demo_afip_url(data: &Path) -> Result<String> {
+    let db = mostrador_core::demo::db_path(data);
+    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await?;
+    let graph: Option<String> =
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = 'whatsapp.base_url'")
+            .fetch_optional(&db)
+            .await?;
+    db.close().await;
+    let graph = graph.context("the demo has no simulator URL")?;
+    let base = graph
+        .strip_suffix(mostrador_sandbox::GRAPH_PREFIX)
+        .with_context(|| format!("unexpected Graph URL {graph}"))?;
+    Ok(format!("{base}{}", mostrador_sandbox::AFIP_PREFIX))
+}
+
+async fn afip_control(
+    afip: &str,
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> Result<serde_json::Value> {
+    let http = mostrador_testkit::http();
+    let url = format!("{afip}/_sandbox/{path}");
+    let req = match method {
+        "POST" => http.post(&url).json(&body.unwrap_or_default()),
+        "DELETE" => http.delete(&url),
+        _ => http.get(&url),
+    };
+    let r = req
+        .send()
+        .await
+        .with_context(|| format!("AFIP simulator {path}"))?;
+    anyhow::ensure!(
+        r.status().is_success(),
+        "AFIP simulator {path}: {}",
+        r.status()
+    );
+    let text = r.text().await?;
+    Ok(if text.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_str(&text)?
+    })
+}
+
+/// AFIP unreachable in demo mode: the owner issues a Factura B, it waits queued with AFIP not
+/// answering, "Emitir con CAEA" issues it at once on the contingency point of sale (the detail
+/// says CAEA and "a informar"), and when AFIP answers again it is informed ("informada"), the
+/// simulator holding it as a CAEA invoice.
+#[tokio::test(flavor = "multi_thread")]
+async fn afip_unreachable_a_factura_b_goes_out_with_caea_and_is_informed_later() -> Result<()> {
+    let data = tempfile::tempdir()?;
+    let driver = Driver::start(data.path())?;
+    let app = driver.launch().await?;
+    enter_demo(&app).await?;
+    let afip = demo_afip_url(data.path()).await?;
+
+    // The demo's start-up pass obtains the fortnight's CAEA while AFIP answers.
+    let db = mostrador_core::demo::db_path(data.path());
+    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let caea: String = loop {
+        let got: Option<String> = sqlx::query_scalar("SELECT caea FROM afip_caeas LIMIT 1")
+            .fetch_optional(&db)
+            .await?;
+        if let Some(c) = got {
+            break c;
+        }
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "the demo never got its CAEA"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+
+    // AFIP goes unreachable (every request answers 503).
+    afip_control(
+        &afip,
+        "POST",
+        "faults",
+        Some(json!({ "operation": null, "fault": { "kind": "status", "code": 503 }, "times": u32::MAX })),
+    )
+    .await?;
+
+    click(&app, "#nav-invoices").await?;
+    wait_for(&app, "#invoices").await?;
+    click(&app, "#inv-new").await?;
+    fill(&app, "#item-0-description", "Yerba mate 1 kg").await?;
+    fill(&app, "#item-0-quantity", "2").await?;
+    fill(&app, "#item-0-unit_price", "1250,00").await?;
+    wait_for_text(&app, "#inv-preview", "Factura B").await?;
+    click(&app, "#inv-submit").await?;
+    // Queued, AFIP not answering: the owner is offered the CAEA.
+    wait_attr(&app, "#inv-detail", "data-state", "queued").await?;
+    wait_for(&app, "#inv-issue-caea").await?;
+    screenshot(&app, "invoices-caea-01-afip-unreachable").await?;
+
+    click(&app, "#inv-issue-caea").await?;
+    wait_attr(&app, "#inv-detail", "data-state", "authorized").await?;
+    wait_for_text(&app, "#inv-detail-caea-inform", "a informar").await?;
+    let code = wait_for(&app, "#inv-detail-cae").await?.text().await?;
+    assert_eq!(code, caea, "issued with the fortnight's CAEA");
+    let line = wait_for_text(&app, "#inv-detail", "CAEA").await?;
+    assert!(line.contains(&caea), "{line}");
+    screenshot(&app, "invoices-caea-02-issued-with-caea").await?;
+    let (emission, pos, number): (String, i64, Option<i64>) =
+        sqlx::query_as("SELECT emission, point_of_sale, number FROM invoices")
+            .fetch_one(&db)
+            .await?;
+    assert_eq!((emission.as_str(), pos, number), ("CAEA", 90, Some(1)));
+
+    // AFIP answers again: the inform pass (retrying with backoff) informs it.
+    afip_control(&afip, "DELETE", "faults", None).await?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
+    loop {
+        let shown = wait_for(&app, "#inv-detail-caea-inform")
+            .await?
+            .text()
+            .await?;
+        if shown.contains("informada") {
+            break;
+        }
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "never informed (shows {shown:?})"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    screenshot(&app, "invoices-caea-03-informed").await?;
+    let at_afip = afip_control(&afip, "GET", "invoices", None).await?;
+    let caea_ones: Vec<&serde_json::Value> = at_afip
+        .as_array()
+        .context("a list")?
+        .iter()
+        .filter(|i| i["emission"] == "CAEA")
+        .collect();
+    assert_eq!(caea_ones.len(), 1, "{at_afip}");
+    assert_eq!(caea_ones[0]["point_of_sale"], 90);
+    assert_eq!(caea_ones[0]["number"], 1);
+    assert_eq!(caea_ones[0]["cae"], caea.as_str());
+    db.close().await;
+    app.close().await?;
+    Ok(())
+}

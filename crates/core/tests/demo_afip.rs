@@ -294,3 +294,111 @@ async fn an_authorized_invoice_goes_to_its_customer_by_whatsapp_with_its_pdf_onc
     demo.stop().await;
     store.close().await;
 }
+
+/// The demo's contingency (CAEA) point of sale.
+const DEMO_CAEA_POINT_OF_SALE: u32 = 90;
+
+/// What one run of [`caea_run`] saw.
+struct CaeaRun {
+    issued: Vec<mostrador_core::invoicing::caea::IssuedCaeaInvoice>,
+    summary: Option<mostrador_core::invoicing::caea::ReportSummary>,
+    at_afip: Vec<mostrador_sandbox::afip::StoredInvoice>,
+}
+
+/// One run of the demo (no engine: nothing is submitted, so each sale stays queued until it is
+/// issued with the fortnight's CAEA on the contingency point of sale), then, when `inform`, one
+/// inform pass.
+async fn caea_run(
+    data: &std::path::Path,
+    secrets: &SecretStore,
+    sales: &[&str],
+    inform: bool,
+) -> CaeaRun {
+    use mostrador_core::invoicing::caea::issue::Trigger;
+
+    let store = Store::open(&demo::db_path(data)).await.unwrap();
+    let demo = demo::start(data, store.clone(), options(secrets))
+        .await
+        .unwrap();
+    let org = demo.org();
+    let rt = AfipRuntime::new(
+        store.clone(),
+        secrets.clone(),
+        Some(demo.sandbox().afip_url()),
+        Arc::new(SystemClock),
+    );
+    assert!(rt.refresh(org).await.unwrap(), "the demo is set up");
+    let contingency = rt.contingency();
+    assert!(contingency.enabled(org).await.unwrap());
+    contingency.ensure_caeas(org).await.unwrap();
+    let invoicing = rt.invoicing(mostrador_queue::Queue::new(store.writer().clone()));
+    let mut issued = Vec::new();
+    for pesos in sales {
+        let mut sale = factura_b();
+        sale.items[0].unit_price = (*pesos).into();
+        let id = invoicing.create(org, sale).await.unwrap();
+        let done = contingency
+            .issue_queued(org, id, Trigger::Automatic)
+            .await
+            .unwrap();
+        assert_eq!(done.point_of_sale, DEMO_CAEA_POINT_OF_SALE);
+        issued.push(done);
+    }
+    let summary = if inform {
+        Some(contingency.report_pending(org).await.unwrap())
+    } else {
+        None
+    };
+    let at_afip = demo.sandbox().afip.invoices();
+    demo.stop().await;
+    store.close().await;
+    CaeaRun {
+        issued,
+        summary,
+        at_afip,
+    }
+}
+
+/// A contingency invoice issued before a restart is still informed after it: the new simulator
+/// is told the stored CAEA and the CAEA invoices AFIP already accepted, so the pending one is the
+/// next number under a CAEA AFIP knows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caea_invoice_issued_before_a_demo_restart_is_informed_after_it() {
+    let data = tempfile::tempdir().unwrap();
+    let secrets = SecretStore::new(&format!(
+        "ar.mostrador.test.demoafip.{}",
+        uuid::Uuid::new_v4()
+    ));
+    // First run: one CAEA invoice, informed.
+    let first = caea_run(data.path(), &secrets, &["100"], true).await;
+    let summary = first.summary.unwrap();
+    assert_eq!((summary.informed, summary.rejected), (1, 0), "{summary:?}");
+    assert_eq!(first.at_afip.len(), 1);
+    let caea = first.at_afip[0].cae.clone();
+
+    // Second run: one more, and the app stops before informing it.
+    let second = caea_run(data.path(), &secrets, &["200"], false).await;
+    assert_eq!(second.issued[0].number, 2);
+    assert_eq!(second.issued[0].caea.to_string(), caea);
+    assert!(second
+        .at_afip
+        .iter()
+        .all(|i| i.number != 2 || i.emission != "CAEA"));
+
+    // Third run on the same data dir: it is informed under the same CAEA, as number 2.
+    let third = caea_run(data.path(), &secrets, &[], true).await;
+    let summary = third.summary.unwrap();
+    assert_eq!(
+        (summary.informed, summary.rejected, summary.pending),
+        (1, 0, 0),
+        "{summary:?}"
+    );
+    let caea_ones: Vec<(u64, &str)> = third
+        .at_afip
+        .iter()
+        .filter(|i| i.emission == "CAEA")
+        .map(|i| (i.number, i.cae.as_str()))
+        .collect();
+    assert_eq!(caea_ones, vec![(1, caea.as_str()), (2, caea.as_str())]);
+    demo::exit(data.path(), &secrets).await.unwrap();
+}

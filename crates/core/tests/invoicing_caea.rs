@@ -314,3 +314,64 @@ fn a_lost_report_answer_is_confirmed_by_consulting_not_rejected() {
     });
     engine.stop();
 }
+
+/// AFIP rejects one invoice at inform time (the simulator's `reject-inform` control): that one is
+/// marked rejected with AFIP's code and reason, the others of the batch stay informed, a second
+/// pass sends nothing, and the settings section counts it.
+#[test]
+fn an_invoice_afip_rejects_at_inform_is_marked_with_its_reason_and_counted() {
+    use mostrador_sandbox::afip::caea::InformRejection;
+
+    let net = runtime();
+    let fx = Fixture::new(&net, Duration::from_secs(5));
+    let port = free_port();
+    let _afip = serve(&net, &fx.sim, port);
+    let engine = Engine::start(&fx, &format!("http://127.0.0.1:{port}/afip"));
+    let caea = Contingency::new(
+        engine.store.clone(),
+        engine.setups.clone(),
+        engine.tickets.clone(),
+        Arc::new(SimClock(fx.sim.clone())),
+    );
+    let org = fx.org;
+    let today = sim_today(&fx.sim);
+    const REASON: &str = "El campo DocNro no se encuentra registrado en los padrones de AFIP.";
+    engine.rt.block_on(async {
+        caea.set_points_of_sale(org, &[CONTINGENCY]).await.unwrap();
+        caea.ensure_caeas(org).await.unwrap();
+        for pesos in [10, 20, 30] {
+            caea.issue(org, &factura_c(today, pesos)).await.unwrap();
+        }
+        // Only number 3 is refused; the rule for it does not touch 1 and 2.
+        fx.sim
+            .reject_inform(InformRejection::of(CONTINGENCY, 3, 10015, REASON));
+        let summary = caea.report_pending(org).await.unwrap();
+        assert_eq!(
+            (summary.informed, summary.rejected, summary.pending),
+            (2, 1, 0),
+            "{summary:?}"
+        );
+        let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(
+            "SELECT number, state, reject_reason FROM caea_invoices ORDER BY number",
+        )
+        .fetch_all(engine.store.reader())
+        .await
+        .unwrap();
+        assert_eq!(rows[0], (1, "informed".into(), None));
+        assert_eq!(rows[1], (2, "informed".into(), None));
+        assert_eq!((rows[2].0, rows[2].1.as_str()), (3, "rejected"));
+        let reason = rows[2].2.as_deref().unwrap_or_default();
+        assert!(
+            reason.contains("10015") && reason.contains(REASON),
+            "{reason}"
+        );
+        // AFIP has the two it accepted, not the refused one.
+        let at_afip: Vec<u64> = fx.sim.invoices().iter().map(|i| i.number).collect();
+        assert_eq!(at_afip, vec![1, 2]);
+        // Nothing is sent again; the section counts it.
+        assert_eq!(caea.report_pending(org).await.unwrap(), Default::default());
+        let status = caea.status(org).await.unwrap();
+        assert_eq!((status.pending, status.rejected), (0, 1));
+    });
+    engine.stop();
+}

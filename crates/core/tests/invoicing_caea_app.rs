@@ -517,6 +517,114 @@ async fn automatic_contingency_issues_with_caea_on_its_own_when_afip_is_down() {
     app.engine.shutdown().await;
 }
 
+/// Automatic contingency with the first sale in doubt (AFIP authorized it, the answer never
+/// came) and AFIP then unreachable: the sales queued behind it on its sequence do not wait for
+/// it — they are issued with the CAEA on the contingency point of sale, in order — while it
+/// stays in doubt under the CAE until FECompConsultar adopts its CAE. At AFIP: exactly one code
+/// per sale and no gap on either point of sale.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn automatic_contingency_moves_the_sales_queued_behind_one_in_doubt() {
+    let app = app().await;
+    let contingency = app.runtime.contingency();
+    let sim = app.sandbox.afip.clone();
+    enable(&app, true).await;
+    let got = tokio::time::timeout(Duration::from_secs(20), async {
+        while contingency.status(app.org).await.unwrap().current.is_none() {
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    })
+    .await;
+    assert!(got.is_ok(), "no CAEA: {}", debug(&app).await);
+    let caea = contingency.status(app.org).await.unwrap().current.unwrap();
+
+    // The first sale: AFIP authorizes it and the answer never comes (the client times out).
+    sim.inject_once("FECAESolicitar", Fault::ProcessThenHang);
+    let doubtful = app.invoicing.create(app.org, sale("700")).await.unwrap();
+    eventually("AFIP authorized the first sale", || async {
+        sim.invoices().len() == 1
+    })
+    .await;
+    // Then AFIP is unreachable, and three more sales queue behind the first on its sequence.
+    afip_down(&sim);
+    let mut behind = Vec::new();
+    for pesos in ["10", "20", "30"] {
+        behind.push(app.invoicing.create(app.org, sale(pesos)).await.unwrap());
+    }
+    // After the timeout (20 s) the first is in doubt and the others go out with the CAEA.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let mut done = true;
+        for id in &behind {
+            done &= item(&app, *id).await.emission == "CAEA";
+        }
+        if done {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the sales behind were not issued with CAEA: {}",
+            debug(&app).await
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let first = item(&app, doubtful).await;
+    assert_eq!(
+        (first.state, first.emission.as_str(), first.point_of_sale),
+        (InvoiceState::InDoubt, "CAE", POINT_OF_SALE)
+    );
+    assert_eq!(first.number, Some(1));
+    for (id, n) in behind.iter().zip(1..) {
+        let it = item(&app, *id).await;
+        assert_eq!(it.state, InvoiceState::Authorized);
+        assert_eq!((it.point_of_sale, it.number), (CONTINGENCY, Some(n)));
+        assert_eq!(it.cae.as_deref(), Some(caea.code.as_str()));
+        assert_eq!(it.caea_inform.as_deref(), Some("pending"));
+    }
+
+    // AFIP comes back: the first keeps its CAE (consulted, never re-sent), the others are informed.
+    sim.clear_faults();
+    eventually("in-doubt resolved", || async {
+        item(&app, doubtful).await.state == InvoiceState::Authorized
+    })
+    .await;
+    for id in &behind {
+        eventually("informed", || async {
+            item(&app, *id).await.caea_inform.as_deref() == Some("informed")
+        })
+        .await;
+    }
+    eventually("submit jobs finished", || async {
+        let open: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM jobs WHERE kind = 'afip.submit' AND finished_at IS NULL",
+        )
+        .fetch_one(app.store.reader())
+        .await
+        .unwrap();
+        open == 0
+    })
+    .await;
+    let first = item(&app, doubtful).await;
+    assert_eq!((first.emission.as_str(), first.number), ("CAE", Some(1)));
+
+    // At AFIP: one code per sale (by total), CAE 1 on the CAE point, CAEA 1–3 on the other.
+    let at_afip = sim.invoices();
+    let mut totals: Vec<f64> = at_afip.iter().map(|i| i.total).collect();
+    totals.sort_by(f64::total_cmp);
+    assert_eq!(totals, vec![10.0, 20.0, 30.0, 700.0], "{at_afip:?}");
+    let numbers = |pos: u32, emission: &str| -> Vec<u64> {
+        at_afip
+            .iter()
+            .filter(|i| i.point_of_sale == pos && i.emission == emission)
+            .map(|i| i.number)
+            .collect()
+    };
+    assert_eq!(numbers(POINT_OF_SALE, "CAE"), vec![1]);
+    assert_eq!(numbers(CONTINGENCY, "CAEA"), vec![1, 2, 3]);
+    assert_eq!(at_afip.len(), 4);
+    assert_eq!(contingency.status(app.org).await.unwrap().pending, 0);
+    app.engine.shutdown().await;
+}
+
 fn tool(name: &str, args: &[&str], dir: &std::path::Path) -> String {
     let out = Command::new(name)
         .args(args)

@@ -229,11 +229,19 @@ impl JobHandler for ContingentSubmit {
                 }
             }
             let started = std::time::Instant::now();
-            match self
+            let own = self
                 .contingency
                 .issue_queued(org, payload.invoice_id, Trigger::Automatic)
+                .await;
+            // The ones queued behind it on its sequence (it may be in doubt, holding the line).
+            if let Err(e) = self
+                .contingency
+                .issue_queued_behind(org, payload.invoice_id)
                 .await
             {
+                tracing::info!(error = %e, "invoices queued behind not issued with CAEA");
+            }
+            match own {
                 Ok(_) => Handled::Done {
                     provider_id: None,
                     latency: started.elapsed(),

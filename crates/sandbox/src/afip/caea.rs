@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, Duration, NaiveDate};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::decimal::parse_double;
 use super::rules::{self, int, q, q_items, q_text, Msgs, Unreadable, Verdict};
@@ -53,15 +53,78 @@ pub struct NoActivity {
     pub processed_at: String,
 }
 
+/// A rejection waiting for FECAEARegInformativo (control API): the matching invoice is answered
+/// like AFIP refuses a detail (`Resultado` R with the reason in its `Observaciones`, the batch's
+/// `Resultado` R or P) and is not stored, so its number stays the next one to inform.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InformRejection {
+    /// Only invoices of this point of sale (`None`: any).
+    #[serde(default)]
+    pub point_of_sale: Option<u32>,
+    /// Only the invoice with this number (`None`: the next ones informed, whatever their number).
+    #[serde(default)]
+    pub number: Option<u64>,
+    /// AFIP's code and message (default: 702, the date outside the CAEA's validity).
+    #[serde(default = "default_code")]
+    pub code: i64,
+    #[serde(default = "default_message")]
+    pub message: String,
+    /// How many invoices it rejects (default 1).
+    #[serde(default = "one")]
+    pub times: u32,
+}
+
+fn default_code() -> i64 {
+    702
+}
+
+fn default_message() -> String {
+    "La fecha del comprobante debe estar comprendida en la vigencia del CAEA.".into()
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl InformRejection {
+    /// Rejects the invoice `number` of point of sale `point_of_sale` once, with `code`/`message`.
+    pub fn of(point_of_sale: u32, number: u64, code: i64, message: &str) -> Self {
+        InformRejection {
+            point_of_sale: Some(point_of_sale),
+            number: Some(number),
+            code,
+            message: message.to_owned(),
+            times: 1,
+        }
+    }
+}
+
 /// Everything CAEA the simulator remembers.
 #[derive(Debug, Default)]
 pub struct CaeaBook {
     pub granted: BTreeMap<(u64, u32, u8), GrantedCaea>,
     pub no_activity: Vec<NoActivity>,
+    /// Rejections waiting for their invoice (first match wins, one use per invoice).
+    pub inform_rejections: Vec<InformRejection>,
     counter: u64,
 }
 
 impl CaeaBook {
+    /// Takes one use of the first rejection matching invoice `number` of `point_of_sale`.
+    fn take_rejection(&mut self, point_of_sale: u32, number: u64) -> Option<(i64, String)> {
+        let i = self.inform_rejections.iter().position(|r| {
+            r.point_of_sale.is_none_or(|p| p == point_of_sale)
+                && r.number.is_none_or(|n| n == number)
+        })?;
+        let r = &mut self.inform_rejections[i];
+        let out = (r.code, r.message.clone());
+        r.times = r.times.saturating_sub(1);
+        if r.times == 0 {
+            self.inform_rejections.remove(i);
+        }
+        Some(out)
+    }
+
     fn by_code(&self, cuit: u64, code: &str) -> Option<&GrantedCaea> {
         self.granted
             .values()
@@ -305,8 +368,13 @@ fn reg_informativo(
         );
         let mut errs: Msgs = Vec::new();
         let mut obs: Msgs = Vec::new();
+        let mut refused = false;
         if failed {
             // After a rejection the rest of the batch is not processed, like FECAESolicitar.
+        } else if let Some(rejection) = state.caea.take_rejection(pto, desde) {
+            // Injected (control API): refused like a detail AFIP does not accept.
+            obs.push(rejection);
+            refused = true;
         } else if let Some(g) = state.caea.by_code(cuit, &code).cloned() {
             let last = state.last(key);
             let next = last.map_or(0, |l| l.number) + 1;
@@ -357,7 +425,7 @@ fn reg_informativo(
                 "El CAEA informado no existe o no corresponde a la CUIT.".into(),
             ));
         }
-        let ok = !failed && errs.is_empty();
+        let ok = !failed && !refused && errs.is_empty();
         if ok {
             let d = date.expect("checked");
             let mut detail = (*det).clone();
@@ -413,6 +481,29 @@ impl AfipSim {
         self.lock().caea.granted.values().cloned().collect()
     }
 
+    /// Registers a CAEA an earlier run granted (see [`AfipSim::restore_invoice`]): the simulator
+    /// keeps nothing across restarts, AFIP keeps everything. Later grants get other codes.
+    pub fn restore_caea(&self, caea: GrantedCaea) {
+        let mut state = self.lock();
+        if let Some(n) = caea
+            .code
+            .parse::<u64>()
+            .ok()
+            .and_then(|c| c.checked_sub(36_000_000_000_000))
+        {
+            state.caea.counter = state.caea.counter.max(n / 7907);
+        }
+        state
+            .caea
+            .granted
+            .insert((caea.cuit, caea.period, caea.order), caea);
+    }
+
+    /// Rejects the next FECAEARegInformativo of the invoices `rejection` matches.
+    pub fn reject_inform(&self, rejection: InformRejection) {
+        self.lock().caea.inform_rejections.push(rejection);
+    }
+
     /// Every "sin movimiento" declaration.
     pub fn no_activity_declarations(&self) -> Vec<NoActivity> {
         self.lock().caea.no_activity.clone()
@@ -422,6 +513,23 @@ impl AfipSim {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_inform_rejection_takes_only_its_invoice_and_wears_out() {
+        let mut book = CaeaBook::default();
+        book.inform_rejections
+            .push(InformRejection::of(90, 3, 10015, "receptor"));
+        book.inform_rejections.push(InformRejection {
+            times: 2,
+            ..serde_json::from_str(r#"{"point_of_sale": 91}"#).unwrap()
+        });
+        assert_eq!(book.take_rejection(90, 2), None);
+        assert_eq!(book.take_rejection(90, 3), Some((10015, "receptor".into())));
+        assert_eq!(book.take_rejection(90, 3), None);
+        assert_eq!(book.take_rejection(91, 7).map(|r| r.0), Some(702));
+        assert_eq!(book.take_rejection(91, 8).map(|r| r.0), Some(702));
+        assert_eq!(book.take_rejection(91, 9), None);
+    }
 
     #[test]
     fn fortnights_end_on_the_15th_and_the_months_last_day() {

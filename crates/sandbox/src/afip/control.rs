@@ -9,6 +9,7 @@
 //! | DELETE | `/_sandbox/faults` | | clear faults |
 //! | POST | `/_sandbox/foreign-invoice` | `{"cuit","point_of_sale","voucher_type"}` | another system takes the next number |
 //! | GET | `/_sandbox/invoices` | | stored invoices (JSON) |
+//! | POST | `/_sandbox/caea/reject-inform` | a [`InformRejection`] | the next FECAEARegInformativo of that invoice (or of the next ones) is rejected |
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -17,6 +18,7 @@ use axum::{Json, Router};
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 
+use super::caea::InformRejection;
 use super::{AfipSim, FaultRule, StoredInvoice};
 
 pub fn routes() -> Router<AfipSim> {
@@ -26,6 +28,7 @@ pub fn routes() -> Router<AfipSim> {
         .route("/_sandbox/faults", post(add_fault).delete(clear_faults))
         .route("/_sandbox/foreign-invoice", post(foreign_invoice))
         .route("/_sandbox/invoices", get(invoices))
+        .route("/_sandbox/caea/reject-inform", post(reject_inform))
 }
 
 async fn trust_ca(
@@ -97,4 +100,12 @@ async fn foreign_invoice(
 
 async fn invoices(State(sim): State<AfipSim>) -> Json<Vec<StoredInvoice>> {
     Json(sim.invoices())
+}
+
+async fn reject_inform(
+    State(sim): State<AfipSim>,
+    Json(rejection): Json<InformRejection>,
+) -> StatusCode {
+    sim.reject_inform(rejection);
+    StatusCode::NO_CONTENT
 }

@@ -40,7 +40,7 @@ use chrono::{DateTime, Duration, Utc};
 use openssl::x509::X509;
 
 pub use faults::{Fault, FaultRule};
-pub use state::StoredInvoice;
+pub use state::{RestoredInvoice, StoredInvoice};
 
 use state::State;
 
@@ -119,6 +119,13 @@ impl AfipSim {
     pub fn insert_foreign_invoice(&self, cuit: u64, point_of_sale: u32, voucher_type: u16) -> u64 {
         self.lock()
             .insert_foreign((cuit, point_of_sale, voucher_type))
+    }
+
+    /// Registers an invoice an earlier run of the simulator stored (it keeps nothing across
+    /// restarts, AFIP keeps everything), so numbering, dates and FECompConsultar go on from it.
+    /// Only the identity is restored: amounts and receiver are placeholders.
+    pub fn restore_invoice(&self, invoice: RestoredInvoice) {
+        self.lock().restore(invoice);
     }
 
     /// Every stored invoice, in (CUIT, point of sale, type, number) order.

@@ -50,6 +50,21 @@ pub struct StoredInvoice {
     pub emission: &'static str,
 }
 
+/// What [`super::AfipSim::restore_invoice`] needs of an invoice an earlier run stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestoredInvoice {
+    pub cuit: u64,
+    pub point_of_sale: u32,
+    pub voucher_type: u16,
+    pub number: u64,
+    pub date: NaiveDate,
+    /// The CAE, or the CAEA it was informed with.
+    pub code: String,
+    pub code_due: NaiveDate,
+    /// `CAE` or `CAEA`.
+    pub emission: &'static str,
+}
+
 /// Key of the numbering sequences and the invoice store: (CUIT, PtoVta, CbteTipo).
 pub type SeqKey = (u64, u32, u16);
 
@@ -118,6 +133,37 @@ impl State {
     pub fn next_cae(&mut self) -> String {
         self.cae_counter += 1;
         format!("{}", 75_000_000_000_000u64 + self.cae_counter * 7919)
+    }
+
+    pub fn restore(&mut self, r: RestoredInvoice) {
+        let key = (r.cuit, r.point_of_sale, r.voucher_type);
+        let processed_at = self
+            .clock
+            .now()
+            .with_timezone(&super::argentina())
+            .format("%Y%m%d%H%M%S")
+            .to_string();
+        self.invoices.insert(
+            (key, r.number),
+            StoredInvoice {
+                cuit: r.cuit,
+                point_of_sale: r.point_of_sale,
+                voucher_type: r.voucher_type,
+                number: r.number,
+                date: r.date,
+                concept: 1,
+                doc_tipo: 99,
+                doc_nro: 0,
+                total: 1.0,
+                cae: r.code,
+                cae_due: r.code_due,
+                processed_at,
+                foreign: false,
+                observations: Vec::new(),
+                detail: foreign_detail(r.number, r.date),
+                emission: r.emission,
+            },
+        );
     }
 
     /// Another system takes the next number of `key` (shared point of sale).

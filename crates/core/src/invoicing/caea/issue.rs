@@ -44,6 +44,58 @@ async fn afip_unreachable(
 }
 
 impl Contingency {
+    /// Automatic contingency, AFIP unreachable on invoice `invoice_id`'s submission: every other
+    /// queued invoice without a number on its (CUIT, point of sale, voucher type) is issued with
+    /// the CAEA too, oldest first. Their submissions wait behind `invoice_id`'s in the queue (one
+    /// per sequence), and when it is in doubt — it may have been authorized, so it keeps its number
+    /// under the CAE until FECompConsultar answers — that wait has no end while AFIP is down.
+    /// `invoice_id` itself is left to [`Contingency::issue_queued`]. Stops at the first failure
+    /// that is not about one invoice (no CAEA for the date, the store).
+    pub async fn issue_queued_behind(
+        &self,
+        org: OrgId,
+        invoice_id: i64,
+    ) -> Result<Vec<IssuedCaeaInvoice>, CaeaError> {
+        let seq = {
+            let mut conn = self.store.reader().acquire().await?;
+            match repo::get(&mut conn, invoice_id)
+                .await?
+                .filter(|i| i.org_id == org)
+            {
+                Some(inv) => inv.seq,
+                None => return Ok(Vec::new()),
+            }
+        };
+        let waiting: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM invoices
+             WHERE org_id = ? AND issuer_cuit = ? AND point_of_sale = ? AND voucher_type = ?
+               AND state = 'queued' AND number IS NULL AND hold IS NULL AND id <> ?
+             ORDER BY id",
+        )
+        .bind(org.to_string())
+        .bind(seq.cuit.digits())
+        .bind(seq.point_of_sale as i64)
+        .bind(seq.voucher_type as i64)
+        .bind(invoice_id)
+        .fetch_all(self.store.reader())
+        .await?;
+        let mut issued = Vec::new();
+        for id in waiting {
+            match self.issue_queued(org, id, Trigger::Automatic).await {
+                Ok(done) => issued.push(done),
+                // Taken by its own submission meanwhile: it stays on the CAE path.
+                Err(CaeaError::NotEligible(why)) => {
+                    tracing::info!(invoice_id = id, why, "not issued with CAEA")
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if !issued.is_empty() {
+            tracing::info!(%org, blocked_by = invoice_id, count = issued.len(), "queued invoices behind an unanswered one issued with CAEA");
+        }
+        Ok(issued)
+    }
+
     /// Issues queued invoice `invoice_id` with the CAEA (see the module). Returns what it got.
     pub async fn issue_queued(
         &self,

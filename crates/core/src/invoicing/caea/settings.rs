@@ -215,14 +215,7 @@ pub async fn enable_for_demo(
         .execute(&mut *tx)
         .await?;
     }
-    // A CAEA no invoice used may come from an earlier simulator run (it forgets them): asked again.
-    sqlx::query(
-        "DELETE FROM afip_caeas WHERE org_id = ?1
-           AND caea NOT IN (SELECT caea FROM caea_invoices WHERE org_id = ?1)",
-    )
-    .bind(org.to_string())
-    .execute(&mut *tx)
-    .await?;
+    // The CAEAs stored by earlier runs stay: the demo re-registers them in its new simulator.
     tx.commit().await?;
     settings::set(store, Some(org), SETTING_ENABLED, "1")
         .await
