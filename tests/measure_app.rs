@@ -83,7 +83,7 @@ fn rss_parts(pid: u32) -> String {
     )
 }
 
-/// The app's start-up timeline from its log (lines `start-up: …` and the engine's start), as
+/// The app's start-up timeline from its log (`store ready` and the `start-up: …` lines), as
 /// `phase +ms` relative to "starting"; empty when the log is not there.
 fn startup_phases(data: &std::path::Path, since_line: usize) -> String {
     let Ok(dir) = std::fs::read_dir(data.join("logs")) else {
@@ -120,17 +120,11 @@ fn startup_phases(data: &std::path::Path, since_line: usize) -> String {
             continue;
         }
         let Some(o) = origin else { continue };
-        let what = [
-            "store ready",
-            "start-up: ",
-            "outbound engine started",
-            "intake running",
-        ]
-        .iter()
-        .find_map(|k| line.find(k).map(|i| &line[i..]));
+        let what = ["store ready", "start-up: "]
+            .iter()
+            .find_map(|k| line.find(k).map(|i| &line[i..]));
         if let Some(what) = what {
             let what = what.split(" elapsed_ms").next().unwrap_or(what);
-            let what = what.split(" boot_id").next().unwrap_or(what);
             let ms = (at - o).rem_euclid(86_400_000);
             out.push(format!("{} +{ms}", what.trim_start_matches("start-up: ")));
         }
@@ -258,7 +252,24 @@ async fn measure_cold_start_and_idle_rss() -> Result<()> {
             )
             .await?
             .as_f64();
+        // The page's own steps, on its wall clock: navigation start (the webview is up), the
+        // bundle running (`mostrador:script`), the core's start-up state received.
+        let steps = app
+            .execute(
+                "const at = (n) => { const e = performance.getEntriesByName(n)[0]; \
+                   return e ? performance.timeOrigin + e.startTime : null; };\n\
+                 return [performance.timeOrigin, at('mostrador:script'), at('mostrador:startup-state')];",
+                vec![],
+            )
+            .await?;
         let start = process_start_ms(pid)?;
+        let step = |i: usize| {
+            steps
+                .get(i)
+                .and_then(|v| v.as_f64())
+                .map(|t| format!("{:.0}", t - start))
+                .unwrap_or_else(|| "?".into())
+        };
         let driver_side = started.elapsed();
         // Idle: nothing to await but time itself.
         tokio::time::sleep(idle).await;
@@ -274,6 +285,13 @@ async fn measure_cold_start_and_idle_rss() -> Result<()> {
             driver_side.as_secs_f64() * 1000.0,
             idle.as_secs(),
             load(),
+        );
+        println!(
+            "run {run}: page steps (ms after process start): webview navigation {}, bundle running {}, start-up state {}, list painted {:.0}",
+            step(0),
+            step(1),
+            step(2),
+            painted - start
         );
         let phases = startup_phases(&data, logged);
         if !phases.is_empty() {

@@ -77,6 +77,7 @@ export function App() {
     commands
       .startupState()
       .then((s) => {
+        performance.mark("mostrador:startup-state");
         show(s);
         return s.opening ? commands.waitForStartup().then(show) : undefined;
       })
