@@ -78,6 +78,16 @@ pub fn run() {
                 "starting"
             );
             media::allow(app.handle(), &dirs.data);
+            // libphonenumber's metadata loads on first use, and every row of the list formats its
+            // number: load it now, beside the window's start, not in the first page of the list.
+            std::thread::spawn(|| {
+                let started = std::time::Instant::now();
+                let _ = mostrador_types::Phone::from_wa_id("5491112345678").map(|p| p.display());
+                tracing::debug!(
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "start-up: phone metadata loaded"
+                );
+            });
             // In the background: a long migration shows the window ("Abriendo la base de datos…").
             let boot = boot::Boot::start(dirs);
             app.manage(boot);
