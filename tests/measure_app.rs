@@ -50,17 +50,96 @@ fn load() -> String {
         .unwrap_or_default()
 }
 
-fn rss_mib(pid: u32) -> Result<f64> {
+/// A `/proc/<pid>/status` memory field (`VmRSS`, `RssAnon`, `RssFile`, `RssShmem`), in MiB.
+fn status_mib(pid: u32, field: &str) -> Result<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     let kb: f64 = status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .context("VmRSS")?
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .with_context(|| field.to_owned())?
         .trim()
         .trim_end_matches("kB")
         .trim()
         .parse()?;
     Ok(kb / 1024.0)
+}
+
+fn rss_mib(pid: u32) -> Result<f64> {
+    status_mib(pid, "VmRSS")
+}
+
+/// Where the RSS is: heap and stacks (anon), mapped files (the binary, libraries, SQLite's mmap).
+fn rss_parts(pid: u32) -> String {
+    let part = |f: &str| {
+        status_mib(pid, f)
+            .map(|m| format!("{m:.0}"))
+            .unwrap_or_else(|_| "?".into())
+    };
+    format!(
+        "anon {} + file {} + shmem {} MiB",
+        part("RssAnon"),
+        part("RssFile"),
+        part("RssShmem")
+    )
+}
+
+/// The app's start-up timeline from its log (`store ready` and the `start-up: …` lines), as
+/// `phase +ms` relative to "starting"; empty when the log is not there.
+fn startup_phases(data: &std::path::Path, since_line: usize) -> String {
+    let Ok(dir) = std::fs::read_dir(data.join("logs")) else {
+        return String::new();
+    };
+    let mut files: Vec<_> = dir.filter_map(|e| Some(e.ok()?.path())).collect();
+    files.sort();
+    let Some(text) = files.last().and_then(|f| std::fs::read_to_string(f).ok()) else {
+        return String::new();
+    };
+    // `2026-11-30T01:23:02.381368Z …`: ms into the day (one launch is seconds long).
+    let ts = |l: &str| -> Option<i64> {
+        let time = l
+            .split_whitespace()
+            .next()?
+            .split_once('T')?
+            .1
+            .trim_end_matches('Z');
+        let mut hms = time.split(':');
+        let (h, m, s) = (hms.next()?, hms.next()?, hms.next()?);
+        let secs: f64 = s.parse().ok()?;
+        Some(
+            (h.parse::<i64>().ok()? * 3600 + m.parse::<i64>().ok()? * 60) * 1000
+                + (secs * 1000.0) as i64,
+        )
+    };
+    let mut origin = None;
+    let mut out = Vec::new();
+    for line in text.lines().skip(since_line) {
+        let Some(at) = ts(line) else { continue };
+        if line.contains("mostrador_app: starting") {
+            origin = Some(at);
+            out.clear();
+            continue;
+        }
+        let Some(o) = origin else { continue };
+        let what = ["store ready", "start-up: "]
+            .iter()
+            .find_map(|k| line.find(k).map(|i| &line[i..]));
+        if let Some(what) = what {
+            let what = what.split(" elapsed_ms").next().unwrap_or(what);
+            let ms = (at - o).rem_euclid(86_400_000);
+            out.push(format!("{} +{ms}", what.trim_start_matches("start-up: ")));
+        }
+    }
+    out.join(", ")
+}
+
+fn log_lines(data: &std::path::Path) -> usize {
+    std::fs::read_dir(data.join("logs"))
+        .into_iter()
+        .flatten()
+        .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+        .map(|t| t.lines().count())
+        .max()
+        .unwrap_or(0)
 }
 
 /// The pid of this build's app (matched by its full path, never another install).
@@ -149,6 +228,7 @@ async fn measure_cold_start_and_idle_rss() -> Result<()> {
             .unwrap_or(10),
     );
     for run in 1..=runs {
+        let logged = log_lines(&data);
         let driver = Driver::start(&data)?;
         let started = Instant::now();
         let app = driver.launch().await?;
@@ -172,15 +252,33 @@ async fn measure_cold_start_and_idle_rss() -> Result<()> {
             )
             .await?
             .as_f64();
+        // The page's own steps, on its wall clock: navigation start (the webview is up), the
+        // bundle running (`mostrador:script`), the core's start-up state received.
+        let steps = app
+            .execute(
+                "const at = (n) => { const e = performance.getEntriesByName(n)[0]; \
+                   return e ? performance.timeOrigin + e.startTime : null; };\n\
+                 return [performance.timeOrigin, at('mostrador:script'), at('mostrador:startup-state')];",
+                vec![],
+            )
+            .await?;
         let start = process_start_ms(pid)?;
+        let step = |i: usize| {
+            steps
+                .get(i)
+                .and_then(|v| v.as_f64())
+                .map(|t| format!("{:.0}", t - start))
+                .unwrap_or_else(|| "?".into())
+        };
         let driver_side = started.elapsed();
         // Idle: nothing to await but time itself.
         tokio::time::sleep(idle).await;
         let rss = rss_mib(pid)?;
+        let parts = rss_parts(pid);
         let helpers = webkit_children_rss_mib(pid);
         println!(
             "run {run}: cold start to first paint of the list {:.0} ms (process start → frame with a row){}; \
-             seen by WebDriver after {:.0} ms; app RSS open and idle ({}s) {rss:.0} MiB, WebKit helper processes {helpers:.0} MiB (load {})",
+             seen by WebDriver after {:.0} ms; app RSS open and idle ({}s) {rss:.0} MiB ({parts}), WebKit helper processes {helpers:.0} MiB (load {})",
             painted - start,
             fcp.map(|f| format!(", first contentful paint {:.0} ms", f - start))
                 .unwrap_or_default(),
@@ -188,6 +286,17 @@ async fn measure_cold_start_and_idle_rss() -> Result<()> {
             idle.as_secs(),
             load(),
         );
+        println!(
+            "run {run}: page steps (ms after process start): webview navigation {}, bundle running {}, start-up state {}, list painted {:.0}",
+            step(0),
+            step(1),
+            step(2),
+            painted - start
+        );
+        let phases = startup_phases(&data, logged);
+        if !phases.is_empty() {
+            println!("run {run}: start-up phases (ms after \"starting\"): {phases}");
+        }
         let opened = app.execute_async(OPEN_THREAD, vec![]).await?;
         let scrolled = app
             .execute_async(SCROLL_UP, vec![serde_json::json!(500)])

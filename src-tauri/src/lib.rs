@@ -78,6 +78,16 @@ pub fn run() {
                 "starting"
             );
             media::allow(app.handle(), &dirs.data);
+            // libphonenumber's metadata loads on first use, and every row of the list formats its
+            // number: load it now, beside the window's start, not in the first page of the list.
+            std::thread::spawn(|| {
+                let started = std::time::Instant::now();
+                let _ = mostrador_types::Phone::from_wa_id("5491112345678").map(|p| p.display());
+                tracing::debug!(
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "start-up: phone metadata loaded"
+                );
+            });
             // In the background: a long migration shows the window ("Abriendo la base de datos…").
             let boot = boot::Boot::start(dirs);
             app.manage(boot);
@@ -87,19 +97,36 @@ pub fn run() {
             tauri::async_runtime::spawn(async move {
                 let phase = handle.state::<boot::Boot>().opened().await;
                 if let boot::Phase::Ready(store) = phase {
+                    // Each phase is logged with the time since launch: the start-up's timeline.
+                    let since = std::time::Instant::now();
+                    let step = |what: &str| {
+                        tracing::debug!(
+                            elapsed_ms = since.elapsed().as_millis() as u64,
+                            "start-up: {what}"
+                        )
+                    };
                     conversations::start(&handle);
                     desktop_notify::start(&handle, &store).await;
+                    step("desktop notifications ready");
                     payments::start(&handle);
-                    tray::seed(&handle, &store).await;
+                    // The unread total for the title reads every unread conversation (tens of
+                    // thousands in a big shop): beside the rest, holding nothing back.
+                    let (h, s) = (handle.clone(), store.clone());
+                    tauri::async_runtime::spawn(async move {
+                        tray::seed(&h, &s).await;
+                        tracing::debug!("start-up: tray seeded");
+                    });
                     // In demo mode the demo runs its own; the app's wait for the real database.
                     if demo::resume(&handle, &store).await {
                         return;
                     }
                     let engine = outbound::start(&handle, store.clone()).await;
+                    step("outbound engine started");
                     if let Some(e) = &engine {
                         notifications::start(&handle, store.clone(), e.clone());
                     }
                     intake::start(&handle, store, engine).await;
+                    step("intake started");
                 }
             });
             updater::spawn_startup_check(app.handle().clone());

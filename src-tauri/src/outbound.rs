@@ -120,6 +120,7 @@ pub async fn start(app: &AppHandle, store: Store) -> Option<Arc<Outbound>> {
         app.state::<crate::notifications::Notifications>()
             .fallback(&store),
     );
+    tracing::debug!("outbound handlers wired; starting the engine");
     match Outbound::start(store.clone(), wiring, OutboundConfig::default()).await {
         Ok(engine) => {
             let engine = Arc::new(engine);

@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { lazy, Suspense, useEffect, useState } from "react";
 import { asAppError } from "./api";
 import { commands, events, onEvent, type AppError, type DemoStatus, type Language, type NewInvoice, type Organization, type StartupState } from "./bindings";
 import { DemoBand } from "./demo/DemoBand";
@@ -6,20 +6,24 @@ import { DemoOffer } from "./demo/DemoOffer";
 import { DemoPanel } from "./demo/DemoPanel";
 import { Conversations } from "./conversations/Conversations";
 import { listenOpenRequests } from "./conversations/openRequests";
-import { Estado } from "./estado/Estado";
 import { CREDIT_NOTE_FOR, INVOICE_FOR } from "./invoices/events";
-import { Invoices, type InvoiceCustomer } from "./invoices/Invoices";
-import { Reminders } from "./notifications/Reminders";
-import { Cobros } from "./payments/Cobros";
+import type { InvoiceCustomer } from "./invoices/Invoices";
 import { OrgSetup } from "./components/OrgSetup";
-import { Settings } from "./settings/Settings";
 import { StatusBar } from "./statusbar/StatusBar";
-import { Templates } from "./templates/Templates";
 import { UpdateBanner } from "./components/UpdateBanner";
 import { translate } from "./i18n";
 import { LanguageContext } from "./i18n/context";
 import { errorText } from "./i18n/errors";
 import { useUpdates } from "./updates/useUpdates";
+
+// The first screen is Conversaciones: the other pages load when first opened, so the window's
+// first paint parses only what it shows.
+const Templates = lazy(() => import("./templates/Templates").then((m) => ({ default: m.Templates })));
+const Invoices = lazy(() => import("./invoices/Invoices").then((m) => ({ default: m.Invoices })));
+const Cobros = lazy(() => import("./payments/Cobros").then((m) => ({ default: m.Cobros })));
+const Reminders = lazy(() => import("./notifications/Reminders").then((m) => ({ default: m.Reminders })));
+const Estado = lazy(() => import("./estado/Estado").then((m) => ({ default: m.Estado })));
+const Settings = lazy(() => import("./settings/Settings").then((m) => ({ default: m.Settings })));
 
 type Page = "conversations" | "templates" | "invoices" | "payments" | "reminders" | "estado" | "settings";
 const PAGES: Page[] = ["conversations", "templates", "invoices", "payments", "reminders", "estado", "settings"];
@@ -73,6 +77,7 @@ export function App() {
     commands
       .startupState()
       .then((s) => {
+        performance.mark("mostrador:startup-state");
         show(s);
         return s.opening ? commands.waitForStartup().then(show) : undefined;
       })
@@ -211,20 +216,22 @@ export function App() {
               <DemoPanel status={demo} onStatus={setDemo} onExit={async () => reloadAfterDemo(await commands.demoExit())} />
             )}
             {page === "conversations" && currentId && <Conversations key={currentId} orgId={currentId} />}
-            {page === "templates" && currentId && <Templates key={currentId} orgId={currentId} />}
-            {page === "invoices" && currentId && <Invoices key={`${currentId}-${invoiceFor?.id ?? ""}-${creditNote ? "nc" : ""}`} orgId={currentId} customer={invoiceFor} draft={creditNote} />}
-            {page === "payments" && currentId && <Cobros key={currentId} orgId={currentId} />}
-            {page === "reminders" && currentId && <Reminders key={currentId} orgId={currentId} />}
-            {page === "estado" && currentId && <Estado key={currentId} orgId={currentId} />}
-            {page === "settings" && (
-              <Settings
-                org={current}
-                startup={startup}
-                language={language}
-                onLanguage={changeLanguage}
-                updates={updates}
-              />
-            )}
+            <Suspense fallback={null}>
+              {page === "templates" && currentId && <Templates key={currentId} orgId={currentId} />}
+              {page === "invoices" && currentId && <Invoices key={`${currentId}-${invoiceFor?.id ?? ""}-${creditNote ? "nc" : ""}`} orgId={currentId} customer={invoiceFor} draft={creditNote} />}
+              {page === "payments" && currentId && <Cobros key={currentId} orgId={currentId} />}
+              {page === "reminders" && currentId && <Reminders key={currentId} orgId={currentId} />}
+              {page === "estado" && currentId && <Estado key={currentId} orgId={currentId} />}
+              {page === "settings" && (
+                <Settings
+                  org={current}
+                  startup={startup}
+                  language={language}
+                  onLanguage={changeLanguage}
+                  updates={updates}
+                />
+              )}
+            </Suspense>
           </main>
           {currentId && <StatusBar orgId={currentId} />}
         </div>

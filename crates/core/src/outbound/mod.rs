@@ -174,7 +174,13 @@ impl Outbound {
             .clock(wiring.clock.clone())
             .config(cfg.queue.clone())
             .build();
+        // Start-up phases are timed: the engine's start decides when sends resume after a launch.
+        let started = std::time::Instant::now();
         let rescued = queue.rescue().await?;
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "outbound start: rescued"
+        );
         if !rescued.in_doubt.is_empty() || !rescued.retryable.is_empty() {
             tracing::warn!(
                 in_doubt = rescued.in_doubt.len(),
@@ -183,8 +189,16 @@ impl Outbound {
             );
         }
         in_doubt::apply_all_evidence(&queue, &store).await?;
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "outbound start: evidence applied"
+        );
         let guards = Arc::new(
             guards::Guards::load(store.clone(), wiring.clock.clone(), cfg.guards.clone()).await?,
+        );
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "outbound start: guards loaded"
         );
         let rates = Arc::new(RateLimits::new(cfg.rates));
         let whatsapp = crate::channels::whatsapp::SendHandler::new(
@@ -222,6 +236,10 @@ impl Outbound {
             committer: commit::Committer::start(store.clone(), queue.clone(), events.clone()),
             events,
         });
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "outbound start: wired"
+        );
         dispatcher::expire(&shared).await?;
         let task = tokio::spawn(dispatcher::run(shared.clone(), stop_rx.clone()));
         let maintenance = tokio::spawn(maintain_loop(
@@ -229,7 +247,11 @@ impl Outbound {
             cfg.maintenance_every,
             stop_rx,
         ));
-        tracing::info!(boot_id = %queue.boot_id(), "outbound engine started");
+        tracing::info!(
+            boot_id = %queue.boot_id(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "outbound engine started"
+        );
         Ok(Outbound {
             store,
             queue,
