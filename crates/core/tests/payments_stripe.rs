@@ -682,3 +682,156 @@ async fn dollars_on_a_peso_invoice_are_a_mismatch_and_an_unconfigured_provider_i
     assert_eq!(provider, "mercadopago");
     s.stop().await;
 }
+
+/// Waits until link `id` is ready; returns its checkout id (session or preference).
+async fn until_ready(env: &Env, id: i64) -> String {
+    env.until(
+        &format!("SELECT state FROM payment_links WHERE id = {id}"),
+        "ready".to_owned(),
+    )
+    .await;
+    env.scalar(&format!(
+        "SELECT preference_id FROM payment_links WHERE id = {id}"
+    ))
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_link_is_marked_expired_and_cobrar_makes_a_new_one_naming_its_provider() {
+    let s = stripe_env().await;
+    let env = &s.env;
+    let invoice = env.invoice(99900).await;
+    let (first, session) = s.ready_link(invoice).await;
+    // The stored expiry is the one the session was created with.
+    let expires_at: String = env
+        .scalar(&format!(
+            "SELECT expires_at FROM payment_links WHERE id = {first}"
+        ))
+        .await;
+    let sim_expiry = s
+        .sim
+        .sessions()
+        .into_iter()
+        .find(|x| x["id"] == session.as_str())
+        .and_then(|x| x["expires_at"].as_i64())
+        .unwrap();
+    assert_eq!(
+        chrono::DateTime::parse_from_rfc3339(&expires_at)
+            .unwrap()
+            .timestamp(),
+        sim_expiry
+    );
+    // The link's text names Stripe, not Mercado Pago.
+    env.until(
+        &format!(
+            "SELECT count(*) FROM messages WHERE conversation_id = {} AND text LIKE '%link de Stripe%'",
+            env.conversation_id
+        ),
+        1i64,
+    )
+    .await;
+    let mp_named: i64 = env
+        .scalar("SELECT count(*) FROM messages WHERE text LIKE '%Mercado Pago%'")
+        .await;
+    assert_eq!(mp_named, 0);
+
+    // Stripe's clock passes the session's expiry: `checkout.session.expired` → relay → the session
+    // fetched → the link is expired (the provider's answer).
+    assert!(s.sim.expire(&session).unwrap());
+    env.until(
+        &format!("SELECT expired_at IS NOT NULL FROM payment_links WHERE id = {first}"),
+        1i64,
+    )
+    .await;
+    let v = payments::get_link(&env.store, env.org, first)
+        .await
+        .unwrap();
+    assert_eq!(v.state, "expired");
+
+    // "Cobrar" again: a NEW link with a new idempotency key and a new session.
+    let (second, session2) = s.ready_link(invoice).await;
+    assert_ne!(second, first);
+    assert_ne!(session2, session);
+    let keys: i64 = env
+        .scalar(&format!(
+            "SELECT count(DISTINCT idempotency_key) FROM payment_links WHERE invoice_id = {invoice}"
+        ))
+        .await;
+    assert_eq!(keys, 2);
+    assert_eq!(s.sim.sessions().len(), 2);
+
+    // The stored expiry, checked when "Cobrar" is pressed again: the second link's time passes
+    // (no event this time), so the next "Cobrar" marks it expired and makes a third.
+    sqlx::query("UPDATE payment_links SET expires_at = ? WHERE id = ?")
+        .bind(mostrador_core::store::timestamp::to_text(
+            chrono::Utc::now() - chrono::Duration::seconds(1),
+        ))
+        .bind(second)
+        .execute(env.store.writer())
+        .await
+        .unwrap();
+    let mut req = link_for(invoice, Some(ProviderName::Stripe));
+    req.send_to_customer = false;
+    let third = s.charge(req).await.unwrap();
+    assert_ne!(third.id, second);
+    assert_eq!(
+        payments::get_link(&env.store, env.org, second)
+            .await
+            .unwrap()
+            .state,
+        "expired"
+    );
+    until_ready(env, third.id).await;
+    // "Enviar por WhatsApp" on it: the text names Stripe too.
+    let msg = payments::send_link(
+        &env.store,
+        env.outbound().queue(),
+        &env.events,
+        env.org,
+        third.id,
+    )
+    .await
+    .unwrap();
+    let text: String = env
+        .scalar(&format!("SELECT text FROM messages WHERE id = {msg}"))
+        .await;
+    assert!(text.contains("link de Stripe"), "{text}");
+    assert!(!text.contains("Mercado Pago"), "{text}");
+
+    // A MercadoPago link past its stored expiry: the same, with a new preference.
+    let inv2 = env.invoice(5000).await;
+    let mp1 = s
+        .charge(link_for(inv2, Some(ProviderName::MercadoPago)))
+        .await
+        .unwrap();
+    let pref1 = until_ready(env, mp1.id).await;
+    let mp_exp: Option<String> = env
+        .scalar(&format!(
+            "SELECT expires_at FROM payment_links WHERE id = {}",
+            mp1.id
+        ))
+        .await;
+    assert!(mp_exp.is_some(), "the preference's expiry is stored");
+    let again = s
+        .charge(link_for(inv2, Some(ProviderName::MercadoPago)))
+        .await
+        .unwrap();
+    assert_eq!(again.id, mp1.id, "not expired yet: the same link");
+    sqlx::query("UPDATE payment_links SET expires_at = ? WHERE id = ?")
+        .bind(mostrador_core::store::timestamp::to_text(
+            chrono::Utc::now() - chrono::Duration::seconds(1),
+        ))
+        .bind(mp1.id)
+        .execute(env.store.writer())
+        .await
+        .unwrap();
+    let mp2 = s
+        .charge(link_for(inv2, Some(ProviderName::MercadoPago)))
+        .await
+        .unwrap();
+    assert_ne!(mp2.id, mp1.id);
+    let pref2 = until_ready(env, mp2.id).await;
+    assert_ne!(pref2, pref1);
+    s.settled().await;
+    s.stop().await;
+}
