@@ -7,6 +7,7 @@
 
 #[path = "../pipeline_support/mod.rs"]
 pub mod pipeline;
+pub use pipeline::Pipeline;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -219,6 +220,16 @@ pub async fn env() -> Env {
     }
 }
 
+impl pipeline::Pipeline for Env {
+    fn db(&self) -> &Store {
+        &self.store
+    }
+
+    fn processor(&self) -> &ProcessorHandle {
+        self.proc.as_ref().unwrap()
+    }
+}
+
 impl Env {
     pub fn outbound(&self) -> &Outbound {
         self.outbound.as_ref().unwrap()
@@ -248,31 +259,6 @@ impl Env {
         .fetch_one(self.store.writer())
         .await
         .unwrap()
-    }
-
-    /// Waits (bounded) until the processor has taken `n` rows out of `new` in total.
-    pub async fn processed(&self, n: u64) {
-        pipeline::processed(self.proc.as_ref().unwrap(), n).await
-    }
-
-    pub async fn scalar<T>(&self, sql: &str) -> T
-    where
-        T: for<'r> sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite> + Send + Unpin,
-    {
-        pipeline::scalar(&self.store, sql).await
-    }
-
-    /// Waits (bounded) until `sql` returns `want`.
-    pub async fn until<T>(&self, sql: &str, want: T)
-    where
-        T: for<'r> sqlx::Decode<'r, sqlx::Sqlite>
-            + sqlx::Type<sqlx::Sqlite>
-            + Send
-            + Unpin
-            + PartialEq
-            + std::fmt::Debug,
-    {
-        pipeline::until(&self.store, sql, want).await
     }
 
     /// Waits until no payments job (MercadoPago's or Stripe's) is waiting or running.

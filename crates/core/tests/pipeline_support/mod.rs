@@ -118,6 +118,40 @@ pub async fn processed(proc: &ProcessorHandle, n: u64) {
     );
 }
 
+/// The waits every test environment has, from its store and processor (`use …_support::*`
+/// brings the trait in).
+#[allow(async_fn_in_trait)] // test-only, never spawned across threads through the trait
+pub trait Pipeline {
+    fn db(&self) -> &Store;
+    fn processor(&self) -> &ProcessorHandle;
+
+    /// Waits (bounded) until the processor has taken `n` rows out of `new` in total.
+    async fn processed(&self, n: u64) {
+        processed(self.processor(), n).await
+    }
+
+    /// One value of `sql`.
+    async fn scalar<T>(&self, sql: &str) -> T
+    where
+        T: for<'r> sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite> + Send + Unpin,
+    {
+        scalar(self.db(), sql).await
+    }
+
+    /// Waits (bounded) until `sql` returns `want`.
+    async fn until<T>(&self, sql: &str, want: T)
+    where
+        T: for<'r> sqlx::Decode<'r, sqlx::Sqlite>
+            + sqlx::Type<sqlx::Sqlite>
+            + Send
+            + Unpin
+            + PartialEq
+            + std::fmt::Debug,
+    {
+        until(self.db(), sql, want).await
+    }
+}
+
 /// Stops the pipeline in order: processor, poller, engine, relay.
 pub async fn stop(
     proc: Option<ProcessorHandle>,
