@@ -11,7 +11,6 @@ use mostrador_core::payments::{
 };
 use mostrador_core::secrets::SecretStore;
 use mostrador_core::AppError;
-use mostrador_types::Secret;
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
 use tokio::sync::broadcast::error::RecvError;
@@ -185,11 +184,9 @@ pub async fn mercadopago_settings(
     let secrets = SecretStore::default();
     Ok(MercadoPagoSettingsView {
         webhook_url: settings.webhook_url(),
-        has_access_token: secrets.get(org_id, payments::ACCESS_TOKEN).await?.is_some(),
-        has_webhook_secret: secrets
-            .get(org_id, payments::WEBHOOK_SECRET)
-            .await?
-            .is_some(),
+        has_access_token: payments::has_secret(&secrets, org_id, payments::ACCESS_TOKEN).await?,
+        has_webhook_secret: payments::has_secret(&secrets, org_id, payments::WEBHOOK_SECRET)
+            .await?,
         settings,
     })
 }
@@ -205,15 +202,15 @@ pub async fn save_mercadopago_settings(
 ) -> Result<(), AppError> {
     let store = boot.store().await?;
     settings.save(&store, org_id).await?;
-    let secrets = SecretStore::default();
-    for (name, v) in [
-        (payments::ACCESS_TOKEN, access_token),
-        (payments::WEBHOOK_SECRET, webhook_secret),
-    ] {
-        if let Some(v) = v.filter(|v| !v.trim().is_empty()) {
-            secrets.set(org_id, name, &Secret::new(v.trim())).await?;
-        }
-    }
+    payments::save_secrets(
+        &SecretStore::default(),
+        org_id,
+        [
+            (payments::ACCESS_TOKEN, access_token),
+            (payments::WEBHOOK_SECRET, webhook_secret),
+        ],
+    )
+    .await?;
     Ok(())
 }
 
@@ -262,14 +259,9 @@ pub async fn stripe_settings(
     let secrets = SecretStore::default();
     Ok(StripeSettingsView {
         webhook_url: settings.webhook_url_or_derived(&store, org_id).await,
-        has_secret_key: secrets
-            .get(org_id, payments::STRIPE_SECRET_KEY)
-            .await?
-            .is_some(),
-        has_webhook_secret: secrets
-            .get(org_id, payments::STRIPE_WEBHOOK_SECRET)
-            .await?
-            .is_some(),
+        has_secret_key: payments::has_secret(&secrets, org_id, payments::STRIPE_SECRET_KEY).await?,
+        has_webhook_secret: payments::has_secret(&secrets, org_id, payments::STRIPE_WEBHOOK_SECRET)
+            .await?,
         settings,
     })
 }
@@ -285,15 +277,15 @@ pub async fn save_stripe_settings(
 ) -> Result<(), AppError> {
     let store = boot.store().await?;
     settings.save(&store, org_id).await?;
-    let secrets = SecretStore::default();
-    for (name, v) in [
-        (payments::STRIPE_SECRET_KEY, secret_key),
-        (payments::STRIPE_WEBHOOK_SECRET, webhook_secret),
-    ] {
-        if let Some(v) = v.filter(|v| !v.trim().is_empty()) {
-            secrets.set(org_id, name, &Secret::new(v.trim())).await?;
-        }
-    }
+    payments::save_secrets(
+        &SecretStore::default(),
+        org_id,
+        [
+            (payments::STRIPE_SECRET_KEY, secret_key),
+            (payments::STRIPE_WEBHOOK_SECRET, webhook_secret),
+        ],
+    )
+    .await?;
     Ok(())
 }
 

@@ -629,13 +629,18 @@ kind: string,
  */
 provider: string, 
 /**
- * `creating`, `ready`, `failed`, `cancelled`.
+ * `creating`, `ready`, `failed`, `cancelled`, `expired` (can no longer be paid: a new
+ * "Cobrar" makes a new link).
  */
 state: string, invoice_id: number | null, customer_id: number | null, conversation_id: number | null, title: string, amount_cents: number, currency: string, url: string | null, qr_data: string | null, error: string | null, 
 /**
  * Paid (an approved payment references this link).
  */
-paid: boolean, created_at: string, };
+paid: boolean, created_at: string, 
+/**
+ * When the provider stops taking payments on it (known once it is ready).
+ */
+expires_at: string | null, };
 
 export type PaymentView = { id: number, provider: string, provider_payment_id: string, status: string, status_detail: string | null, amount_cents: number, currency: string, refunded_cents: number, fee_cents: number | null, net_cents: number | null, method: string | null, payment_type: string | null, installments: number | null, invoice_id: number | null, customer_id: number | null, customer_name: string | null, conversation_id: number | null, external_reference: string | null, 
 /**

@@ -6,53 +6,26 @@
 
 mod payments_support;
 
-use mostrador_core::payments::{self, ChargeKind, ChargeRequest, PaymentsError, RefundRequest};
+use mostrador_core::payments::{self, PaymentsError, RefundRequest};
 use mostrador_sandbox::mercadopago::{
     ChargebackRequest, FlushRequest, MpConfigPatch, MpFault, MpFaultKind, NotifyRequest,
     PayRequest, StatusChange,
 };
 use payments_support::*;
 
-fn link_for(invoice_id: i64) -> ChargeRequest {
-    ChargeRequest {
-        invoice_id: Some(invoice_id),
-        customer_id: None,
-        amount_cents: None,
-        title: None,
-        kind: ChargeKind::Link,
-        send_to_customer: true,
-        provider: None,
-        currency: None,
-    }
-}
-
+/// A MercadoPago link for the invoice ("Cobrar" without the keychain check), ready; returns
+/// (link id, preference id).
 async fn ready_link(env: &Env, invoice_id: i64) -> (i64, String) {
     let link = payments::charge(
         &env.store,
         env.outbound().queue(),
         &env.bus,
         env.org,
-        link_for(invoice_id),
+        link_for(invoice_id, None),
     )
     .await
     .unwrap();
-    env.until(
-        &format!("SELECT state FROM payment_links WHERE id = {}", link.id),
-        "ready".to_owned(),
-    )
-    .await;
-    let pref: String = env
-        .scalar(&format!(
-            "SELECT preference_id FROM payment_links WHERE id = {}",
-            link.id
-        ))
-        .await;
-    (link.id, pref)
-}
-
-async fn thanks(env: &Env) -> i64 {
-    env.scalar("SELECT count(*) FROM messages WHERE text LIKE '%recibimos tu pago%'")
-        .await
+    (link.id, env.until_ready(link.id).await)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -67,7 +40,7 @@ async fn paid_by_link_thanked_once_despite_triple_out_of_order_webhooks() {
         env.outbound().queue(),
         &env.bus,
         env.org,
-        link_for(invoice),
+        link_for(invoice, None),
     )
     .await
     .unwrap();
@@ -208,7 +181,7 @@ async fn paid_by_link_thanked_once_despite_triple_out_of_order_webhooks() {
         .unwrap();
     env.processed(7).await;
     env.jobs_settled().await;
-    assert_eq!(thanks(&env).await, 1);
+    assert_eq!(env.thanks().await, 1);
     env.stop().await;
 }
 
@@ -287,7 +260,7 @@ async fn the_api_wins_over_the_body_and_forgeries_are_quarantined() {
     .await
     .unwrap();
     assert_eq!(inv.as_deref(), Some("unpaid"));
-    assert_eq!(thanks(&env).await, 0);
+    assert_eq!(env.thanks().await, 0);
     let reasons: Vec<String> = sqlx::query_scalar(
         "SELECT status_reason FROM inbox_raw WHERE provider = 'mercadopago' AND status = 'quarantined' ORDER BY relay_seq",
     )
@@ -394,7 +367,7 @@ async fn partial_unsolicited_chargeback_and_refunds() {
     )
     .await;
     env.jobs_settled().await;
-    assert_eq!(thanks(&env).await, 2, "one per payment");
+    assert_eq!(env.thanks().await, 2, "one per payment");
 
     // A payment we never asked for (another system's reference): recorded, not attached.
     let mp = mostrador_mercadopago::Client::new(
@@ -502,7 +475,7 @@ async fn partial_unsolicited_chargeback_and_refunds() {
     .await;
     env.jobs_settled().await;
     assert_eq!(
-        thanks(&env).await,
+        env.thanks().await,
         2,
         "a chargeback won back is not thanked again"
     );

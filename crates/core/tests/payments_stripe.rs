@@ -12,8 +12,7 @@ use std::time::Duration;
 
 use axum::Router;
 use mostrador_core::payments::{
-    self, ChargeKind, ChargeRequest, ConfiguredProviders, PaymentsError, ProviderName,
-    RefundRequest, StripeSettings,
+    self, ConfiguredProviders, PaymentsError, ProviderName, RefundRequest, StripeSettings,
 };
 use mostrador_core::AppError;
 use mostrador_sandbox::stripe::{CloseDispute, OpenDispute, StripeConfigPatch, StripeSim};
@@ -86,54 +85,14 @@ impl Stripe {
         self.env.stop().await;
     }
 
-    async fn charge(&self, req: ChargeRequest) -> Result<payments::PaymentLinkView, PaymentsError> {
-        payments::charge_checked(
-            &self.env.store,
-            self.env.outbound().queue(),
-            &self.env.secrets,
-            &self.env.bus,
-            self.env.org,
-            req,
-        )
-        .await
-    }
-
     /// A Stripe link for the invoice, ready; returns (link id, session id).
     async fn ready_link(&self, invoice_id: i64) -> (i64, String) {
         let link = self
+            .env
             .charge(link_for(invoice_id, Some(ProviderName::Stripe)))
             .await
             .unwrap();
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            let state: String = self
-                .env
-                .scalar(&format!(
-                    "SELECT state FROM payment_links WHERE id = {}",
-                    link.id
-                ))
-                .await;
-            if state == "ready" {
-                break;
-            }
-            if tokio::time::Instant::now() > deadline {
-                let jobs: Vec<(String, String, String)> =
-                    sqlx::query_as("SELECT kind, state, errors FROM jobs")
-                        .fetch_all(self.env.store.reader())
-                        .await
-                        .unwrap();
-                panic!("link {} still {state}; jobs: {jobs:?}", link.id);
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        let session: String = self
-            .env
-            .scalar(&format!(
-                "SELECT preference_id FROM payment_links WHERE id = {}",
-                link.id
-            ))
-            .await;
-        (link.id, session)
+        (link.id, self.env.until_ready(link.id).await)
     }
 
     fn payment_intent(&self, session: &str) -> String {
@@ -143,17 +102,6 @@ impl Stripe {
             .find(|s| s["id"] == session)
             .and_then(|s| s["payment_intent"].as_str().map(str::to_owned))
             .expect("the session has a PaymentIntent")
-    }
-
-    /// Waits until no payments job is waiting or running.
-    async fn settled(&self) {
-        self.env
-            .until(
-                "SELECT count(*) FROM jobs WHERE (kind LIKE 'stripe.%' OR kind LIKE 'mercadopago.%')
-                   AND state NOT IN ('completed', 'discarded', 'cancelled')",
-                0i64,
-            )
-            .await;
     }
 
     /// POSTs an event to the relay as Stripe would, with `signature` as `Stripe-Signature`.
@@ -170,29 +118,11 @@ impl Stripe {
     }
 }
 
-fn link_for(invoice_id: i64, provider: Option<ProviderName>) -> ChargeRequest {
-    ChargeRequest {
-        invoice_id: Some(invoice_id),
-        customer_id: None,
-        amount_cents: None,
-        title: None,
-        kind: ChargeKind::Link,
-        send_to_customer: true,
-        provider,
-        currency: None,
-    }
-}
-
 fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64
-}
-
-async fn thanks(env: &Env) -> i64 {
-    env.scalar("SELECT count(*) FROM messages WHERE text LIKE '%recibimos tu pago%'")
-        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -206,6 +136,7 @@ async fn paid_by_stripe_link_thanked_once_despite_tripled_reordered_events() {
     // A double click gives the same link and the simulator saw one session, for the invoice's
     // amount in its currency, carrying the link's reference.
     let again = s
+        .env
         .charge(link_for(invoice, Some(ProviderName::Stripe)))
         .await
         .unwrap();
@@ -222,6 +153,7 @@ async fn paid_by_stripe_link_thanked_once_despite_tripled_reordered_events() {
     assert_eq!(sessions[0]["metadata"]["mostrador_ref"], reference.as_str());
     // MercadoPago for the same invoice while the Stripe link is open: refused (both could be paid).
     let other = s
+        .env
         .charge(link_for(invoice, Some(ProviderName::MercadoPago)))
         .await
         .unwrap_err();
@@ -264,13 +196,13 @@ async fn paid_by_stripe_link_thanked_once_despite_tripled_reordered_events() {
         "paid".to_owned(),
     )
     .await;
-    s.settled().await;
+    env.jobs_settled().await;
     env.until(
         "SELECT count(*) FROM messages WHERE text LIKE '%recibimos tu pago de $ 1.500,50%'",
         1i64,
     )
     .await;
-    assert_eq!(thanks(env).await, 1);
+    assert_eq!(env.thanks().await, 1);
     let deduped: i64 = env
         .scalar("SELECT count(*) FROM payment_notifications WHERE provider = 'stripe'")
         .await;
@@ -311,8 +243,8 @@ async fn paid_by_stripe_link_thanked_once_despite_tripled_reordered_events() {
         .await
         .unwrap();
     env.processed(10).await;
-    s.settled().await;
-    assert_eq!(thanks(env).await, 1);
+    env.jobs_settled().await;
+    assert_eq!(env.thanks().await, 1);
     s.stop().await;
 }
 
@@ -368,7 +300,7 @@ async fn forged_stale_and_unsigned_events_are_quarantined_and_the_api_wins() {
     );
     s.post_event(&body, Some(rolled)).await;
     env.processed(5).await;
-    s.settled().await;
+    env.jobs_settled().await;
     let reasons: Vec<String> = sqlx::query_scalar(
         "SELECT status_reason FROM inbox_raw WHERE provider = 'stripe' AND status = 'quarantined' ORDER BY relay_seq",
     )
@@ -396,7 +328,7 @@ async fn forged_stale_and_unsigned_events_are_quarantined_and_the_api_wins() {
     .await
     .unwrap();
     assert_eq!(inv.as_deref(), Some("unpaid"));
-    assert_eq!(thanks(env).await, 0);
+    assert_eq!(env.thanks().await, 0);
     s.stop().await;
 }
 
@@ -413,8 +345,8 @@ async fn a_dispute_is_tracked_until_won_and_refunds_are_refused_above_what_was_p
         "paid".to_owned(),
     )
     .await;
-    s.settled().await;
-    assert_eq!(thanks(env).await, 1);
+    env.jobs_settled().await;
+    assert_eq!(env.thanks().await, 1);
 
     // The customer's bank opens a chargeback: the invoice is flagged and the money does not count.
     let mut alerts = env.bus.subscribe();
@@ -488,8 +420,8 @@ async fn a_dispute_is_tracked_until_won_and_refunds_are_refused_above_what_was_p
         "paid".to_owned(),
     )
     .await;
-    s.settled().await;
-    assert_eq!(thanks(env).await, 1);
+    env.jobs_settled().await;
+    assert_eq!(env.thanks().await, 1);
 
     // Refunds: more than what was paid is refused before asking Stripe; a partial one goes through.
     let row: i64 = env
@@ -611,7 +543,7 @@ async fn dollars_on_a_peso_invoice_are_a_mismatch_and_an_unconfigured_provider_i
     // A peso invoice cannot be charged in dollars through "Cobrar".
     let mut usd = link_for(invoice, Some(ProviderName::Stripe));
     usd.currency = Some("USD".into());
-    assert!(s.charge(usd).await.is_err());
+    assert!(s.env.charge(usd).await.is_err());
 
     // A dollar payment carrying this invoice's link reference (e.g. a session created by hand in
     // Stripe's dashboard): attached by our reference, but shown as another currency, never paid.
@@ -659,6 +591,7 @@ async fn dollars_on_a_peso_invoice_are_a_mismatch_and_an_unconfigured_provider_i
         .unwrap();
     let other = env.invoice(1000).await;
     let e = s
+        .env
         .charge(link_for(other, Some(ProviderName::Stripe)))
         .await
         .unwrap_err();
@@ -672,7 +605,7 @@ async fn dollars_on_a_peso_invoice_are_a_mismatch_and_an_unconfigured_provider_i
     let msg = AppError::from(e).message;
     assert!(msg.contains("Stripe no está configurado"), "{msg}");
     // Without a choice, the one configured (MercadoPago) charges.
-    let link = s.charge(link_for(other, None)).await.unwrap();
+    let link = s.env.charge(link_for(other, None)).await.unwrap();
     let provider: String = env
         .scalar(&format!(
             "SELECT provider FROM payment_links WHERE id = {}",
@@ -680,5 +613,148 @@ async fn dollars_on_a_peso_invoice_are_a_mismatch_and_an_unconfigured_provider_i
         ))
         .await;
     assert_eq!(provider, "mercadopago");
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_link_is_marked_expired_and_cobrar_makes_a_new_one_naming_its_provider() {
+    let s = stripe_env().await;
+    let env = &s.env;
+    let invoice = env.invoice(99900).await;
+    let (first, session) = s.ready_link(invoice).await;
+    // The stored expiry is the one the session was created with.
+    let expires_at: String = env
+        .scalar(&format!(
+            "SELECT expires_at FROM payment_links WHERE id = {first}"
+        ))
+        .await;
+    let sim_expiry = s
+        .sim
+        .sessions()
+        .into_iter()
+        .find(|x| x["id"] == session.as_str())
+        .and_then(|x| x["expires_at"].as_i64())
+        .unwrap();
+    assert_eq!(
+        chrono::DateTime::parse_from_rfc3339(&expires_at)
+            .unwrap()
+            .timestamp(),
+        sim_expiry
+    );
+    // The link's text names Stripe, not Mercado Pago.
+    env.until(
+        &format!(
+            "SELECT count(*) FROM messages WHERE conversation_id = {} AND text LIKE '%link de Stripe%'",
+            env.conversation_id
+        ),
+        1i64,
+    )
+    .await;
+    let mp_named: i64 = env
+        .scalar("SELECT count(*) FROM messages WHERE text LIKE '%Mercado Pago%'")
+        .await;
+    assert_eq!(mp_named, 0);
+
+    // Stripe's clock passes the session's expiry: `checkout.session.expired` → relay → the session
+    // fetched → the link is expired (the provider's answer).
+    assert!(s.sim.expire(&session).unwrap());
+    env.until(
+        &format!("SELECT expired_at IS NOT NULL FROM payment_links WHERE id = {first}"),
+        1i64,
+    )
+    .await;
+    let v = payments::get_link(&env.store, env.org, first)
+        .await
+        .unwrap();
+    assert_eq!(v.state, "expired");
+
+    // "Cobrar" again: a NEW link with a new idempotency key and a new session.
+    let (second, session2) = s.ready_link(invoice).await;
+    assert_ne!(second, first);
+    assert_ne!(session2, session);
+    let keys: i64 = env
+        .scalar(&format!(
+            "SELECT count(DISTINCT idempotency_key) FROM payment_links WHERE invoice_id = {invoice}"
+        ))
+        .await;
+    assert_eq!(keys, 2);
+    assert_eq!(s.sim.sessions().len(), 2);
+
+    // The stored expiry, checked when "Cobrar" is pressed again: the second link's time passes
+    // (no event this time), so the next "Cobrar" marks it expired and makes a third.
+    sqlx::query("UPDATE payment_links SET expires_at = ? WHERE id = ?")
+        .bind(mostrador_core::store::timestamp::to_text(
+            chrono::Utc::now() - chrono::Duration::seconds(1),
+        ))
+        .bind(second)
+        .execute(env.store.writer())
+        .await
+        .unwrap();
+    let mut req = link_for(invoice, Some(ProviderName::Stripe));
+    req.send_to_customer = false;
+    let third = s.env.charge(req).await.unwrap();
+    assert_ne!(third.id, second);
+    assert_eq!(
+        payments::get_link(&env.store, env.org, second)
+            .await
+            .unwrap()
+            .state,
+        "expired"
+    );
+    env.until_ready(third.id).await;
+    // "Enviar por WhatsApp" on it: the text names Stripe too.
+    let msg = payments::send_link(
+        &env.store,
+        env.outbound().queue(),
+        &env.events,
+        env.org,
+        third.id,
+    )
+    .await
+    .unwrap();
+    let text: String = env
+        .scalar(&format!("SELECT text FROM messages WHERE id = {msg}"))
+        .await;
+    assert!(text.contains("link de Stripe"), "{text}");
+    assert!(!text.contains("Mercado Pago"), "{text}");
+
+    // A MercadoPago link past its stored expiry: the same, with a new preference.
+    let inv2 = env.invoice(5000).await;
+    let mp1 = s
+        .env
+        .charge(link_for(inv2, Some(ProviderName::MercadoPago)))
+        .await
+        .unwrap();
+    let pref1 = env.until_ready(mp1.id).await;
+    let mp_exp: Option<String> = env
+        .scalar(&format!(
+            "SELECT expires_at FROM payment_links WHERE id = {}",
+            mp1.id
+        ))
+        .await;
+    assert!(mp_exp.is_some(), "the preference's expiry is stored");
+    let again = s
+        .env
+        .charge(link_for(inv2, Some(ProviderName::MercadoPago)))
+        .await
+        .unwrap();
+    assert_eq!(again.id, mp1.id, "not expired yet: the same link");
+    sqlx::query("UPDATE payment_links SET expires_at = ? WHERE id = ?")
+        .bind(mostrador_core::store::timestamp::to_text(
+            chrono::Utc::now() - chrono::Duration::seconds(1),
+        ))
+        .bind(mp1.id)
+        .execute(env.store.writer())
+        .await
+        .unwrap();
+    let mp2 = s
+        .env
+        .charge(link_for(inv2, Some(ProviderName::MercadoPago)))
+        .await
+        .unwrap();
+    assert_ne!(mp2.id, mp1.id);
+    let pref2 = env.until_ready(mp2.id).await;
+    assert_ne!(pref2, pref1);
+    env.jobs_settled().await;
     s.stop().await;
 }

@@ -692,7 +692,7 @@ export const en: Record<MessageKey, string> = {
   "stripe.relayUrl": "Relay address for Stripe (…/in/…/stripe)",
   "stripe.returnUrl": "Page the customer returns to after paying (optional)",
   "stripe.webhookUrl": "Paste this address in Stripe → Developers → Webhooks → Add endpoint:",
-  "stripe.webhookEvents": "Events: checkout.session.completed, payment_intent.succeeded, payment_intent.payment_failed, charge.refunded, charge.dispute.created, charge.dispute.closed.",
+  "stripe.webhookEvents": "Events: checkout.session.completed, payment_intent.succeeded, payment_intent.payment_failed, charge.refunded, charge.dispute.created, charge.dispute.closed, checkout.session.expired.",
   "stripe.save": "Save",
   "stripe.saved": "Saved.",
   "stripe.probe": "Test",
@@ -739,4 +739,12 @@ export const en: Record<MessageKey, string> = {
   "cobrar.noPayments": "No payments yet.",
   "cobrar.refunded": "Refund of {amount} requested from Mercado Pago.",
   "cobrar.creditNote": "Make a credit note for {amount}",
+  // Refund dialog and expired links (issue 14's known limits).
+  "refund.title": "Refund a payment",
+  "refund.paid": "{paid} was paid; up to {max} can be refunded.",
+  "refund.amount": "Amount to refund",
+  "refund.above": "You cannot refund more than was paid: up to {max}.",
+  "refund.confirm": "Refund",
+  "refund.cancel": "Cancel",
+  "payments.linkExpired": "This link expired unpaid: press Charge to make a new one.",
 };

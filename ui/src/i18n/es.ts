@@ -690,7 +690,7 @@ export const es = {
   "stripe.relayUrl": "Dirección del relay para Stripe (…/in/…/stripe)",
   "stripe.returnUrl": "Página a la que vuelve el cliente después de pagar (opcional)",
   "stripe.webhookUrl": "Pegá esta dirección en Stripe → Desarrolladores → Webhooks → Agregar endpoint:",
-  "stripe.webhookEvents": "Eventos: checkout.session.completed, payment_intent.succeeded, payment_intent.payment_failed, charge.refunded, charge.dispute.created, charge.dispute.closed.",
+  "stripe.webhookEvents": "Eventos: checkout.session.completed, payment_intent.succeeded, payment_intent.payment_failed, charge.refunded, charge.dispute.created, charge.dispute.closed, checkout.session.expired.",
   "stripe.save": "Guardar",
   "stripe.saved": "Guardado.",
   "stripe.probe": "Probar",
@@ -737,6 +737,14 @@ export const es = {
   "cobrar.noPayments": "Sin pagos todavía.",
   "cobrar.refunded": "Devolución de {amount} pedida a Mercado Pago.",
   "cobrar.creditNote": "Hacer nota de crédito por {amount}",
+  // Refund dialog and expired links (issue 14's known limits).
+  "refund.title": "Devolver un pago",
+  "refund.paid": "Se pagó {paid}; se puede devolver hasta {max}.",
+  "refund.amount": "Importe a devolver",
+  "refund.above": "No se puede devolver más de lo que se pagó: hasta {max}.",
+  "refund.confirm": "Devolver",
+  "refund.cancel": "Cancelar",
+  "payments.linkExpired": "Este link venció sin pagarse: tocá Cobrar para hacer uno nuevo.",
 } as const;
 
 export type MessageKey = keyof typeof es;

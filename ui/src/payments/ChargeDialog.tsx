@@ -139,6 +139,7 @@ export function ChargeDialog({
           <h2>{link.title} · {formatMoney(link.amount_cents, lang)}</h2>
           {link.state === "creating" && <p role="status">{t("payments.creating")}</p>}
           {link.state === "failed" && <p className="field-error" role="alert">{link.error}</p>}
+          {link.state === "expired" && <p className="field-error" role="alert" id="payments-expired">{t("payments.linkExpired")}</p>}
           {link.paid && <p className="payments-paid" role="status" id="payments-paid">{t("payments.paid")}</p>}
           {svg && !link.paid && (
             // Our own QR renderer's SVG (core: qrcode crate), not user content.

@@ -12,7 +12,8 @@ import { useLanguage, useT } from "../i18n/context";
 import { errorText } from "../i18n/errors";
 import { CREDIT_NOTE_FOR } from "../invoices/events";
 import { ChargeDialog } from "./ChargeDialog";
-import { formatMoney, parseAmount, refundable, statusKey } from "./model";
+import { formatMoney, refundable, statusKey } from "./model";
+import { RefundDialog } from "./RefundDialog";
 import "./payments.css";
 
 const NO_FILTER: PaymentFilter = { status: null, invoice_id: null, customer_id: null, unsolicited_only: false, disputed_only: false, limit: null };
@@ -47,16 +48,13 @@ export function Cobros({ orgId }: { orgId: string }) {
     };
   }, [orgId, load]);
 
-  const refund = (p: PaymentView) => {
-    const left = refundable(p);
-    const typed = window.prompt(t("payments.refund.ask", { max: formatMoney(left, lang) }), (left / 100).toFixed(2));
-    if (typed === null) return;
-    const cents = parseAmount(typed);
-    if (cents === null) return setError({ code: "PAYMENT_INVALID", message: t("payments.amountInvalid"), details: null });
-    commands
-      .paymentRefund(orgId, { payment_id: p.id, amount_cents: cents, idempotency_key: crypto.randomUUID() })
-      .then(() => (setRefunded(p.invoice_id === null ? null : { paymentId: p.id, cents }), load()))
-      .catch((e) => setError(asAppError(e)));
+  // The payment being refunded (the refund dialog is open).
+  const [refunding, setRefunding] = useState<PaymentView | null>(null);
+  const refund = (p: PaymentView) => setRefunding(p);
+  const refundDone = (p: PaymentView, cents: number) => {
+    setRefunding(null);
+    setRefunded(p.invoice_id === null ? null : { paymentId: p.id, cents });
+    load();
   };
 
   return (
@@ -146,6 +144,9 @@ export function Cobros({ orgId }: { orgId: string }) {
       )}
       {charging && (
         <ChargeDialog orgId={orgId} kind={charging} onClose={() => { setCharging(null); load(); }} />
+      )}
+      {refunding && (
+        <RefundDialog orgId={orgId} payment={refunding} onDone={(cents) => refundDone(refunding, cents)} onClose={() => setRefunding(null)} />
       )}
     </section>
   );

@@ -4,7 +4,8 @@ import { commands, events, onEvent, type AppError, type InvoicePaymentStatus, ty
 import { useLanguage, useT } from "../i18n/context";
 import { errorText } from "../i18n/errors";
 import { ChargeDialog } from "./ChargeDialog";
-import { formatMoney, invoicePaymentKey, parseAmount, refundable, statusKey } from "./model";
+import { formatMoney, invoicePaymentKey, refundable, statusKey } from "./model";
+import { RefundDialog } from "./RefundDialog";
 import "./payments.css";
 
 /** In an invoice's detail: what it has been paid (Pagada / parcial / sobrepagada / contracargo),
@@ -49,17 +50,13 @@ export function InvoicePayments({
     };
   }, [orgId, load]);
 
-  const refund = (p: PaymentView) => {
-    const left = refundable(p);
-    const typed = window.prompt(t("payments.refund.ask", { max: formatMoney(left, lang) }), (left / 100).toFixed(2));
-    if (typed === null) return;
-    const cents = parseAmount(typed);
-    if (cents === null) return setError({ code: "PAYMENT_INVALID", message: t("payments.amountInvalid"), details: null });
-    setError(null);
-    commands
-      .paymentRefund(orgId, { payment_id: p.id, amount_cents: cents, idempotency_key: crypto.randomUUID() })
-      .then(() => (setRefunded({ paymentId: p.id, cents }), load()))
-      .catch((e) => setError(asAppError(e)));
+  // The payment being refunded (the refund dialog is open).
+  const [refunding, setRefunding] = useState<PaymentView | null>(null);
+  const refund = (p: PaymentView) => (setError(null), setRefunding(p));
+  const refundDone = (p: PaymentView, cents: number) => {
+    setRefunding(null);
+    setRefunded({ paymentId: p.id, cents });
+    load();
   };
 
   const creditNote = () => {
@@ -119,6 +116,9 @@ export function InvoicePayments({
       {error && <p className="field-error" role="alert">{errorText(error, lang)}</p>}
       {charging && (
         <ChargeDialog orgId={orgId} kind="link" invoiceId={invoiceId} onClose={() => (setCharging(false), load())} />
+      )}
+      {refunding && (
+        <RefundDialog orgId={orgId} payment={refunding} onDone={(cents) => refundDone(refunding, cents)} onClose={() => setRefunding(null)} />
       )}
     </div>
   );

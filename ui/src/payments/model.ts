@@ -52,3 +52,22 @@ export function invoicePaymentKey(state: string): string {
   const known = ["unpaid", "partial", "paid", "overpaid", "currency_mismatch"];
   return `cobrar.state.${known.includes(state) ? state : "unpaid"}`;
 }
+
+/** What the refund dialog makes of the typed amount: cents to refund, or why not (not an
+ * amount, or more than what is left of the payment). */
+export type RefundAmount = { ok: true; cents: number } | { ok: false; reason: "invalid" | "above" };
+
+export function refundAmount(text: string, leftCents: number): RefundAmount {
+  const cents = parseAmount(text);
+  if (cents === null) return { ok: false, reason: "invalid" };
+  if (cents > leftCents) return { ok: false, reason: "above" };
+  return { ok: true, cents };
+}
+
+/** The amount the refund dialog starts with: all that is left, as typed in es-AR (`1.500,50`);
+ * in English without grouping (`1500.50`), which [`parseAmount`] also reads. */
+export function amountText(cents: number, lang: "es" | "en"): string {
+  const abs = Math.abs(Math.trunc(cents));
+  if (lang === "en") return `${Math.floor(abs / 100)}.${(abs % 100).toString().padStart(2, "0")}`;
+  return formatMoney(abs, "es").replace(/^\$\s/, "");
+}

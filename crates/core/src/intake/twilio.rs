@@ -18,6 +18,8 @@ use crate::conversations::write::{self, NewMessage, StatusInput};
 use crate::conversations::MessageStatus;
 use crate::events::ConversationEvent;
 use crate::org::OrgId;
+// The relay's recorded headers, read as for the payment providers' signed webhooks.
+use crate::payments::webhook::header;
 
 /// What one batch of Twilio rows did.
 #[derive(Debug, Default)]
@@ -37,15 +39,6 @@ struct RawRow {
     public_url: String,
     headers: String,
     body: Vec<u8>,
-}
-
-fn header<'a>(headers: &'a serde_json::Value, name: &str) -> Option<&'a str> {
-    headers.as_array()?.iter().find_map(|h| {
-        let n = h.get("name")?.as_str()?;
-        n.eq_ignore_ascii_case(name)
-            .then(|| h.get("value")?.as_str())
-            .flatten()
-    })
 }
 
 /// Our status for Twilio's; `None` for statuses that say nothing new (`accepted`, `scheduled`…).

@@ -177,6 +177,7 @@ pub async fn charge_with(
         },
     };
     let mut tx = store.begin_immediate().await?;
+    let mut expired: Option<i64> = None;
     let (amount, currency, title, customer_id, provider) = match req.invoice_id {
         Some(inv_id) => {
             let inv: Inv = sqlx::query_as(
@@ -196,8 +197,8 @@ pub async fn charge_with(
                 ));
             }
             let provider = configured.choose(req.provider, &currency)?;
-            let open: Option<(i64, String)> = sqlx::query_as(
-                "SELECT id, provider FROM payment_links WHERE org_id = ? AND invoice_id = ? AND kind = ?
+            let mut open: Option<(i64, String, Option<String>)> = sqlx::query_as(
+                "SELECT id, provider, expires_at FROM payment_links WHERE org_id = ? AND invoice_id = ? AND kind = ?
                    AND state IN ('creating', 'ready')",
             )
             .bind(&org_s)
@@ -205,7 +206,25 @@ pub async fn charge_with(
             .bind(req.kind.as_str())
             .fetch_optional(&mut *tx)
             .await?;
-            if let Some((id, open_provider)) = open {
+            // A link past its stored expiry can no longer be paid: it is marked expired (which
+            // frees the invoice for a NEW link, with a new idempotency key) instead of returned.
+            if let Some((id, _, Some(until))) = &open {
+                if until.as_str() <= now.as_str() {
+                    sqlx::query(
+                        "UPDATE payment_links SET state = 'cancelled', expired_at = ?1, updated_at = ?1,
+                                error = 'El link venció sin pagarse.'
+                         WHERE id = ?2",
+                    )
+                    .bind(&now)
+                    .bind(*id)
+                    .execute(&mut *tx)
+                    .await?;
+                    tracing::info!(%org, link_id = *id, "payment link expired (stored expiry): a new one is made");
+                    expired = Some(*id);
+                    open = None;
+                }
+            }
+            if let Some((id, open_provider, _)) = open {
                 drop(tx);
                 // Two open links for one invoice could both be paid.
                 if open_provider != provider.as_str() {
@@ -347,6 +366,13 @@ pub async fn charge_with(
         .await?;
     tx.commit().await.map_err(crate::store::StoreError::Sqlx)?;
     wake.after_commit();
+    if let Some(old) = expired {
+        bus.emit(PaymentEvent::LinkChanged {
+            org_id: org,
+            link_id: old,
+            state: "expired".into(),
+        });
+    }
     bus.emit(PaymentEvent::LinkChanged {
         org_id: org,
         link_id: id,

@@ -5,6 +5,7 @@ use mostrador_mercadopago::{Account, Client, Config, Error as MpError};
 use mostrador_types::Secret;
 
 use super::error::PaymentsError;
+use super::provider_settings::{check_http_urls, given_or_stored, http_options, set_opt, stored};
 use crate::org::OrgId;
 use crate::outbound::failure::RateScope;
 use crate::outbound::{Failure, FailureKind};
@@ -41,19 +42,6 @@ pub struct MercadoPagoSettings {
     pub timeout_ms: Option<u64>,
 }
 
-async fn set_opt(
-    store: &Store,
-    org: OrgId,
-    key: &str,
-    v: Option<&str>,
-) -> Result<(), PaymentsError> {
-    match v.map(str::trim).filter(|v| !v.is_empty()) {
-        Some(v) => settings::set(store, Some(org), key, v).await?,
-        None => settings::delete(store, Some(org), key).await?,
-    }
-    Ok(())
-}
-
 impl MercadoPagoSettings {
     pub async fn load(store: &Store, org: OrgId) -> Result<Self, PaymentsError> {
         let get = |k: &'static str| settings::get(store, Some(org), k);
@@ -67,21 +55,10 @@ impl MercadoPagoSettings {
     }
 
     pub async fn save(&self, store: &Store, org: OrgId) -> Result<(), PaymentsError> {
-        for (field, v) in [
+        check_http_urls(&[
             ("base_url", &self.base_url),
             ("notification_url", &self.notification_url),
-        ] {
-            if let Some(u) = v.as_deref().filter(|u| !u.trim().is_empty()) {
-                let ok =
-                    url::Url::parse(u.trim()).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
-                if !ok {
-                    return Err(super::error::invalid(
-                        field,
-                        format!("«{u}» no es una dirección http(s)."),
-                    ));
-                }
-            }
-        }
+        ])?;
         set_opt(store, org, BASE_URL, self.base_url.as_deref()).await?;
         set_opt(
             store,
@@ -125,21 +102,19 @@ pub async fn load_client(
     org: OrgId,
 ) -> Result<(Client, MercadoPagoSettings), PaymentsError> {
     let s = MercadoPagoSettings::load(store, org).await?;
-    let token = secrets
-        .get(org, ACCESS_TOKEN)
-        .await?
-        .ok_or_else(|| PaymentsError::NotConfigured(ACCESS_TOKEN.into()))?;
+    let token = stored(secrets, org, ACCESS_TOKEN).await?;
     Ok((client_for(&s, token)?, s))
 }
 
 pub(crate) fn client_for(s: &MercadoPagoSettings, token: Secret) -> Result<Client, PaymentsError> {
     let mut cfg = Config::new(token);
-    if let Some(ms) = s.timeout_ms.filter(|ms| *ms > 0) {
-        cfg = cfg.with_timeout(std::time::Duration::from_millis(ms));
+    let (base_url, timeout) = http_options(&s.base_url, s.timeout_ms);
+    if let Some(t) = timeout {
+        cfg = cfg.with_timeout(t);
     }
-    if let Some(b) = s.base_url.as_deref().filter(|b| !b.trim().is_empty()) {
+    if let Some(b) = base_url {
         cfg = cfg
-            .with_base_url(b.trim())
+            .with_base_url(b)
             .map_err(|e| super::error::invalid("base_url", e.to_string()))?;
     }
     Client::new(cfg).map_err(|e| PaymentsError::NotConfigured(e.to_string()))
@@ -154,13 +129,7 @@ pub async fn probe(
     token: Option<Secret>,
 ) -> Result<Account, PaymentsError> {
     let mut s = MercadoPagoSettings::load(store, org).await?;
-    let token = match token {
-        Some(t) => t,
-        None => secrets
-            .get(org, ACCESS_TOKEN)
-            .await?
-            .ok_or_else(|| PaymentsError::NotConfigured(ACCESS_TOKEN.into()))?,
-    };
+    let token = given_or_stored(secrets, org, ACCESS_TOKEN, token).await?;
     let account = client_for(&s, token)?
         .me()
         .await

@@ -1,4 +1,5 @@
-//! MercadoPago's notifications through the relay (`inbox_raw` rows with provider `mercadopago`).
+//! MercadoPago's notifications through the relay (`inbox_raw` rows with provider `mercadopago`),
+//! the per-provider part of the signed-webhook path (payments/webhook.rs).
 //! A webhook is authentic only if `x-signature` verifies over `data.id` of the exact URL the relay
 //! recorded, `x-request-id` and `ts`, with the webhook secret from the keychain; a forged, altered
 //! or unsigned one is quarantined. The legacy IPN form cannot be signed: it is accepted only as a
@@ -13,39 +14,15 @@ use std::time::SystemTime;
 
 use mostrador_mercadopago::notification::{self, Topic};
 use mostrador_mercadopago::signature::{self, SignatureError, Signed};
-use mostrador_queue::{NewJob, Queue, Wake};
+use mostrador_queue::Queue;
 use mostrador_types::Secret;
 use sqlx::SqliteConnection;
 
-use super::jobs::{SyncJob, SYNC_KIND};
+use super::jobs::SYNC_KIND;
+use super::webhook::{self, Outcome, RawRow, SignedWebhook};
 use crate::org::OrgId;
 
-/// What one batch did.
-#[derive(Debug, Default)]
-pub(crate) struct Batch {
-    pub processed: u64,
-    pub quarantined: u64,
-    pub applied: u64,
-    pub duplicates: u64,
-    pub wakes: Vec<Wake>,
-}
-
-#[derive(sqlx::FromRow)]
-struct RawRow {
-    event_id: String,
-    public_url: String,
-    headers: String,
-    body: Vec<u8>,
-}
-
-fn header<'a>(headers: &'a serde_json::Value, name: &str) -> Option<&'a str> {
-    headers.as_array()?.iter().find_map(|h| {
-        let n = h.get("name")?.as_str()?;
-        n.eq_ignore_ascii_case(name)
-            .then(|| h.get("value")?.as_str())
-            .flatten()
-    })
-}
+pub(crate) use super::webhook::Batch;
 
 fn reason_es(e: SignatureError) -> String {
     match e {
@@ -56,52 +33,62 @@ fn reason_es(e: SignatureError) -> String {
     }
 }
 
-enum Outcome {
-    Fetch(Topic, String, String),
-    Ignored(String),
-    Quarantined(String),
-}
+pub(crate) struct MercadoPago;
 
-fn check(row: &RawRow, secret: Option<&Secret>) -> Outcome {
-    let n = match notification::parse(&row.public_url, &row.body) {
-        Ok(n) => n,
-        Err(e) => {
-            return Outcome::Quarantined(format!("No es un aviso de MercadoPago legible: {e}"))
-        }
-    };
-    if !n.legacy_ipn {
-        let Some(secret) = secret else {
-            return Outcome::Quarantined(
-                "No hay secreto de webhooks de MercadoPago guardado: no se puede verificar la firma. Cargalo en Ajustes → MercadoPago.".into(),
-            );
-        };
-        let headers: serde_json::Value =
-            serde_json::from_str(&row.headers).unwrap_or(serde_json::Value::Null);
-        let signed = Signed {
-            signature: header(&headers, signature::SIGNATURE_HEADER),
-            request_id: header(&headers, signature::REQUEST_ID_HEADER),
-            data_id: n.query_data_id.as_deref(),
-        };
-        if let Err(e) = signature::verify(secret.expose(), signed, SystemTime::now(), None) {
-            return Outcome::Quarantined(reason_es(e));
-        }
-    }
-    match n.topic {
-        Topic::Payment => {
-            if n.resource_id
-                .parse::<mostrador_mercadopago::PaymentId>()
-                .is_err()
-            {
-                return Outcome::Quarantined(format!("Id de pago inválido: {:?}", n.resource_id));
+impl SignedWebhook for MercadoPago {
+    const PROVIDER: &'static str = "mercadopago";
+    const SYNC_KIND: &'static str = SYNC_KIND;
+    const SERIAL_PREFIX: &'static str = "mp";
+    const WHAT: &'static str = "mercadopago notification";
+
+    fn check(row: &RawRow, secret: Option<&Secret>) -> Outcome {
+        let n = match notification::parse(&row.public_url, &row.body) {
+            Ok(n) => n,
+            Err(e) => {
+                return Outcome::Quarantined(format!("No es un aviso de MercadoPago legible: {e}"))
             }
-            let key = n.dedupe_key();
-            Outcome::Fetch(Topic::Payment, n.resource_id, key)
+        };
+        if !n.legacy_ipn {
+            let Some(secret) = secret else {
+                return webhook::no_secret(
+                    "secreto de webhooks de MercadoPago",
+                    "la firma",
+                    "MercadoPago",
+                );
+            };
+            let (sig, request_id) = (
+                row.header(signature::SIGNATURE_HEADER),
+                row.header(signature::REQUEST_ID_HEADER),
+            );
+            let signed = Signed {
+                signature: sig.as_deref(),
+                request_id: request_id.as_deref(),
+                data_id: n.query_data_id.as_deref(),
+            };
+            if let Err(e) = signature::verify(secret.expose(), signed, SystemTime::now(), None) {
+                return Outcome::Quarantined(reason_es(e));
+            }
         }
-        Topic::Chargeback => {
-            let key = n.dedupe_key();
-            Outcome::Fetch(Topic::Chargeback, n.resource_id, key)
+        match n.topic {
+            Topic::Payment | Topic::Chargeback => {
+                if n.topic == Topic::Payment
+                    && n.resource_id
+                        .parse::<mostrador_mercadopago::PaymentId>()
+                        .is_err()
+                {
+                    return Outcome::Quarantined(format!(
+                        "Id de pago inválido: {:?}",
+                        n.resource_id
+                    ));
+                }
+                Outcome::Fetch {
+                    dedupe_key: n.dedupe_key(),
+                    topic: n.topic.as_str().to_owned(),
+                    id: n.resource_id,
+                }
+            }
+            other => Outcome::Ignored(format!("aviso de tipo {} ignorado", other.as_str())),
         }
-        other => Outcome::Ignored(format!("aviso de tipo {} ignorado", other.as_str())),
     }
 }
 
@@ -114,76 +101,5 @@ pub(crate) async fn process(
     now: &str,
     limit: u32,
 ) -> Result<Batch, sqlx::Error> {
-    let rows: Vec<RawRow> = sqlx::query_as(
-        "SELECT event_id, public_url, headers, body FROM inbox_raw
-         WHERE org_id = ? AND status = 'new' AND provider = 'mercadopago'
-         ORDER BY relay_seq LIMIT ?",
-    )
-    .bind(org.to_string())
-    .bind(limit as i64)
-    .fetch_all(&mut *tx)
-    .await?;
-    let mut out = Batch::default();
-    for row in rows {
-        let (status, reason) = match check(&row, secret) {
-            Outcome::Quarantined(r) => {
-                tracing::warn!(event_id = %row.event_id, reason = %r, "mercadopago notification quarantined");
-                out.quarantined += 1;
-                ("quarantined", Some(r))
-            }
-            Outcome::Ignored(r) => {
-                out.processed += 1;
-                ("processed", Some(r))
-            }
-            Outcome::Fetch(topic, id, key) => {
-                let fresh = sqlx::query(
-                    "INSERT INTO payment_notifications (org_id, provider, dedupe_key, event_id, at)
-                     VALUES (?, 'mercadopago', ?, ?, ?) ON CONFLICT DO NOTHING",
-                )
-                .bind(org.to_string())
-                .bind(&key)
-                .bind(&row.event_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                    == 1;
-                out.processed += 1;
-                if fresh {
-                    let job = SyncJob {
-                        topic: topic.as_str().to_owned(),
-                        id: id.clone(),
-                    };
-                    let j = NewJob::new(org.0, SYNC_KIND, &job)
-                        .map_err(|e| sqlx::Error::Protocol(e.to_string()))?
-                        // One fetch of a resource at a time, in arrival order.
-                        .serial_key(format!("mp:{}:{id}", topic.as_str()))
-                        .max_attempts(10);
-                    let (_, wake) = queue
-                        .enqueue_in(&mut *tx, &j)
-                        .await
-                        .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
-                    out.wakes.push(wake);
-                    out.applied += 1;
-                    tracing::debug!(event_id = %row.event_id, topic = topic.as_str(), resource = %id, "mercadopago notification: fetch queued");
-                    ("processed", None)
-                } else {
-                    out.duplicates += 1;
-                    ("processed", Some("repetido".to_owned()))
-                }
-            }
-        };
-        sqlx::query(
-            "UPDATE inbox_raw SET status = ?, status_reason = ?, processed_at = ?,
-                                  attempts = attempts + 1
-             WHERE event_id = ?",
-        )
-        .bind(status)
-        .bind(reason)
-        .bind(now)
-        .bind(&row.event_id)
-        .execute(&mut *tx)
-        .await?;
-    }
-    Ok(out)
+    webhook::process::<MercadoPago>(tx, queue, org, secret, now, limit).await
 }

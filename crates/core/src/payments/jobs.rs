@@ -25,7 +25,7 @@ use crate::outbound::failure::{Failure, FailureKind};
 use crate::outbound::handler::{queue_error, BoxFuture, Handled, JobHandler, JobRun};
 use crate::outbound::Handlers;
 use crate::secrets::SecretStore;
-use crate::store::timestamp::now_text;
+use crate::store::timestamp::{now_text, to_text};
 use crate::store::{Store, StoreError};
 
 pub const PREFERENCE_KIND: &str = "mercadopago.preference";
@@ -192,6 +192,38 @@ fn until_day(d: Duration) -> String {
         .to_string()
 }
 
+/// The message that carries a ready link to its customer, whoever sends it first (the link job
+/// or "Enviar por WhatsApp"): the same key, so it goes out once, and a text that names the
+/// provider that made the link.
+pub(crate) fn link_notice(
+    provider: ProviderName,
+    idempotency_key: &str,
+    name: String,
+    title: &str,
+    amount: String,
+    url: &str,
+) -> Notice<'static> {
+    let text = match provider {
+        ProviderName::MercadoPago => format!(
+            "Hola {name}, para pagar {title} ({amount}) podés usar este link de Mercado Pago: {url}"
+        ),
+        ProviderName::Stripe => format!(
+            "Hola {name}, para pagar {title} ({amount}) con tarjeta podés usar este link de Stripe: {url}"
+        ),
+    };
+    Notice {
+        key: format!("mp-link-{idempotency_key}"),
+        text,
+        template: "recordatorio_de_pago",
+        params: vec![
+            name,
+            amount,
+            until_day(link_valid(provider)),
+            url.to_owned(),
+        ],
+    }
+}
+
 fn failed(f: Failure, started: Instant) -> Handled {
     Handled::Failed {
         failure: f,
@@ -319,13 +351,18 @@ impl Ctx {
             };
             match client.create_checkout(&req).await {
                 Ok(created) => {
+                    let expires_at = created
+                        .expires_unix
+                        .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+                        .map(to_text);
                     sqlx::query(
                         "UPDATE payment_links SET state = 'ready', preference_id = ?, url = ?, qr_data = ?,
-                                error = NULL, updated_at = ? WHERE id = ?",
+                                expires_at = ?, error = NULL, updated_at = ? WHERE id = ?",
                     )
                     .bind(&created.provider_ref)
                     .bind(created.url.as_deref())
                     .bind(created.qr_data.as_deref())
+                    .bind(expires_at)
                     .bind(now_text())
                     .bind(job.link_id)
                     .execute(self.store.writer())
@@ -367,21 +404,14 @@ impl Ctx {
         ) {
             let name = self.customer_name(org, customer).await;
             let amount = format_money(link.amount_cents, &link.currency);
-            let text = match provider {
-                ProviderName::MercadoPago => format!("Hola {name}, para pagar {} ({amount}) podés usar este link de Mercado Pago: {url}", link.title),
-                ProviderName::Stripe => format!("Hola {name}, para pagar {} ({amount}) con tarjeta podés usar este link: {url}", link.title),
-            };
-            let n = Notice {
-                key: format!("mp-link-{}", link.idempotency_key),
-                text,
-                template: "recordatorio_de_pago",
-                params: vec![
-                    name,
-                    amount,
-                    until_day(link_valid(provider)),
-                    url.to_owned(),
-                ],
-            };
+            let n = link_notice(
+                provider,
+                &link.idempotency_key,
+                name,
+                &link.title,
+                amount,
+                url,
+            );
             match notice::send(&self.store, &self.queue, &self.events, org, customer, n).await {
                 Ok(Sent::Message(id)) => {
                     sqlx::query(
@@ -447,6 +477,33 @@ impl Ctx {
                 .await
                 .map_err(store_handled)?;
             self.emit(out);
+        }
+        for checkout in &fetched.expired_checkouts {
+            let link: Option<i64> = sqlx::query_scalar(
+                "UPDATE payment_links SET state = 'cancelled', expired_at = ?1, updated_at = ?1,
+                        error = 'El link venció sin pagarse.'
+                 WHERE org_id = ?2 AND provider = ?3 AND preference_id = ?4
+                   AND state IN ('creating', 'ready') RETURNING id",
+            )
+            .bind(now_text())
+            .bind(org.to_string())
+            .bind(client.name().as_str())
+            .bind(checkout)
+            .fetch_optional(self.store.writer())
+            .await
+            .map_err(store_handled)?;
+            if let Some(link_id) = link {
+                tracing::info!(
+                    link_id,
+                    provider = client.name().as_str(),
+                    "payment link expired (provider's answer)"
+                );
+                self.bus.emit(PaymentEvent::LinkChanged {
+                    org_id: org,
+                    link_id,
+                    state: "expired".into(),
+                });
+            }
         }
         Ok(())
     }

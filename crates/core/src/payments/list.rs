@@ -117,7 +117,8 @@ pub struct PaymentLinkView {
     pub kind: String,
     /// `mercadopago` or `stripe`.
     pub provider: String,
-    /// `creating`, `ready`, `failed`, `cancelled`.
+    /// `creating`, `ready`, `failed`, `cancelled`, `expired` (can no longer be paid: a new
+    /// "Cobrar" makes a new link).
     pub state: String,
     #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub invoice_id: Option<i64>,
@@ -135,6 +136,8 @@ pub struct PaymentLinkView {
     /// Paid (an approved payment references this link).
     pub paid: bool,
     pub created_at: String,
+    /// When the provider stops taking payments on it (known once it is ready).
+    pub expires_at: Option<String>,
 }
 
 pub(crate) async fn link_view(
@@ -143,10 +146,11 @@ pub(crate) async fn link_view(
     id: i64,
 ) -> Result<PaymentLinkView, PaymentsError> {
     sqlx::query_as(
-        "SELECT l.id, l.kind, l.provider, l.state, l.invoice_id, l.customer_id, l.conversation_id, l.title, l.amount_cents,
+        "SELECT l.id, l.kind, l.provider,
+                CASE WHEN l.expired_at IS NOT NULL THEN 'expired' ELSE l.state END AS state, l.invoice_id, l.customer_id, l.conversation_id, l.title, l.amount_cents,
                 l.currency, l.url, l.qr_data, l.error,
                 EXISTS (SELECT 1 FROM payments p WHERE p.link_id = l.id AND p.status = 'approved') AS paid,
-                l.created_at
+                l.created_at, l.expires_at
          FROM payment_links l WHERE l.org_id = ? AND l.id = ?",
     )
     .bind(org.to_string())

@@ -5,8 +5,9 @@
 //! Cobrar → payment_links row + mercadopago.preference job (one transaction)
 //!   job: POST /checkout/preferences with the link's fixed X-Idempotency-Key → link ready
 //!        → the link goes to the customer's conversation (text in the window, template outside)
-//! MercadoPago → relay → inbox_raw → processor (intake.rs): x-signature with the keychain secret,
-//!   dedupe, mercadopago.sync job — a notification is only a reason to fetch
+//! MercadoPago → relay → inbox_raw → processor (webhook.rs + intake.rs): x-signature with the
+//!   keychain secret, dedupe, mercadopago.sync job — a notification is only a reason to fetch
+//!   (Stripe: webhook.rs + stripe_intake.rs, the same path with its own header and verify)
 //!   job: GET /v1/payments/{id} → payments row + history (apply.rs), invoice status recomputed,
 //!        approved ⇒ one mercadopago.thanks job per payment (unique key) ⇒ one "pago recibido"
 //! ```
@@ -24,11 +25,13 @@ pub(crate) mod intake;
 mod jobs;
 mod list;
 mod notice;
+pub mod provider_settings;
 pub(crate) mod providers;
 mod refund;
 mod share;
 pub mod stripe;
 pub(crate) mod stripe_intake;
+pub(crate) mod webhook;
 
 pub use charge::{
     charge, charge_checked, charge_with, ChargeKind, ChargeRequest, ConfiguredProviders,
@@ -45,6 +48,7 @@ pub use list::{
     PaymentLinkView, PaymentView,
 };
 pub use notice::{format_ars, format_money};
+pub use provider_settings::{has_secret, save_secrets};
 pub use providers::ProviderName;
 pub use refund::{credit_note_for_refund, RefundNoteError};
 pub use refund::{request_refund, RefundRequest};

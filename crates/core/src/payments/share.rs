@@ -1,19 +1,18 @@
 //! "Enviar por WhatsApp" on a ready link: the link goes to the customer's conversation — a text
 //! inside the 24 h window, the `recordatorio_de_pago` template outside it — with the same key the
 //! preference job uses, so a second click (or the job having sent it already) never sends twice.
+//! The text names the provider that made the link (Mercado Pago or Stripe).
 
-use chrono::{FixedOffset, Utc};
 use mostrador_queue::Queue;
 
 use super::error::{invalid, PaymentsError};
-use super::notice::{self, format_ars, Notice, Sent};
+use super::jobs::link_notice;
+use super::notice::{self, format_money, Sent};
+use super::providers::ProviderName;
 use crate::events::EventBus;
 use crate::org::OrgId;
 use crate::store::timestamp::now_text;
 use crate::store::Store;
-
-/// How long a link can be paid (the preference job's `LINK_VALID`): the template's "vence el".
-const LINK_VALID_DAYS: i64 = 7;
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -21,6 +20,8 @@ struct Row {
     state: String,
     title: String,
     amount_cents: i64,
+    currency: String,
+    provider: String,
     idempotency_key: String,
     customer_id: Option<i64>,
     url: Option<String>,
@@ -37,7 +38,7 @@ pub async fn send_link(
     link_id: i64,
 ) -> Result<i64, PaymentsError> {
     let row: Row = sqlx::query_as(
-        "SELECT l.kind, l.state, l.title, l.amount_cents, l.idempotency_key, l.customer_id, l.url,
+        "SELECT l.kind, l.state, l.title, l.amount_cents, l.currency, l.provider, l.idempotency_key, l.customer_id, l.url,
                 l.message_id, coalesce(c.owner_name, c.name) AS name
          FROM payment_links l LEFT JOIN customers c ON c.id = l.customer_id
          WHERE l.org_id = ? AND l.id = ?",
@@ -69,21 +70,17 @@ pub async fn send_link(
         .and_then(|n| n.split_whitespace().next())
         .unwrap_or("¡hola")
         .to_owned();
-    let amount = format_ars(row.amount_cents);
-    let until = (Utc::now() + chrono::Duration::days(LINK_VALID_DAYS))
-        .with_timezone(&FixedOffset::west_opt(3 * 3600).expect("offset"))
-        .format("%d/%m/%Y")
-        .to_string();
-    let n = Notice {
-        // The preference job's key: whichever sends first, the other finds that message.
-        key: format!("mp-link-{}", row.idempotency_key),
-        text: format!(
-            "Hola {name}, para pagar {} ({amount}) podés usar este link de Mercado Pago: {url}",
-            row.title
-        ),
-        template: "recordatorio_de_pago",
-        params: vec![name, amount, until, url.to_owned()],
-    };
+    let provider = ProviderName::parse(&row.provider).unwrap_or(ProviderName::MercadoPago);
+    let amount = format_money(row.amount_cents, &row.currency);
+    // The link job's message: whichever sends first, the other finds that message.
+    let n = link_notice(
+        provider,
+        &row.idempotency_key,
+        name,
+        &row.title,
+        amount,
+        url,
+    );
     match notice::send(store, queue, events, org, customer, n).await? {
         Sent::Message(id) => {
             sqlx::query(

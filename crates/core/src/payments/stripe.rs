@@ -6,6 +6,9 @@ use mostrador_stripe::{Balance, Client, Config, Error as StripeError, RetryClass
 use mostrador_types::Secret;
 
 use super::error::PaymentsError;
+use super::provider_settings::{
+    check_http_urls, given_or_stored, has_secret, http_options, set_opt, stored,
+};
 use crate::org::OrgId;
 use crate::outbound::failure::{PanicSignal, RateScope};
 use crate::outbound::{Failure, FailureKind};
@@ -43,19 +46,6 @@ pub struct StripeSettings {
     pub timeout_ms: Option<u64>,
 }
 
-async fn set_opt(
-    store: &Store,
-    org: OrgId,
-    key: &str,
-    v: Option<&str>,
-) -> Result<(), PaymentsError> {
-    match v.map(str::trim).filter(|v| !v.is_empty()) {
-        Some(v) => settings::set(store, Some(org), key, v).await?,
-        None => settings::delete(store, Some(org), key).await?,
-    }
-    Ok(())
-}
-
 impl StripeSettings {
     pub async fn load(store: &Store, org: OrgId) -> Result<Self, PaymentsError> {
         let get = |k: &'static str| settings::get(store, Some(org), k);
@@ -68,22 +58,11 @@ impl StripeSettings {
     }
 
     pub async fn save(&self, store: &Store, org: OrgId) -> Result<(), PaymentsError> {
-        for (field, v) in [
+        check_http_urls(&[
             ("base_url", &self.base_url),
             ("webhook_url", &self.webhook_url),
             ("return_url", &self.return_url),
-        ] {
-            if let Some(u) = v.as_deref().filter(|u| !u.trim().is_empty()) {
-                let ok =
-                    url::Url::parse(u.trim()).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
-                if !ok {
-                    return Err(super::error::invalid(
-                        field,
-                        format!("«{u}» no es una dirección http(s)."),
-                    ));
-                }
-            }
-        }
+        ])?;
         if let Some(u) = self.webhook_url.as_deref().filter(|u| !u.trim().is_empty()) {
             if !u.trim().trim_end_matches('/').ends_with("/stripe") {
                 return Err(super::error::invalid(
@@ -133,7 +112,7 @@ pub(crate) fn not_configured(what: &str) -> Failure {
 
 /// Whether the secret key is stored (the provider can be chosen).
 pub async fn is_configured(secrets: &SecretStore, org: OrgId) -> Result<bool, PaymentsError> {
-    Ok(secrets.get(org, SECRET_KEY).await?.is_some())
+    has_secret(secrets, org, SECRET_KEY).await
 }
 
 /// The org's client: settings + keychain key.
@@ -143,21 +122,19 @@ pub async fn load_client(
     org: OrgId,
 ) -> Result<Client, PaymentsError> {
     let s = StripeSettings::load(store, org).await?;
-    let key = secrets
-        .get(org, SECRET_KEY)
-        .await?
-        .ok_or_else(|| PaymentsError::NotConfigured(SECRET_KEY.into()))?;
+    let key = stored(secrets, org, SECRET_KEY).await?;
     client_for(&s, key)
 }
 
 pub(crate) fn client_for(s: &StripeSettings, key: Secret) -> Result<Client, PaymentsError> {
     let mut cfg = Config::new(key);
-    if let Some(ms) = s.timeout_ms.filter(|ms| *ms > 0) {
-        cfg = cfg.with_timeout(std::time::Duration::from_millis(ms));
+    let (base_url, timeout) = http_options(&s.base_url, s.timeout_ms);
+    if let Some(t) = timeout {
+        cfg = cfg.with_timeout(t);
     }
-    if let Some(b) = s.base_url.as_deref().filter(|b| !b.trim().is_empty()) {
+    if let Some(b) = base_url {
         cfg = cfg
-            .with_base_url(b.trim())
+            .with_base_url(b)
             .map_err(|e| super::error::invalid("base_url", e.to_string()))?;
     }
     Client::new(cfg).map_err(|e| PaymentsError::NotConfigured(e.to_string()))
@@ -181,13 +158,7 @@ pub async fn probe(
     key: Option<Secret>,
 ) -> Result<StripeProbe, PaymentsError> {
     let s = StripeSettings::load(store, org).await?;
-    let key = match key {
-        Some(k) => k,
-        None => secrets
-            .get(org, SECRET_KEY)
-            .await?
-            .ok_or_else(|| PaymentsError::NotConfigured(SECRET_KEY.into()))?,
-    };
+    let key = given_or_stored(secrets, org, SECRET_KEY, key).await?;
     let client = client_for(&s, key)?;
     let b: Balance = client
         .retrieve_balance()

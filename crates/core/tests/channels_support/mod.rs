@@ -5,6 +5,10 @@
 //! `dbus-run-session`, like `scripts/test` does).
 #![allow(dead_code)]
 
+#[path = "../pipeline_support/mod.rs"]
+pub mod pipeline;
+pub use pipeline::Pipeline;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,11 +21,10 @@ use mostrador_core::intake::{
     JobEvidence, Processor, ProcessorHandle, ProcessorOptions, APP_SECRET,
 };
 use mostrador_core::org::{self, NewOrganization, OrgId};
-use mostrador_core::outbound::{Fallback, FallbackEvidence, Outbound, OutboundConfig, Wiring};
+use mostrador_core::outbound::{Fallback, FallbackEvidence, Outbound, Wiring};
 use mostrador_core::secrets::SecretStore;
 use mostrador_core::store::Store;
-use mostrador_relay::server::{self, tenant_admin, ServeConfig, Storage};
-use mostrador_relay::RelayClient;
+use mostrador_relay::server;
 use mostrador_sandbox::twilio::TwilioConfigPatch;
 use mostrador_sandbox::Sandbox;
 use mostrador_types::{IvaCondition, Secret};
@@ -49,14 +52,7 @@ pub struct Env {
     pub afip: Option<mostrador_core::invoicing::AfipRuntime>,
 }
 
-pub fn fast_config() -> OutboundConfig {
-    let mut cfg = OutboundConfig::default();
-    cfg.retry.base = Duration::from_millis(50);
-    cfg.retry.cap = Duration::from_millis(400);
-    cfg.queue.backstop_poll = Duration::from_millis(50);
-    cfg.maintenance_every = Duration::from_secs(3600);
-    cfg
-}
+pub use pipeline::fast_config;
 
 /// What a test needs besides the defaults.
 #[derive(Default)]
@@ -137,21 +133,15 @@ pub async fn env() -> Env {
 }
 
 pub async fn env_with(opts: Options) -> Env {
-    let relay_dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite:{}", relay_dir.path().join("relay.db").display());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let public = format!("http://{}", listener.local_addr().unwrap());
-    let storage = Storage::open(&db).await.unwrap();
-    let t = tenant_admin::create(&storage, &public, "kiosco", 0)
-        .await
-        .unwrap();
-    storage.close().await;
-    let mut cfg = ServeConfig::new(&db, &public);
-    cfg.rate_limit = 0.0;
-    cfg.max_wait_secs = 5;
-    let relay = server::start(&cfg, listener).await.unwrap();
-    let twilio_ingress = t.ingress_urls["twilio"].clone();
-    let whatsapp_ingress = t.ingress_urls["whatsapp"].clone();
+    let relay = pipeline::Relay::start().await;
+    let twilio_ingress = relay.ingress("twilio");
+    let whatsapp_ingress = relay.ingress("whatsapp");
+    let client = relay.client();
+    let pipeline::Relay {
+        dir: relay_dir,
+        running: relay,
+        ..
+    } = relay;
 
     let sandbox = Sandbox::start("127.0.0.1:0".parse().unwrap())
         .await
@@ -278,11 +268,6 @@ pub async fn env_with(opts: Options) -> Env {
         None => env.outbound.clone().unwrap(),
     };
     env.fallback = fallback;
-    let client = RelayClient::new(
-        &format!("http://{}", env.relay.as_ref().unwrap().addr),
-        t.device_token.clone().into(),
-    )
-    .unwrap();
     let inbox = inbox::spawn(
         env.store.clone(),
         org,
@@ -309,6 +294,16 @@ pub async fn env_with(opts: Options) -> Env {
     env
 }
 
+impl pipeline::Pipeline for Env {
+    fn db(&self) -> &Store {
+        &self.store
+    }
+
+    fn processor(&self) -> &ProcessorHandle {
+        self.proc.as_ref().unwrap()
+    }
+}
+
 impl Env {
     pub async fn start_outbound(&mut self, wiring: Wiring) {
         let o = Outbound::start(self.store.clone(), wiring, fast_config())
@@ -321,69 +316,14 @@ impl Env {
         self.outbound.as_ref().unwrap()
     }
 
-    /// Waits (bounded) until the processor has taken `n` rows out of `new` in total.
-    pub async fn processed(&self, n: u64) {
-        let mut rx = self.proc.as_ref().unwrap().report();
-        let ok = tokio::time::timeout(Duration::from_secs(30), rx.wait_for(|r| r.rows() >= n))
-            .await
-            .is_ok();
-        assert!(
-            ok,
-            "the processor did not reach {n} rows: {:?}",
-            *rx.borrow()
-        );
-    }
-
-    pub async fn scalar<T>(&self, sql: &str) -> T
-    where
-        T: for<'r> sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite> + Send + Unpin,
-    {
-        sqlx::query_scalar(sql)
-            .fetch_one(self.store.reader())
-            .await
-            .unwrap()
-    }
-
-    /// Waits (bounded) until `sql` returns `want`.
-    pub async fn until<T>(&self, sql: &str, want: T)
-    where
-        T: for<'r> sqlx::Decode<'r, sqlx::Sqlite>
-            + sqlx::Type<sqlx::Sqlite>
-            + Send
-            + Unpin
-            + PartialEq
-            + std::fmt::Debug,
-    {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            let got: Option<T> = sqlx::query_scalar(sql)
-                .fetch_optional(self.store.reader())
-                .await
-                .unwrap();
-            if got.as_ref() == Some(&want) {
-                return;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{sql}: wanted {want:?}, still {got:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-    }
-
     pub async fn stop(mut self) {
-        if let Some(p) = self.proc.take() {
-            p.stop().await;
-        }
-        if let Some(i) = self.inbox.take() {
-            i.stop().await;
-        }
-        if let Some(o) = self.outbound.take() {
-            o.shutdown().await;
-        }
-        if let Some(r) = self.relay.take() {
-            let _ = r.shutdown().await;
-        }
+        pipeline::stop(
+            self.proc.take(),
+            self.inbox.take(),
+            self.outbound.take(),
+            self.relay.take(),
+        )
+        .await;
         for k in [
             sms::AUTH_TOKEN,
             ACCESS_TOKEN,

@@ -5,6 +5,10 @@
 //! to the Graph simulator. Secrets in the real keychain (run under `dbus-run-session`).
 #![allow(dead_code)]
 
+#[path = "../pipeline_support/mod.rs"]
+pub mod pipeline;
+pub use pipeline::Pipeline;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,12 +18,13 @@ use mostrador_core::events::EventBus;
 use mostrador_core::inbox::{self, InboxHandle, PollerOptions};
 use mostrador_core::intake::{Processor, ProcessorHandle, ProcessorOptions, APP_SECRET};
 use mostrador_core::org::{self, NewOrganization, OrgId};
-use mostrador_core::outbound::{Handlers, Outbound, OutboundConfig, Wiring};
-use mostrador_core::payments::{self, MercadoPagoSettings, PaymentBus};
+use mostrador_core::outbound::{Handlers, Outbound, Wiring};
+use mostrador_core::payments::{
+    self, ChargeKind, ChargeRequest, MercadoPagoSettings, PaymentBus, ProviderName,
+};
 use mostrador_core::secrets::SecretStore;
 use mostrador_core::store::Store;
-use mostrador_relay::server::{self, tenant_admin, ServeConfig, Storage};
-use mostrador_relay::RelayClient;
+use mostrador_relay::server;
 use mostrador_sandbox::mercadopago::{MercadoPagoSim, RunningMp};
 use mostrador_sandbox::Sandbox;
 use mostrador_types::{IvaCondition, Secret};
@@ -45,30 +50,24 @@ pub struct Env {
     pub conversation_id: i64,
 }
 
-fn fast_config() -> OutboundConfig {
-    let mut cfg = OutboundConfig::default();
-    cfg.retry.base = Duration::from_millis(50);
-    cfg.retry.cap = Duration::from_millis(400);
-    cfg.queue.backstop_poll = Duration::from_millis(50);
-    cfg.maintenance_every = Duration::from_secs(3600);
-    cfg
+/// "Cobrar" the rest of `invoice_id` with a link sent to the customer; `provider` absent: the
+/// default choice.
+pub fn link_for(invoice_id: i64, provider: Option<ProviderName>) -> ChargeRequest {
+    ChargeRequest {
+        invoice_id: Some(invoice_id),
+        customer_id: None,
+        amount_cents: None,
+        title: None,
+        kind: ChargeKind::Link,
+        send_to_customer: true,
+        provider,
+        currency: None,
+    }
 }
 
 pub async fn env() -> Env {
-    let relay_dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite:{}", relay_dir.path().join("relay.db").display());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let public = format!("http://{}", listener.local_addr().unwrap());
-    let storage = Storage::open(&db).await.unwrap();
-    let t = tenant_admin::create(&storage, &public, "kiosco", 0)
-        .await
-        .unwrap();
-    storage.close().await;
-    let mut cfg = ServeConfig::new(&db, &public);
-    cfg.rate_limit = 0.0;
-    cfg.max_wait_secs = 5;
-    let relay = server::start(&cfg, listener).await.unwrap();
-    let mp_ingress = t.ingress_urls["mercadopago"].clone();
+    let relay = pipeline::Relay::start().await;
+    let mp_ingress = relay.ingress("mercadopago");
 
     let sandbox = Sandbox::start("127.0.0.1:0".parse().unwrap())
         .await
@@ -172,15 +171,16 @@ pub async fn env() -> Env {
     );
     wiring.events = Some(events.clone());
     let outbound = Arc::new(
-        Outbound::start(store.clone(), wiring, fast_config())
+        Outbound::start(store.clone(), wiring, pipeline::fast_config())
             .await
             .unwrap(),
     );
-    let client = RelayClient::new(
-        &format!("http://{}", relay.addr),
-        t.device_token.clone().into(),
-    )
-    .unwrap();
+    let client = relay.client();
+    let pipeline::Relay {
+        dir: relay_dir,
+        running: relay,
+        ..
+    } = relay;
     let inbox = inbox::spawn(
         store.clone(),
         org,
@@ -220,6 +220,16 @@ pub async fn env() -> Env {
     }
 }
 
+impl pipeline::Pipeline for Env {
+    fn db(&self) -> &Store {
+        &self.store
+    }
+
+    fn processor(&self) -> &ProcessorHandle {
+        self.proc.as_ref().unwrap()
+    }
+}
+
 impl Env {
     pub fn outbound(&self) -> &Outbound {
         self.outbound.as_ref().unwrap()
@@ -251,78 +261,73 @@ impl Env {
         .unwrap()
     }
 
-    /// Waits (bounded) until the processor has taken `n` rows out of `new` in total.
-    pub async fn processed(&self, n: u64) {
-        let mut rx = self.proc.as_ref().unwrap().report();
-        let ok = tokio::time::timeout(Duration::from_secs(30), rx.wait_for(|r| r.rows() >= n))
-            .await
-            .is_ok();
-        assert!(
-            ok,
-            "the processor did not reach {n} rows: {:?}",
-            *rx.borrow()
-        );
-    }
-
-    pub async fn scalar<T>(&self, sql: &str) -> T
-    where
-        T: for<'r> sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite> + Send + Unpin,
-    {
-        sqlx::query_scalar(sql)
-            .fetch_one(self.store.reader())
-            .await
-            .unwrap()
-    }
-
-    /// Waits (bounded) until `sql` returns `want`.
-    pub async fn until<T>(&self, sql: &str, want: T)
-    where
-        T: for<'r> sqlx::Decode<'r, sqlx::Sqlite>
-            + sqlx::Type<sqlx::Sqlite>
-            + Send
-            + Unpin
-            + PartialEq
-            + std::fmt::Debug,
-    {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            let got: Option<T> = sqlx::query_scalar(sql)
-                .fetch_optional(self.store.reader())
-                .await
-                .unwrap();
-            if got.as_ref() == Some(&want) {
-                return;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{sql}: wanted {want:?}, still {got:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-    }
-
-    /// Waits until no payments job is waiting or running.
+    /// Waits until no payments job (MercadoPago's or Stripe's) is waiting or running.
     pub async fn jobs_settled(&self) {
         self.until(
-            "SELECT count(*) FROM jobs WHERE kind LIKE 'mercadopago.%' AND state NOT IN ('completed', 'discarded', 'cancelled')",
+            "SELECT count(*) FROM jobs WHERE (kind LIKE 'stripe.%' OR kind LIKE 'mercadopago.%')
+               AND state NOT IN ('completed', 'discarded', 'cancelled')",
             0i64,
         )
         .await;
     }
 
+    /// "Cobrar" as the app does, checking which providers the keychain holds.
+    pub async fn charge(
+        &self,
+        req: ChargeRequest,
+    ) -> Result<payments::PaymentLinkView, payments::PaymentsError> {
+        payments::charge_checked(
+            &self.store,
+            self.outbound().queue(),
+            &self.secrets,
+            &self.bus,
+            self.org,
+            req,
+        )
+        .await
+    }
+
+    /// Waits until link `id` is ready; returns its checkout id (preference or session).
+    /// On timeout the jobs' errors say why.
+    pub async fn until_ready(&self, id: i64) -> String {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let state: String = self
+                .scalar(&format!("SELECT state FROM payment_links WHERE id = {id}"))
+                .await;
+            if state == "ready" {
+                break;
+            }
+            if tokio::time::Instant::now() > deadline {
+                let jobs: Vec<(String, String, String)> =
+                    sqlx::query_as("SELECT kind, state, errors FROM jobs")
+                        .fetch_all(self.store.reader())
+                        .await
+                        .unwrap();
+                panic!("link {id} still {state}; jobs: {jobs:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        self.scalar(&format!(
+            "SELECT preference_id FROM payment_links WHERE id = {id}"
+        ))
+        .await
+    }
+
+    /// How many "pago recibido" messages were written.
+    pub async fn thanks(&self) -> i64 {
+        self.scalar("SELECT count(*) FROM messages WHERE text LIKE '%recibimos tu pago%'")
+            .await
+    }
+
     pub async fn stop(mut self) {
-        if let Some(p) = self.proc.take() {
-            p.stop().await;
-        }
-        if let Some(i) = self.inbox.take() {
-            i.stop().await;
-        }
-        if let Some(o) = self.outbound.take() {
-            o.shutdown().await;
-        }
-        if let Some(r) = self.relay.take() {
-            let _ = r.shutdown().await;
-        }
+        pipeline::stop(
+            self.proc.take(),
+            self.inbox.take(),
+            self.outbound.take(),
+            self.relay.take(),
+        )
+        .await;
         for k in [
             ACCESS_TOKEN,
             APP_SECRET,

@@ -27,11 +27,21 @@ pub(crate) struct MercadoPagoProvider {
     pub settings: MercadoPagoSettings,
 }
 
-fn iso_in(d: Duration) -> String {
+/// `d` from now, as MercadoPago's dates (Argentina) and as Unix seconds (the stored expiry).
+fn iso_in(d: Duration) -> (String, i64) {
     let at = Utc::now() + chrono::Duration::from_std(d).unwrap_or_default();
-    at.with_timezone(&FixedOffset::west_opt(3 * 3600).expect("offset"))
+    let iso = at
+        .with_timezone(&FixedOffset::west_opt(3 * 3600).expect("offset"))
         .format("%Y-%m-%dT%H:%M:%S%.3f%:z")
-        .to_string()
+        .to_string();
+    (iso, at.timestamp())
+}
+
+/// A date MercadoPago answered (`expiration_date_to`) as Unix seconds.
+fn unix_of(iso: Option<&str>) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(iso?)
+        .ok()
+        .map(|d| d.timestamp())
 }
 
 fn key_of(k: &str) -> Result<IdempotencyKey, Failure> {
@@ -99,7 +109,8 @@ impl PaymentProvider for MercadoPagoProvider {
                 };
                 let mut order = QrOrder::single(req.reference.clone(), req.title.clone(), amount);
                 order.notification_url = self.settings.webhook_url();
-                order.expiration_date = Some(iso_in(QR_VALID));
+                let (until, until_unix) = iso_in(QR_VALID);
+                order.expiration_date = Some(until);
                 let qr = self
                     .client
                     .create_dynamic_qr(user, &pos, &order, &key)
@@ -111,6 +122,7 @@ impl PaymentProvider for MercadoPagoProvider {
                         .unwrap_or_else(|| req.reference.clone()),
                     url: None,
                     qr_data: Some(qr.qr_data),
+                    expires_unix: Some(until_unix),
                 })
             } else {
                 let mut pref = NewPreference::single(
@@ -121,7 +133,8 @@ impl PaymentProvider for MercadoPagoProvider {
                 );
                 pref.notification_url = self.settings.webhook_url();
                 pref.expires = Some(true);
-                pref.expiration_date_to = Some(iso_in(LINK_VALID));
+                let (until, until_unix) = iso_in(LINK_VALID);
+                pref.expiration_date_to = Some(until);
                 pref.statement_descriptor = None;
                 let p = self
                     .client
@@ -132,6 +145,7 @@ impl PaymentProvider for MercadoPagoProvider {
                     provider_ref: p.id.clone(),
                     url: p.link().map(str::to_owned),
                     qr_data: None,
+                    expires_unix: unix_of(p.expiration_date_to.as_deref()).or(Some(until_unix)),
                 })
             }
         })

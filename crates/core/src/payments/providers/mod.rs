@@ -77,6 +77,8 @@ pub(crate) struct CheckoutLink {
     pub provider_ref: String,
     pub url: Option<String>,
     pub qr_data: Option<String>,
+    /// When it stops taking payments (Unix seconds): the provider's answer, else what was sent.
+    pub expires_unix: Option<i64>,
 }
 
 /// A payment as its provider's API reports it, in our vocabulary.
@@ -131,6 +133,8 @@ pub(crate) struct ProviderChargeback {
 pub(crate) struct Fetched {
     pub payments: Vec<ProviderPayment>,
     pub chargebacks: Vec<ProviderChargeback>,
+    /// Checkouts (`payment_links.preference_id`) the provider says expired unpaid.
+    pub expired_checkouts: Vec<String>,
 }
 
 /// One payment provider, as core's jobs use it.

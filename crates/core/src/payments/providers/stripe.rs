@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use mostrador_stripe::ids::{ChargeId, CheckoutSessionId, DisputeId, PaymentIntentId};
 use mostrador_stripe::{
     Client, Currency, DisputeStatus, IdempotencyKey, MinorUnits, NewCheckoutSession, NewRefund,
-    PaymentIntent, PaymentIntentStatus,
+    PaymentIntent, PaymentIntentStatus, SessionStatus,
 };
 
 use super::{
@@ -154,6 +154,7 @@ impl PaymentProvider for StripeProvider {
             )
             .item(req.title.clone(), amount, 1)
             .expires_at(req.created_unix + SESSION_VALID_SECS);
+            let sent_expiry = req.created_unix + SESSION_VALID_SECS;
             let s = self
                 .client
                 .create_checkout_session(&session, &key)
@@ -163,6 +164,7 @@ impl PaymentProvider for StripeProvider {
                 provider_ref: s.id.to_string(),
                 url: s.url,
                 qr_data: None,
+                expires_unix: s.expires_at.or(Some(sent_expiry)),
             })
         })
     }
@@ -174,11 +176,16 @@ impl PaymentProvider for StripeProvider {
                 "payment_intent" => Some(PaymentIntentId::new(id).map_err(bad)?),
                 "checkout_session" => {
                     let sid = CheckoutSessionId::new(id).map_err(bad)?;
-                    self.client
+                    let s = self
+                        .client
                         .retrieve_checkout_session(&sid)
                         .await
-                        .map_err(|e| failure_of(&e))?
-                        .payment_intent
+                        .map_err(|e| failure_of(&e))?;
+                    // Stripe's answer that the link is dead (`checkout.session.expired`).
+                    if s.status == Some(SessionStatus::Expired) && s.payment_intent.is_none() {
+                        out.expired_checkouts.push(s.id.to_string());
+                    }
+                    s.payment_intent
                 }
                 "charge" => {
                     let cid = ChargeId::new(id).map_err(bad)?;
