@@ -739,4 +739,6 @@ export const en: Record<MessageKey, string> = {
   "cobrar.noPayments": "No payments yet.",
   "cobrar.refunded": "Refund of {amount} requested from Mercado Pago.",
   "cobrar.creditNote": "Make a credit note for {amount}",
+  // Plantillas: a re-categorization learnt from a sync has no date (issue 12)
+  "tpl.recategorizedUndated": "Meta moved it from {from} to {to}: review the text if you want it to be {from} again.",
 };

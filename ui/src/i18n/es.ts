@@ -737,6 +737,8 @@ export const es = {
   "cobrar.noPayments": "Sin pagos todavía.",
   "cobrar.refunded": "Devolución de {amount} pedida a Mercado Pago.",
   "cobrar.creditNote": "Hacer nota de crédito por {amount}",
+  // Plantillas: a re-categorization learnt from a sync has no date (issue 12)
+  "tpl.recategorizedUndated": "Meta la pasó de {from} a {to}: revisá el texto si querés que vuelva a ser {from}.",
 } as const;
 
 export type MessageKey = keyof typeof es;
