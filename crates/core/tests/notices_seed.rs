@@ -487,3 +487,60 @@ async fn a_sync_reads_why_meta_moved_a_template_to_marketing() {
     assert_eq!(again.previous_category.as_deref(), Some("UTILITY"));
     env.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_link_sent_outside_the_window_reaches_the_customer_once_by_sms() {
+    // "Enviar" on a ready MercadoPago link, to a customer without an open conversation: the
+    // recordatorio_de_pago notice, whose WhatsApp template is undeliverable (131026) ⇒ one SMS.
+    let env = env_with(Options {
+        fallback: true,
+        ..Default::default()
+    })
+    .await;
+    approved_suggested_templates(&env).await;
+    let now = "2026-11-30T03:00:00.000Z";
+    let link: i64 = sqlx::query_scalar(
+        "INSERT INTO payment_links (org_id, kind, reference, customer_id, title, amount_cents,
+                                    currency, idempotency_key, state, url, created_at, updated_at)
+         VALUES (?1, 'link', 'ref-1', ?2, 'Service de heladera', 800000, 'ARS', 'link-key-1',
+                 'ready', 'https://mpago.la/2abc3de', ?3, ?3) RETURNING id",
+    )
+    .bind(env.org.to_string())
+    .bind(env.customer_id)
+    .bind(now)
+    .fetch_one(env.store.writer())
+    .await
+    .unwrap();
+    let send = || {
+        mostrador_core::payments::send_link(
+            &env.store,
+            env.outbound().queue(),
+            &env.events,
+            env.org,
+            link,
+        )
+    };
+    let first = send().await.unwrap();
+    assert_eq!(send().await.unwrap(), first, "a second click sends nothing");
+    env.until(
+        "SELECT status FROM messages WHERE channel = 'sms' AND direction = 'out'",
+        "delivered".to_owned(),
+    )
+    .await;
+    env.outbound().maintain().await.unwrap();
+    let sms = env.sandbox.twilio.messages();
+    assert_eq!(sms.len(), 1, "exactly one SMS");
+    assert!(
+        sms[0]
+            .body
+            .starts_with("Hola Ana, te recordamos que tenés un saldo de $ 8.000,00 que vence el ")
+            && sms[0].body.contains("https://mpago.la/2abc3de"),
+        "{}",
+        sms[0].body
+    );
+    let wa = whatsapp_sends(&env);
+    assert_eq!(wa["recordatorio_de_pago"].len(), 1);
+    let (notices, wa_jobs, sms_jobs, email_jobs) = counts(&env).await;
+    assert_eq!((notices, wa_jobs, sms_jobs, email_jobs), (1, 1, 1, 0));
+    env.stop().await;
+}
