@@ -10,7 +10,9 @@ pub mod schedule;
 mod seed;
 
 pub use chain::{chain_for, set_chain, Channel, DEFAULT_CHAIN};
-pub use schedule::{NewScheduled, ScheduleError, ScheduledNotice, ScheduledState, Scheduler, When};
+pub use schedule::{
+    NewScheduled, ScheduleError, ScheduledNotice, ScheduledSeed, ScheduledState, Scheduler, When,
+};
 pub use seed::{seed_kind, send_seed_notice, SeedNotice};
 
 use mostrador_queue::{JobId, Queue, QueueError, Wake};
@@ -589,6 +591,7 @@ impl From<ScheduleError> for crate::AppError {
         use crate::ErrorCode;
         match e {
             ScheduleError::Store(s) => s.into(),
+            ScheduleError::Seed(n) => n.into(),
             ScheduleError::NotEditable | ScheduleError::NotFound => {
                 crate::AppError::new(ErrorCode::ReminderNotEditable, e.to_string())
             }

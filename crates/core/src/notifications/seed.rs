@@ -90,28 +90,30 @@ fn text(s: &SuggestedTemplate, ctx: &TemplateContext) -> Result<String, NotifyEr
     }))
 }
 
-/// Sends a seed notice by the first channel of its type's chain that works (own transaction).
-pub async fn send_seed_notice(
+/// A seed's text filled for a customer: what the scheduler stores and the SMS / e-mail say.
+pub(super) struct Filled {
+    pub(super) seed: SuggestedTemplate,
+    /// The context with the customer's and the business's names added.
+    pub(super) context: TemplateContext,
+    pub(super) body: String,
+}
+
+/// Fills a seed's text for a customer; fails when the seed is unknown or a field is missing.
+pub(super) async fn fill_seed(
     store: &Store,
-    queue: &Queue,
-    events: &EventBus,
     org: OrgId,
-    n: &SeedNotice,
-) -> Result<SentNotice, NotifyError> {
+    customer_id: i64,
+    template: &str,
+    context: &TemplateContext,
+) -> Result<Filled, NotifyError> {
     let s = suggested()
         .into_iter()
-        .find(|s| s.name == n.template)
-        .ok_or_else(|| NotifyError::UnknownSeed(n.template.clone()))?;
-    if n.idempotency_key.trim().is_empty() {
-        return Err(NotifyError::MissingContext {
-            field: "idempotency_key",
-            label: "la clave del envío",
-        });
-    }
-    let customer = crate::customers::get(store.reader(), org, n.customer_id)
+        .find(|s| s.name == template)
+        .ok_or_else(|| NotifyError::UnknownSeed(template.to_owned()))?;
+    let customer = crate::customers::get(store.reader(), org, customer_id)
         .await?
         .ok_or(NotifyError::UnknownCustomer)?;
-    let mut ctx = n.context.clone();
+    let mut ctx = context.clone();
     if ctx.get(ContextField::CustomerName).is_none() {
         ctx = ctx.with(ContextField::CustomerName, customer.display_name());
     }
@@ -126,6 +128,31 @@ pub async fn send_seed_notice(
         }
     }
     let body = text(&s, &ctx)?;
+    Ok(Filled {
+        seed: s,
+        context: ctx,
+        body,
+    })
+}
+
+/// The notice a seed is: its template prepared for the WhatsApp step (or why WhatsApp cannot
+/// carry it), its text for the others. Reads only; the caller sends it in its transaction.
+pub(super) async fn seed_notice(
+    store: &Store,
+    org: OrgId,
+    n: &SeedNotice,
+) -> Result<NewNotice, NotifyError> {
+    if n.idempotency_key.trim().is_empty() {
+        return Err(NotifyError::MissingContext {
+            field: "idempotency_key",
+            label: "la clave del envío",
+        });
+    }
+    let Filled {
+        seed: s,
+        context: ctx,
+        body,
+    } = fill_seed(store, org, n.customer_id, &n.template, &n.context).await?;
     let request = SendTemplate {
         customer_id: n.customer_id,
         name: s.name.into(),
@@ -142,7 +169,7 @@ pub async fn send_seed_notice(
             Ok(p) => (Some(p.send.content), Some(p.preview), None),
             Err(e) => (None, None, Some(self::whatsapp_unusable(s.name, e)?)),
         };
-    let notice = NewNotice {
+    Ok(NewNotice {
         customer_id: n.customer_id,
         kind: s.notice_kind.into(),
         subject: s.title.into(),
@@ -152,11 +179,22 @@ pub async fn send_seed_notice(
         whatsapp_unusable,
         attachments: n.attachments.clone(),
         idempotency_key: Some(format!("{}:{}", s.name, n.idempotency_key)),
-    };
+    })
+}
+
+/// Sends a seed notice by the first channel of its type's chain that works (own transaction).
+pub async fn send_seed_notice(
+    store: &Store,
+    queue: &Queue,
+    events: &EventBus,
+    org: OrgId,
+    n: &SeedNotice,
+) -> Result<SentNotice, NotifyError> {
+    let notice = seed_notice(store, org, n).await?;
     let sent = send_notice_once(store, queue, events, org, &notice).await?;
     tracing::info!(
         %org,
-        template = s.name,
+        template = n.template.as_str(),
         notice_id = sent.notice_id,
         channel = sent.channel.as_str(),
         already_sent = sent.already_sent,
