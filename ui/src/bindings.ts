@@ -740,10 +740,6 @@ state_reason: string | null, notice_id: number | null,
  */
 seed: ScheduledSeed | null, };
 
-/**
- * Which seed notice a scheduled one is, and what fills its variables (the customer's and the
- * business's names are added when it is sent).
- */
 export type ScheduledSeed = { 
 /**
  * The suggested template's name: `turno_confirmado`, `trabajo_agendado`,

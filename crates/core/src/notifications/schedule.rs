@@ -216,11 +216,8 @@ async fn resolve(store: &Store, org: OrgId, s: &NewScheduled) -> Result<Resolved
         })?;
     Ok(Resolved {
         kind: filled.seed.notice_kind.into(),
-        subject: if s.subject.trim().is_empty() {
-            filled.seed.title.into()
-        } else {
-            s.subject.clone()
-        },
+        // The e-mail's subject when it is sent.
+        subject: filled.seed.title.into(),
         body: filled.body,
         seed: Some(seed.template.clone()),
         context: Some(serde_json::to_string(&seed.context).expect("context serializes")),
