@@ -555,7 +555,12 @@ export type NewScheduled = { customer_id: number, kind: string, subject: string,
 /**
  * How late it may still go out (default: 2 h; never past a relative reminder's event).
  */
-valid_for_secs: number | null, };
+valid_for_secs: number | null, 
+/**
+ * The seed notice it is: its kind, subject and text then come from the seed (`kind`,
+ * `subject` and `body` may be left empty). `None`: plain text.
+ */
+seed: ScheduledSeed | null, };
 
 export type NewTemplateInput = { name: string, language: string, 
 /**
@@ -734,7 +739,22 @@ export type ScheduledNotice = { id: number, customer_id: number, customer_name: 
 /**
  * Spanish: why it was not sent, or which channel took it.
  */
-state_reason: string | null, notice_id: number | null, };
+state_reason: string | null, notice_id: number | null, 
+/**
+ * The seed notice it is (`None`: plain text).
+ */
+seed: ScheduledSeed | null, };
+
+export type ScheduledSeed = { 
+/**
+ * The suggested template's name: `turno_confirmado`, `trabajo_agendado`,
+ * `recordatorio_de_pago`…
+ */
+template: string, 
+/**
+ * The values its variables map to (the turno's date and time…).
+ */
+context: TemplateContext, };
 
 export type ScheduledState = "scheduled" | "sent" | "cancelled" | "missed";
 

@@ -8,76 +8,11 @@
 mod channels_support;
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use channels_support::*;
-use mostrador_core::invoicing::model::{ItemInput, NewInvoice};
 use mostrador_core::invoicing::send::send_to_customer;
 use mostrador_core::notifications::Channel;
-use mostrador_core::templates;
 use mostrador_sandbox::twilio::TwilioConfigPatch;
-use mostrador_sandbox::whatsapp::{ConfigPatch, TemplateReview};
-
-/// The suggested templates, created and approved by the Graph simulator, then synced.
-async fn approved_factura_template(env: &Env) {
-    env.sandbox.whatsapp.configure(ConfigPatch {
-        template_review: Some(TemplateReview::Approve { delay_ms: 5 }),
-        ..Default::default()
-    });
-    // The document header's example is uploaded with the app's id (resumable upload).
-    mostrador_core::settings::set(
-        &env.store,
-        Some(env.org),
-        templates::APP_ID,
-        &env.sandbox.whatsapp.account().app_id,
-    )
-    .await
-    .unwrap();
-    templates::create_suggested(&env.store, &env.secrets, env.org, |_| {})
-        .await
-        .unwrap();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        templates::sync(&env.store, &env.secrets, env.org, |_| {})
-            .await
-            .unwrap();
-        if templates::get(&env.store, env.org, "factura_disponible", "es_AR")
-            .await
-            .is_ok_and(|t| t.sendable)
-        {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "factura_disponible never approved"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// A Factura C (the shop is monotributista) for the test's customer, authorized by AFIP.
-async fn authorized_invoice(env: &Env) -> i64 {
-    let rt = env.afip.as_ref().unwrap();
-    let mut sale = NewInvoice::consumidor_final(vec![ItemInput {
-        description: "Service de heladera".into(),
-        quantity: "1".into(),
-        unit_price: "45000.00".into(),
-        discount: None,
-        iva: None,
-    }]);
-    sale.customer_id = Some(env.customer_id.to_string());
-    let id = rt
-        .invoicing(env.outbound().queue().clone())
-        .create(env.org, sale)
-        .await
-        .unwrap();
-    env.until(
-        &format!("SELECT state FROM invoices WHERE id = {id}"),
-        "authorized".to_owned(),
-    )
-    .await;
-    id
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn whatsapp_and_sms_failing_sends_one_email_with_the_pdf_even_when_clicked_twice() {
@@ -102,7 +37,7 @@ async fn whatsapp_and_sms_failing_sends_one_email_with_the_pdf_even_when_clicked
         undeliverable: Some(BTreeSet::from([format!("+{CUSTOMER_PHONE}")])),
         ..Default::default()
     });
-    approved_factura_template(&env).await;
+    approved_suggested_templates(&env).await;
     let invoice = authorized_invoice(&env).await;
 
     let send = || {

@@ -63,6 +63,9 @@ pub struct TemplateInfo {
     pub parameter_format: Option<ParameterFormat>,
     pub rejected_reason: Option<String>,
     pub quality_score: Option<Value>,
+    /// The category it had before Meta re-categorized it; absent when Meta never did.
+    #[serde(default)]
+    pub previous_category: Option<TemplateCategory>,
 }
 
 impl TemplateInfo {
@@ -579,8 +582,45 @@ impl CreateRejection {
     }
 }
 
+/// One page of `GET /{waba}/message_templates` as Meta sends it.
+#[derive(Deserialize)]
+struct ListPage {
+    #[serde(default)]
+    data: Vec<TemplateInfo>,
+    paging: Option<Paging>,
+}
+
+#[derive(Deserialize)]
+struct Paging {
+    cursors: Option<Cursors>,
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Cursors {
+    after: Option<String>,
+}
+
+impl ListPage {
+    /// The templates and the next cursor. We follow the cursor on our own base URL rather than
+    /// the absolute `next` link; a cursor that does not move (`after` asked again) ends it.
+    fn into_page(self, after: Option<&str>) -> TemplatePage {
+        let next = match self.paging {
+            Some(Paging {
+                next: Some(_),
+                cursors: Some(Cursors { after: Some(a) }),
+            }) if after != Some(a.as_str()) => Some(a),
+            _ => None,
+        };
+        TemplatePage {
+            templates: self.data,
+            after: next,
+        }
+    }
+}
+
 const TEMPLATE_FIELDS: &str =
-    "id,name,language,status,category,components,parameter_format,rejected_reason,quality_score";
+    "id,name,language,status,category,previous_category,components,parameter_format,rejected_reason,quality_score";
 
 impl Client {
     /// Every template of the WABA, following the pagination to the end.
@@ -605,21 +645,6 @@ impl Client {
     /// One page of templates (up to 100) after the cursor `after`; the page's `after` is the
     /// cursor of the next page, `None` on the last one. For callers that show progress.
     pub async fn list_templates_page(&self, after: Option<&str>) -> Result<TemplatePage, Error> {
-        #[derive(Deserialize)]
-        struct Page {
-            #[serde(default)]
-            data: Vec<TemplateInfo>,
-            paging: Option<Paging>,
-        }
-        #[derive(Deserialize)]
-        struct Paging {
-            cursors: Option<Cursors>,
-            next: Option<String>,
-        }
-        #[derive(Deserialize)]
-        struct Cursors {
-            after: Option<String>,
-        }
         let mut url = self.url(&[self.cfg.waba_id.as_str(), "message_templates"]);
         {
             let mut q = url.query_pairs_mut();
@@ -629,26 +654,14 @@ impl Client {
                 q.append_pair("after", a);
             }
         }
-        let page: Page = self
+        let page: ListPage = self
             .execute_json(
                 "list templates",
                 Effect::Safe,
                 self.request(Method::GET, url),
             )
             .await?;
-        // Follow the cursor on our own base URL rather than the absolute `next` link; a cursor
-        // that does not move ends the listing.
-        let next = match page.paging {
-            Some(Paging {
-                next: Some(_),
-                cursors: Some(Cursors { after: Some(a) }),
-            }) if after != Some(a.as_str()) => Some(a),
-            _ => None,
-        };
-        Ok(TemplatePage {
-            templates: page.data,
-            after: next,
-        })
+        Ok(page.into_page(after))
     }
 
     /// Submits a template for review.
@@ -690,6 +703,35 @@ mod tests {
         assert_eq!(count_variables("Hola {{1}}, tu pedido {{2}} está listo"), 2);
         assert_eq!(count_variables("Hola {{first_name}} {{first_name}}"), 1);
         assert_eq!(count_variables("sin variables"), 0);
+    }
+
+    #[test]
+    fn a_list_page_reads_previous_category_when_meta_sends_it() {
+        let page: ListPage = serde_json::from_value(json!({
+            "data": [
+                {"id": "101", "name": "bienvenida", "language": "es_AR", "status": "APPROVED",
+                 "category": "MARKETING", "previous_category": "UTILITY",
+                 "components": [{"type": "BODY", "text": "Hola {{1}}"}],
+                 "parameter_format": "POSITIONAL", "rejected_reason": "NONE",
+                 "quality_score": {"score": "GREEN"}},
+                {"id": "102", "name": "pago_recibido", "language": "es_AR", "status": "APPROVED",
+                 "category": "UTILITY", "components": []}
+            ],
+            "paging": {"cursors": {"before": "a", "after": "b"}, "next": "https://graph/next"}
+        }))
+        .unwrap();
+        let page = page.into_page(None);
+        assert_eq!(page.after.as_deref(), Some("b"));
+        let [moved, kept] = page.templates.as_slice() else {
+            panic!("two templates")
+        };
+        assert_eq!(moved.category, Some(TemplateCategory::Marketing));
+        assert_eq!(moved.previous_category, Some(TemplateCategory::Utility));
+        assert_eq!(moved.quality().as_deref(), Some("GREEN"));
+        assert_eq!(kept.previous_category, None, "absent: never re-categorized");
+        // The last page: no `next`, no further cursor.
+        let last: ListPage = serde_json::from_value(json!({"data": []})).unwrap();
+        assert_eq!(last.into_page(Some("b")).after, None);
     }
 
     #[test]

@@ -392,6 +392,13 @@ export const en: Record<MessageKey, string> = {
   "reminders.error.body": "Write the message.",
   "reminders.autostart": "Open Mostrador when I log in (so reminders go out on time)",
   "reminders.error.when": "Choose when to send it.",
+  "reminders.notice": "Notice",
+  "reminders.notice.text": "Free text",
+  "reminders.notice.turno_confirmado": "Appointment confirmed",
+  "reminders.notice.trabajo_agendado": "Job scheduled",
+  "reminders.notice.recordatorio_de_pago": "Payment reminder",
+  "reminders.notice.hint": "Goes out on WhatsApp as its approved template (even if the customer has not written in 24 h); by SMS or e-mail with the same text. The customer's and the business's names are filled in automatically.",
+  "reminders.error.field": "Fill in every field of the notice.",
   // Plantillas (templates helper)
   "tpl.title": "WhatsApp templates",
   "tpl.intro": "Messages approved by WhatsApp, to write to a customer when more than 24 h passed since their last message.",
@@ -747,4 +754,6 @@ export const en: Record<MessageKey, string> = {
   "refund.confirm": "Refund",
   "refund.cancel": "Cancel",
   "payments.linkExpired": "This link expired unpaid: press Charge to make a new one.",
+  // Plantillas: a re-categorization learnt from a sync has no date (issue 12)
+  "tpl.recategorizedUndated": "Meta moved it from {from} to {to}: review the text if you want it to be {from} again.",
 };

@@ -390,6 +390,13 @@ export const es = {
   "reminders.error.body": "Escribí el mensaje.",
   "reminders.autostart": "Abrir Mostrador al iniciar sesión (para que los recordatorios salgan a tiempo)",
   "reminders.error.when": "Elegí cuándo enviarlo.",
+  "reminders.notice": "Aviso",
+  "reminders.notice.text": "Mensaje libre",
+  "reminders.notice.turno_confirmado": "Turno confirmado",
+  "reminders.notice.trabajo_agendado": "Trabajo agendado",
+  "reminders.notice.recordatorio_de_pago": "Recordatorio de pago",
+  "reminders.notice.hint": "Sale por WhatsApp con su plantilla aprobada (aunque el cliente no haya escrito en 24 h); por SMS o correo, con el mismo texto. El nombre del cliente y el del negocio se completan solos.",
+  "reminders.error.field": "Completá todos los datos del aviso.",
   // Plantillas (templates helper)
   "tpl.title": "Plantillas de WhatsApp",
   "tpl.intro": "Mensajes aprobados por WhatsApp para escribirle a un cliente cuando pasaron más de 24 h desde su último mensaje.",
@@ -745,6 +752,8 @@ export const es = {
   "refund.confirm": "Devolver",
   "refund.cancel": "Cancelar",
   "payments.linkExpired": "Este link venció sin pagarse: tocá Cobrar para hacer uno nuevo.",
+  // Plantillas: a re-categorization learnt from a sync has no date (issue 12)
+  "tpl.recategorizedUndated": "Meta la pasó de {from} a {to}: revisá el texto si querés que vuelva a ser {from}.",
 } as const;
 
 export type MessageKey = keyof typeof es;

@@ -3,10 +3,12 @@ import { asAppError } from "../api";
 import { commands, type AppError, type NewScheduled, type ScheduledNotice } from "../bindings";
 import { useLanguage, useT } from "../i18n/context";
 import { errorText } from "../i18n/errors";
-import { reminderFromForm, type ReminderForm } from "./model";
+import { eventFields, NOTICE_FIELDS, REMINDER_NOTICES, reminderFromForm, type ReminderForm, type ReminderNotice } from "./model";
 
 const BLANK: ReminderForm = {
   customerId: "",
+  notice: "text",
+  fields: {},
   subject: "",
   body: "",
   mode: "at",
@@ -15,7 +17,8 @@ const BLANK: ReminderForm = {
   hoursBefore: "24",
 };
 
-/** Recordatorios: schedule a notice for a customer (at a time, or N hours before an event), list, edit, cancel. */
+/** Recordatorios: schedule a notice for a customer (at a time, or N hours before an event), list, edit, cancel.
+ * A turno, a trabajo or a payment reminder goes out as its approved template on WhatsApp, its fields filled. */
 export function Reminders({ orgId }: { orgId: string }) {
   const t = useT();
   const lang = useLanguage();
@@ -60,8 +63,11 @@ export function Reminders({ orgId }: { orgId: string }) {
   const edit = (n: ScheduledNotice) => {
     setEditing(n.id);
     const local = (iso: string | null) => (iso ? iso.slice(0, 16) : "");
+    const seeded = n.seed && (REMINDER_NOTICES as string[]).includes(n.seed.template) ? n.seed : null;
     setForm({
       customerId: String(n.customer_id),
+      notice: seeded ? (seeded.template as ReminderNotice) : "text",
+      fields: seeded ? { ...seeded.context } : {},
       subject: n.subject,
       body: n.body,
       mode: n.event_at ? "before" : "at",
@@ -69,6 +75,24 @@ export function Reminders({ orgId }: { orgId: string }) {
       eventAt: local(n.event_at),
       hoursBefore: n.before_secs ? String(Math.round(n.before_secs / 3600)) : "24",
     });
+  };
+
+  // A turno's date and time follow its event until the owner types them.
+  const setEvent = (eventAt: string) => {
+    const fields = { ...form.fields };
+    const auto = eventFields(eventAt);
+    for (const f of NOTICE_FIELDS[form.notice]) {
+      if (f === "date" || f === "time") fields[f] = auto[f] ?? fields[f];
+    }
+    setForm({ ...form, eventAt, fields });
+  };
+  const setNotice = (notice: ReminderNotice) => {
+    const auto = form.mode === "before" ? eventFields(form.eventAt) : {};
+    const fields = { ...form.fields };
+    for (const f of NOTICE_FIELDS[notice]) {
+      if (!fields[f] && auto[f]) fields[f] = auto[f];
+    }
+    setForm({ ...form, notice, fields });
   };
 
   const cancel = (id: number) => {
@@ -91,13 +115,41 @@ export function Reminders({ orgId }: { orgId: string }) {
           <input id="reminder-customer" inputMode="numeric" value={form.customerId} onChange={(e) => setForm({ ...form, customerId: e.target.value })} />
         </label>
         <label>
-          {t("reminders.subject")}
-          <input id="reminder-subject" value={form.subject} onChange={(e) => setForm({ ...form, subject: e.target.value })} />
+          {t("reminders.notice")}
+          <select id="reminder-notice" value={form.notice} onChange={(e) => setNotice(e.target.value as ReminderNotice)}>
+            {REMINDER_NOTICES.map((n) => (
+              <option key={n} value={n}>
+                {t(`reminders.notice.${n}`)}
+              </option>
+            ))}
+          </select>
         </label>
-        <label>
-          {t("reminders.body")}
-          <textarea id="reminder-body" value={form.body} onChange={(e) => setForm({ ...form, body: e.target.value })} />
-        </label>
+        {form.notice === "text" ? (
+          <>
+            <label>
+              {t("reminders.subject")}
+              <input id="reminder-subject" value={form.subject} onChange={(e) => setForm({ ...form, subject: e.target.value })} />
+            </label>
+            <label>
+              {t("reminders.body")}
+              <textarea id="reminder-body" value={form.body} onChange={(e) => setForm({ ...form, body: e.target.value })} />
+            </label>
+          </>
+        ) : (
+          <>
+            <p className="muted">{t("reminders.notice.hint")}</p>
+            {NOTICE_FIELDS[form.notice].map((f) => (
+              <label key={f}>
+                {t(`tpl.field.${f}`)}
+                <input
+                  id={`reminder-field-${f}`}
+                  value={form.fields[f] ?? ""}
+                  onChange={(e) => setForm({ ...form, fields: { ...form.fields, [f]: e.target.value } })}
+                />
+              </label>
+            ))}
+          </>
+        )}
         <label>
           <input type="radio" name="reminder-mode" checked={form.mode === "at"} onChange={() => setForm({ ...form, mode: "at" })} />
           {t("reminders.at")}
@@ -110,7 +162,7 @@ export function Reminders({ orgId }: { orgId: string }) {
           <input id="reminder-at" type="datetime-local" value={form.at} onChange={(e) => setForm({ ...form, at: e.target.value })} />
         ) : (
           <>
-            <input id="reminder-event" type="datetime-local" value={form.eventAt} onChange={(e) => setForm({ ...form, eventAt: e.target.value })} />
+            <input id="reminder-event" type="datetime-local" value={form.eventAt} onChange={(e) => setEvent(e.target.value)} />
             <input
               id="reminder-hours"
               type="number"

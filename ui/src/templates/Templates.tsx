@@ -195,10 +195,15 @@ function Recategorized({ template }: { template: TemplateView }) {
   const lang = useLanguage();
   const r = recategorization(template);
   if (!r) return null;
-  const date = r.at ? new Date(r.at).toLocaleDateString(lang === "es" ? "es-AR" : "en") : "—";
+  const from = known(t, "tpl.category", r.from);
+  const to = known(t, "tpl.category", r.to);
+  // A sync tells which category it had, not when it changed (only the webhook does).
+  const text = r.at
+    ? t("tpl.recategorized", { from, to, date: new Date(r.at).toLocaleDateString(lang === "es" ? "es-AR" : "en") })
+    : t("tpl.recategorizedUndated", { from, to });
   return (
     <div className="small muted template-recategorized" data-from={r.from}>
-      {t("tpl.recategorized", { from: known(t, "tpl.category", r.from), to: known(t, "tpl.category", r.to), date })}
+      {text}
     </div>
   );
 }

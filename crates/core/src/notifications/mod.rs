@@ -7,9 +7,13 @@
 
 mod chain;
 pub mod schedule;
+mod seed;
 
 pub use chain::{chain_for, set_chain, Channel, DEFAULT_CHAIN};
-pub use schedule::{NewScheduled, ScheduleError, ScheduledNotice, ScheduledState, Scheduler, When};
+pub use schedule::{
+    NewScheduled, ScheduleError, ScheduledNotice, ScheduledSeed, ScheduledState, Scheduler, When,
+};
+pub use seed::{seed_kind, send_seed_notice, SeedNotice};
 
 use mostrador_queue::{JobId, Queue, QueueError, Wake};
 use sqlx::SqliteConnection;
@@ -85,6 +89,14 @@ pub enum NotifyError {
     Empty,
     #[error("Ningún canal puede llevar este aviso: {0}")]
     NoChannel(String),
+    /// A field the notice's text needs is not in its context.
+    #[error("Falta «{label}» para armar el aviso.")]
+    MissingContext {
+        field: &'static str,
+        label: &'static str,
+    },
+    #[error("«{0}» no es uno de los avisos sugeridos.")]
+    UnknownSeed(String),
     #[error(transparent)]
     Queue(#[from] QueueError),
     #[error(transparent)]
@@ -562,6 +574,13 @@ impl From<NotifyError> for crate::AppError {
             NotifyError::NoChannel(_) => {
                 crate::AppError::new(ErrorCode::ChannelNotConfigured, e.to_string())
             }
+            NotifyError::MissingContext { field, .. } => {
+                crate::AppError::new(ErrorCode::TemplateInvalid, e.to_string())
+                    .with_details(serde_json::json!({ "field": field }))
+            }
+            NotifyError::UnknownSeed(_) => {
+                crate::AppError::new(ErrorCode::TemplateNotFound, e.to_string())
+            }
             other => crate::AppError::new(ErrorCode::InvalidRecipient, other.to_string()),
         }
     }
@@ -572,6 +591,7 @@ impl From<ScheduleError> for crate::AppError {
         use crate::ErrorCode;
         match e {
             ScheduleError::Store(s) => s.into(),
+            ScheduleError::Seed(n) => n.into(),
             ScheduleError::NotEditable | ScheduleError::NotFound => {
                 crate::AppError::new(ErrorCode::ReminderNotEditable, e.to_string())
             }

@@ -2,7 +2,10 @@
 //! antes del turno"). They are rows, not timers, so they survive restarts; the job is created only
 //! when a notice is due, by [`Scheduler`]. A notice found overdue at start is sent if still within
 //! its validity, otherwise marked `missed` — "no enviado: la app estaba cerrada" — and never sent
-//! late. Sending and marking `sent` happen in one transaction: a notice fires once.
+//! late. Sending and marking `sent` happen in one transaction: a notice fires once. A notice can be
+//! one of the seed notices ([`ScheduledSeed`]: a turno, a trabajo, a recordatorio de pago): it goes
+//! out as its approved template on WhatsApp — outside the 24 h window too — and as its text by SMS
+//! or e-mail; one without a seed goes as its plain text.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,10 +16,12 @@ use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
-use super::{send_notice_in, NewNotice, NotifyError};
+use super::seed::{fill_seed, seed_notice};
+use super::{send_notice_in, NewNotice, NotifyError, SeedNotice};
 use crate::org::OrgId;
 use crate::store::timestamp;
 use crate::store::{Store, StoreError};
+use crate::templates::TemplateContext;
 
 /// When a scheduled notice goes out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -47,6 +52,18 @@ impl When {
     }
 }
 
+/// Which seed notice a scheduled one is, and what fills its variables (the customer's and the
+/// business's names are added when it is sent).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ScheduledSeed {
+    /// The suggested template's name: `turno_confirmado`, `trabajo_agendado`,
+    /// `recordatorio_de_pago`…
+    pub template: String,
+    /// The values its variables map to (the turno's date and time…).
+    pub context: TemplateContext,
+}
+
 /// A notice to schedule.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -59,6 +76,10 @@ pub struct NewScheduled {
     pub when: When,
     /// How late it may still go out (default: 2 h; never past a relative reminder's event).
     pub valid_for_secs: Option<u32>,
+    /// The seed notice it is: its kind, subject and text then come from the seed (`kind`,
+    /// `subject` and `body` may be left empty). `None`: plain text.
+    #[serde(default)]
+    pub seed: Option<ScheduledSeed>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -104,6 +125,8 @@ pub struct ScheduledNotice {
     pub state_reason: Option<String>,
     #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub notice_id: Option<i64>,
+    /// The seed notice it is (`None`: plain text).
+    pub seed: Option<ScheduledSeed>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -118,6 +141,9 @@ pub enum ScheduleError {
     NotEditable,
     #[error("No existe ese recordatorio.")]
     NotFound,
+    /// The seed notice is not one of the suggested ones, or its text lacks a field.
+    #[error(transparent)]
+    Seed(NotifyError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -142,13 +168,60 @@ fn validity(s: &NewScheduled) -> (DateTime<Utc>, DateTime<Utc>) {
 }
 
 fn check(s: &NewScheduled, now: DateTime<Utc>) -> Result<(), ScheduleError> {
-    if s.body.trim().is_empty() {
+    if s.seed.is_none() && s.body.trim().is_empty() {
         return Err(ScheduleError::Empty);
     }
     if validity(s).1 <= now {
         return Err(ScheduleError::InPast);
     }
     Ok(())
+}
+
+/// What a scheduled notice stores: a seed's kind, title and filled text (for the list; it is
+/// filled again when sent), or the notice as typed.
+struct Resolved {
+    kind: String,
+    subject: String,
+    body: String,
+    seed: Option<String>,
+    context: Option<String>,
+}
+
+async fn resolve(store: &Store, org: OrgId, s: &NewScheduled) -> Result<Resolved, ScheduleError> {
+    let exists: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM customers WHERE id = ? AND org_id = ?")
+            .bind(s.customer_id)
+            .bind(org.to_string())
+            .fetch_optional(store.reader())
+            .await?;
+    if exists.is_none() {
+        return Err(ScheduleError::UnknownCustomer);
+    }
+    let Some(seed) = &s.seed else {
+        return Ok(Resolved {
+            kind: s.kind.clone(),
+            subject: s.subject.clone(),
+            body: s.body.clone(),
+            seed: None,
+            context: None,
+        });
+    };
+    let filled = fill_seed(store, org, s.customer_id, &seed.template, &seed.context)
+        .await
+        .map_err(|e| match e {
+            NotifyError::Store(e) => ScheduleError::Store(e),
+            NotifyError::Sqlx(e) => ScheduleError::Store(StoreError::Sqlx(e)),
+            NotifyError::UnknownCustomer => ScheduleError::UnknownCustomer,
+            other => ScheduleError::Seed(other),
+        })?;
+    Ok(Resolved {
+        kind: filled.seed.notice_kind.into(),
+        // The e-mail's subject when it is sent.
+        subject: filled.seed.title.into(),
+        body: filled.body,
+        seed: Some(seed.template.clone()),
+        context: Some(serde_json::to_string(&seed.context).expect("context serializes")),
+    })
 }
 
 /// Schedules a notice; returns its id. `now` is the scheduler's clock.
@@ -159,15 +232,7 @@ pub async fn schedule(
     now: DateTime<Utc>,
 ) -> Result<i64, ScheduleError> {
     check(s, now)?;
-    let exists: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM customers WHERE id = ? AND org_id = ?")
-            .bind(s.customer_id)
-            .bind(org.to_string())
-            .fetch_optional(store.reader())
-            .await?;
-    if exists.is_none() {
-        return Err(ScheduleError::UnknownCustomer);
-    }
+    let r = resolve(store, org, s).await?;
     let (send_at, until) = validity(s);
     let (event_at, before) = match s.when {
         When::Before {
@@ -182,19 +247,21 @@ pub async fn schedule(
     let t = timestamp::to_text(now);
     Ok(sqlx::query_scalar(
         "INSERT INTO scheduled_notices (org_id, customer_id, kind, subject, body, send_at, valid_until,
-                                        event_at, before_secs, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10) RETURNING id",
+                                        event_at, before_secs, created_at, updated_at, seed, context)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12) RETURNING id",
     )
     .bind(org.to_string())
     .bind(s.customer_id)
-    .bind(&s.kind)
-    .bind(&s.subject)
-    .bind(&s.body)
+    .bind(&r.kind)
+    .bind(&r.subject)
+    .bind(&r.body)
     .bind(timestamp::to_text(send_at))
     .bind(timestamp::to_text(until))
     .bind(event_at)
     .bind(before)
     .bind(t)
+    .bind(r.seed)
+    .bind(r.context)
     .fetch_one(store.writer())
     .await?)
 }
@@ -208,6 +275,7 @@ pub async fn edit(
     now: DateTime<Utc>,
 ) -> Result<(), ScheduleError> {
     check(s, now)?;
+    let r = resolve(store, org, s).await?;
     let (send_at, until) = validity(s);
     let (event_at, before) = match s.when {
         When::Before {
@@ -221,18 +289,20 @@ pub async fn edit(
     };
     let done = sqlx::query(
         "UPDATE scheduled_notices SET customer_id = ?, kind = ?, subject = ?, body = ?, send_at = ?,
-                valid_until = ?, event_at = ?, before_secs = ?, updated_at = ?
+                valid_until = ?, event_at = ?, before_secs = ?, updated_at = ?, seed = ?, context = ?
          WHERE id = ? AND org_id = ? AND state = 'scheduled'",
     )
     .bind(s.customer_id)
-    .bind(&s.kind)
-    .bind(&s.subject)
-    .bind(&s.body)
+    .bind(&r.kind)
+    .bind(&r.subject)
+    .bind(&r.body)
     .bind(timestamp::to_text(send_at))
     .bind(timestamp::to_text(until))
     .bind(event_at)
     .bind(before)
     .bind(timestamp::to_text(now))
+    .bind(r.seed)
+    .bind(r.context)
     .bind(id)
     .bind(org.to_string())
     .execute(store.writer())
@@ -288,13 +358,29 @@ type Row = (
     String,
     Option<String>,
     Option<i64>,
+    Option<String>,
+    Option<String>,
 );
+
+/// A stored seed and its context (written by [`schedule`]; unreadable context reads as empty, and
+/// the send then names the missing field).
+fn stored_seed(id: i64, seed: Option<String>, context: Option<String>) -> Option<ScheduledSeed> {
+    let template = seed?;
+    let context = context
+        .and_then(|c| {
+            serde_json::from_str(&c)
+                .map_err(|e| tracing::error!(scheduled_id = id, error = %e, "unreadable context"))
+                .ok()
+        })
+        .unwrap_or_default();
+    Some(ScheduledSeed { template, context })
+}
 
 /// Every scheduled notice of the organization, soonest first.
 pub async fn list(store: &Store, org: OrgId) -> Result<Vec<ScheduledNotice>, StoreError> {
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT s.id, s.customer_id, c.name, s.kind, s.subject, s.body, s.send_at, s.valid_until,
-                s.event_at, s.before_secs, s.state, s.state_reason, s.notice_id
+                s.event_at, s.before_secs, s.state, s.state_reason, s.notice_id, s.seed, s.context
          FROM scheduled_notices s JOIN customers c ON c.id = s.customer_id
          WHERE s.org_id = ? ORDER BY s.send_at, s.id",
     )
@@ -317,6 +403,7 @@ pub async fn list(store: &Store, org: OrgId) -> Result<Vec<ScheduledNotice>, Sto
             state: ScheduledState::parse(&r.10),
             state_reason: r.11,
             notice_id: r.12,
+            seed: stored_seed(r.0, r.13, r.14),
         })
         .collect())
 }
@@ -344,16 +431,52 @@ pub async fn run_due(store: &Store, queue: &Queue) -> Result<Pass, StoreError> {
     .execute(store.writer())
     .await?;
     pass.missed = missed.rows_affected() as u32;
-    let due: Vec<(i64, String, i64, String, String, String)> = sqlx::query_as(
-        "SELECT id, org_id, customer_id, kind, subject, body FROM scheduled_notices
+    type Due = (
+        i64,
+        String,
+        i64,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+    );
+    let due: Vec<Due> = sqlx::query_as(
+        "SELECT id, org_id, customer_id, kind, subject, body, seed, context FROM scheduled_notices
          WHERE state = 'scheduled' AND send_at <= ?1 AND valid_until >= ?1 ORDER BY send_at, id",
     )
     .bind(&now_text)
     .fetch_all(store.reader())
     .await?;
-    for (id, org, customer_id, kind, subject, body) in due {
+    for (id, org, customer_id, kind, subject, body, seed, context) in due {
         let Ok(org) = org.parse::<uuid::Uuid>().map(OrgId) else {
             continue;
+        };
+        // A seed's template is prepared before the write transaction (it only reads); its
+        // failures (a missing field) mark the notice like a send failure does.
+        let notice = match stored_seed(id, seed, context) {
+            None => Ok(NewNotice {
+                customer_id,
+                kind,
+                subject,
+                body,
+                ..Default::default()
+            }),
+            Some(seed) => {
+                seed_notice(
+                    store,
+                    org,
+                    &SeedNotice {
+                        customer_id,
+                        template: seed.template,
+                        context: seed.context,
+                        // Once per scheduled notice, whatever happens to the pass.
+                        idempotency_key: format!("scheduled:{id}"),
+                        ..Default::default()
+                    },
+                )
+                .await
+            }
         };
         let mut tx = store.begin_immediate().await?;
         // Re-checked inside the write transaction: another pass may have taken it.
@@ -366,25 +489,21 @@ pub async fn run_due(store: &Store, queue: &Queue) -> Result<Pass, StoreError> {
         if still.is_none() {
             continue;
         }
-        let notice = NewNotice {
-            customer_id,
-            kind,
-            subject,
-            body,
-            ..Default::default()
+        let sent = match notice {
+            Ok(n) => send_notice_in(&mut tx, queue, org, &n).await,
+            Err(e) => Err(e),
         };
-        let (state, reason, notice_id, wake) =
-            match send_notice_in(&mut tx, queue, org, &notice).await {
-                Ok((nid, started)) => (
-                    "sent",
-                    format!("enviado por {}", started.channel.display_es()),
-                    Some(nid),
-                    Some(started.wake),
-                ),
-                Err(NotifyError::Sqlx(e)) => return Err(StoreError::Sqlx(e)),
-                Err(NotifyError::Store(e)) => return Err(e),
-                Err(e) => ("missed", format!("no enviado: {e}"), None, None),
-            };
+        let (state, reason, notice_id, wake) = match sent {
+            Ok((nid, started)) => (
+                "sent",
+                format!("enviado por {}", started.channel.display_es()),
+                Some(nid),
+                Some(started.wake),
+            ),
+            Err(NotifyError::Sqlx(e)) => return Err(StoreError::Sqlx(e)),
+            Err(NotifyError::Store(e)) => return Err(e),
+            Err(e) => ("missed", format!("no enviado: {e}"), None, None),
+        };
         sqlx::query(
             "UPDATE scheduled_notices SET state = ?, state_reason = ?, notice_id = ?, updated_at = ?
              WHERE id = ?",
@@ -526,6 +645,7 @@ mod tests {
                 before_secs: 24 * 3600,
             },
             valid_for_secs: Some(48 * 3600),
+            seed: None,
         };
         let (send_at, until) = validity(&s);
         assert_eq!(send_at, event - chrono::Duration::hours(24));

@@ -1,6 +1,7 @@
 //! Messages to the customer: the payment link and the "pago recibido" notice. Inside WhatsApp's
-//! 24 h window they go as text; outside it as the suggested template (`recordatorio_de_pago`,
-//! `pago_recibido`). Each carries a fixed key, so a retry never sends a second one.
+//! 24 h window they go as text; outside it as a notice ([`crate::notifications::send_seed_notice`]):
+//! the suggested template (`recordatorio_de_pago`, `pago_recibido`), or its text by SMS or e-mail
+//! when WhatsApp cannot carry it. Each carries a fixed key, so a retry never sends a second one.
 
 use std::collections::BTreeMap;
 
@@ -8,9 +9,10 @@ use mostrador_queue::Queue;
 
 use crate::conversations::{self as compose, ComposeError, Outgoing, SendRequest};
 use crate::events::EventBus;
+use crate::notifications::{self, NotifyError, SeedNotice};
 use crate::org::OrgId;
 use crate::store::Store;
-use crate::templates::{self, SendTemplate, TemplateError};
+use crate::templates::{self, TemplateContext};
 
 /// `$ 1.500,50` (es-AR).
 pub fn format_ars(cents: i64) -> String {
@@ -99,22 +101,34 @@ pub(crate) async fn send(
         .enumerate()
         .map(|(i, v)| (format!("body.{}", i + 1), v.clone()))
         .collect();
-    let req = SendTemplate {
+    // Outside the window it is a notice: the suggested template on WhatsApp, its text by SMS or
+    // e-mail when WhatsApp cannot carry it (issue 12's chain), once per key.
+    let context = templates::suggested()
+        .into_iter()
+        .find(|s| s.name == n.template)
+        .map(|s| {
+            s.fields
+                .iter()
+                .zip(&n.params)
+                .fold(TemplateContext::default(), |c, (f, v)| {
+                    c.with(*f, v.clone())
+                })
+        })
+        .unwrap_or_default();
+    let seed = SeedNotice {
         customer_id,
-        name: n.template.to_owned(),
-        language: "es_AR".into(),
+        template: n.template.to_owned(),
+        context,
         params,
-        context: Default::default(),
-        header_media_id: None,
-        header_file: None,
-        header_filename: None,
         idempotency_key: n.key,
+        ..Default::default()
     };
-    match templates::send_template(store, queue, events, org, req).await {
+    match notifications::send_seed_notice(store, queue, events, org, &seed).await {
         Ok(s) => Ok(Sent::Message(s.message_id)),
-        Err(TemplateError::Store(s)) => Err(s),
+        Err(NotifyError::Store(s)) => Err(s),
+        Err(NotifyError::Sqlx(e)) => Err(crate::store::StoreError::Sqlx(e)),
         Err(e) => Ok(Sent::NotSent(format!(
-            "fuera de la ventana de 24 h y la plantilla «{}» no se pudo usar: {e}",
+            "fuera de la ventana de 24 h y el aviso «{}» no se pudo enviar: {e}",
             n.template
         ))),
     }

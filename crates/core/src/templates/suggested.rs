@@ -19,6 +19,8 @@ use crate::store::Store;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SuggestedTemplate {
     pub name: &'static str,
+    /// The notification type it is sent as (its channel chain): `turno`, `factura`…
+    pub notice_kind: &'static str,
     /// What it is for, in Spanish.
     pub title: &'static str,
     pub body: &'static str,
@@ -38,6 +40,7 @@ pub fn suggested() -> Vec<SuggestedTemplate> {
     vec![
         SuggestedTemplate {
             name: "turno_confirmado",
+            notice_kind: "turno",
             title: "Turno confirmado",
             body: "Hola {{1}}, tu turno en {{2}} quedó confirmado para el {{3}} a las {{4}}. Si no podés venir, avisanos respondiendo este mensaje.",
             examples: vec!["Ana", "Peluquería Sol", "lunes 3 de marzo", "10:30"],
@@ -48,6 +51,7 @@ pub fn suggested() -> Vec<SuggestedTemplate> {
         },
         SuggestedTemplate {
             name: "trabajo_agendado",
+            notice_kind: "trabajo",
             title: "Trabajo agendado",
             body: "Hola {{1}}, agendamos {{2}} para el {{3}} a las {{4}}. Cualquier cambio te avisamos por acá.",
             examples: vec!["Juan", "la instalación del aire", "martes 4 de marzo", "15:00"],
@@ -58,6 +62,7 @@ pub fn suggested() -> Vec<SuggestedTemplate> {
         },
         SuggestedTemplate {
             name: "factura_disponible",
+            notice_kind: "factura",
             title: "Factura disponible",
             body: "Hola {{1}}, te enviamos la factura {{2}} por un total de {{3}}. ¡Gracias por tu compra!",
             examples: vec!["Ana", "B 0001-00000042", "$ 12.500,00"],
@@ -68,6 +73,7 @@ pub fn suggested() -> Vec<SuggestedTemplate> {
         },
         SuggestedTemplate {
             name: "pago_recibido",
+            notice_kind: "pago",
             title: "Pago recibido",
             body: "Hola {{1}}, recibimos tu pago de {{2}} el {{3}}. ¡Muchas gracias!",
             examples: vec!["Ana", "$ 12.500,00", "3 de marzo"],
@@ -78,6 +84,7 @@ pub fn suggested() -> Vec<SuggestedTemplate> {
         },
         SuggestedTemplate {
             name: "recordatorio_de_pago",
+            notice_kind: "recordatorio",
             title: "Recordatorio de pago",
             body: "Hola {{1}}, te recordamos que tenés un saldo de {{2}} que vence el {{3}}. Podés pagarlo acá: {{4}}. Si ya lo pagaste, ignorá este mensaje.",
             examples: vec!["Juan", "$ 8.000,00", "10 de marzo", "https://mpago.la/2abc3de"],
@@ -88,6 +95,7 @@ pub fn suggested() -> Vec<SuggestedTemplate> {
         },
         SuggestedTemplate {
             name: "bienvenida",
+            notice_kind: "bienvenida",
             title: "Bienvenida",
             body: "¡Hola {{1}}! Gracias por escribirle a {{2}}. Por este número te vamos a mandar tus turnos, facturas y avisos de pago.",
             examples: vec!["Ana", "Peluquería Sol"],

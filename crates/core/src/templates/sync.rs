@@ -90,6 +90,13 @@ async fn run(
             .as_ref()
             .and_then(|c| serde_json::to_value(c).ok())
             .and_then(|v| v.as_str().map(str::to_owned));
+        // Meta lists it for a template it re-categorized: Plantillas says why it is Marketing
+        // after a sync too, not only after the `template_category_update` webhook.
+        let previous_category = t
+            .previous_category
+            .as_ref()
+            .and_then(|c| serde_json::to_value(c).ok())
+            .and_then(|v| v.as_str().map(str::to_owned));
         let format = t
             .parameter_format
             .and_then(|f| serde_json::to_value(f).ok())
@@ -98,8 +105,9 @@ async fn run(
         let reason = t.rejected_reason.clone().filter(|r| r != "NONE");
         sqlx::query(
             "INSERT INTO templates (org_id, name, language, provider_id, status, category, quality,
-                                    reason, components, parameter_format, synced_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)
+                                    reason, components, parameter_format, synced_at, updated_at,
+                                    previous_category)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)
              ON CONFLICT (org_id, name, language) DO UPDATE SET
                provider_id = excluded.provider_id,
                status = coalesce(excluded.status, status),
@@ -108,6 +116,7 @@ async fn run(
                reason = excluded.reason,
                components = excluded.components,
                parameter_format = excluded.parameter_format,
+               previous_category = coalesce(excluded.previous_category, previous_category),
                synced_at = excluded.synced_at,
                updated_at = excluded.updated_at",
         )
@@ -122,6 +131,7 @@ async fn run(
         .bind(components)
         .bind(format)
         .bind(&now)
+        .bind(previous_category)
         .execute(&mut *tx)
         .await?;
         let key = (t.name.clone(), t.language.clone());

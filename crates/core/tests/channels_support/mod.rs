@@ -537,3 +537,74 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
 }
+
+/// The suggested templates, created and approved by the Graph simulator, then synced: every one
+/// of them sendable (the simulator's own `bienvenida` stands for the suggested one).
+pub async fn approved_suggested_templates(env: &Env) {
+    use mostrador_core::templates;
+    use mostrador_sandbox::whatsapp::{ConfigPatch, TemplateReview};
+    env.sandbox.whatsapp.configure(ConfigPatch {
+        template_review: Some(TemplateReview::Approve { delay_ms: 5 }),
+        ..Default::default()
+    });
+    // The document header's example is uploaded with the app's id (resumable upload).
+    mostrador_core::settings::set(
+        &env.store,
+        Some(env.org),
+        templates::APP_ID,
+        &env.sandbox.whatsapp.account().app_id,
+    )
+    .await
+    .unwrap();
+    templates::create_suggested(&env.store, &env.secrets, env.org, |_| {})
+        .await
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        templates::sync(&env.store, &env.secrets, env.org, |_| {})
+            .await
+            .unwrap();
+        let all = templates::list(&env.store, env.org).await.unwrap();
+        let pending: Vec<&str> = templates::suggested()
+            .into_iter()
+            .map(|s| s.name)
+            .filter(|n| {
+                !all.iter()
+                    .any(|t| t.name == *n && t.language == "es_AR" && t.sendable)
+            })
+            .collect();
+        if pending.is_empty() {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never approved: {pending:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A Factura C (the shop is monotributista) for the test's customer, authorized by AFIP.
+pub async fn authorized_invoice(env: &Env) -> i64 {
+    use mostrador_core::invoicing::model::{ItemInput, NewInvoice};
+    let rt = env.afip.as_ref().unwrap();
+    let mut sale = NewInvoice::consumidor_final(vec![ItemInput {
+        description: "Service de heladera".into(),
+        quantity: "1".into(),
+        unit_price: "45000.00".into(),
+        discount: None,
+        iva: None,
+    }]);
+    sale.customer_id = Some(env.customer_id.to_string());
+    let id = rt
+        .invoicing(env.outbound().queue().clone())
+        .create(env.org, sale)
+        .await
+        .unwrap();
+    env.until(
+        &format!("SELECT state FROM invoices WHERE id = {id}"),
+        "authorized".to_owned(),
+    )
+    .await;
+    id
+}

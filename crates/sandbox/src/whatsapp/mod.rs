@@ -388,6 +388,7 @@ impl WhatsAppSim {
                 components: t.components,
                 quality_score: "UNKNOWN".into(),
                 rejected_reason: "NONE".into(),
+                previous_category: None,
             });
             id
         })

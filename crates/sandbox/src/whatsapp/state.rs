@@ -137,17 +137,24 @@ pub struct SimTemplate {
     pub quality_score: String,
     /// Meta's reason of the last rejection (`NONE` otherwise), listed as `rejected_reason`.
     pub rejected_reason: String,
+    /// The category it had before Meta re-categorized it (listed only then).
+    pub previous_category: Option<String>,
 }
 
 impl SimTemplate {
     pub fn to_json(&self) -> Value {
-        json!({
+        let mut v = json!({
             "id": self.id, "name": self.name, "language": self.language, "status": self.status,
             "category": self.category, "parameter_format": self.parameter_format,
             "components": self.components,
             "quality_score": { "score": self.quality_score },
             "rejected_reason": self.rejected_reason,
-        })
+        });
+        // Meta lists it only for a template it re-categorized.
+        if let Some(p) = &self.previous_category {
+            v["previous_category"] = json!(p);
+        }
+        v
     }
 
     /// The component of that type; Meta reads types in any case (`BODY`, `body`).
@@ -346,6 +353,8 @@ impl State {
             ),
         ];
         for (name, lang, cat, fmt, comps) in seeds {
+            // Submitted as a utility template; Meta found it promotional and moved it.
+            let previous_category = (name == "bienvenida").then(|| "UTILITY".to_owned());
             let id = self.id();
             self.templates.push(SimTemplate {
                 id,
@@ -361,6 +370,7 @@ impl State {
                 components: comps.as_array().cloned().unwrap_or_default(),
                 quality_score: "UNKNOWN".into(),
                 rejected_reason: "NONE".into(),
+                previous_category,
             });
         }
     }

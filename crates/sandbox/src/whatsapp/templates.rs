@@ -431,6 +431,7 @@ pub(crate) async fn create(
                 components,
                 quality_score: "UNKNOWN".into(),
                 rejected_reason: "NONE".into(),
+                previous_category: None,
             });
             let answer = json!({ "id": tid, "status": "PENDING", "category": category });
             st.log(
@@ -519,6 +520,10 @@ pub(crate) fn set_category(shared: &Shared, name: &str, language: &str, category
             return false;
         };
         let previous = std::mem::replace(&mut t.category, category.to_owned());
+        // The listed object says where it came from, as Meta's does after a re-categorization.
+        if previous != category {
+            t.previous_category = Some(previous.clone());
+        }
         json!({
             "message_template_id": webhook_id(t),
             "message_template_name": t.name,
