@@ -609,6 +609,15 @@ impl Processor {
             .execute(&mut *tx)
             .await?;
         }
+        // What the batch put off, before its events read the rows.
+        if let Err(e) = state.flush(&mut tx, now).await {
+            if isolate {
+                return Err(e.into());
+            }
+            tracing::debug!(error = %e, "batch failed fast; redoing it with savepoints");
+            tx.rollback().await?;
+            return Ok(None);
+        }
         // The new messages' views and their conversations' rows, loaded once for the batch.
         let mut events = applied_all.events;
         wa::load_new_message_events(&mut tx, org, &applied_all.new_messages, &mut events).await?;
