@@ -298,3 +298,47 @@ async fn one_batch_leaves_what_one_event_per_transaction_leaves() {
     assert!(batched.contains(&"reaction on wamid.B1: 👍".to_owned()));
     assert_eq!(batched_events.len(), 4, "{batched_events:?}");
 }
+
+/// Batches do not merge the search index's segments (migration 0024); the processor merges them
+/// when idle, a step at a time, and search finds every message before and after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_segments_are_merged_when_idle_not_per_batch() {
+    let db = db().await;
+    let automerge: i64 =
+        sqlx::query_scalar("SELECT v FROM message_search_config WHERE k = 'automerge'")
+            .fetch_one(db.store.reader())
+            .await
+            .unwrap();
+    assert_eq!(automerge, 0);
+    insert_raw(&db, &webhooks()).await;
+    // One event per transaction: one new segment each.
+    let processor = Processor::new(db.store.clone(), Arc::new(FixedSecret), EventBus::new(1024))
+        .with_options(ProcessorOptions {
+            batch: 1,
+            idle: Duration::from_secs(30),
+        });
+    processor.drain(db.org).await.unwrap();
+    let found = |q: &'static str| {
+        let pool = db.store.reader().clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT count(*) FROM message_search WHERE message_search MATCH ?",
+            )
+            .bind(q)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(found("yerba").await, 1);
+    let mut steps = 0;
+    while processor.merge_search().await.unwrap() {
+        steps += 1;
+        assert!(steps < 1_000, "merging never ends");
+    }
+    assert!(steps > 0, "ten segments and nothing to merge?");
+    assert!(!processor.merge_search().await.unwrap());
+    assert_eq!(found("yerba").await, 1);
+    assert_eq!(found("maicena").await, 1);
+    assert_eq!(found("gracias").await, 1);
+}
