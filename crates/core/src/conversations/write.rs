@@ -152,18 +152,28 @@ pub(crate) async fn touch_conversation(
     .bind(now)
     .execute(&mut *conn)
     .await?;
-    // A bare BAJA/STOP (or ALTA) from the customer: marketing is refused from now on (or again
-    // allowed). The list row event that follows the message carries the new flag.
     if inbound {
-        if let Some(opted_out) = crate::customers::opt_out_keyword(preview) {
-            crate::customers::set_marketing_opt_out_by_conversation(
-                conn,
-                conversation_id,
-                opted_out,
-                now,
-            )
-            .await?;
-        }
+        opt_out_keyword(conn, conversation_id, preview, now).await?;
+    }
+    Ok(())
+}
+
+/// A bare BAJA/STOP (or ALTA) from the customer: marketing is refused from now on (or again
+/// allowed). The list row event that follows the message carries the new flag.
+pub(crate) async fn opt_out_keyword(
+    conn: &mut SqliteConnection,
+    conversation_id: i64,
+    preview: &str,
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    if let Some(opted_out) = crate::customers::opt_out_keyword(preview) {
+        crate::customers::set_marketing_opt_out_by_conversation(
+            conn,
+            conversation_id,
+            opted_out,
+            now,
+        )
+        .await?;
     }
     Ok(())
 }

@@ -67,7 +67,62 @@ pub async fn upsert_whatsapp(
     who: &WhatsAppIdentity<'_>,
     now: &str,
 ) -> Result<i64, sqlx::Error> {
-    upsert_whatsapp_cached(conn, org, who, now, None).await
+    upsert_whatsapp_cached(conn, org, who, now, None, None).await
+}
+
+/// Profile fields (parent BSUID, username, name) a batch learned about customers it already
+/// knew by number, kept by [`upsert_whatsapp_cached`] and written once per customer before the
+/// batch commits ([`write_profiles`]) instead of once per message.
+#[derive(Debug, Default)]
+pub(crate) struct PendingProfiles(HashMap<i64, Profile>);
+
+#[derive(Debug, Default)]
+struct Profile {
+    parent_bsuid: Option<String>,
+    username: Option<String>,
+    name: Option<String>,
+}
+
+impl PendingProfiles {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Writes the pending profiles (one statement for all) and forgets them. Only a field that
+/// differs from the stored one is written, as [`upsert_whatsapp`] does.
+pub(crate) async fn write_profiles(
+    conn: &mut SqliteConnection,
+    pending: &mut PendingProfiles,
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    if pending.0.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<_> = pending
+        .0
+        .drain()
+        .map(|(id, p)| serde_json::json!([id, p.parent_bsuid, p.username, p.name]))
+        .collect();
+    sqlx::query(
+        "UPDATE customers SET
+           parent_bsuid = coalesce(t.parent_bsuid, customers.parent_bsuid),
+           username = coalesce(t.username, customers.username),
+           name = coalesce(t.name, customers.name),
+           updated_at = ?2
+         FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS parent_bsuid,
+                      json_extract(value, '$[2]') AS username, json_extract(value, '$[3]') AS name
+               FROM json_each(?1)) AS t
+         WHERE customers.id = t.id
+           AND (t.parent_bsuid IS NOT NULL AND customers.parent_bsuid IS NOT t.parent_bsuid
+                OR t.username IS NOT NULL AND customers.username IS NOT t.username
+                OR t.name IS NOT NULL AND customers.name IS NOT t.name)",
+    )
+    .bind(serde_json::Value::Array(rows).to_string())
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// Customers by number as a batch of webhooks knows them inside its transaction: `Some` is the
@@ -120,12 +175,15 @@ pub(crate) async fn find_by_wa_ids(
 }
 
 /// [`upsert_whatsapp`], answering the lookup from `cache` when it can and keeping it up to date.
+/// With `pending` (and `cache`), a profile change of a customer found by number is kept there
+/// for [`write_profiles`] instead of written now; the database is behind the cache until then.
 pub(crate) async fn upsert_whatsapp_cached(
     conn: &mut SqliteConnection,
     org: OrgId,
     who: &WhatsAppIdentity<'_>,
     now: &str,
     mut cache: Option<&mut ByNumber>,
+    pending: Option<&mut PendingProfiles>,
 ) -> Result<i64, sqlx::Error> {
     let org_id = org.to_string();
     // By number first, as `find`: a known customer with that number, or none (then `find`
@@ -186,7 +244,24 @@ pub(crate) async fn upsert_whatsapp_cached(
                 set_wa = taken.is_none();
             }
             let set_bsuid = who.bsuid.is_some() && bsuid.as_deref() != who.bsuid;
-            sqlx::query(
+            let deferred = match (pending, cache.is_some() && !set_wa && !set_bsuid) {
+                (Some(p), true) => {
+                    let e = p.0.entry(id).or_default();
+                    if let Some(b) = who.parent_bsuid {
+                        e.parent_bsuid = Some(b.to_owned());
+                    }
+                    if let Some(u) = who.username {
+                        e.username = Some(u.to_owned());
+                    }
+                    if let Some(n) = who.name {
+                        e.name = Some(n.to_owned());
+                    }
+                    true
+                }
+                _ => false,
+            };
+            if !deferred {
+                sqlx::query(
                 "UPDATE customers SET
                    wa_id = CASE WHEN ?2 THEN ?3 ELSE wa_id END,
                    phone = CASE WHEN ?2 THEN ?4 ELSE phone END,
@@ -210,6 +285,7 @@ pub(crate) async fn upsert_whatsapp_cached(
             .bind(now)
             .execute(&mut *conn)
             .await?;
+            }
             if let Some(c) = cache.as_deref_mut() {
                 // What the UPDATE wrote, except a new BSUID, which it may have refused (taken):
                 // then the customer is looked up again next time.
@@ -594,6 +670,7 @@ mod tests {
                 &who,
                 "2026-01-01T00:00:01.000Z",
                 Some(&mut cache),
+                None,
             )
             .await
             .unwrap();

@@ -609,6 +609,15 @@ impl Processor {
             .execute(&mut *tx)
             .await?;
         }
+        // What the batch put off, before its events read the rows.
+        if let Err(e) = state.flush(&mut tx, now).await {
+            if isolate {
+                return Err(e.into());
+            }
+            tracing::debug!(error = %e, "batch failed fast; redoing it with savepoints");
+            tx.rollback().await?;
+            return Ok(None);
+        }
         // The new messages' views and their conversations' rows, loaded once for the batch.
         let mut events = applied_all.events;
         wa::load_new_message_events(&mut tx, org, &applied_all.new_messages, &mut events).await?;
@@ -699,6 +708,27 @@ impl Processor {
         }
     }
 
+    /// One step of merging the message search index's segments (migration 0024 turned FTS5's
+    /// merging after every commit off, so batches do not pay for it): at most [`MERGE_PAGES`]
+    /// pages in one short transaction. Returns whether there was anything to merge; the
+    /// processor calls it while idle until there is not.
+    pub async fn merge_search(&self) -> Result<bool, IntakeError> {
+        let mut tx = self.store.begin_immediate().await?;
+        let before: i64 = sqlx::query_scalar("SELECT total_changes()")
+            .fetch_one(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO message_search (message_search, rank) VALUES ('merge', ?)")
+            .bind(MERGE_PAGES)
+            .execute(&mut *tx)
+            .await?;
+        let after: i64 = sqlx::query_scalar("SELECT total_changes()")
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await.map_err(IntakeError::from)?;
+        // FTS5: a difference under 2 means the merge found nothing to do.
+        Ok(after - before >= 2)
+    }
+
     /// Puts `failed` rows back to `new` (call after an update that may fix the bug). Returns how
     /// many.
     pub async fn retry_failed(&self, org: OrgId) -> Result<u64, IntakeError> {
@@ -744,6 +774,11 @@ impl Processor {
                             total.add(r);
                             done_tx.send_replace(total);
                             delay = Duration::from_millis(200);
+                            // Idle: merge the search index a step at a time, giving way to new
+                            // rows at once.
+                            if r.applied > 0 {
+                                merge_while_idle(&this, &wake, &stop_rx).await;
+                            }
                             tokio::select! {
                                 r = wake.changed() => if r.is_err() {
                                     // The poller is gone: keep an eye on inbox_raw anyway.
@@ -770,6 +805,29 @@ impl Processor {
             .instrument(tracing::info_span!("inbox_processor", %org)),
         );
         ProcessorHandle { stop, done, task }
+    }
+}
+
+/// Pages of search index merged per step: a few milliseconds of the writer at a time.
+pub const MERGE_PAGES: i64 = 64;
+
+async fn merge_while_idle(
+    this: &Processor,
+    wake: &watch::Receiver<i64>,
+    stop: &watch::Receiver<bool>,
+) {
+    loop {
+        if wake.has_changed().unwrap_or(false) || *stop.borrow() {
+            return;
+        }
+        match this.merge_search().await {
+            Ok(true) => tokio::task::yield_now().await,
+            Ok(false) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "merging the search index failed; next time");
+                return;
+            }
+        }
     }
 }
 

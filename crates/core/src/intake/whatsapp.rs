@@ -79,6 +79,70 @@ pub struct BatchState {
     /// The batch's customers by number (see [`customers::ByNumber`]); fast pass only, dropped
     /// after a number change.
     customers: Option<customers::ByNumber>,
+    /// Writes put off to the end of the batch (or to the first item that reads what they
+    /// change): one statement each for the batch instead of one per message. Fast pass only.
+    deferred: Option<Deferred>,
+}
+
+/// What [`BatchState::flush`] writes.
+#[derive(Debug, Default)]
+struct Deferred {
+    profiles: customers::PendingProfiles,
+    /// The list rows the batch's new messages move, in the order first touched.
+    touches: Vec<Touch>,
+    /// Conversation id ⇒ index in `touches`.
+    index: HashMap<i64, usize>,
+}
+
+/// A conversation's list row after the batch's inbound messages, as
+/// [`write::touch_conversation`] once per message would leave it.
+#[derive(Debug)]
+struct Touch {
+    conversation_id: i64,
+    /// The first message (the list row's if it had none and no message is newer than its
+    /// activity time).
+    first: (i64, String),
+    /// The newest message (the latest of equals) and its time.
+    newest: (i64, String),
+    newest_at: String,
+    unread: i64,
+}
+
+impl Deferred {
+    fn touch(
+        &mut self,
+        conversation_id: i64,
+        message_id: i64,
+        preview: &str,
+        at: &str,
+        unread: bool,
+    ) {
+        let unread = i64::from(unread);
+        match self.index.get(&conversation_id) {
+            Some(&i) => {
+                let t = &mut self.touches[i];
+                if at >= t.newest_at.as_str() {
+                    t.newest = (message_id, preview.to_owned());
+                    t.newest_at = at.to_owned();
+                }
+                t.unread += unread;
+            }
+            None => {
+                self.index.insert(conversation_id, self.touches.len());
+                self.touches.push(Touch {
+                    conversation_id,
+                    first: (message_id, preview.to_owned()),
+                    newest: (message_id, preview.to_owned()),
+                    newest_at: at.to_owned(),
+                    unread,
+                });
+            }
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.touches.is_empty() && self.profiles.is_empty()
+    }
 }
 
 impl BatchState {
@@ -153,7 +217,68 @@ impl BatchState {
             conversations,
             stored,
             customers,
+            deferred: cache.then(Deferred::default),
         })
+    }
+
+    /// Writes what the batch put off (customers' profiles, conversations' list rows). Called
+    /// before anything reads those rows and before the batch's events are loaded.
+    pub async fn flush(
+        &mut self,
+        conn: &mut SqliteConnection,
+        now: &str,
+    ) -> Result<(), sqlx::Error> {
+        let Some(d) = self.deferred.as_mut().filter(|d| !d.is_empty()) else {
+            return Ok(());
+        };
+        customers::write_profiles(conn, &mut d.profiles, now).await?;
+        if d.touches.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<Value> = d
+            .touches
+            .drain(..)
+            .map(|t| {
+                json!([
+                    t.conversation_id,
+                    t.first.0,
+                    t.first.1,
+                    t.newest.0,
+                    t.newest.1,
+                    t.newest_at,
+                    t.unread
+                ])
+            })
+            .collect();
+        d.index.clear();
+        // As `touch_conversation` once per message, in order: the newest message becomes the
+        // row's last unless it is older than the row's activity; a row without a last message
+        // gets the first. Inbound: the window opens, the conversation reopens.
+        sqlx::query(
+            "UPDATE conversations SET
+               last_message_id = CASE WHEN t.newest_at >= conversations.last_activity_at THEN t.newest_id
+                                      WHEN conversations.last_message_id IS NULL THEN t.first_id
+                                      ELSE conversations.last_message_id END,
+               last_message_preview = CASE WHEN t.newest_at >= conversations.last_activity_at THEN t.newest_preview
+                                           WHEN conversations.last_message_id IS NULL THEN t.first_preview
+                                           ELSE conversations.last_message_preview END,
+               last_activity_at = max(conversations.last_activity_at, t.newest_at),
+               last_inbound_at = max(coalesce(conversations.last_inbound_at, ''), t.newest_at),
+               unread_count = conversations.unread_count + t.unread,
+               status = 'abierta',
+               updated_at = ?2
+             FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS first_id,
+                          json_extract(value, '$[2]') AS first_preview, json_extract(value, '$[3]') AS newest_id,
+                          json_extract(value, '$[4]') AS newest_preview, json_extract(value, '$[5]') AS newest_at,
+                          json_extract(value, '$[6]') AS unread
+                   FROM json_each(?1)) AS t
+             WHERE conversations.id = t.id",
+        )
+        .bind(Value::Array(rows).to_string())
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
     }
 
     /// Whether a message with this wamid is stored (`None`: not known here, look it up).
@@ -263,6 +388,10 @@ pub async fn apply(
                                 out.errors.push(format!("{path}.value.messages[{k}]: {e}"));
                             }
                         }
+                    }
+                    if !v.statuses.is_empty() {
+                        // A status can reload its conversation's row (opt-out): up to date.
+                        state.flush(conn, now).await?;
                     }
                     for (k, s) in v.statuses.iter().enumerate() {
                         if !isolate {
@@ -539,6 +668,7 @@ async fn apply_message(
         } if k == "user_changed_number" => {
             // Numbers move: the batch's view of who has which is stale from here on.
             state.customers = None;
+            state.flush(conn, now).await?;
             match customers::change_number(conn, org, &who, new, now).await? {
                 Some(id) => id,
                 None => {
@@ -551,8 +681,15 @@ async fn apply_message(
             }
         }
         _ => {
-            customers::upsert_whatsapp_cached(conn, org, &who, now, state.customers.as_mut())
-                .await?
+            customers::upsert_whatsapp_cached(
+                conn,
+                org,
+                &who,
+                now,
+                state.customers.as_mut(),
+                state.deferred.as_mut().map(|d| &mut d.profiles),
+            )
+            .await?
         }
     };
     let cached = state
@@ -631,6 +768,8 @@ async fn apply_message(
         out.media.push(x.id.as_str().to_owned());
     }
     if let Some((target, emoji)) = reaction {
+        // The reaction reloads its conversation's row: up to date first.
+        state.flush(conn, now).await?;
         write::apply_reaction(
             conn,
             org,
@@ -656,17 +795,25 @@ async fn apply_message(
     }
     let preview = write::preview(s.kind, s.text.as_deref(), s.filename);
     let unread = s.kind != "request_welcome";
-    write::touch_conversation(
-        conn,
-        conversation_id,
-        message_id,
-        &preview,
-        &at,
-        true,
-        unread,
-        now,
-    )
-    .await?;
+    match state.deferred.as_mut() {
+        Some(d) => {
+            d.touch(conversation_id, message_id, &preview, &at, unread);
+            write::opt_out_keyword(conn, conversation_id, &preview, now).await?;
+        }
+        None => {
+            write::touch_conversation(
+                conn,
+                conversation_id,
+                message_id,
+                &preview,
+                &at,
+                true,
+                unread,
+                now,
+            )
+            .await?
+        }
+    }
     if state.pending_reactions {
         write::apply_pending_reactions(conn, org, m.id.as_str(), &mut out.events).await?;
     }
