@@ -127,6 +127,16 @@ impl Driver {
 
     /// Launches the app and opens a WebDriver session to its window.
     pub async fn launch(&self) -> Result<Client> {
+        // The app this test closed a moment ago may still be exiting, holding the single-instance
+        // name on the session bus: a new one would hand its arguments over to it and never open a
+        // session. Wait until it is gone.
+        let deadline = Instant::now() + STEP_TIMEOUT;
+        while app_running()? {
+            if Instant::now() > deadline {
+                bail!("the previous app did not exit within {STEP_TIMEOUT:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         let caps = serde_json::json!({
             "browserName": "wry",
             "tauri:options": { "application": app_binary()? },
@@ -141,6 +151,17 @@ impl Driver {
             .context("the app did not open a WebDriver session in time")?
             .context("opening a WebDriver session to the app")
     }
+}
+
+/// Whether an app of this build (matched by its full path) is running.
+fn app_running() -> Result<bool> {
+    let app = app_binary()?;
+    let status = Command::new("pgrep")
+        .args(["-f", &format!("^{}( |$)", app.display())])
+        .stdout(Stdio::null())
+        .status()
+        .context("running pgrep")?;
+    Ok(status.success())
 }
 
 impl Drop for Driver {
