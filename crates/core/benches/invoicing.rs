@@ -12,17 +12,18 @@
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
-use mostrador_afip::invoice::{InvoiceSettings, IvaRate, VoucherClass};
+use mostrador_afip::invoice::InvoiceSettings;
 use mostrador_afip::qr::{AuthorizationKind, DEFAULT_QR_URL};
 use mostrador_afip::wsaa::AccessTicket;
 use mostrador_afip::wsfe::{envelope, response, Auth, Authorization};
+use mostrador_core::invoicing::document::printed_line;
 use mostrador_core::invoicing::model::{ItemInput, ItemIva, NewInvoice};
 use mostrador_core::invoicing::repo::{self, Sequence};
 use mostrador_core::invoicing::validate::{prepare, Issuer};
 use mostrador_core::invoicing::{InvoiceState, SubmitPayload, KIND};
 use mostrador_core::org::{self, NewOrganization};
 use mostrador_core::store::Store;
-use mostrador_documents::{Layout, LineIva, Quantity};
+use mostrador_documents::Layout;
 use mostrador_queue::{NewJob, Queue};
 use mostrador_types::{Cuit, IvaCondition};
 
@@ -258,35 +259,15 @@ fn document(
         .items
         .iter()
         .map(|it| {
-            let iva = match it.iva {
-                None => LineIva::None,
-                Some(ItemIva::Exento) => LineIva::Exempt,
-                Some(ItemIva::NoGravado) => LineIva::NotTaxed,
-                Some(rate) => LineIva::Rate(match rate {
-                    ItemIva::Zero => IvaRate::Zero,
-                    ItemIva::TwoPointFive => IvaRate::TwoPointFive,
-                    ItemIva::Five => IvaRate::Five,
-                    ItemIva::TenPointFive => IvaRate::TenPointFive,
-                    ItemIva::TwentyOne => IvaRate::TwentyOne,
-                    _ => IvaRate::TwentySeven,
-                }),
-            };
-            let gross = |m: mostrador_types::Money| match (class, iva) {
-                (VoucherClass::B, LineIva::Rate(rate)) => rate
-                    .basis_points()
-                    .of(m)
-                    .and_then(|tax| m.checked_add(tax))
-                    .unwrap_or(m),
-                _ => m,
-            };
-            mostrador_documents::Line {
-                description: it.description.clone(),
-                quantity: Quantity(it.quantity_hundredths * 10),
-                unit_price: gross(it.unit_price),
-                discount: gross(it.discount),
-                iva,
-                subtotal: gross(it.amount),
-            }
+            printed_line(
+                class,
+                it.description.clone(),
+                it.quantity_hundredths,
+                it.iva,
+                it.unit_price,
+                it.discount,
+                it.amount,
+            )
         })
         .collect();
     mostrador_documents::InvoiceDocument {

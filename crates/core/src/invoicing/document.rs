@@ -200,47 +200,20 @@ pub async fn build(store: &Store, org: OrgId, id: i64) -> Result<InvoiceDocument
     .bind(id)
     .fetch_all(&mut *conn)
     .await?;
-    let mut lines = Vec::with_capacity(items.len());
-    for it in items {
-        let iva = it.get::<String, _>("iva");
-        let iva = match ItemIva::parse(&iva) {
-            None => LineIva::None,
-            Some(ItemIva::Exento) => LineIva::Exempt,
-            Some(ItemIva::NoGravado) => LineIva::NotTaxed,
-            Some(rate) => LineIva::Rate(match rate {
-                ItemIva::Zero => IvaRate::Zero,
-                ItemIva::TwoPointFive => IvaRate::TwoPointFive,
-                ItemIva::Five => IvaRate::Five,
-                ItemIva::TenPointFive => IvaRate::TenPointFive,
-                ItemIva::TwentyOne => IvaRate::TwentyOne,
-                _ => IvaRate::TwentySeven,
-            }),
-        };
-        let unit = Money::from_cents(it.get("unit_price_cents"));
-        let discount = Money::from_cents(it.get("discount_cents"));
-        let amount = Money::from_cents(it.get("amount_cents"));
-        // Class B prints prices with the IVA included (class A itemizes it; C has none).
-        let gross = |m: Money| match (class, iva) {
-            (VoucherClass::B, LineIva::Rate(rate)) => rate
-                .basis_points()
-                .of(m)
-                .and_then(|tax| m.checked_add(tax))
-                .unwrap_or(m),
-            _ => m,
-        };
-        lines.push(Line {
-            description: it.get("description"),
-            quantity: Quantity(it.get::<i64, _>("quantity_hundredths") * 10),
-            unit_price: gross(unit),
-            discount: gross(discount),
-            iva: if class == VoucherClass::C {
-                LineIva::None
-            } else {
-                iva
-            },
-            subtotal: gross(amount),
-        });
-    }
+    let lines = items
+        .iter()
+        .map(|it| {
+            printed_line(
+                class,
+                it.get("description"),
+                it.get("quantity_hundredths"),
+                ItemIva::parse(&it.get::<String, _>("iva")),
+                Money::from_cents(it.get("unit_price_cents")),
+                Money::from_cents(it.get("discount_cents")),
+                Money::from_cents(it.get("amount_cents")),
+            )
+        })
+        .collect();
     drop(conn);
 
     let organization = org::get(store, org).await?;
@@ -513,4 +486,86 @@ async fn write_once(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), Documen
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+/// An invoice item as printed. Class B prints prices with the IVA included (class A itemizes it;
+/// class C has none).
+pub fn printed_line(
+    class: VoucherClass,
+    description: String,
+    quantity_hundredths: i64,
+    iva: Option<ItemIva>,
+    unit_price: Money,
+    discount: Money,
+    amount: Money,
+) -> Line {
+    let iva = match iva {
+        _ if class == VoucherClass::C => LineIva::None,
+        None => LineIva::None,
+        Some(ItemIva::Exento) => LineIva::Exempt,
+        Some(ItemIva::NoGravado) => LineIva::NotTaxed,
+        Some(rate) => LineIva::Rate(match rate {
+            ItemIva::Zero => IvaRate::Zero,
+            ItemIva::TwoPointFive => IvaRate::TwoPointFive,
+            ItemIva::Five => IvaRate::Five,
+            ItemIva::TenPointFive => IvaRate::TenPointFive,
+            ItemIva::TwentyOne => IvaRate::TwentyOne,
+            _ => IvaRate::TwentySeven,
+        }),
+    };
+    let gross = |m: Money| match (class, iva) {
+        (VoucherClass::B, LineIva::Rate(rate)) => rate
+            .basis_points()
+            .of(m)
+            .and_then(|tax| m.checked_add(tax))
+            .unwrap_or(m),
+        _ => m,
+    };
+    Line {
+        description,
+        quantity: Quantity(quantity_hundredths * 10),
+        unit_price: gross(unit_price),
+        discount: gross(discount),
+        iva,
+        subtotal: gross(amount),
+    }
+}
+
+#[cfg(test)]
+mod printed_line_tests {
+    use super::*;
+
+    fn line(class: VoucherClass, iva: Option<ItemIva>) -> Line {
+        printed_line(
+            class,
+            "Yerba".into(),
+            150,
+            iva,
+            Money::from_cents(100_000),
+            Money::from_cents(10_000),
+            Money::from_cents(140_000),
+        )
+    }
+
+    #[test]
+    fn class_b_prints_prices_with_iva_class_a_net_class_c_without_iva() {
+        let b = line(VoucherClass::B, Some(ItemIva::TwentyOne));
+        assert_eq!(b.quantity, Quantity(1500));
+        assert_eq!(b.iva, LineIva::Rate(IvaRate::TwentyOne));
+        assert_eq!(b.unit_price.cents(), 121_000);
+        assert_eq!(b.discount.cents(), 12_100);
+        assert_eq!(b.subtotal.cents(), 169_400);
+
+        let a = line(VoucherClass::A, Some(ItemIva::TenPointFive));
+        assert_eq!(a.iva, LineIva::Rate(IvaRate::TenPointFive));
+        assert_eq!(a.unit_price.cents(), 100_000);
+        assert_eq!(a.subtotal.cents(), 140_000);
+
+        let exempt = line(VoucherClass::B, Some(ItemIva::Exento));
+        assert_eq!(exempt.iva, LineIva::Exempt);
+        assert_eq!(exempt.unit_price.cents(), 100_000);
+
+        let c = line(VoucherClass::C, Some(ItemIva::TwentyOne));
+        assert_eq!(c.iva, LineIva::None);
+        assert_eq!(c.unit_price.cents(), 100_000);
+    }
 }
