@@ -308,14 +308,16 @@ async fn plan_and_claim(
     free: u32,
     wake_in: &mut Option<Duration>,
 ) -> Result<Vec<(Claimed, bool)>, QueueError> {
-    // While an update is being installed nothing new starts (the jobs stay queued).
-    match shared.gate.begin(ActivityKind::OutboundSend) {
-        Ok(g) => drop(g),
+    // While an update is being installed nothing new starts (the jobs stay queued). The guard
+    // is held through the claim: a hold taken between the check and the claim would otherwise
+    // find jobs leased behind its back.
+    let _guard = match shared.gate.begin(ActivityKind::OutboundSend) {
+        Ok(g) => g,
         Err(_) => {
             *wake_in = earliest(*wake_in, Duration::from_secs(1));
             return Ok(Vec::new());
         }
-    }
+    };
     let now = shared.clock.now();
     let mut filter = ClaimFilter::new(free);
     let mut everything = ClaimFilter::new(free);
