@@ -17,6 +17,21 @@ async fn first_id(app: &fantoccini::Client) -> Result<String> {
     Ok(option.attr("value").await?.unwrap_or_default())
 }
 
+/// Whether the window told the core its first screen is painted (the UI's `firstScreenPainted`
+/// marks the page when it does): background start-up work waits for that, or for a timeout.
+async fn first_screen_told(app: &fantoccini::Client) -> Result<bool> {
+    let told = app
+        .execute_async(
+            "const done = arguments[arguments.length - 1];\n\
+             const look = (left) => performance.getEntriesByName('mostrador:first-screen').length > 0 \
+               ? done(true) : left > 0 ? setTimeout(() => look(left - 1), 50) : done(false);\n\
+             look(100);",
+            vec![],
+        )
+        .await?;
+    Ok(told.as_bool() == Some(true))
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn create_business_with_cuit_check_and_persist_across_restart() -> Result<()> {
     let data = tempfile::tempdir()?;
@@ -25,6 +40,10 @@ async fn create_business_with_cuit_check_and_persist_across_restart() -> Result<
     // First run: the "Creá tu negocio" form.
     let app = driver.launch().await?;
     wait_for_text(&app, "h1", "Creá tu negocio").await?;
+    assert!(
+        first_screen_told(&app).await?,
+        "the first-run screen never told the core"
+    );
     wait_for(&app, "#org-name").await?.send_keys(NAME).await?;
 
     // An invalid CUIT: leaving the field shows an inline error naming the check digit.
@@ -80,6 +99,11 @@ async fn create_business_with_cuit_check_and_persist_across_restart() -> Result<
     let app = driver.launch().await?;
     wait_for_text(&app, "#current-org h1", NAME).await?;
     assert!(app.find(Locator::Css("#org-name")).await.is_err());
+    // The (empty) conversation list is the first screen now.
+    assert!(
+        first_screen_told(&app).await?,
+        "the conversation list never told the core"
+    );
     let switcher = wait_for_text(&app, "#org-switcher", NAME).await?;
     assert!(switcher.contains(NAME));
     // Settings show the stored profile.

@@ -8,6 +8,7 @@ mod connect;
 mod conversations;
 mod demo;
 mod desktop_notify;
+pub mod first_screen;
 mod intake;
 mod invoices;
 pub mod ipc;
@@ -63,6 +64,7 @@ pub fn run() {
         .manage(invoices::Afip::default())
         .manage(desktop_notify::Desktop::default())
         .manage(payments::Payments::default())
+        .manage(first_screen::FirstScreen::default())
         .setup(|app| {
             let dirs = paths::AppDirs::resolve(app.handle())?;
             match mostrador_core::logging::init(&dirs.logs) {
@@ -106,6 +108,11 @@ pub fn run() {
                         )
                     };
                     conversations::start(&handle);
+                    handle
+                        .state::<first_screen::FirstScreen>()
+                        .painted_or(first_screen::AT_MOST)
+                        .await;
+                    step("background start-up begins");
                     desktop_notify::start(&handle, &store).await;
                     step("desktop notifications ready");
                     payments::start(&handle);
@@ -129,7 +136,17 @@ pub fn run() {
                     step("intake started");
                 }
             });
-            updater::spawn_startup_check(app.handle().clone());
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                let opened = handle.state::<boot::Boot>().opened().await;
+                if matches!(opened, boot::Phase::Ready(_)) {
+                    handle
+                        .state::<first_screen::FirstScreen>()
+                        .painted_or(first_screen::AT_MOST)
+                        .await;
+                }
+                updater::spawn_startup_check(handle);
+            });
             Ok(())
         })
         // Every #[command] in the crate registers itself (crate::ipc).
