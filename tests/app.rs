@@ -17,21 +17,6 @@ async fn first_id(app: &fantoccini::Client) -> Result<String> {
     Ok(option.attr("value").await?.unwrap_or_default())
 }
 
-/// Whether the window told the core its first screen is painted (the UI's `firstScreenPainted`
-/// marks the page when it does): background start-up work waits for that, or for a timeout.
-async fn first_screen_told(app: &fantoccini::Client) -> Result<bool> {
-    let told = app
-        .execute_async(
-            "const done = arguments[arguments.length - 1];\n\
-             const look = (left) => performance.getEntriesByName('mostrador:first-screen').length > 0 \
-               ? done(true) : left > 0 ? setTimeout(() => look(left - 1), 50) : done(false);\n\
-             look(100);",
-            vec![],
-        )
-        .await?;
-    Ok(told.as_bool() == Some(true))
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn create_business_with_cuit_check_and_persist_across_restart() -> Result<()> {
     let data = tempfile::tempdir()?;

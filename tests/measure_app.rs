@@ -282,19 +282,6 @@ async fn measure_cold_start_and_idle_rss() -> Result<()> {
         let app = driver.launch().await?;
         wait_for(&app, ".conv-row").await?;
         let pid = app_pid()?;
-        // The page's own mark, set just after the frame that shows the list (the UI's
-        // `firstScreenPainted`): WebDriver polls, so what it sees can be a poll period late.
-        let marked = app
-            .execute_async(
-                "const done = arguments[arguments.length - 1];\n\
-                 const look = (left) => { const e = performance.getEntriesByName('mostrador:first-screen')[0]; \
-                   if (e) done(performance.timeOrigin + e.startTime); \
-                   else if (left > 0) setTimeout(() => look(left - 1), 20); else done(null); };\n\
-                 look(100);",
-                vec![],
-            )
-            .await?
-            .as_f64();
         // The first frame painted with a row on screen as WebDriver saw it, on the page's clock.
         let painted = app
             .execute_async(
@@ -320,7 +307,7 @@ async fn measure_cold_start_and_idle_rss() -> Result<()> {
                 "const at = (n) => { const e = performance.getEntriesByName(n)[0]; \
                    return e ? performance.timeOrigin + e.startTime : null; };\n\
                  return [performance.timeOrigin, at('mostrador:script'), at('mostrador:startup-state'), \
-                   at('mostrador:list-asked'), at('mostrador:list-answered'), at('mostrador:first-screen')];",
+                   at('mostrador:list-asked'), at('mostrador:list-answered')];",
                 vec![],
             )
             .await?;
@@ -339,11 +326,9 @@ async fn measure_cold_start_and_idle_rss() -> Result<()> {
         let parts = rss_parts(pid);
         let helpers = webkit_children_rss_mib(pid);
         println!(
-            "run {run}: cold start to first paint of the list {} ms (process start → the page's mark after the frame with the list){}; \
+            "run {run}: cold start to first paint of the list {:.0} ms (process start → a frame with a row, as WebDriver polled it){}; \
              seen by WebDriver after {:.0} ms; app RSS open and idle ({}s) {rss:.0} MiB ({parts}), WebKit helper processes {helpers:.0} MiB (load {})",
-            marked
-                .map(|m| format!("{:.0}", m - start))
-                .unwrap_or_else(|| "? (no mark)".into()),
+            painted - start,
             fcp.map(|f| format!(", first contentful paint {:.0} ms", f - start))
                 .unwrap_or_default(),
             driver_side.as_secs_f64() * 1000.0,
@@ -351,13 +336,12 @@ async fn measure_cold_start_and_idle_rss() -> Result<()> {
             load(),
         );
         println!(
-            "run {run}: page steps (ms after process start): webview navigation {}, bundle running {}, start-up state {}, list asked {}, list answered {}, list painted (page's mark) {}, a frame with the list seen by WebDriver {:.0}",
+            "run {run}: page steps (ms after process start): webview navigation {}, bundle running {}, start-up state {}, list asked {}, list answered {}, list painted (WebDriver) {:.0}",
             step(0),
             step(1),
             step(2),
             step(3),
             step(4),
-            step(5),
             painted - start
         );
         let phases = startup_phases(&data, logged);

@@ -8,7 +8,6 @@ mod connect;
 mod conversations;
 mod demo;
 mod desktop_notify;
-pub mod first_screen;
 mod intake;
 mod invoices;
 pub mod ipc;
@@ -64,7 +63,6 @@ pub fn run() {
         .manage(invoices::Afip::default())
         .manage(desktop_notify::Desktop::default())
         .manage(payments::Payments::default())
-        .manage(first_screen::FirstScreen::default())
         .setup(|app| {
             let dirs = paths::AppDirs::resolve(app.handle())?;
             match mostrador_core::logging::init(&dirs.logs) {
@@ -108,11 +106,6 @@ pub fn run() {
                         )
                     };
                     conversations::start(&handle);
-                    handle
-                        .state::<first_screen::FirstScreen>()
-                        .painted_or(first_screen::AT_MOST)
-                        .await;
-                    step("background start-up begins");
                     desktop_notify::start(&handle, &store).await;
                     step("desktop notifications ready");
                     payments::start(&handle);
@@ -136,17 +129,7 @@ pub fn run() {
                     step("intake started");
                 }
             });
-            let handle = app.handle().clone();
-            tauri::async_runtime::spawn(async move {
-                let opened = handle.state::<boot::Boot>().opened().await;
-                if matches!(opened, boot::Phase::Ready(_)) {
-                    handle
-                        .state::<first_screen::FirstScreen>()
-                        .painted_or(first_screen::AT_MOST)
-                        .await;
-                }
-                updater::spawn_startup_check(handle);
-            });
+            updater::spawn_startup_check(app.handle().clone());
             Ok(())
         })
         // Every #[command] in the crate registers itself (crate::ipc).

@@ -232,23 +232,29 @@ async fn what_is_shown(client: &Client) -> String {
 pub async fn screenshot(client: &Client, name: &str) -> Result<()> {
     // WebKit captures the last painted frame: let two frames render first. Its screenshot also
     // waits for the page's next presentation update, which a page where nothing changes (the
-    // fatal screen: no caret, no clock) may never have: keep one near-transparent pixel changing
-    // for a moment so that one comes.
+    // fatal screen: no caret, no clock) may never have: one near-transparent pixel keeps
+    // changing while the screenshot is taken, and goes away right after it.
     client
         .execute_async(
             "const done = arguments[arguments.length - 1];\n\
              const dot = document.createElement('div');\n\
+             dot.id = 'e2e-screenshot-dot';\n\
              dot.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;opacity:0.01;pointer-events:none';\n\
              document.body.appendChild(dot);\n\
              let n = 0;\n\
-             const tick = setInterval(() => { dot.style.background = n++ % 2 ? '#000' : '#fff'; }, 16);\n\
-             setTimeout(() => { clearInterval(tick); dot.remove(); }, 2000);\n\
+             window.__e2eScreenshotTick = setInterval(() => { dot.style.background = n++ % 2 ? '#000' : '#fff'; }, 16);\n\
              requestAnimationFrame(() => requestAnimationFrame(() => done(null)));",
             vec![],
         )
         .await?;
-    let png = client.screenshot().await?;
-    std::fs::write(screenshot_dir().join(format!("{name}.png")), png)?;
+    let png = client.screenshot().await;
+    client
+        .execute(
+            "clearInterval(window.__e2eScreenshotTick); document.getElementById('e2e-screenshot-dot')?.remove();",
+            vec![],
+        )
+        .await?;
+    std::fs::write(screenshot_dir().join(format!("{name}.png")), png?)?;
     Ok(())
 }
 

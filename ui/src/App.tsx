@@ -15,7 +15,6 @@ import { translate } from "./i18n";
 import { LanguageContext } from "./i18n/context";
 import { errorText } from "./i18n/errors";
 import { useUpdates } from "./updates/useUpdates";
-import { firstScreenPainted } from "./startup/firstScreen";
 
 // The first screen is Conversaciones: the other pages load when first opened, so the window's
 // first paint parses only what it shows.
@@ -99,11 +98,6 @@ export function App() {
       }),
     [],
   );
-
-  // No list to wait for (first run, or the store failed): this screen is the first one.
-  useEffect(() => {
-    if (loadError || startup?.error || (startup?.snapshot && orgs.length === 0)) firstScreenPainted();
-  }, [loadError, startup, orgs.length]);
 
   useEffect(() => {
     document.documentElement.lang = language === "es" ? "es-AR" : "en";

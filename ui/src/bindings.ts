@@ -1159,11 +1159,6 @@ export const commands = {
   editReminder: (orgId: OrgId, id: ReminderId, reminder: NewScheduled) => invoke<void>("edit_reminder", { orgId, id, reminder }),
   emailSettings: (orgId: OrgId) => invoke<EmailSettingsView>("email_settings", { orgId }),
   /**
-   * The window painted its first screen (the conversation list, or the first-run screen):
-   * background start-up work may begin.
-   */
-  firstScreenPainted: () => invoke<void>("first_screen_painted"),
-  /**
    * The business's relay connection state now (the status bar's first paint; then
    * `intake-status` events).
    */
