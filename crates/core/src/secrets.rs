@@ -23,6 +23,13 @@ pub enum SecretError {
     Join,
 }
 
+/// One keychain call at a time in this process. Each call opens its own Secret Service
+/// connection and session, and gnome-keyring (42 through 50 at least) hangs or aborts when
+/// several fresh connections of one process open sessions at once (upstream gnome-keyring#196);
+/// when it aborts, every secret is unreachable until the user unlocks the keyring again. Callers
+/// cache what they read, so waiting here costs nothing measurable.
+static KEYCHAIN_CALLS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Reads and writes secrets of organizations in the OS keychain.
 #[derive(Debug, Clone)]
 pub struct SecretStore {
@@ -87,6 +94,8 @@ impl SecretStore {
         let account = format!("{org}/{name}");
         let service = self.service.clone();
         tokio::task::spawn_blocking(move || {
+            // A poisoned lock only means another call panicked; the keychain itself is fine.
+            let _one = KEYCHAIN_CALLS.lock().unwrap_or_else(|p| p.into_inner());
             let entry =
                 keyring::Entry::new(&service, &account).map_err(|e| classify(&account, e))?;
             f(&entry).map_err(|e| classify(&account, e))

@@ -63,3 +63,28 @@ async fn entries_are_named_service_and_org_slash_name() {
     );
     s.delete(org, "afip_key").await.unwrap();
 }
+
+/// gnome-keyring aborts when several fresh connections of one process open sessions at once
+/// (upstream gnome-keyring#196; a CI run lost its keychain to it in the middle of the tests).
+/// Many concurrent calls must all succeed and leave the daemon alive for the next test.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn many_concurrent_calls_all_succeed_and_the_keychain_survives() {
+    let s = SecretStore::new(&format!("ar.mostrador.test.burst.{}", uuid::Uuid::new_v4()));
+    let org = OrgId::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..120 {
+        let s = s.clone();
+        tasks.spawn(async move {
+            let name = format!("burst_{}", i % 10);
+            s.set(org, &name, &Secret::new(format!("v{i}"))).await?;
+            s.get(org, &name).await.map(|v| assert!(v.is_some()))
+        });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r.unwrap().unwrap();
+    }
+    for i in 0..10 {
+        s.delete(org, &format!("burst_{i}")).await.unwrap();
+    }
+    assert!(s.get(org, "burst_0").await.unwrap().is_none());
+}
