@@ -20,6 +20,7 @@ mod sms_compose;
 mod templates;
 mod tray;
 pub mod updater;
+pub mod webview_env;
 
 use tauri::Manager;
 
