@@ -24,7 +24,8 @@ import {
 } from "../bindings";
 import { TemplatePicker } from "../templates";
 import { onOpenRequest, takeOpenRequest } from "./openRequests";
-import { createBatcher, hasInbound, listApplyAll, threadApplyAll } from "./batch";
+import { createBatcher, hasInbound, listApplyAll, listLoaded, threadApplyAll, threadLoaded } from "./batch";
+import { followsAfterScroll } from "./follow";
 import { useLanguage, useT } from "../i18n/context";
 import { errorText } from "../i18n/errors";
 import {
@@ -70,21 +71,29 @@ export function Conversations({ orgId }: { orgId: string }) {
   const [searching, setSearching] = useState(false);
   const [labelFilter, setLabelFilter] = useState("");
   const loadingMore = useRef(false);
+  // Each load of the first page; an answer to an older one is dropped.
+  const listGeneration = useRef(0);
+  // Events delivered while the first page is being read: the page may predate them.
+  const duringLoad = useRef<ConversationEvent[] | null>(null);
 
+  // Called once the event listener is registered (below), so nothing falls between the two.
   const load = useCallback(() => {
     // The start-up's timeline for scripts/measure-app (the first call is the one it reads).
     performance.mark("mostrador:list-asked");
+    const gen = ++listGeneration.current;
+    duringLoad.current = [];
     commands
       .conversationsList(orgId, filter, null, LIST_PAGE)
       .then((p) => {
         performance.mark("mostrador:list-answered");
-        setList(p.conversations);
+        if (gen !== listGeneration.current) return;
+        const during = duringLoad.current ?? [];
+        duringLoad.current = null;
+        setList(listLoaded(p.conversations, during).filter((c) => matches(c, filter)));
         setNext(p.next);
       })
       .catch((e) => setError(asAppError(e)));
   }, [orgId, filter]);
-
-  useEffect(load, [load]);
 
   // A clicked notification: select its conversation (fetched when the list does not hold it).
   const openConversation = useCallback(
@@ -109,18 +118,24 @@ export function Conversations({ orgId }: { orgId: string }) {
 
   useEffect(() => {
     // A burst (200 messages at once) is applied once per frame, not once per event.
-    const batch = createBatcher<ConversationEvent>((items) =>
+    const batch = createBatcher<ConversationEvent>((items) => {
+      duringLoad.current?.push(...items);
       setList((l) => {
         const next = listApplyAll(l, items);
         // A row that no longer matches the filter leaves the list.
         return next === l ? l : next.filter((c) => matches(c, filter));
-      }),
-    );
+      });
+    });
+    let live = true;
     const off = onEvent(events.conversationEvent, (e) => {
       if (e.org_id === orgId) batch.push(e);
     });
+    // The first page is read once events are heard: a customer writing meanwhile is not lost.
+    const first = () => live && load();
+    off.then(first, first);
     const offReload = onEvent(events.conversationsReload, () => load());
     return () => {
+      live = false;
       batch.cancel();
       off.then((f) => f());
       offReload.then((f) => f());
@@ -367,6 +382,8 @@ function Thread({ orgId, conversation, focus }: { orgId: string; conversation: C
   detached.current = newer !== null;
   // Each load that replaces the thread; an answer to an older one is dropped.
   const generation = useRef(0);
+  // Events delivered while the newest page is being read: the page may predate them.
+  const duringLoad = useRef<ConversationEvent[] | null>(null);
   const loadingNewer = useRef(false);
   const [replyTo, setReplyTo] = useState<MessageView | null>(null);
   const [panel, setPanel] = useState(false);
@@ -376,6 +393,7 @@ function Thread({ orgId, conversation, focus }: { orgId: string; conversation: C
   const keepFromBottom = useRef<number | null>(null);
   // Follow new messages only while the owner is at the bottom (reading older ones stays put).
   const atBottom = useRef(true);
+  const previousTop = useRef(0);
   const id = conversation.id;
 
   // Only the bubbles on screen are in the page; each is measured as it renders.
@@ -400,12 +418,15 @@ function Thread({ orgId, conversation, focus }: { orgId: string; conversation: C
   /** The newest page (opening the conversation, or "go to the newest" after a jump back). */
   const loadLatest = useCallback(() => {
     const gen = ++generation.current;
+    duringLoad.current = [];
     commands
       .conversationThread(orgId, id, null, THREAD_PAGE)
       .then((p) => {
         if (gen !== generation.current) return;
+        const during = duringLoad.current ?? [];
+        duringLoad.current = null;
         atBottom.current = true;
-        setMessages(p.messages);
+        setMessages(threadLoaded(p.messages, id, during));
         setOlder(p.older);
         setNewer(null);
       })
@@ -413,29 +434,33 @@ function Thread({ orgId, conversation, focus }: { orgId: string; conversation: C
   }, [orgId, id]);
 
   useEffect(() => {
-    // Opened from a search hit: the focus effect loads around it instead.
-    if (focus === null) loadLatest();
     commands.conversationOpen(orgId, id).catch(() => undefined);
     // Events are applied in batches (once per frame): a burst never re-renders per message.
     const batch = createBatcher<ConversationEvent>((items) => {
-      if (items.some((e) => e.kind === "new_message" && e.message.conversation_id === id)) {
-        const el = box.current;
-        atBottom.current = !detached.current && (!el || el.scrollHeight - el.scrollTop - el.clientHeight < 80);
-      }
+      // Whether to follow was decided by the owner's scrolling (onScroll), not by where the box
+      // is mid-burst.
+      if (detached.current) atBottom.current = false;
+      duringLoad.current?.push(...items);
       setMessages((m) => threadApplyAll(m, id, items, { detached: detached.current }));
       if (hasInbound(items, id) && document.hasFocus()) {
         commands.conversationOpen(orgId, id).catch(() => undefined);
       }
     });
+    let live = true;
     const off = onEvent(events.conversationEvent, (e) => {
       if (e.org_id === orgId) batch.push(e);
     });
+    // The newest page is read once events are heard (a search hit's focus effect loads around
+    // it instead).
+    const first = () => live && focus === null && loadLatest();
+    off.then(first, first);
     // The bus dropped events (a burst bigger than it holds): the newest page again, unless the
     // owner is reading far back (that window pages down from the database anyway).
     const offReload = onEvent(events.conversationsReload, () => {
       if (!detached.current) loadLatest();
     });
     return () => {
+      live = false;
       batch.cancel();
       off.then((f) => f());
       offReload.then((f) => f());
@@ -458,7 +483,15 @@ function Thread({ orgId, conversation, focus }: { orgId: string; conversation: C
 
   function onScroll() {
     const el = box.current;
-    if (el) atBottom.current = !detached.current && el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+    if (el) {
+      atBottom.current = followsAfterScroll(atBottom.current, {
+        scrollTop: el.scrollTop,
+        previousTop: previousTop.current,
+        fromBottom: el.scrollHeight - el.scrollTop - el.clientHeight,
+        detached: detached.current,
+      });
+      previousTop.current = el.scrollTop;
+    }
     // Below a jump back: the newer messages, page by page, until the newest.
     if (el && newer && !loadingNewer.current && el.scrollHeight - el.scrollTop - el.clientHeight < 200) {
       loadingNewer.current = true;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ConversationEvent, ConversationSummary, MessageView } from "../bindings";
-import { createBatcher, hasInbound, listApplyAll, threadApplyAll } from "./batch";
+import { createBatcher, hasInbound, listApplyAll, listLoaded, threadApplyAll, threadLoaded } from "./batch";
 import { listApply, threadApply } from "./model";
 
 function row(id: number, at: string, unread = 0): ConversationSummary {
@@ -118,5 +118,36 @@ describe("the batcher", () => {
     b.cancel();
     ticks.shift()!();
     expect(got.length).toBe(1);
+  });
+});
+
+describe("a page read while events arrive", () => {
+  it("keeps a customer's first conversation that the page was read too early to hold", () => {
+    const page = [row(1, at(5)), row(2, at(1))];
+    const got = listLoaded(page, [updated(row(9, at(7), 1))]);
+    expect(got.map((c) => c.id)).toEqual([9, 1, 2]);
+  });
+
+  it("keeps the newer version of a row either way", () => {
+    const page = [row(1, at(5), 3), row(2, at(1), 0)];
+    // Row 1's event is older than the page (read after it); row 2's is newer (read before it).
+    const got = listLoaded(page, [updated(row(1, at(4), 2)), updated(row(2, at(6), 1))]);
+    expect(got.map((c) => [c.id, c.unread_count])).toEqual([
+      [2, 1],
+      [1, 3],
+    ]);
+    expect(listLoaded(page, [])).toBe(page);
+  });
+
+  it("adds the thread's messages the page missed without taking back what it knows", () => {
+    const sent = { ...msg(2, at(2), "out"), status: "delivered" as const };
+    const page = [msg(1, at(1)), sent];
+    const stale = { ...msg(2, at(2), "out"), status: "pending" as const };
+    const got = threadLoaded(page, 1, [newMessage(stale), newMessage(msg(3, at(3)))]);
+    expect(got.map((m) => [m.id, m.status])).toEqual([
+      [1, "received"],
+      [2, "delivered"],
+      [3, "received"],
+    ]);
   });
 });

@@ -23,6 +23,40 @@ export function listApplyAll(list: ConversationSummary[], events: ConversationEv
   return next.sort(byActivity);
 }
 
+/**
+ * A freshly read page of the list, with the events delivered while it was being read. The page
+ * may have been read before some of them (a customer's first message: the row is missing) or after
+ * (the row is newer than the event's): the newer version of each row wins, ties to the event.
+ */
+export function listLoaded(page: ConversationSummary[], during: ConversationEvent[]): ConversationSummary[] {
+  const rows = new Map<number, ConversationSummary>();
+  for (const e of during) if (e.kind === "conversation_updated") rows.set(e.conversation.id, e.conversation);
+  if (rows.size === 0) return page;
+  const next: ConversationSummary[] = [];
+  for (const c of page) {
+    const r = rows.get(c.id);
+    if (r && c.last_activity_at > r.last_activity_at) rows.delete(c.id);
+    if (!rows.has(c.id)) next.push(c);
+  }
+  next.push(...rows.values());
+  return next.sort(byActivity);
+}
+
+/**
+ * A freshly read page of the thread, with the events delivered while it was being read: messages
+ * the page missed are added and statuses, media and reactions move forward; a message the page
+ * already has is not replaced by its (possibly older) version from an event.
+ */
+export function threadLoaded(
+  page: MessageView[],
+  conversationId: number,
+  during: ConversationEvent[],
+): MessageView[] {
+  const known = new Set(page.map((m) => m.id));
+  const events = during.filter((e) => !(e.kind === "new_message" && known.has(e.message.id)));
+  return threadApplyAll(page, conversationId, events);
+}
+
 export type ThreadApplyOptions = {
   /**
    * The thread shown does not reach the newest message (opened around a search hit): new
