@@ -132,8 +132,10 @@ fn shared_view(pid: u32) -> Option<String> {
 }
 
 /// The app's start-up timeline from its log (`store ready` and the `start-up: …` lines), as
-/// `phase +ms` relative to "starting"; empty when the log is not there.
-fn startup_phases(data: &std::path::Path, since_line: usize) -> String {
+/// `phase +ms` relative to "starting", after when "starting" was logged relative to the process
+/// start (`process_start_ms`, ms since the epoch): GTK, WebKit and the plugins before our code.
+/// Empty when the log is not there.
+fn startup_phases(data: &std::path::Path, since_line: usize, process_start_ms: f64) -> String {
     let Ok(dir) = std::fs::read_dir(data.join("logs")) else {
         return String::new();
     };
@@ -165,6 +167,9 @@ fn startup_phases(data: &std::path::Path, since_line: usize) -> String {
         if line.contains("mostrador_app: starting") {
             origin = Some(at);
             out.clear();
+            let into_day = (process_start_ms as i64).rem_euclid(86_400_000);
+            let ms = (at - into_day).rem_euclid(86_400_000);
+            out.push(format!("\"starting\" logged {ms} ms after process start (10 ms resolution), then (ms after it)"));
             continue;
         }
         let Some(o) = origin else { continue };
@@ -344,9 +349,9 @@ async fn measure_cold_start_and_idle_rss() -> Result<()> {
             step(4),
             painted - start
         );
-        let phases = startup_phases(&data, logged);
+        let phases = startup_phases(&data, logged, start);
         if !phases.is_empty() {
-            println!("run {run}: start-up phases (ms after \"starting\"): {phases}");
+            println!("run {run}: start-up phases: {phases}");
         }
         let opened = app.execute_async(OPEN_THREAD, vec![]).await?;
         let scrolled = app
