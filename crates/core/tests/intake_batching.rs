@@ -371,6 +371,9 @@ const BETO: &str = "5493511234567";
 const DANI: &str = "5492614000001";
 const EVA: &str = "5492994000002";
 const FEDE: &str = "5493414000003";
+const GABI: &str = "5491144000004";
+const HUGO: &str = "5491144000005";
+const KIKI: &str = "5491144000006";
 
 /// Stored before the batch: Ana's and Beto's threads, and a reaction of Beto's to a message
 /// (wamid.M5) that only arrives in the batch.
@@ -417,9 +420,47 @@ fn mixed(boom: bool) -> Vec<Vec<u8>> {
     if boom {
         v.push(text(FEDE, "Fede", "wamid.F1", "boom", 1_767_226_007));
     }
+    // A user without a number (BSUID only) is inserted at once, not put off; then a new sender
+    // again: the ids given in advance must follow.
+    v.push(webhook(
+        json!([{ "profile": { "name": "Caro", "username": "caro.ok" }, "user_id": "AR.13491208655302741918" }]),
+        json!([{ "from_user_id": "AR.13491208655302741918", "id": "wamid.U1", "timestamp": "1767226007",
+                 "type": "text", "text": { "body": "hola sin número" } }]),
+        json!([]),
+    ));
+    v.push(text(
+        HUGO,
+        "Hugo",
+        "wamid.J1",
+        "¿tienen pilas?",
+        1_767_226_007,
+    ));
+    // A new sender with number and BSUID, then the BSUID alone: the same customer.
+    v.push(webhook(
+        json!([{ "profile": { "name": "Kiki" }, "wa_id": KIKI, "user_id": "AR.13491208655302741919" }]),
+        json!([{ "from": KIKI, "from_user_id": "AR.13491208655302741919", "id": "wamid.K1",
+                 "timestamp": "1767226007", "type": "text", "text": { "body": "hola" } }]),
+        json!([]),
+    ));
+    v.push(webhook(
+        json!([{ "profile": { "name": "Kiki" }, "user_id": "AR.13491208655302741919" }]),
+        json!([{ "from_user_id": "AR.13491208655302741919", "id": "wamid.K2", "timestamp": "1767226008",
+                 "type": "text", "text": { "body": "¿me leen?" } }]),
+        json!([]),
+    ));
     v.extend([
         text(EVA, "Eva", "wamid.E2", "mejor no", 1_767_226_008),
+        // Beto moves to another number: the batch's view of numbers is dropped; his old number
+        // writing again is a new customer, and so is Gabi.
+        webhook(
+            json!([{ "profile": { "name": "Beto" }, "wa_id": BETO }]),
+            json!([{ "from": BETO, "id": "wamid.B9", "timestamp": "1767226009", "type": "system",
+                     "system": { "type": "user_changed_number", "body": "Beto cambió de número",
+                                 "wa_id": "5493517654321" } }]),
+            json!([]),
+        ),
         text(BETO, "Roberto", "wamid.M5", "¿y el pedido?", 1_767_226_009),
+        text(GABI, "Gabi", "wamid.G1", "buenas tardes", 1_767_226_009),
         // Redelivered: stored earlier in this batch.
         text(DANI, "Dani", "wamid.D1", "hola, ¿abren hoy?", 1_767_226_000),
         reply(
@@ -589,7 +630,7 @@ async fn a_mixed_batch_with_put_off_messages_leaves_what_one_event_per_transacti
         "{batched:#?}"
     );
     assert!(
-        has_prefix("message 13 wamid.D3 in 5492614000001 reply to wamid.D1"),
+        has_prefix("message 19 wamid.D3 in 5492614000001 reply to wamid.D1"),
         "{batched:#?}"
     );
     assert!(
@@ -608,7 +649,13 @@ async fn a_mixed_batch_with_put_off_messages_leaves_what_one_event_per_transacti
     );
     assert!(has("search message_search yerba: 1"), "{batched:#?}");
     assert!(
-        batched_events.contains(&"new message 13 Some(\"wamid.D3\")".to_owned()),
+        has(&format!(
+            "conversation {KIKI}: last wamid.K2 ¿me leen? at 2026-01-01T00:06:48.000Z inbound 2026-01-01T00:06:48.000Z unread 2 abierta"
+        )),
+        "{batched:#?}"
+    );
+    assert!(
+        batched_events.contains(&"new message 19 Some(\"wamid.D3\")".to_owned()),
         "{batched_events:#?}"
     );
 }

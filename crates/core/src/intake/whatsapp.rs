@@ -95,7 +95,14 @@ struct Deferred {
     messages: Vec<PendingMessage>,
     /// The ids of the messages put off and flushed so far, by the order they were put off.
     ids: Vec<i64>,
+    /// Customers created by the batch, their profile changes.
     profiles: customers::PendingProfiles,
+    /// WhatsApp conversations of customers the batch created, not inserted yet: (id, customer
+    /// id), ids given in advance as SQLite would give them.
+    conversations: Vec<(i64, i64)>,
+    /// The id of the next conversation created (`None`: look it up). Forgotten at every flush:
+    /// after one, a conversation may be inserted some other way.
+    next_conversation: Option<i64>,
     /// The list rows the batch's new messages move, in the order first touched.
     touches: Vec<Touch>,
     /// Conversation id ⇒ index in `touches`.
@@ -166,7 +173,59 @@ impl Deferred {
     }
 
     fn is_empty(&self) -> bool {
-        self.messages.is_empty() && self.touches.is_empty() && self.profiles.is_empty()
+        self.messages.is_empty()
+            && self.touches.is_empty()
+            && self.profiles.is_empty()
+            && self.conversations.is_empty()
+    }
+
+    /// A conversation for a customer the batch created (who has none): its id now, the row at
+    /// the next flush.
+    async fn new_conversation(
+        &mut self,
+        conn: &mut SqliteConnection,
+        customer_id: i64,
+    ) -> Result<i64, sqlx::Error> {
+        let id = match self.next_conversation {
+            Some(id) => id,
+            None => {
+                sqlx::query_scalar("SELECT coalesce(max(id), 0) + 1 FROM conversations")
+                    .fetch_one(&mut *conn)
+                    .await?
+            }
+        };
+        self.next_conversation = Some(id + 1);
+        self.conversations.push((id, customer_id));
+        Ok(id)
+    }
+
+    /// Inserts the conversations put off (one statement), as [`write::conversation_for`]
+    /// creates them.
+    async fn insert_conversations(
+        &mut self,
+        conn: &mut SqliteConnection,
+        org: OrgId,
+        now: &str,
+    ) -> Result<(), sqlx::Error> {
+        if self.conversations.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<Value> = self
+            .conversations
+            .drain(..)
+            .map(|(id, customer)| json!([id, customer]))
+            .collect();
+        sqlx::query(
+            "INSERT INTO conversations (id, org_id, customer_id, channel, last_activity_at, created_at, updated_at)
+             SELECT json_extract(value, '$[0]'), ?1, json_extract(value, '$[1]'), 'whatsapp', '', ?2, ?2
+             FROM json_each(?3) ORDER BY key",
+        )
+        .bind(org.to_string())
+        .bind(now)
+        .bind(Value::Array(rows).to_string())
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
     }
 
     /// A message id as stored: a put-off message's placeholder `-(n + 1)` resolved (once it is
@@ -342,11 +401,19 @@ impl BatchState {
         org: OrgId,
         now: &str,
     ) -> Result<(), sqlx::Error> {
-        let Some(d) = self.deferred.as_mut().filter(|d| !d.is_empty()) else {
+        let Some(d) = self.deferred.as_mut() else {
             return Ok(());
         };
+        // Whoever called may insert a customer or conversation itself next.
+        d.next_conversation = None;
+        d.profiles.forget_next_id();
+        if d.is_empty() {
+            return Ok(());
+        }
+        // Customers, their conversations, then the messages that point at them.
+        customers::write_profiles(conn, org, &mut d.profiles, now).await?;
+        d.insert_conversations(conn, org, now).await?;
         d.insert_messages(conn, org, now).await?;
-        customers::write_profiles(conn, &mut d.profiles, now).await?;
         if d.touches.is_empty() {
             return Ok(());
         }
@@ -832,7 +899,18 @@ async fn apply_message(
     let conversation_id = match cached {
         Some(id) => id,
         None => {
-            let id = write::conversation_for(conn, org, customer_id, "whatsapp", now).await?;
+            let created = state
+                .deferred
+                .as_ref()
+                .is_some_and(|d| d.profiles.created(customer_id));
+            let id = match state.deferred.as_mut().filter(|_| created) {
+                Some(d) => d.new_conversation(conn, customer_id).await?,
+                None => {
+                    // Ids as SQLite gives them: what was put off goes in first.
+                    state.flush(conn, org, now).await?;
+                    write::conversation_for(conn, org, customer_id, "whatsapp", now).await?
+                }
+            };
             if let Some(c) = state.conversations.as_mut() {
                 c.insert(customer_id, id);
             }
@@ -959,9 +1037,15 @@ async fn apply_message(
     }
     let unread = s.kind != "request_welcome";
     match state.deferred.as_mut() {
-        Some(d) => {
-            d.touch(conversation_id, message_id, &preview, &at, unread);
-            write::opt_out_keyword(conn, conversation_id, &preview, now).await?;
+        Some(_) => {
+            if customers::opt_out_keyword(&preview).is_some() {
+                // Reads the conversation and writes its customer: both in the database first.
+                state.flush(conn, org, now).await?;
+                write::opt_out_keyword(conn, conversation_id, &preview, now).await?;
+            }
+            if let Some(d) = state.deferred.as_mut() {
+                d.touch(conversation_id, message_id, &preview, &at, unread);
+            }
         }
         None => {
             write::touch_conversation(
