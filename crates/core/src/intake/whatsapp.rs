@@ -110,8 +110,8 @@ struct Deferred {
 }
 
 /// An inbound message whose insert is put off to the next flush. Only messages nothing else
-/// in the batch needs to find before then: no reaction, no number change, no pending reaction
-/// waiting for it.
+/// in the batch needs to find before then: not a reaction (it looks its target up at once), not
+/// one a pending reaction may wait for.
 #[derive(Debug)]
 struct PendingMessage {
     conversation_id: i64,
