@@ -92,7 +92,11 @@ export function Conversations({ orgId }: { orgId: string }) {
         setList(listLoaded(p.conversations, during).filter((c) => matches(c, filter)));
         setNext(p.next);
       })
-      .catch((e) => setError(asAppError(e)));
+      .catch((e) => {
+        // Nothing waits for this page any more: stop keeping events for it.
+        if (gen === listGeneration.current) duringLoad.current = null;
+        setError(asAppError(e));
+      });
   }, [orgId, filter]);
 
   // A clicked notification: select its conversation (fetched when the list does not hold it).
@@ -430,7 +434,11 @@ function Thread({ orgId, conversation, focus }: { orgId: string; conversation: C
         setOlder(p.older);
         setNewer(null);
       })
-      .catch((e) => setError(asAppError(e)));
+      .catch((e) => {
+        // Nothing waits for this page any more: stop keeping events for it.
+        if (gen === generation.current) duringLoad.current = null;
+        setError(asAppError(e));
+      });
   }, [orgId, id]);
 
   useEffect(() => {
