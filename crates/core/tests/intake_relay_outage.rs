@@ -169,11 +169,13 @@ async fn a_relay_outage_mid_burst_loses_nothing_and_applies_nothing_twice() {
         .into_iter()
         .collect();
     assert_eq!(stored, wamids.iter().cloned().collect::<HashSet<_>>());
-    assert_eq!(
-        p.count("SELECT count(*) FROM inbox_raw WHERE status <> 'processed'")
-            .await,
-        0
-    );
+    let left: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT event_id, status, status_reason FROM inbox_raw WHERE status <> 'processed'",
+    )
+    .fetch_all(p.store.reader())
+    .await
+    .unwrap();
+    assert!(left.is_empty(), "rows not processed: {left:?}");
     assert_eq!(
         p.count("SELECT sum(unread_count) FROM conversations").await,
         N as i64
