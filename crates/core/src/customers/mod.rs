@@ -70,11 +70,33 @@ pub async fn upsert_whatsapp(
     upsert_whatsapp_cached(conn, org, who, now, None, None).await
 }
 
-/// Profile fields (parent BSUID, username, name) a batch learned about customers it already
-/// knew by number, kept by [`upsert_whatsapp_cached`] and written once per customer before the
-/// batch commits ([`write_profiles`]) instead of once per message.
+/// What a batch put off about customers, kept by [`upsert_whatsapp_cached`] and written before
+/// the batch commits ([`write_profiles`]) in one statement each instead of one per message: the
+/// customers it created (their ids given in advance) and the profile fields (parent BSUID,
+/// username, name) it learned about customers it knew by number.
 #[derive(Debug, Default)]
-pub(crate) struct PendingProfiles(HashMap<i64, Profile>);
+pub(crate) struct PendingProfiles {
+    profiles: HashMap<i64, Profile>,
+    created: Vec<NewCustomer>,
+    /// Ids of every customer created this way in the batch (written or not).
+    created_ids: std::collections::HashSet<i64>,
+    /// The id of the next customer created: one more than the largest, what SQLite gives a
+    /// table without AUTOINCREMENT. `None`: look it up; forgotten whenever a customer may be
+    /// inserted some other way.
+    next_id: Option<i64>,
+}
+
+/// A customer created by a batch and not written yet.
+#[derive(Debug)]
+struct NewCustomer {
+    id: i64,
+    wa_id: String,
+    bsuid: Option<String>,
+    parent_bsuid: Option<String>,
+    username: Option<String>,
+    name: Option<String>,
+    phone: Option<String>,
+}
 
 #[derive(Debug, Default)]
 struct Profile {
@@ -85,22 +107,77 @@ struct Profile {
 
 impl PendingProfiles {
     pub(crate) fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.profiles.is_empty() && self.created.is_empty()
+    }
+
+    /// Whether the batch created this customer (so they have no conversation it did not make).
+    pub(crate) fn created(&self, customer_id: i64) -> bool {
+        self.created_ids.contains(&customer_id)
+    }
+
+    /// Forgets the next id: a customer may be inserted some other way from here on.
+    pub(crate) fn forget_next_id(&mut self) {
+        self.next_id = None;
     }
 }
 
-/// Writes the pending profiles (one statement for all) and forgets them. Only a field that
-/// differs from the stored one is written, as [`upsert_whatsapp`] does.
-pub(crate) async fn write_profiles(
+/// Inserts the customers the batch created and not written yet (one statement), with the ids
+/// they were given.
+async fn write_created(
     conn: &mut SqliteConnection,
+    org_id: &str,
     pending: &mut PendingProfiles,
     now: &str,
 ) -> Result<(), sqlx::Error> {
-    if pending.0.is_empty() {
+    if pending.created.is_empty() {
         return Ok(());
     }
     let rows: Vec<_> = pending
-        .0
+        .created
+        .drain(..)
+        .map(|c| {
+            serde_json::json!([
+                c.id,
+                c.wa_id,
+                c.bsuid,
+                c.parent_bsuid,
+                c.username,
+                c.name,
+                c.phone
+            ])
+        })
+        .collect();
+    sqlx::query(
+        "INSERT INTO customers (id, org_id, wa_id, bsuid, parent_bsuid, username, name, phone,
+                                first_contact_at, created_at, updated_at)
+         SELECT json_extract(value, '$[0]'), ?1, json_extract(value, '$[1]'), json_extract(value, '$[2]'),
+                json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'),
+                json_extract(value, '$[6]'), ?2, ?2, ?2
+         FROM json_each(?3) ORDER BY key",
+    )
+    .bind(org_id)
+    .bind(now)
+    .bind(serde_json::Value::Array(rows).to_string())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Writes what is pending (the created customers, then the profiles: one statement each) and
+/// forgets it. Only a profile field that differs from the stored one is written, as
+/// [`upsert_whatsapp`] does.
+pub(crate) async fn write_profiles(
+    conn: &mut SqliteConnection,
+    org: OrgId,
+    pending: &mut PendingProfiles,
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    write_created(conn, &org.to_string(), pending, now).await?;
+    if pending.profiles.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<_> = pending
+        .profiles
         .drain()
         .map(|(id, p)| serde_json::json!([id, p.parent_bsuid, p.username, p.name]))
         .collect();
@@ -175,15 +252,17 @@ pub(crate) async fn find_by_wa_ids(
 }
 
 /// [`upsert_whatsapp`], answering the lookup from `cache` when it can and keeping it up to date.
-/// With `pending` (and `cache`), a profile change of a customer found by number is kept there
-/// for [`write_profiles`] instead of written now; the database is behind the cache until then.
+/// With `pending` (and `cache`), a profile change of a customer found by number, and a new
+/// customer with a number, are kept there for [`write_profiles`] instead of written now; the
+/// database is behind the cache until then (anything here that reads or writes customers
+/// writes the created ones first).
 pub(crate) async fn upsert_whatsapp_cached(
     conn: &mut SqliteConnection,
     org: OrgId,
     who: &WhatsAppIdentity<'_>,
     now: &str,
     mut cache: Option<&mut ByNumber>,
-    pending: Option<&mut PendingProfiles>,
+    mut pending: Option<&mut PendingProfiles>,
 ) -> Result<i64, sqlx::Error> {
     let org_id = org.to_string();
     // By number first, as `find`: a known customer with that number, or none (then `find`
@@ -198,7 +277,12 @@ pub(crate) async fn upsert_whatsapp_cached(
     };
     let existing = match cached {
         Some(found) => found,
-        None => find(conn, &org_id, who.wa_id, who.bsuid).await?,
+        None => {
+            if let Some(p) = pending.as_deref_mut() {
+                write_created(conn, &org_id, p, now).await?;
+            }
+            find(conn, &org_id, who.wa_id, who.bsuid).await?
+        }
     };
     let phone = who
         .wa_id
@@ -234,6 +318,13 @@ pub(crate) async fn upsert_whatsapp_cached(
             // Fill what was missing; a BSUID only replaces one when the number matched (a new
             // BSUID is issued when the user changes number).
             let mut set_wa = wa_id.is_none() && who.wa_id.is_some();
+            let set_bsuid = who.bsuid.is_some() && bsuid.as_deref() != who.bsuid;
+            if pending.is_none() || cache.is_none() || set_wa || set_bsuid {
+                // Reads or writes customers: the created ones first.
+                if let Some(p) = pending.as_deref_mut() {
+                    write_created(conn, &org_id, p, now).await?;
+                }
+            }
             if set_wa {
                 let taken: Option<i64> =
                     sqlx::query_scalar("SELECT id FROM customers WHERE org_id = ? AND wa_id = ?")
@@ -243,10 +334,9 @@ pub(crate) async fn upsert_whatsapp_cached(
                         .await?;
                 set_wa = taken.is_none();
             }
-            let set_bsuid = who.bsuid.is_some() && bsuid.as_deref() != who.bsuid;
             let deferred = match (pending, cache.is_some() && !set_wa && !set_bsuid) {
                 (Some(p), true) => {
-                    let e = p.0.entry(id).or_default();
+                    let e = p.profiles.entry(id).or_default();
                     if let Some(b) = who.parent_bsuid {
                         e.parent_bsuid = Some(b.to_owned());
                     }
@@ -312,6 +402,49 @@ pub(crate) async fn upsert_whatsapp_cached(
             Ok(id)
         }
         None => {
+            if let (Some(p), Some(c), Some(w)) =
+                (pending.as_deref_mut(), cache.as_deref_mut(), who.wa_id)
+            {
+                // Put off: the id SQLite would give it, the row with the batch's others.
+                let id = match p.next_id {
+                    Some(id) => id,
+                    None => {
+                        sqlx::query_scalar::<_, i64>(
+                            "SELECT coalesce(max(id), 0) + 1 FROM customers",
+                        )
+                        .fetch_one(&mut *conn)
+                        .await?
+                    }
+                };
+                p.next_id = Some(id + 1);
+                p.created_ids.insert(id);
+                p.created.push(NewCustomer {
+                    id,
+                    wa_id: w.to_owned(),
+                    bsuid: who.bsuid.map(str::to_owned),
+                    parent_bsuid: who.parent_bsuid.map(str::to_owned),
+                    username: who.username.map(str::to_owned),
+                    name: who.name.map(str::to_owned),
+                    phone,
+                });
+                c.insert(
+                    w.to_owned(),
+                    Some(Found {
+                        id,
+                        wa_id: Some(w.to_owned()),
+                        bsuid: who.bsuid.map(str::to_owned),
+                        parent_bsuid: who.parent_bsuid.map(str::to_owned),
+                        username: who.username.map(str::to_owned),
+                        name: who.name.map(str::to_owned),
+                    }),
+                );
+                return Ok(id);
+            }
+            if let Some(p) = pending {
+                write_created(conn, &org_id, p, now).await?;
+                // Inserted here, not by the ids given in advance.
+                p.forget_next_id();
+            }
             let id = sqlx::query_scalar(
                 "INSERT INTO customers (org_id, wa_id, bsuid, parent_bsuid, username, name, phone,
                                         first_contact_at, created_at, updated_at)

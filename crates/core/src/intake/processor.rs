@@ -610,7 +610,7 @@ impl Processor {
             .await?;
         }
         // What the batch put off, before its events read the rows.
-        if let Err(e) = state.flush(&mut tx, now).await {
+        if let Err(e) = state.flush(&mut tx, org, now).await {
             if isolate {
                 return Err(e.into());
             }
@@ -619,6 +619,7 @@ impl Processor {
             return Ok(None);
         }
         // The new messages' views and their conversations' rows, loaded once for the batch.
+        state.resolve_ids(&mut applied_all.new_messages);
         let mut events = applied_all.events;
         wa::load_new_message_events(&mut tx, org, &applied_all.new_messages, &mut events).await?;
         tx.commit().await.map_err(IntakeError::from)?;

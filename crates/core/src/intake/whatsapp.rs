@@ -44,7 +44,9 @@ pub struct Applied {
     /// Media ids of newly stored messages: each gets a download job in the same transaction.
     pub media: Vec<String>,
     /// Newly stored messages (message id, conversation id): their events are loaded once per
-    /// batch ([`load_new_message_events`]).
+    /// batch ([`load_new_message_events`]). In the fast pass a message whose insert was put off
+    /// has the id `-(n + 1)` (the batch's n-th put-off message) until
+    /// [`BatchState::resolve_ids`] replaces it after the last flush.
     pub new_messages: Vec<(i64, i64)>,
 }
 
@@ -66,9 +68,10 @@ impl Applied {
 /// What a batch remembers between its events, to save a lookup per message.
 #[derive(Debug, Default)]
 pub struct BatchState {
-    /// Whether a reaction may be waiting for its message (none at the start of the batch and
-    /// no reaction in it so far ⇒ nothing to look up).
-    pending_reactions: bool,
+    /// The wamids a pending reaction may be waiting for: those of the batch's messages that
+    /// had one at its start plus every target of the batch's reactions so far. `None` (a pass
+    /// with savepoints): any message may have one, look it up.
+    reaction_targets: Option<HashSet<String>>,
     /// Customer ⇒ conversation, found or created in this transaction. Only when nothing is
     /// rolled back inside it (the fast pass): a savepoint rollback could undo a creation.
     conversations: Option<HashMap<i64, i64>>,
@@ -87,11 +90,40 @@ pub struct BatchState {
 /// What [`BatchState::flush`] writes.
 #[derive(Debug, Default)]
 struct Deferred {
+    /// Plain inbound messages not inserted yet, in arrival order (inserted in that order, so
+    /// their ids are what one insert per message gives).
+    messages: Vec<PendingMessage>,
+    /// The ids of the messages put off and flushed so far, by the order they were put off.
+    ids: Vec<i64>,
+    /// Customers created by the batch, their profile changes.
     profiles: customers::PendingProfiles,
+    /// WhatsApp conversations of customers the batch created, not inserted yet: (id, customer
+    /// id), ids given in advance as SQLite would give them.
+    conversations: Vec<(i64, i64)>,
+    /// The id of the next conversation created (`None`: look it up). Forgotten at every flush:
+    /// after one, a conversation may be inserted some other way.
+    next_conversation: Option<i64>,
     /// The list rows the batch's new messages move, in the order first touched.
     touches: Vec<Touch>,
     /// Conversation id ⇒ index in `touches`.
     index: HashMap<i64, usize>,
+}
+
+/// An inbound message whose insert is put off to the next flush. Only messages nothing else
+/// in the batch needs to find before then: not a reaction (it looks its target up at once), not
+/// one a pending reaction may wait for.
+#[derive(Debug)]
+struct PendingMessage {
+    conversation_id: i64,
+    provider_id: String,
+    kind: &'static str,
+    text: Option<String>,
+    filename: Option<String>,
+    media_id: Option<i64>,
+    reply_to_provider_id: Option<String>,
+    data: Option<String>,
+    raw: Option<String>,
+    at: String,
 }
 
 /// A conversation's list row after the batch's inbound messages, as
@@ -141,7 +173,139 @@ impl Deferred {
     }
 
     fn is_empty(&self) -> bool {
-        self.touches.is_empty() && self.profiles.is_empty()
+        self.messages.is_empty()
+            && self.touches.is_empty()
+            && self.profiles.is_empty()
+            && self.conversations.is_empty()
+    }
+
+    /// A conversation for a customer the batch created (who has none): its id now, the row at
+    /// the next flush.
+    async fn new_conversation(
+        &mut self,
+        conn: &mut SqliteConnection,
+        customer_id: i64,
+    ) -> Result<i64, sqlx::Error> {
+        let id = match self.next_conversation {
+            Some(id) => id,
+            None => {
+                sqlx::query_scalar("SELECT coalesce(max(id), 0) + 1 FROM conversations")
+                    .fetch_one(&mut *conn)
+                    .await?
+            }
+        };
+        self.next_conversation = Some(id + 1);
+        self.conversations.push((id, customer_id));
+        Ok(id)
+    }
+
+    /// Inserts the conversations put off (one statement), as [`write::conversation_for`]
+    /// creates them.
+    async fn insert_conversations(
+        &mut self,
+        conn: &mut SqliteConnection,
+        org: OrgId,
+        now: &str,
+    ) -> Result<(), sqlx::Error> {
+        if self.conversations.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<Value> = self
+            .conversations
+            .drain(..)
+            .map(|(id, customer)| json!([id, customer]))
+            .collect();
+        sqlx::query(
+            "INSERT INTO conversations (id, org_id, customer_id, channel, last_activity_at, created_at, updated_at)
+             SELECT json_extract(value, '$[0]'), ?1, json_extract(value, '$[1]'), 'whatsapp', '', ?2, ?2
+             FROM json_each(?3) ORDER BY key",
+        )
+        .bind(org.to_string())
+        .bind(now)
+        .bind(Value::Array(rows).to_string())
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+
+    /// A message id as stored: a put-off message's placeholder `-(n + 1)` resolved (once it is
+    /// flushed).
+    fn resolve(&self, id: i64) -> i64 {
+        if id < 0 {
+            self.ids[(-id - 1) as usize]
+        } else {
+            id
+        }
+    }
+
+    /// Inserts the put-off messages in one statement (the search triggers run per row).
+    async fn insert_messages(
+        &mut self,
+        conn: &mut SqliteConnection,
+        org: OrgId,
+        now: &str,
+    ) -> Result<(), sqlx::Error> {
+        if self.messages.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<Value> = self
+            .messages
+            .iter()
+            .map(|m| {
+                json!([
+                    m.conversation_id,
+                    m.provider_id,
+                    m.kind,
+                    m.text,
+                    m.filename,
+                    m.media_id,
+                    m.reply_to_provider_id,
+                    m.data,
+                    m.raw,
+                    m.at
+                ])
+            })
+            .collect();
+        let status = MessageStatus::Received;
+        // `WHERE true`: without it SQLite would read ON CONFLICT as a join's ON. Rows are
+        // inserted in array order (ids as one insert per message); RETURNING's order is not
+        // guaranteed, hence the provider id.
+        let inserted: Vec<(i64, String)> = sqlx::query_as(
+            "INSERT INTO messages (org_id, conversation_id, provider_id, direction, type, text, filename,
+                                   media_id, reply_to_provider_id, data, raw, status, status_rank, at,
+                                   created_at)
+             SELECT ?1, json_extract(value, '$[0]'), json_extract(value, '$[1]'), 'in',
+                    json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]'),
+                    json_extract(value, '$[5]'), json_extract(value, '$[6]'), json_extract(value, '$[7]'),
+                    json_extract(value, '$[8]'), ?2, ?3, json_extract(value, '$[9]'), ?4
+             FROM json_each(?5) WHERE true ORDER BY key
+             ON CONFLICT (org_id, provider_id) WHERE provider_id IS NOT NULL DO NOTHING
+             RETURNING id, provider_id",
+        )
+        .bind(org.to_string())
+        .bind(status.as_str())
+        .bind(status.rank().max(0))
+        .bind(now)
+        .bind(Value::Array(rows).to_string())
+        .fetch_all(&mut *conn)
+        .await?;
+        if inserted.len() != self.messages.len() {
+            // The batch's view of what is stored was wrong: the pass gives up and the batch is
+            // redone one item at a time.
+            return Err(sqlx::Error::Protocol(format!(
+                "{} of {} put-off messages were already stored",
+                self.messages.len() - inserted.len(),
+                self.messages.len()
+            )));
+        }
+        let by_wamid: HashMap<String, i64> = inserted.into_iter().map(|(id, p)| (p, id)).collect();
+        for m in self.messages.drain(..) {
+            let id = by_wamid.get(&m.provider_id).copied().ok_or_else(|| {
+                sqlx::Error::Protocol("a put-off message was not returned".to_owned())
+            })?;
+            self.ids.push(id);
+        }
+        Ok(())
     }
 }
 
@@ -155,12 +319,7 @@ impl BatchState {
         notifications: &[&Notification],
     ) -> Result<BatchState, sqlx::Error> {
         let org_id = org.to_string();
-        let pending_reactions: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pending_reactions WHERE org_id = ?)")
-                .bind(&org_id)
-                .fetch_one(&mut *conn)
-                .await?;
-        let stored = if cache {
+        let (stored, reaction_targets) = if cache {
             let ids: Vec<&str> = notifications
                 .iter()
                 .flat_map(|n| &n.entries)
@@ -171,21 +330,33 @@ impl BatchState {
                 })
                 .flatten()
                 .collect();
-            let found: Vec<String> = if ids.is_empty() {
-                Vec::new()
+            if ids.is_empty() {
+                (Some(HashSet::new()), Some(HashSet::new()))
             } else {
-                sqlx::query_scalar(
+                let ids = serde_json::to_string(&ids).expect("strings");
+                let found: Vec<String> = sqlx::query_scalar(
                     "SELECT provider_id FROM messages
                      WHERE org_id = ? AND provider_id IN (SELECT value FROM json_each(?))",
                 )
                 .bind(&org_id)
-                .bind(serde_json::to_string(&ids).expect("strings"))
+                .bind(&ids)
                 .fetch_all(&mut *conn)
-                .await?
-            };
-            Some(found.into_iter().collect())
+                .await?;
+                let waited: Vec<String> = sqlx::query_scalar(
+                    "SELECT DISTINCT target_provider_id FROM pending_reactions
+                     WHERE org_id = ? AND target_provider_id IN (SELECT value FROM json_each(?))",
+                )
+                .bind(&org_id)
+                .bind(&ids)
+                .fetch_all(&mut *conn)
+                .await?;
+                (
+                    Some(found.into_iter().collect()),
+                    Some(waited.into_iter().collect()),
+                )
+            }
         } else {
-            None
+            (None, None)
         };
         let (customers, conversations) = if cache {
             // Every number the batch's messages and contacts name, and their conversations.
@@ -213,7 +384,7 @@ impl BatchState {
             (None, None)
         };
         Ok(BatchState {
-            pending_reactions: pending_reactions || !cache,
+            reaction_targets,
             conversations,
             stored,
             customers,
@@ -221,29 +392,40 @@ impl BatchState {
         })
     }
 
-    /// Writes what the batch put off (customers' profiles, conversations' list rows). Called
-    /// before anything reads those rows and before the batch's events are loaded.
+    /// Writes what the batch put off (messages, customers' profiles, conversations' list rows).
+    /// Called before anything reads those rows or inserts a message itself, and before the
+    /// batch's events are loaded.
     pub async fn flush(
         &mut self,
         conn: &mut SqliteConnection,
+        org: OrgId,
         now: &str,
     ) -> Result<(), sqlx::Error> {
-        let Some(d) = self.deferred.as_mut().filter(|d| !d.is_empty()) else {
+        let Some(d) = self.deferred.as_mut() else {
             return Ok(());
         };
-        customers::write_profiles(conn, &mut d.profiles, now).await?;
+        // Whoever called may insert a customer or conversation itself next.
+        d.next_conversation = None;
+        d.profiles.forget_next_id();
+        if d.is_empty() {
+            return Ok(());
+        }
+        // Customers, their conversations, then the messages that point at them.
+        customers::write_profiles(conn, org, &mut d.profiles, now).await?;
+        d.insert_conversations(conn, org, now).await?;
+        d.insert_messages(conn, org, now).await?;
         if d.touches.is_empty() {
             return Ok(());
         }
-        let rows: Vec<Value> = d
-            .touches
-            .drain(..)
+        let touches = std::mem::take(&mut d.touches);
+        let rows: Vec<Value> = touches
+            .into_iter()
             .map(|t| {
                 json!([
                     t.conversation_id,
-                    t.first.0,
+                    d.resolve(t.first.0),
                     t.first.1,
-                    t.newest.0,
+                    d.resolve(t.newest.0),
                     t.newest.1,
                     t.newest_at,
                     t.unread
@@ -279,6 +461,24 @@ impl BatchState {
         .execute(&mut *conn)
         .await?;
         Ok(())
+    }
+
+    /// Replaces the placeholders of put-off messages in `new_messages` by their ids. After
+    /// the batch's last [`BatchState::flush`].
+    pub fn resolve_ids(&self, new_messages: &mut [(i64, i64)]) {
+        if let Some(d) = &self.deferred {
+            debug_assert!(d.messages.is_empty(), "resolve after the last flush");
+            for m in new_messages {
+                m.0 = d.resolve(m.0);
+            }
+        }
+    }
+
+    /// Whether a pending reaction may wait for the message with this wamid.
+    fn may_have_reactions(&self, provider_id: &str) -> bool {
+        self.reaction_targets
+            .as_ref()
+            .is_none_or(|t| t.contains(provider_id))
     }
 
     /// Whether a message with this wamid is stored (`None`: not known here, look it up).
@@ -391,7 +591,7 @@ pub async fn apply(
                     }
                     if !v.statuses.is_empty() {
                         // A status can reload its conversation's row (opt-out): up to date.
-                        state.flush(conn, now).await?;
+                        state.flush(conn, org, now).await?;
                     }
                     for (k, s) in v.statuses.iter().enumerate() {
                         if !isolate {
@@ -668,7 +868,7 @@ async fn apply_message(
         } if k == "user_changed_number" => {
             // Numbers move: the batch's view of who has which is stale from here on.
             state.customers = None;
-            state.flush(conn, now).await?;
+            state.flush(conn, org, now).await?;
             match customers::change_number(conn, org, &who, new, now).await? {
                 Some(id) => id,
                 None => {
@@ -699,7 +899,18 @@ async fn apply_message(
     let conversation_id = match cached {
         Some(id) => id,
         None => {
-            let id = write::conversation_for(conn, org, customer_id, "whatsapp", now).await?;
+            let created = state
+                .deferred
+                .as_ref()
+                .is_some_and(|d| d.profiles.created(customer_id));
+            let id = match state.deferred.as_mut().filter(|_| created) {
+                Some(d) => d.new_conversation(conn, customer_id).await?,
+                None => {
+                    // Ids as SQLite gives them: what was put off goes in first.
+                    state.flush(conn, org, now).await?;
+                    write::conversation_for(conn, org, customer_id, "whatsapp", now).await?
+                }
+            };
             if let Some(c) = state.conversations.as_mut() {
                 c.insert(customer_id, id);
             }
@@ -732,44 +943,75 @@ async fn apply_message(
         }
         _ => None,
     };
-    let new = NewMessage {
-        conversation_id,
-        provider_id: Some(m.id.as_str()),
-        direction: "in",
-        kind: s.kind,
-        text: s.text.as_deref(),
-        filename: s.filename,
-        media_id,
-        reply_to_provider_id: m
-            .context
-            .as_ref()
-            .and_then(|c| c.id.as_ref())
-            .map(|i| i.as_str()),
-        reaction_to_provider_id: reaction.map(|r| r.0),
-        data: s.data.map(|d| d.to_string()),
-        raw: s.raw,
-        status: Some(MessageStatus::Received),
-        job_id: None,
-        at: &at,
-    };
-    let Some(message_id) = write::insert_message(conn, org, &new, now).await? else {
-        out.duplicates += 1;
-        return Ok(());
+    let reply_to = m
+        .context
+        .as_ref()
+        .and_then(|c| c.id.as_ref())
+        .map(|i| i.as_str());
+    let preview = write::preview(s.kind, s.text.as_deref(), s.filename);
+    // Put off to the next flush (one insert for the batch): a message nothing needs to find
+    // before then. A reaction looks its target up at once; a message a pending reaction may
+    // wait for is looked up by it.
+    let defer =
+        state.deferred.is_some() && reaction.is_none() && !state.may_have_reactions(m.id.as_str());
+    let message_id = match state.deferred.as_mut().filter(|_| defer) {
+        Some(d) => {
+            let placeholder = -((d.ids.len() + d.messages.len()) as i64 + 1);
+            d.messages.push(PendingMessage {
+                conversation_id,
+                provider_id: m.id.as_str().to_owned(),
+                kind: s.kind,
+                text: s.text.clone(),
+                filename: s.filename.map(str::to_owned),
+                media_id,
+                reply_to_provider_id: reply_to.map(str::to_owned),
+                data: s.data.as_ref().map(|d| d.to_string()),
+                raw: s.raw.map(str::to_owned),
+                at: at.clone(),
+            });
+            placeholder
+        }
+        None => {
+            // The messages put off go in first: ids in arrival order, and whatever reads them
+            // after this message (its reaction's target, list rows) finds them.
+            state.flush(conn, org, now).await?;
+            let new = NewMessage {
+                conversation_id,
+                provider_id: Some(m.id.as_str()),
+                direction: "in",
+                kind: s.kind,
+                text: s.text.as_deref(),
+                filename: s.filename,
+                media_id,
+                reply_to_provider_id: reply_to,
+                reaction_to_provider_id: reaction.map(|r| r.0),
+                data: s.data.as_ref().map(|d| d.to_string()),
+                raw: s.raw,
+                status: Some(MessageStatus::Received),
+                job_id: None,
+                at: &at,
+            };
+            let Some(id) = write::insert_message(conn, org, &new, now).await? else {
+                out.duplicates += 1;
+                return Ok(());
+            };
+            id
+        }
     };
     if let Some(stored) = state.stored.as_mut() {
         stored.insert(m.id.as_str().to_owned());
     }
     out.applied += 1;
-    if reaction.is_some() {
-        // It may be waiting for a message later in this batch.
-        state.pending_reactions = true;
-    }
     if let Some(x) = s.media {
         out.media.push(x.id.as_str().to_owned());
     }
     if let Some((target, emoji)) = reaction {
-        // The reaction reloads its conversation's row: up to date first.
-        state.flush(conn, now).await?;
+        // A pending reaction may now wait for its target, later in this batch.
+        if let Some(t) = state.reaction_targets.as_mut() {
+            t.insert(target.to_owned());
+        }
+        // Its target and its conversation's row (reloaded below) are up to date: the batch
+        // flushed before inserting it.
         write::apply_reaction(
             conn,
             org,
@@ -793,12 +1035,17 @@ async fn apply_message(
         write::conversation_event(conn, org, conversation_id, &mut out.events).await?;
         return Ok(());
     }
-    let preview = write::preview(s.kind, s.text.as_deref(), s.filename);
     let unread = s.kind != "request_welcome";
     match state.deferred.as_mut() {
-        Some(d) => {
-            d.touch(conversation_id, message_id, &preview, &at, unread);
-            write::opt_out_keyword(conn, conversation_id, &preview, now).await?;
+        Some(_) => {
+            if customers::opt_out_keyword(&preview).is_some() {
+                // Reads the conversation and writes its customer: both in the database first.
+                state.flush(conn, org, now).await?;
+                write::opt_out_keyword(conn, conversation_id, &preview, now).await?;
+            }
+            if let Some(d) = state.deferred.as_mut() {
+                d.touch(conversation_id, message_id, &preview, &at, unread);
+            }
         }
         None => {
             write::touch_conversation(
@@ -814,7 +1061,7 @@ async fn apply_message(
             .await?
         }
     }
-    if state.pending_reactions {
+    if !defer && state.may_have_reactions(m.id.as_str()) {
         write::apply_pending_reactions(conn, org, m.id.as_str(), &mut out.events).await?;
     }
     out.new_messages.push((message_id, conversation_id));
