@@ -12,6 +12,9 @@
 //! opened: the time from the click to the first frame showing its messages, and the time to scroll
 //! up through 500 of them (older pages load as the thread reaches its top) with the longest gap
 //! between two frames meanwhile, which tells whether the window stayed responsive.
+//!
+//! `measure_idle_rss_with_an_empty_database` launches the app on an empty data folder: the same
+//! memory figures without data, so the database's cost is the difference.
 
 // Only part of the shared helpers is used here.
 #[allow(dead_code)]
@@ -214,19 +217,53 @@ fn app_pid() -> Result<u32> {
         .with_context(|| format!("no running {}", app.display()))
 }
 
-/// The sum of the RSS of the app and its WebKit helpers (web and network processes).
-fn webkit_children_rss_mib(app: u32) -> f64 {
+/// The app's WebKit helpers (web and network processes).
+fn webkit_children(app: u32) -> Vec<u32> {
     let Ok(out) = std::process::Command::new("pgrep")
         .args(["-P", &app.to_string()])
         .output()
     else {
-        return 0.0;
+        return Vec::new();
     };
     String::from_utf8_lossy(&out.stdout)
         .split_whitespace()
         .filter_map(|p| p.parse::<u32>().ok())
+        .collect()
+}
+
+/// The sum of the RSS of the app's WebKit helpers.
+fn webkit_children_rss_mib(app: u32) -> f64 {
+    webkit_children(app)
+        .into_iter()
         .filter_map(|p| rss_mib(p).ok())
         .sum()
+}
+
+/// Each helper's name and memory split, one line each.
+fn webkit_children_parts(app: u32) -> String {
+    webkit_children(app)
+        .into_iter()
+        .filter_map(|p| {
+            let name = std::fs::read_to_string(format!("/proc/{p}/comm")).ok()?;
+            Some(format!(
+                "  {} RSS {:.0} MiB ({})",
+                name.trim(),
+                rss_mib(p).ok()?,
+                rss_parts(p)
+            ))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// How long to stay idle before reading memory (`MOSTRADOR_MEASURE_IDLE_SECS`, default 10).
+fn idle_time() -> Duration {
+    Duration::from_secs(
+        std::env::var("MOSTRADOR_MEASURE_IDLE_SECS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(10),
+    )
 }
 
 /// Clicks the first row and times, on the page's clock, the first frame with its messages.
@@ -281,12 +318,7 @@ async fn measure_cold_start_and_idle_rss() -> Result<()> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(3);
-    let idle = Duration::from_secs(
-        std::env::var("MOSTRADOR_MEASURE_IDLE_SECS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(10),
-    );
+    let idle = idle_time();
     for run in 1..=runs {
         let logged = log_lines(&data);
         let driver = Driver::start(&data)?;
@@ -356,6 +388,7 @@ async fn measure_cold_start_and_idle_rss() -> Result<()> {
             step(4),
             painted - start
         );
+        println!("run {run}: helpers:\n{}", webkit_children_parts(pid));
         let phases = startup_phases(&data, logged, start);
         if !phases.is_empty() {
             println!("run {run}: start-up phases: {phases}");
@@ -379,5 +412,30 @@ async fn measure_cold_start_and_idle_rss() -> Result<()> {
         app.close().await?;
         drop(driver);
     }
+    Ok(())
+}
+
+/// The same memory figures with an empty data folder (the first-run screen): what the platform
+/// (WebKitGTK, GTK, Mesa) and the app cost before any data. The difference from the big
+/// database's figures is what the database costs.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "a measurement: scripts/measure-app runs it"]
+async fn measure_idle_rss_with_an_empty_database() -> Result<()> {
+    let data = tempfile::tempdir()?;
+    let driver = Driver::start(data.path())?;
+    let app = driver.launch().await?;
+    wait_for(&app, ".first-run").await?;
+    let pid = app_pid()?;
+    tokio::time::sleep(idle_time()).await;
+    println!(
+        "empty database: app RSS idle ({}s) {:.0} MiB ({}), WebKit helper processes {:.0} MiB (load {})\nhelpers:\n{}",
+        idle_time().as_secs(),
+        rss_mib(pid)?,
+        rss_parts(pid),
+        webkit_children_rss_mib(pid),
+        load(),
+        webkit_children_parts(pid)
+    );
+    app.close().await?;
     Ok(())
 }
