@@ -206,7 +206,7 @@ export function App() {
               ))}
             </nav>
           </aside>
-          <main className="content">
+          <main className={page === "conversations" ? "content fill" : "content"}>
             <header id="current-org">
               <h1>{current?.name}</h1>
               <span className="muted">CUIT {current?.cuit}</span>

@@ -22,7 +22,7 @@ import {
   type SmsMeasure,
   type ThreadCursor,
 } from "../bindings";
-import { TemplatePicker } from "../templates";
+import { TemplatePicker } from "../templates/TemplatePicker";
 import { onOpenRequest, takeOpenRequest } from "./openRequests";
 import { createBatcher, hasInbound, listApplyAll, listLoaded, threadApplyAll, threadLoaded } from "./batch";
 import { followsAfterScroll } from "./follow";
@@ -1161,7 +1161,13 @@ function Composer({
           {note ? t("conv.saveNote") : t("conv.send")}
         </button>
       </div>
-      {!closed && !note && !sms && <p className="hint">{t("conv.attachHint")}</p>}
+      {/* The keys and how to attach, under the box: in the placeholder they were cut at 1280×800. */}
+      {!closed && (
+        <p className="hint composer-hint">
+          {t("conv.keysHint")}
+          {!note && !sms && <> · {t("conv.attachHint")}</>}
+        </p>
+      )}
       {!closed && !optedOut && !note && !sms && (
         // The file's path typed or pasted: the same send as a file dropped on the window.
         <details className="attach-path small" id="composer-attach">
