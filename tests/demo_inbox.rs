@@ -677,16 +677,5 @@ async fn a_5000_message_thread_a_far_search_hit_and_a_burst_of_200_stay_responsi
     // This app has a big database to close: the next test's app must not find it still on the
     // session bus (single instance would hand over to it and never open a window).
     drop(driver);
-    let bin = support::app_binary()?;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::process::Command::new("pgrep")
-        .args(["-f", &format!("^{}$", bin.display())])
-        .stdout(std::process::Stdio::null())
-        .status()?
-        .success()
-        && Instant::now() < deadline
-    {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Ok(())
+    support::wait_until_app_gone(Duration::from_secs(30)).await
 }

@@ -24,6 +24,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use mostrador_testkit::bench::load;
 use support::{app_binary, wait_for, Driver};
 
 /// Wall-clock start of process `pid`, in ms since the epoch (10 ms resolution).
@@ -51,13 +52,6 @@ fn process_start_ms(pid: u32) -> Result<f64> {
         * 1000.0;
     // USER_HZ is 100 on Linux.
     Ok(now_ms - (uptime - ticks / 100.0) * 1000.0)
-}
-
-/// The machine's load average (it may be shared): `uptime`'s three figures.
-fn load() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
 }
 
 /// A `/proc/<pid>/status` memory field (`VmRSS`, `RssAnon`, `RssFile`, `RssShmem`), in MiB.
@@ -205,16 +199,10 @@ fn log_lines(data: &std::path::Path) -> usize {
         .unwrap_or(0)
 }
 
-/// The pid of this build's app (matched by its full path, never another install).
+/// The pid of this build's app.
 fn app_pid() -> Result<u32> {
     let app = app_binary()?;
-    let out = std::process::Command::new("pgrep")
-        .args(["-n", "-f", &format!("^{}$", app.display())])
-        .output()?;
-    let pid = String::from_utf8(out.stdout)?;
-    pid.trim()
-        .parse()
-        .with_context(|| format!("no running {}", app.display()))
+    support::app_pid()?.with_context(|| format!("no running {}", app.display()))
 }
 
 /// The app's WebKit helpers (web and network processes).

@@ -153,15 +153,34 @@ impl Driver {
     }
 }
 
-/// Whether an app of this build (matched by its full path) is running.
-fn app_running() -> Result<bool> {
-    let app = app_binary()?;
-    let status = Command::new("pgrep")
-        .args(["-f", &format!("^{}( |$)", app.display())])
-        .stdout(Stdio::null())
-        .status()
+/// A `pgrep -f` / `pkill -f` pattern for this build's app: its full path, never another install.
+fn app_pattern() -> Result<String> {
+    Ok(format!("^{}( |$)", app_binary()?.display()))
+}
+
+/// The pid of this build's app started last, if one is running.
+pub fn app_pid() -> Result<Option<u32>> {
+    let out = Command::new("pgrep")
+        .args(["-n", "-f", &app_pattern()?])
+        .output()
         .context("running pgrep")?;
-    Ok(status.success())
+    Ok(String::from_utf8_lossy(&out.stdout).trim().parse().ok())
+}
+
+/// Whether an app of this build is running.
+fn app_running() -> Result<bool> {
+    Ok(app_pid()?.is_some())
+}
+
+/// Waits (at most `limit`) until no app of this build runs: the next test's app would otherwise
+/// find it on the session bus and hand over to it (single instance).
+#[allow(dead_code)] // not every test binary uses it
+pub async fn wait_until_app_gone(limit: Duration) -> Result<()> {
+    let deadline = Instant::now() + limit;
+    while app_running()? && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
 }
 
 impl Drop for Driver {
@@ -173,9 +192,9 @@ impl Drop for Driver {
         // A test that failed midway leaves the app running (tauri-driver does not take it down),
         // and the next test's app would hand over to it (single instance) and never open a
         // session: end this build's app, matched by its full path, never another install.
-        if let Ok(app) = app_binary() {
+        if let Ok(pattern) = app_pattern() {
             let _ = Command::new("pkill")
-                .args(["-TERM", "-f", &format!("^{}$", app.display())])
+                .args(["-TERM", "-f", &pattern])
                 .status();
         }
     }

@@ -25,6 +25,7 @@ use mostrador_core::org::{self, NewOrganization};
 use mostrador_core::store::Store;
 use mostrador_documents::Layout;
 use mostrador_queue::{NewJob, Queue};
+use mostrador_testkit::bench::thread_cpu as cpu;
 use mostrador_types::{Cuit, IvaCondition};
 
 const ANSWER: &str = r#"<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><FECAESolicitarResponse xmlns="http://ar.gov.afip.dif.FEV1/"><FECAESolicitarResult><FeCabResp><Cuit>20267565393</Cuit><PtoVta>3</PtoVta><CbteTipo>6</CbteTipo><FchProceso>20261129120000</FchProceso><CantReg>1</CantReg><Resultado>A</Resultado><Reproceso>N</Reproceso></FeCabResp><FeDetResp><FECAEDetResponse><Concepto>1</Concepto><DocTipo>99</DocTipo><DocNro>0</DocNro><CbteDesde>NUMBER</CbteDesde><CbteHasta>NUMBER</CbteHasta><CbteFch>20261129</CbteFch><Resultado>A</Resultado><CAE>75000000007919</CAE><CAEFchVto>20261209</CAEFchVto></FECAEDetResponse></FeDetResp></FECAESolicitarResult></FECAESolicitarResponse></soap:Body></soap:Envelope>"#;
@@ -219,30 +220,6 @@ async fn run() {
         );
     }
     store.close().await;
-}
-
-/// This thread's time on a CPU so far: `clock_gettime(CLOCK_THREAD_CPUTIME_ID)`, declared here
-/// rather than adding `libc` for one call; the layout is Linux's on 64-bit targets.
-#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
-fn cpu() -> Option<Duration> {
-    #[repr(C)]
-    struct Timespec {
-        sec: i64,
-        nsec: i64,
-    }
-    extern "C" {
-        fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
-    }
-    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
-    let mut t = Timespec { sec: 0, nsec: 0 };
-    // SAFETY: `t` is a valid, writable timespec for the duration of the call.
-    let ok = unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut t) } == 0;
-    ok.then(|| Duration::new(t.sec as u64, t.nsec as u32))
-}
-
-#[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
-fn cpu() -> Option<Duration> {
-    None
 }
 
 /// What `invoicing::document::build` reads back for an authorized invoice, from the prepared one

@@ -12,38 +12,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use mostrador_documents::{render_tuned, Layout, Tuning};
-
-fn load() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|| "unknown".into())
-}
-
-/// This thread's time on a CPU so far: `clock_gettime(CLOCK_THREAD_CPUTIME_ID)` (the
-/// /proc schedstat counter only moves at scheduler ticks). Declared here rather than adding
-/// `libc` for one call; the layout is Linux's on 64-bit targets.
-#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
-fn cpu() -> Option<Duration> {
-    #[repr(C)]
-    struct Timespec {
-        sec: i64,
-        nsec: i64,
-    }
-    extern "C" {
-        fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
-    }
-    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
-    let mut t = Timespec { sec: 0, nsec: 0 };
-    // SAFETY: `t` is a valid, writable timespec for the duration of the call.
-    let ok = unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut t) } == 0;
-    ok.then(|| Duration::new(t.sec as u64, t.nsec as u32))
-}
-
-#[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
-fn cpu() -> Option<Duration> {
-    None
-}
+use mostrador_testkit::bench::{load, thread_cpu as cpu};
 
 fn main() {
     let n: usize = std::env::var("BENCH_N")

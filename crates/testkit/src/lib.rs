@@ -2,6 +2,7 @@
 //! database on the test PostgreSQL server), an in-process relay, and the providers' signature
 //! checks. Used by the relay's and core's integration tests.
 
+pub mod bench;
 pub mod conversations_db;
 pub mod signatures;
 

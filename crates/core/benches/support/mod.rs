@@ -53,12 +53,7 @@ pub fn rss_mib() -> f64 {
         .unwrap_or(f64::NAN)
 }
 
-/// The machine's load average (the benches share it with builds): `uptime`'s three figures.
-pub fn load() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
-}
+pub use mostrador_testkit::bench::load;
 
 pub fn mib(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
