@@ -13,14 +13,24 @@ function byTime(a: MessageView, b: MessageView): number {
   return a.at === b.at ? a.id - b.id : a.at < b.at ? -1 : 1;
 }
 
-/** The list after a batch of events: each changed row (its latest version) replaces its old one; one sort. */
-export function listApplyAll(list: ConversationSummary[], events: ConversationEvent[]): ConversationSummary[] {
+/** Each conversation's latest row among the events. */
+function updatedRows(events: ConversationEvent[]): Map<number, ConversationSummary> {
   const rows = new Map<number, ConversationSummary>();
   for (const e of events) if (e.kind === "conversation_updated") rows.set(e.conversation.id, e.conversation);
+  return rows;
+}
+
+/** `list` with `rows` in place of their old versions (or added); one sort. */
+function withRows(list: ConversationSummary[], rows: Map<number, ConversationSummary>): ConversationSummary[] {
   if (rows.size === 0) return list;
   const next = list.filter((c) => !rows.has(c.id));
   next.push(...rows.values());
   return next.sort(byActivity);
+}
+
+/** The list after a batch of events: each changed row (its latest version) replaces its old one; one sort. */
+export function listApplyAll(list: ConversationSummary[], events: ConversationEvent[]): ConversationSummary[] {
+  return withRows(list, updatedRows(events));
 }
 
 /**
@@ -29,17 +39,12 @@ export function listApplyAll(list: ConversationSummary[], events: ConversationEv
  * (the row is newer than the event's): the newer version of each row wins, ties to the event.
  */
 export function listLoaded(page: ConversationSummary[], during: ConversationEvent[]): ConversationSummary[] {
-  const rows = new Map<number, ConversationSummary>();
-  for (const e of during) if (e.kind === "conversation_updated") rows.set(e.conversation.id, e.conversation);
-  if (rows.size === 0) return page;
-  const next: ConversationSummary[] = [];
+  const rows = updatedRows(during);
   for (const c of page) {
     const r = rows.get(c.id);
     if (r && c.last_activity_at > r.last_activity_at) rows.delete(c.id);
-    if (!rows.has(c.id)) next.push(c);
   }
-  next.push(...rows.values());
-  return next.sort(byActivity);
+  return withRows(page, rows);
 }
 
 /**

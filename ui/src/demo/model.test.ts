@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { MessageView } from "../bindings";
-import { FEED_SIZE, preview, pushFeed } from "./model";
+import { clip, FEED_SIZE, FEED_TEXT_MAX, preview, pushFeed } from "./model";
 
 function msg(id: number, kind: string, text: string | null, data: Record<string, unknown> | null = null): MessageView {
   return {
@@ -24,5 +24,15 @@ describe("demo feed", () => {
     expect(preview(msg(1, "voice", null)).key).toBe("demo.kind.audio");
     expect(preview(msg(2, "location", null, { name: "Casa" }))).toEqual({ key: "demo.kind.location", text: "Casa" });
     expect(preview(msg(3, "image", "¿Tienen este?"))).toEqual({ key: "demo.kind.image", text: "¿Tienen este?" });
+  });
+
+  it("cuts a long message with an ellipsis, never inside an emoji", () => {
+    const long = "a".repeat(4096);
+    const shown = preview(msg(4, "text", long)).text!;
+    expect(Array.from(shown)).toHaveLength(FEED_TEXT_MAX);
+    expect(shown.endsWith("…")).toBe(true);
+    expect(preview(msg(5, "text", "hola")).text).toBe("hola");
+    expect(clip("🧉🧉🧉🧉", 3)).toBe("🧉🧉…");
+    expect(clip("🧉🧉🧉", 3)).toBe("🧉🧉🧉");
   });
 });
