@@ -427,17 +427,7 @@ pub(crate) async fn upsert_whatsapp_cached(
                     name: who.name.map(str::to_owned),
                     phone,
                 });
-                c.insert(
-                    w.to_owned(),
-                    Some(Found {
-                        id,
-                        wa_id: Some(w.to_owned()),
-                        bsuid: who.bsuid.map(str::to_owned),
-                        parent_bsuid: who.parent_bsuid.map(str::to_owned),
-                        username: who.username.map(str::to_owned),
-                        name: who.name.map(str::to_owned),
-                    }),
-                );
+                c.insert(w.to_owned(), Some(Found::new_customer(id, w, who)));
                 return Ok(id);
             }
             if let Some(p) = pending {
@@ -463,17 +453,7 @@ pub(crate) async fn upsert_whatsapp_cached(
             .fetch_one(&mut *conn)
             .await?;
             if let (Some(c), Some(w)) = (cache, who.wa_id) {
-                c.insert(
-                    w.to_owned(),
-                    Some(Found {
-                        id,
-                        wa_id: Some(w.to_owned()),
-                        bsuid: who.bsuid.map(str::to_owned),
-                        parent_bsuid: who.parent_bsuid.map(str::to_owned),
-                        username: who.username.map(str::to_owned),
-                        name: who.name.map(str::to_owned),
-                    }),
-                );
+                c.insert(w.to_owned(), Some(Found::new_customer(id, w, who)));
             }
             Ok(id)
         }
@@ -488,6 +468,20 @@ pub(crate) struct Found {
     parent_bsuid: Option<String>,
     username: Option<String>,
     name: Option<String>,
+}
+
+impl Found {
+    /// A customer just created with number `wa_id` from what `who` said.
+    fn new_customer(id: i64, wa_id: &str, who: &WhatsAppIdentity<'_>) -> Found {
+        Found {
+            id,
+            wa_id: Some(wa_id.to_owned()),
+            bsuid: who.bsuid.map(str::to_owned),
+            parent_bsuid: who.parent_bsuid.map(str::to_owned),
+            username: who.username.map(str::to_owned),
+            name: who.name.map(str::to_owned),
+        }
+    }
 }
 
 /// By number first, then by BSUID: two lookups, each on its own unique index.
