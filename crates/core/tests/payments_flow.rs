@@ -6,7 +6,7 @@
 
 mod payments_support;
 
-use mostrador_core::payments::{self, PaymentsError, RefundRequest};
+use mostrador_core::payments::{self, PaymentAlert, PaymentEvent, PaymentsError, RefundRequest};
 use mostrador_sandbox::mercadopago::{
     ChargebackRequest, FlushRequest, MpConfigPatch, MpFault, MpFaultKind, NotifyRequest,
     PayRequest, StatusChange,
@@ -330,6 +330,7 @@ async fn preference_creation_timing_out_is_retried_into_one_preference() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn partial_unsolicited_chargeback_and_refunds() {
     let env = env().await;
+    let mut bus = env.bus.subscribe();
     let invoice = env.invoice(100000).await;
     let (_, pref) = ready_link(&env, invoice).await;
     // A partial payment: the invoice is partial, not paid.
@@ -544,5 +545,26 @@ async fn partial_unsolicited_chargeback_and_refunds() {
         .unwrap()
         .refunds;
     assert_eq!(sim_refunds.len(), 1);
+    // The owner is told each thing once: the partial payment when it came, the refund as a
+    // refund (not the same payment "partial" again).
+    let mut alerts = Vec::new();
+    while let Ok(e) = bus.try_recv() {
+        if let PaymentEvent::Alert {
+            alert: PaymentAlert::AmountMismatch,
+            message,
+            ..
+        } = e
+        {
+            alerts.push(message);
+        }
+    }
+    assert_eq!(
+        alerts,
+        vec![
+            "Pago parcial de $ 400,00: la factura todavía no está paga del todo.".to_owned(),
+            "Se devolvieron $ 100,00 de un pago de $ 600,00: la factura quedó con saldo pendiente."
+                .to_owned(),
+        ]
+    );
     env.stop().await;
 }

@@ -155,6 +155,17 @@ pub(crate) async fn apply_payment(
         tx.commit().await?;
         return Ok(out);
     }
+    // Whether the payment was ever credited before this update (a chargeback won back credits
+    // it again, a refund updates it: neither is a new payment to the owner).
+    let credited_before = match &existing {
+        None => false,
+        Some(_) => sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM payment_history WHERE payment_id = ? AND status = 'approved')",
+        )
+        .bind(row_id)
+        .fetch_one(&mut *tx)
+        .await?,
+    };
     sqlx::query(
         "INSERT INTO payment_history (payment_id, status, status_detail, refunded_cents, provider_updated_at, at)
          VALUES (?, ?, ?, ?, ?, ?)",
@@ -216,22 +227,35 @@ pub(crate) async fn apply_payment(
         _ => {}
     }
     if p.is_credited() {
+        // How the payment leaves its invoice is said when the payment is first credited. A later
+        // update of the same payment is not a new "pago parcial": a refund says what was given
+        // back instead.
+        let newly_credited = !credited_before;
+        let refunded_now = existing
+            .as_ref()
+            .map(|e| refunded - e.refunded_cents)
+            .filter(|d| *d > 0);
         if let Some(state) = invoice_state.as_deref().filter(|s| *s != "paid") {
-            alert(
-                PaymentAlert::AmountMismatch,
-                match state {
-                    "partial" => format!(
-                        "Pago parcial de {amount}: la factura todavía no está paga del todo."
-                    ),
-                    "overpaid" => {
-                        format!("Con el pago de {amount} la factura quedó pagada de más.")
-                    }
-                    _ => format!(
-                        "El pago de {amount} es en otra moneda ({}) que la factura: no cuenta como pagada.",
-                        p.currency
-                    ),
-                },
-            );
+            let message = match (newly_credited, refunded_now, state) {
+                (true, _, "partial") => Some(format!(
+                    "Pago parcial de {amount}: la factura todavía no está paga del todo."
+                )),
+                (true, _, "overpaid") => Some(format!(
+                    "Con el pago de {amount} la factura quedó pagada de más."
+                )),
+                (true, _, _) => Some(format!(
+                    "El pago de {amount} es en otra moneda ({}) que la factura: no cuenta como pagada.",
+                    p.currency
+                )),
+                (false, Some(back), "partial") => Some(format!(
+                    "Se devolvieron {} de un pago de {amount}: la factura quedó con saldo pendiente.",
+                    format_money(back, &p.currency)
+                )),
+                _ => None,
+            };
+            if let Some(message) = message {
+                alert(PaymentAlert::AmountMismatch, message);
+            }
         }
         if let Some(customer) = link.as_ref().and_then(|l| l.customer_id) {
             // One notice job per payment, ever: the unique key is the payment.
