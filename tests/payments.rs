@@ -3,7 +3,8 @@
 //! on the demo's simulator and "Enviar por WhatsApp" puts it in her thread; the WebDriver session
 //! then navigates to the link (the simulator's checkout page, plain HTML on loopback), clicks
 //! #mp-approve, and navigates back to the app — where the invoice shows "Pagada" and María's
-//! thread has the one "pago recibido". Screenshots go to target/e2e/.
+//! thread has the one "pago recibido". Then "Devolver" on Cobros refunds part of the payment.
+//! Screenshots go to target/e2e/.
 
 mod support;
 
@@ -114,8 +115,36 @@ async fn cobrar_an_invoice_approve_on_the_checkout_page_and_see_it_paid() -> Res
     open_row(&app, MARIA.1).await?;
     wait_for_text(&app, "#thread", "recibimos tu pago").await?;
     screenshot(&app, "payments-06-thanked").await?;
+
+    // "Devolver" part of it from Cobros: more than was paid is refused in the dialog; $ 1.000,00
+    // goes to Mercado Pago through the queue, and the row shows it once the refund is done.
+    click(&app, "#nav-payments").await?;
+    click_again(&app, "#payments-table tr[data-status='approved'] button").await?;
+    fill(&app, "#refund-amount", "5.000,00").await?;
+    click(&app, "#refund-confirm").await?;
+    let problem = wait_for_text(&app, "#refund-problem", "No se puede devolver más").await?;
+    assert!(problem.contains(TOTAL), "{problem}");
+    fill(&app, "#refund-amount", "1.000,00").await?;
+    click(&app, "#refund-confirm").await?;
+    wait_for_text(&app, "#payments-refund-notice", "1.000,00").await?;
+    let row = wait_for_text(&app, "#payments-table tr[data-status]", "devuelto").await?;
+    assert!(row.contains("1.000,00"), "{row}");
+    // Said as a refund, not as a new "pago parcial" of the same payment.
+    let alert = wait_for_text(&app, "#payments-alert", "Se devolvieron").await?;
+    assert!(!alert.contains("Pago parcial"), "{alert}");
+    screenshot(&app, "payments-07-refunded").await?;
+
     let db = mostrador_core::demo::db_path(data.path());
     let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await?;
+    let refunds: Vec<(i64, String)> =
+        sqlx::query_as("SELECT amount_cents, state FROM payment_refunds")
+            .fetch_all(&db)
+            .await?;
+    assert_eq!(
+        refunds,
+        vec![(100_000, "done".to_owned())],
+        "one refund, of what was typed"
+    );
     let thanks: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM messages WHERE direction = 'out' AND text LIKE '%recibimos tu pago%'",
     )
