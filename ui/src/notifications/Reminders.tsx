@@ -3,6 +3,8 @@ import { asAppError } from "../api";
 import { commands, type AppError, type NewScheduled, type ScheduledNotice } from "../bindings";
 import { useLanguage, useT } from "../i18n/context";
 import { errorText } from "../i18n/errors";
+import { CustomerPicker, type PickedCustomer } from "../components/CustomerPicker";
+import "./reminders.css";
 import { eventFields, NOTICE_FIELDS, REMINDER_NOTICES, reminderFromForm, type ReminderForm, type ReminderNotice } from "./model";
 
 const BLANK: ReminderForm = {
@@ -26,6 +28,12 @@ export function Reminders({ orgId }: { orgId: string }) {
   const [list, setList] = useState<ScheduledNotice[]>([]);
   const [form, setForm] = useState<ReminderForm>(BLANK);
   const [editing, setEditing] = useState<number | null>(null);
+  // The customer as the owner chose them (their name shown; the form keeps the id).
+  const [picked, setPicked] = useState<PickedCustomer | null>(null);
+  const pickCustomer = (c: PickedCustomer | null) => {
+    setPicked(c);
+    setForm((f) => ({ ...f, customerId: c ? String(c.id) : "" }));
+  };
   const [error, setError] = useState<AppError | null>(null);
 
   const [autostart, setAutostart] = useState<boolean | null>(null);
@@ -53,6 +61,7 @@ export function Reminders({ orgId }: { orgId: string }) {
     }
     const done = () => {
       setForm(BLANK);
+      setPicked(null);
       setEditing(null);
       load();
     };
@@ -62,6 +71,7 @@ export function Reminders({ orgId }: { orgId: string }) {
 
   const edit = (n: ScheduledNotice) => {
     setEditing(n.id);
+    setPicked({ id: n.customer_id, name: n.customer_name ?? `#${n.customer_id}` });
     const local = (iso: string | null) => (iso ? iso.slice(0, 16) : "");
     const seeded = n.seed && (REMINDER_NOTICES as string[]).includes(n.seed.template) ? n.seed : null;
     setForm({
@@ -110,10 +120,10 @@ export function Reminders({ orgId }: { orgId: string }) {
         </label>
       )}
       <div className="reminder-form">
-        <label>
-          {t("reminders.customer")}
-          <input id="reminder-customer" inputMode="numeric" value={form.customerId} onChange={(e) => setForm({ ...form, customerId: e.target.value })} />
-        </label>
+        <div className="reminder-customer">
+          <label htmlFor="reminder-customer">{t("reminders.customer")}</label>
+          <CustomerPicker orgId={orgId} id="reminder-customer" value={picked} onPick={pickCustomer} />
+        </div>
         <label>
           {t("reminders.notice")}
           <select id="reminder-notice" value={form.notice} onChange={(e) => setNotice(e.target.value as ReminderNotice)}>
