@@ -16,8 +16,8 @@ use mostrador_sandbox::whatsapp::{
 use serde_json::json;
 use support::sim::DemoSim;
 use support::{
-    click, enter_demo, fill, invoke, open_row, screenshot, wait_attr, wait_for, wait_for_gone,
-    wait_for_row, wait_for_text, Driver,
+    click, demo_app, enter_demo, fill, invoke, open_row, screenshot, wait_attr, wait_for,
+    wait_for_gone, wait_for_row, wait_for_text, DemoApp, Driver,
 };
 
 /// Fake customers of the demo shop (crates/core/src/demo/customers.rs).
@@ -62,13 +62,12 @@ async fn count(db: &sqlx::SqlitePool, sql: &str) -> Result<i64> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_day_at_the_counter_in_demo_mode() -> Result<()> {
-    let data = tempfile::tempdir()?;
-    let driver = Driver::start(data.path())?;
-    let app = driver.launch().await?;
-    enter_demo(&app).await?;
-    // The demo's intake runs under the supervisor: the status bar says so.
-    wait_for_text(&app, "#statusbar-text", "Conectado").await?;
-    let sim = DemoSim::of_demo(data.path()).await?;
+    let DemoApp {
+        app,
+        sim,
+        driver: _driver,
+        data,
+    } = demo_app().await?;
     let db = demo_db(data.path()).await?;
     click(&app, "#nav-conversations").await?;
     wait_for(&app, "#conversations").await?;

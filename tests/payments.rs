@@ -13,9 +13,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use fantoccini::{Client, Locator};
 use serde_json::json;
-use support::sim::DemoSim;
 use support::{
-    click, enter_demo, fill, open_row, screenshot, wait_attr, wait_for, wait_for_text, Driver,
+    click, demo_app, fill, open_row, screenshot, wait_attr, wait_for, wait_for_text, DemoApp,
 };
 
 /// A fake customer of the demo shop (crates/core/src/demo/customers.rs).
@@ -38,12 +37,12 @@ async fn click_again(app: &Client, css: &str) -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn cobrar_an_invoice_approve_on_the_checkout_page_and_see_it_paid() -> Result<()> {
-    let data = tempfile::tempdir()?;
-    let driver = Driver::start(data.path())?;
-    let app = driver.launch().await?;
-    enter_demo(&app).await?;
-    wait_for_text(&app, "#statusbar-text", "Conectado").await?;
-    let sim = DemoSim::of_demo(data.path()).await?;
+    let DemoApp {
+        app,
+        sim,
+        driver: _driver,
+        data,
+    } = demo_app().await?;
     click(&app, "#nav-conversations").await?;
     wait_for(&app, "#conversations").await?;
 

@@ -379,6 +379,36 @@ pub async fn enter_demo(client: &Client) -> Result<String> {
     }
 }
 
+/// The app in demo mode as a user starts it, with the demo's simulators. Fields drop in order:
+/// the session, then the driver (which ends the app), then the data folder. Destructure it into
+/// named bindings (`driver: _driver`): `driver: _` would end the app at once.
+#[allow(dead_code)] // not every test binary uses it
+pub struct DemoApp {
+    pub app: Client,
+    pub sim: sim::DemoSim,
+    pub driver: Driver,
+    pub data: tempfile::TempDir,
+}
+
+/// A fresh data folder → the app → "Probar con datos de ejemplo" (trickle off) → connected to
+/// the demo's relay.
+#[allow(dead_code)] // not every test binary uses it
+pub async fn demo_app() -> Result<DemoApp> {
+    let data = tempfile::tempdir()?;
+    let driver = Driver::start(data.path())?;
+    let app = driver.launch().await?;
+    enter_demo(&app).await?;
+    // The demo's intake runs under the supervisor: the status bar says so.
+    wait_for_text(&app, "#statusbar-text", "Conectado").await?;
+    let sim = sim::DemoSim::of_demo(data.path()).await?;
+    Ok(DemoApp {
+        app,
+        sim,
+        driver,
+        data,
+    })
+}
+
 /// Waits for the list row of the customer named `name` (names hold no quote: they fit in an
 /// XPath literal). By the DOM, not by the list's WebDriver text: WebKitWebDriver's visible text
 /// leaves out the names and previews (ellipsized, `overflow: hidden` spans) although they are on
