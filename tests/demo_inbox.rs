@@ -17,7 +17,7 @@ use serde_json::json;
 use support::sim::DemoSim;
 use support::{
     click, demo_app, enter_demo, fill, invoke, open_row, screenshot, wait_attr, wait_for,
-    wait_for_gone, wait_for_row, wait_for_text, DemoApp, Driver,
+    wait_for_gone, wait_for_row, wait_for_text, Driver,
 };
 
 /// Fake customers of the demo shop (crates/core/src/demo/customers.rs).
@@ -62,12 +62,7 @@ async fn count(db: &sqlx::SqlitePool, sql: &str) -> Result<i64> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_day_at_the_counter_in_demo_mode() -> Result<()> {
-    let DemoApp {
-        app,
-        sim,
-        driver: _driver,
-        data,
-    } = demo_app().await?;
+    let (data, _driver, sim, app) = demo_app().await?;
     let db = demo_db(data.path()).await?;
     click(&app, "#nav-conversations").await?;
     wait_for(&app, "#conversations").await?;

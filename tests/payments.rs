@@ -13,9 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use fantoccini::{Client, Locator};
 use serde_json::json;
-use support::{
-    click, demo_app, fill, open_row, screenshot, wait_attr, wait_for, wait_for_text, DemoApp,
-};
+use support::{click, demo_app, fill, open_row, screenshot, wait_attr, wait_for, wait_for_text};
 
 /// A fake customer of the demo shop (crates/core/src/demo/customers.rs).
 const MARIA: (&str, &str) = ("5491134567890", "María González");
@@ -37,12 +35,7 @@ async fn click_again(app: &Client, css: &str) -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn cobrar_an_invoice_approve_on_the_checkout_page_and_see_it_paid() -> Result<()> {
-    let DemoApp {
-        app,
-        sim,
-        driver: _driver,
-        data,
-    } = demo_app().await?;
+    let (data, _driver, sim, app) = demo_app().await?;
     click(&app, "#nav-conversations").await?;
     wait_for(&app, "#conversations").await?;
 

@@ -7,7 +7,7 @@ mod support;
 use anyhow::Result;
 use fantoccini::Client;
 use serde_json::json;
-use support::{click, demo_app, fill, screenshot, wait_for, wait_for_text, DemoApp};
+use support::{click, demo_app, fill, screenshot, wait_for, wait_for_text};
 
 /// A fake customer of the demo shop (crates/core/src/demo/customers.rs).
 const MARIA: (&str, &str) = ("5491134567890", "María González");
@@ -32,12 +32,7 @@ async fn set_tomorrow_at_ten(app: &Client, css: &str) -> Result<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn schedule_an_aviso_for_a_customer_found_by_name() -> Result<()> {
-    let DemoApp {
-        app,
-        sim,
-        driver: _driver,
-        data,
-    } = demo_app().await?;
+    let (data, _driver, sim, app) = demo_app().await?;
     // María writes: a customer with a conversation, as a shop has them.
     sim.customer_sends(
         MARIA.0,

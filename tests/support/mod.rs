@@ -379,21 +379,11 @@ pub async fn enter_demo(client: &Client) -> Result<String> {
     }
 }
 
-/// The app in demo mode as a user starts it, with the demo's simulators. Fields drop in order:
-/// the session, then the driver (which ends the app), then the data folder. Destructure it into
-/// named bindings (`driver: _driver`): `driver: _` would end the app at once.
-#[allow(dead_code)] // not every test binary uses it
-pub struct DemoApp {
-    pub app: Client,
-    pub sim: sim::DemoSim,
-    pub driver: Driver,
-    pub data: tempfile::TempDir,
-}
-
 /// A fresh data folder → the app → "Probar con datos de ejemplo" (trickle off) → connected to
-/// the demo's relay.
+/// the demo's relay. Bind it in this order, `let (data, _driver, sim, app) = …`: bindings drop
+/// last first, so the session ends, then the driver ends the app, then the folder goes.
 #[allow(dead_code)] // not every test binary uses it
-pub async fn demo_app() -> Result<DemoApp> {
+pub async fn demo_app() -> Result<(tempfile::TempDir, Driver, sim::DemoSim, Client)> {
     let data = tempfile::tempdir()?;
     let driver = Driver::start(data.path())?;
     let app = driver.launch().await?;
@@ -401,12 +391,7 @@ pub async fn demo_app() -> Result<DemoApp> {
     // The demo's intake runs under the supervisor: the status bar says so.
     wait_for_text(&app, "#statusbar-text", "Conectado").await?;
     let sim = sim::DemoSim::of_demo(data.path()).await?;
-    Ok(DemoApp {
-        app,
-        sim,
-        driver,
-        data,
-    })
+    Ok((data, driver, sim, app))
 }
 
 /// Waits for the list row of the customer named `name` (names hold no quote: they fit in an
