@@ -233,6 +233,13 @@ async fn every_inbound_type_is_stored_and_none_dropped() {
         .await
         .unwrap();
     assert!(by_number.iter().any(|h| h.message_id.is_none()));
+    // As people type it, with spaces and a dash.
+    let typed = conversations::search(&p.store, p.org, "1234-5678", 20)
+        .await
+        .unwrap();
+    assert!(typed
+        .iter()
+        .any(|h| h.message_id.is_none() && h.conversation_id == conv));
     assert!(conversations::search(&p.store, p.org, "\"*)(", 20)
         .await
         .unwrap()

@@ -217,6 +217,20 @@ pub async fn thread_page(
     Ok(ThreadPage { messages, older })
 }
 
+/// What the customer search matches: a phone number as typed ("11 3456-7890", "+54 (11) …") by
+/// its digits, the way numbers are stored; anything else as typed, without quotes.
+fn customer_query(q: &str) -> String {
+    let q = q.trim();
+    let phone_like = q.chars().any(|c| c.is_ascii_digit())
+        && q.chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '+' | '(' | ')' | '.'));
+    if phone_like {
+        q.chars().filter(char::is_ascii_digit).collect()
+    } else {
+        q.chars().filter(|c| *c != '"').collect()
+    }
+}
+
 /// Turns what a person typed into an FTS5 query: each word a prefix match, all required. Quotes
 /// keep FTS syntax characters from being interpreted.
 fn fts_query(q: &str, min_len: usize) -> Option<String> {
@@ -244,7 +258,7 @@ pub async fn search(
     let limit = limit.clamp(1, MAX_PAGE) as i64;
     let mut hits = Vec::new();
     // Customers (trigram: any 3+ characters of a name or number), newest activity first.
-    let cq: String = query.trim().chars().filter(|c| *c != '"').collect();
+    let cq = customer_query(query);
     if cq.chars().count() >= 3 {
         // The matches first, then their conversations through (org, customer): a lookup each
         // and one sort. Left to choose, SQLite may walk the whole list newest first probing the
@@ -564,4 +578,19 @@ pub async fn unread_counts(store: &Store) -> Result<Vec<(i64, i64)>, StoreError>
             .fetch_all(store.reader())
             .await?,
     )
+}
+
+#[cfg(test)]
+mod customer_query_tests {
+    use super::customer_query;
+
+    #[test]
+    fn a_typed_phone_number_is_searched_by_its_digits() {
+        assert_eq!(customer_query(" 11 3456-7890 "), "1134567890");
+        assert_eq!(customer_query("+54 (11) 3456.7890"), "541134567890");
+        assert_eq!(customer_query("María González"), "María González");
+        assert_eq!(customer_query("Local 3"), "Local 3");
+        assert_eq!(customer_query("--"), "--");
+        assert_eq!(customer_query("\"Ana\""), "Ana");
+    }
 }
