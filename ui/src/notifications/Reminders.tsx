@@ -190,6 +190,15 @@ export function Reminders({ orgId }: { orgId: string }) {
         <p className="muted">{t("reminders.empty")}</p>
       ) : (
         <table id="reminders-list">
+          <thead>
+            <tr>
+              <th>{t("reminders.col.when")}</th>
+              <th>{t("reminders.customer")}</th>
+              <th>{t("reminders.col.subject")}</th>
+              <th>{t("reminders.col.state")}</th>
+              <th />
+            </tr>
+          </thead>
           <tbody>
             {list.map((n) => (
               <tr key={n.id} id={`reminder-${n.id}`}>
